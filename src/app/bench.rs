@@ -1,0 +1,3 @@
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {}
+pub fn run(_a: BenchArgs) -> anyhow::Result<()> { anyhow::bail!("`bench` is not built yet") }

@@ -1,0 +1,5 @@
+//! One module per subcommand: argument structs (clap) and the `run` that turns them into a validated plan.
+pub mod analyze;
+pub mod bench;
+pub mod exercises;
+pub mod live;

@@ -1,0 +1,13 @@
+//! rollcoach: a foam-roller form coach.
+//!
+//! Pure core (geometry, smoothing, roller-contact mapping, rules, reports) is testable without camera, model or
+//! window; I/O lives at the edges (sources, estimator, window, audio, writers).
+
+pub mod landmarks;
+pub mod posetrack;
+pub mod app;
+pub mod source;
+pub mod geometry;
+pub mod pose;
+pub mod runtime;
+pub mod smoothing;

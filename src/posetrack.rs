@@ -1,0 +1,266 @@
+//! Pose tracks in JSON Lines (`rollcoach-poses/1`): the hand-over format between analysis, live sessions and the
+//! form engine.
+//!
+//! ```text
+//! {"format":"rollcoach-poses/1","width":640,"height":480,"fps":30.0,"layout":"blazepose33"}
+//! {"t":0.0,"keypoints":[[x,y,visibility], ... 33 entries]}
+//! {"t":0.033,"keypoints":[],"roller":[cx,cy,r]}
+//! ```
+//! Coordinates are image pixels. `keypoints` is empty when no person was found in that frame. `roller` is optional.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::landmarks::{Keypoint, Pose, RollerObs, LAYOUT_BLAZEPOSE33, NUM_LANDMARKS};
+
+pub const FORMAT: &str = "rollcoach-poses/1";
+
+#[derive(Debug, Error)]
+pub enum TrackError {
+    #[error("{path}: cannot open pose track: {source}")]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("{path}: read error at line {line}: {source}")]
+    Read { path: PathBuf, line: usize, source: std::io::Error },
+    #[error("{path}: line {line}: {msg}")]
+    Parse { path: PathBuf, line: usize, msg: String },
+    #[error("{path}: empty pose track (no header line)")]
+    Empty { path: PathBuf },
+    #[error("{path}: write error: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackHeader {
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub layout: String,
+}
+
+impl TrackHeader {
+    pub fn new(width: u32, height: u32, fps: f64) -> Self {
+        Self { format: FORMAT.into(), width, height, fps, layout: LAYOUT_BLAZEPOSE33.into() }
+    }
+}
+
+/// One frame of a pose track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackFrame {
+    pub t: f64,
+    pub pose: Option<Pose>,
+    pub roller: Option<RollerObs>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FrameLine {
+    t: f64,
+    #[serde(default)]
+    keypoints: Option<Vec<[f32; 3]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    roller: Option<[f32; 3]>,
+}
+
+/// Serialises one frame as a single JSON line (no trailing newline).
+pub fn frame_to_line(frame: &TrackFrame) -> String {
+    let keypoints = Some(match &frame.pose {
+        Some(p) => p.keypoints.iter().map(|k| [round2(k.x), round2(k.y), round3(k.visibility)]).collect(),
+        None => Vec::new(),
+    });
+    let roller = frame.roller.map(|r| [round2(r.cx), round2(r.cy), round2(r.r)]);
+    serde_json::to_string(&FrameLine { t: (frame.t * 1e4).round() / 1e4, keypoints, roller })
+        .expect("frame lines always serialise")
+}
+
+fn round2(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
+}
+fn round3(v: f32) -> f32 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// Parses one frame line; `Err` is a message without location.
+pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
+    let fl: FrameLine = serde_json::from_str(line).map_err(|e| format!("not a pose-track frame: {e}"))?;
+    if !fl.t.is_finite() {
+        return Err("field \"t\" is not a finite number".into());
+    }
+    let pose = match fl.keypoints {
+        None => None,
+        Some(k) if k.is_empty() => None,
+        Some(k) if k.len() != NUM_LANDMARKS => {
+            return Err(format!("field \"keypoints\" has {} entries, expected {NUM_LANDMARKS} or 0", k.len()))
+        }
+        Some(k) => {
+            let mut pose = Pose::default();
+            for (i, [x, y, v]) in k.into_iter().enumerate() {
+                if !(x.is_finite() && y.is_finite() && v.is_finite()) {
+                    return Err(format!("field \"keypoints\"[{i}] is not finite"));
+                }
+                pose.keypoints[i] = Keypoint { x, y, visibility: v };
+            }
+            pose.score = 1.0;
+            Some(pose)
+        }
+    };
+    let roller = fl.roller.map(|[cx, cy, r]| RollerObs { cx, cy, r, confidence: 1.0 });
+    Ok(TrackFrame { t: fl.t, pose, roller })
+}
+
+/// A whole pose track in memory.
+#[derive(Debug, Clone)]
+pub struct PoseTrack {
+    pub header: TrackHeader,
+    pub frames: Vec<TrackFrame>,
+}
+
+impl PoseTrack {
+    pub fn read(path: &Path) -> Result<Self, TrackError> {
+        let f = File::open(path).map_err(|source| TrackError::Open { path: path.into(), source })?;
+        Self::from_reader(BufReader::new(f), path)
+    }
+
+    /// Reads a track; `path` is only used in messages.
+    pub fn from_reader(r: impl BufRead, path: &Path) -> Result<Self, TrackError> {
+        let mut lines = r.lines().enumerate();
+        let header = loop {
+            let Some((i, line)) = lines.next() else { return Err(TrackError::Empty { path: path.into() }) };
+            let line = line.map_err(|source| TrackError::Read { path: path.into(), line: i + 1, source })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let h: TrackHeader = serde_json::from_str(&line).map_err(|e| TrackError::Parse {
+                path: path.into(),
+                line: i + 1,
+                msg: format!("not a pose-track header: {e}"),
+            })?;
+            if h.format != FORMAT {
+                return Err(TrackError::Parse {
+                    path: path.into(),
+                    line: i + 1,
+                    msg: format!("format is {:?}, expected {FORMAT:?}", h.format),
+                });
+            }
+            if h.layout != LAYOUT_BLAZEPOSE33 {
+                return Err(TrackError::Parse {
+                    path: path.into(),
+                    line: i + 1,
+                    msg: format!("layout is {:?}, only {LAYOUT_BLAZEPOSE33:?} is supported", h.layout),
+                });
+            }
+            if !(h.fps.is_finite() && h.fps > 0.0) {
+                return Err(TrackError::Parse { path: path.into(), line: i + 1, msg: "fps must be > 0".into() });
+            }
+            break h;
+        };
+        let mut frames = Vec::new();
+        // A cut-off final line (process killed mid-write) is tolerated; a bad line anywhere else is an error.
+        let mut cut_off: Option<(usize, String)> = None;
+        for (i, line) in lines {
+            let line = line.map_err(|source| TrackError::Read { path: path.into(), line: i + 1, source })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            if let Some((line_no, msg)) = cut_off.take() {
+                return Err(TrackError::Parse { path: path.into(), line: line_no, msg });
+            }
+            match parse_frame_line(&line) {
+                Ok(f) => frames.push(f),
+                Err(msg) if !line.trim_end().ends_with('}') => cut_off = Some((i + 1, msg)),
+                Err(msg) => return Err(TrackError::Parse { path: path.into(), line: i + 1, msg }),
+            }
+        }
+        Ok(Self { header, frames })
+    }
+}
+
+/// Writes a pose track line by line, flushing so that a killed process loses at most the unflushed tail.
+pub struct TrackWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl TrackWriter {
+    pub fn create(path: &Path, header: &TrackHeader) -> Result<Self, TrackError> {
+        let f = File::create(path).map_err(|source| TrackError::Write { path: path.into(), source })?;
+        let mut w = Self { path: path.into(), out: BufWriter::new(f) };
+        let line = serde_json::to_string(header).expect("header serialises");
+        w.write_line(&line)?;
+        w.flush()?;
+        Ok(w)
+    }
+
+    pub fn write(&mut self, frame: &TrackFrame) -> Result<(), TrackError> {
+        let line = frame_to_line(frame);
+        self.write_line(&line)
+    }
+
+    fn write_line(&mut self, line: &str) -> Result<(), TrackError> {
+        writeln!(self.out, "{line}").map_err(|source| TrackError::Write { path: self.path.clone(), source })
+    }
+
+    pub fn flush(&mut self) -> Result<(), TrackError> {
+        self.out.flush().map_err(|source| TrackError::Write { path: self.path.clone(), source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_pose(offset: f32) -> Pose {
+        let mut p = Pose::default();
+        for (i, k) in p.keypoints.iter_mut().enumerate() {
+            *k = Keypoint { x: i as f32 * 3.0 + offset, y: 100.0 - i as f32, visibility: 0.9 };
+        }
+        p.score = 1.0;
+        p
+    }
+
+    #[test]
+    fn round_trip_keeps_frames() {
+        let dir = std::env::temp_dir().join(format!("rc-track-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.jsonl");
+        let frames = vec![
+            TrackFrame { t: 0.0, pose: Some(sample_pose(1.0)), roller: None },
+            TrackFrame { t: 0.5, pose: None, roller: Some(RollerObs { cx: 5.0, cy: 6.0, r: 7.0, confidence: 1.0 }) },
+        ];
+        let mut w = TrackWriter::create(&path, &TrackHeader::new(640, 480, 30.0)).unwrap();
+        for f in &frames {
+            w.write(f).unwrap();
+        }
+        w.flush().unwrap();
+        drop(w);
+        let t = PoseTrack::read(&path).unwrap();
+        assert_eq!(t.header, TrackHeader::new(640, 480, 30.0));
+        assert_eq!(t.frames, frames);
+        let first = std::fs::read_to_string(&path).unwrap();
+        assert!(first.starts_with(r#"{"format":"rollcoach-poses/1","width":640,"height":480,"fps":30.0,"layout":"blazepose33"}"#));
+    }
+
+    #[test]
+    fn bad_line_names_line_and_field() {
+        let text = "{\"format\":\"rollcoach-poses/1\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n{\"t\":0,\"keypoints\":[[1,2,3]]}\n";
+        let err = PoseTrack::from_reader(text.as_bytes(), Path::new("x.jsonl")).unwrap_err().to_string();
+        assert!(err.contains("x.jsonl: line 2") && err.contains("keypoints"), "{err}");
+    }
+
+    #[test]
+    fn truncated_last_line_is_tolerated() {
+        let text = "{\"format\":\"rollcoach-poses/1\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n{\"t\":0,\"keypoints\":[]}\n{\"t\":0.1,\"keyp";
+        let t = PoseTrack::from_reader(text.as_bytes(), Path::new("x.jsonl")).unwrap();
+        assert_eq!(t.frames.len(), 1);
+    }
+
+    #[test]
+    fn wrong_format_is_rejected() {
+        let text = "{\"format\":\"other/2\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n";
+        let err = PoseTrack::from_reader(text.as_bytes(), Path::new("y.jsonl")).unwrap_err().to_string();
+        assert!(err.contains("y.jsonl: line 1") && err.contains("other/2"), "{err}");
+    }
+}

@@ -1,0 +1,178 @@
+//! Finding the ONNX Runtime shared library and the model files, and checking the models' checksums.
+//!
+//! Search order for the runtime library: `$ORT_DYLIB_PATH`, `runtime/libonnxruntime.so` next to the executable or in
+//! the repository (or current directory), then `/opt/onnxruntime-*/libonnxruntime.so*`. Models: `--models DIR`,
+//! `$ROLLCOACH_MODELS`, `models/` next to the executable, in the repository, or in the current directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// The command that installs everything (runtime library included) from a checkout.
+pub const SETUP_HINT: &str = "run `bash scripts/setup.sh` as root from the rollcoach checkout (or set ORT_DYLIB_PATH to libonnxruntime.so >= 1.31)";
+
+/// Name of the file that lists model checksums (sha256sum format).
+pub const CHECKSUMS_FILE: &str = "SHA256SUMS";
+
+#[derive(Debug, Error)]
+pub enum RuntimeError {
+    #[error("ONNX Runtime library not found (looked at: {looked}); {SETUP_HINT}")]
+    OrtNotFound { looked: String },
+    #[error("ONNX Runtime library {path} could not be loaded: {msg}; {SETUP_HINT}")]
+    OrtLoad { path: PathBuf, msg: String },
+    #[error("models folder not found (looked at: {looked}); pass --models DIR or set ROLLCOACH_MODELS, or restore it with `git checkout -- models`")]
+    ModelsNotFound { looked: String },
+    #[error("{path}: model file missing; restore it with `git checkout -- models` in the rollcoach checkout")]
+    ModelMissing { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: checksum mismatch (sha256 {actual}, expected {expected}): the file is corrupt or not the model rollcoach ships; restore it with `git checkout -- models`")]
+    Checksum { path: PathBuf, expected: String, actual: String },
+    #[error("{path}: no checksum listed for {name} in {CHECKSUMS_FILE}")]
+    NoChecksum { path: PathBuf, name: String },
+}
+
+fn exe_dir() -> Option<PathBuf> {
+    std::env::current_exe().ok()?.parent().map(Path::to_path_buf)
+}
+
+/// Candidate roots: the executable's folder and its ancestors (covers target/{debug,release}/ inside a checkout),
+/// then the build-time repository and the current directory.
+fn roots() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(d) = exe_dir() {
+        v.extend(d.ancestors().take(4).map(Path::to_path_buf));
+    }
+    v.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    if let Ok(cwd) = std::env::current_dir() {
+        v.push(cwd);
+    }
+    v.dedup();
+    v
+}
+
+/// Locates libonnxruntime.
+pub fn find_ort_library() -> Result<PathBuf, RuntimeError> {
+    let mut looked = Vec::new();
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Ok(p);
+        }
+        looked.push(format!("ORT_DYLIB_PATH={}", p.display()));
+    }
+    for r in roots() {
+        let p = r.join("runtime").join("libonnxruntime.so");
+        if p.is_file() {
+            return Ok(p);
+        }
+        looked.push(p.display().to_string());
+    }
+    if let Ok(rd) = std::fs::read_dir("/opt") {
+        let mut dirs: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("onnxruntime-")))
+            .collect();
+        dirs.sort();
+        for d in dirs.iter().rev() {
+            let p = d.join("libonnxruntime.so");
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+        looked.push("/opt/onnxruntime-*/libonnxruntime.so".into());
+    }
+    Err(RuntimeError::OrtNotFound { looked: looked.join(", ") })
+}
+
+static ORT_ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+/// Loads ONNX Runtime once per process and returns its environment.
+pub fn ort_environment() -> Result<&'static ort::environment::Environment, RuntimeError> {
+    let path = find_ort_library()?;
+    let res = ORT_ENV.get_or_init(|| {
+        let b = ort::init_from(&path).map_err(|e| e.to_string())?;
+        b.with_name("rollcoach").build().map_err(|e| e.to_string())
+    });
+    res.as_ref().map_err(|msg| RuntimeError::OrtLoad { path, msg: msg.clone() })
+}
+
+/// Locates the models folder (a folder holding `SHA256SUMS`).
+pub fn find_models_dir(explicit: Option<&Path>) -> Result<PathBuf, RuntimeError> {
+    let mut looked = Vec::new();
+    let mut cands: Vec<PathBuf> = Vec::new();
+    if let Some(p) = explicit {
+        cands.push(p.to_path_buf());
+    } else {
+        if let Some(p) = std::env::var_os("ROLLCOACH_MODELS") {
+            cands.push(PathBuf::from(p));
+        }
+        cands.extend(roots().into_iter().map(|r| r.join("models")));
+    }
+    for c in cands {
+        if c.join(CHECKSUMS_FILE).is_file() {
+            return Ok(c);
+        }
+        looked.push(c.display().to_string());
+    }
+    Err(RuntimeError::ModelsNotFound { looked: looked.join(", ") })
+}
+
+/// Returns `dir/name` after checking its SHA-256 against `dir/SHA256SUMS`.
+pub fn verified_model(dir: &Path, name: &str) -> Result<PathBuf, RuntimeError> {
+    let path = dir.join(name);
+    if !path.is_file() {
+        return Err(RuntimeError::ModelMissing { path });
+    }
+    let sums_path = dir.join(CHECKSUMS_FILE);
+    let sums = std::fs::read_to_string(&sums_path).map_err(|source| RuntimeError::Read { path: sums_path.clone(), source })?;
+    let expected = sums
+        .lines()
+        .filter_map(|l| l.split_once(char::is_whitespace))
+        .find(|(_, n)| n.trim().trim_start_matches('*') == name)
+        .map(|(h, _)| h.to_ascii_lowercase())
+        .ok_or_else(|| RuntimeError::NoChecksum { path: sums_path.clone(), name: name.into() })?;
+    let actual = sha256_file(&path)?;
+    if actual != expected {
+        return Err(RuntimeError::Checksum { path, expected, actual });
+    }
+    Ok(path)
+}
+
+fn sha256_file(path: &Path) -> Result<String, RuntimeError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|source| RuntimeError::Read { path: path.into(), source })?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|source| RuntimeError::Read { path: path.into(), source })?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_mismatch_names_file() {
+        let dir = std::env::temp_dir().join(format!("rc-models-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("m.onnx"), b"hello").unwrap();
+        // sha256("hello")
+        let good = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+        std::fs::write(dir.join(CHECKSUMS_FILE), format!("{good}  m.onnx\n")).unwrap();
+        assert_eq!(verified_model(&dir, "m.onnx").unwrap(), dir.join("m.onnx"));
+        std::fs::write(dir.join("m.onnx"), b"hellO").unwrap();
+        let e = verified_model(&dir, "m.onnx").unwrap_err().to_string();
+        assert!(e.contains("m.onnx") && e.contains("checksum mismatch"), "{e}");
+        let e = verified_model(&dir, "other.onnx").unwrap_err().to_string();
+        assert!(e.contains("other.onnx") && e.contains("missing"), "{e}");
+    }
+}
