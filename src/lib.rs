@@ -4,6 +4,7 @@
 //! window; I/O lives at the edges (sources, estimator, window, audio, writers).
 
 pub mod landmarks;
+pub mod live;
 pub mod posetrack;
 pub mod app;
 pub mod source;
@@ -11,3 +12,4 @@ pub mod geometry;
 pub mod pose;
 pub mod runtime;
 pub mod smoothing;
+pub mod draw;

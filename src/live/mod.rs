@@ -6,7 +6,7 @@
 pub mod audio;
 pub mod capture;
 pub mod cues;
-// pub mod history;
+pub mod history;
 // pub mod overlay;
-// pub mod session;
+pub mod session;
 // pub mod window;
