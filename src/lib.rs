@@ -13,3 +13,5 @@ pub mod pose;
 pub mod runtime;
 pub mod smoothing;
 pub mod draw;
+pub mod pipeline;
+pub mod analysis;

@@ -1,0 +1,137 @@
+//! Analysing a recorded clip: frames from a `FrameSource` through the `Pipeline`, into sinks (annotated video,
+//! pose track). Per-frame work writes into buffers owned here; nothing is allocated per frame but the track lines.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use opencv::core::{Mat, Size};
+use opencv::prelude::*;
+use opencv::videoio;
+use thiserror::Error;
+
+use crate::draw;
+use crate::pipeline::{FrameResult, Pipeline, PipelineError};
+use crate::posetrack::{TrackError, TrackFrame, TrackHeader, TrackWriter};
+use crate::source::{FrameSource, SourceError};
+
+#[derive(Debug, Error)]
+pub enum AnalysisError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Track(#[from] TrackError),
+    #[error("{path}: cannot write video: {msg}")]
+    VideoWrite { path: PathBuf, msg: String },
+    #[error("drawing: {0}")]
+    Draw(#[from] opencv::Error),
+}
+
+/// Writes the annotated video. Tries H.264 first, then MPEG-4 part 2, which every OpenCV/ffmpeg build has.
+pub struct AnnotatedVideoWriter {
+    path: PathBuf,
+    writer: videoio::VideoWriter,
+    pub codec: &'static str,
+}
+
+impl AnnotatedVideoWriter {
+    pub fn create(path: &Path, width: u32, height: u32, fps: f64) -> Result<Self, AnalysisError> {
+        let err = |msg: String| AnalysisError::VideoWrite { path: path.into(), msg };
+        let name = path.to_str().ok_or_else(|| err("path is not UTF-8".into()))?;
+        for (codec, cc) in [("avc1", ['a', 'v', 'c', '1']), ("mp4v", ['m', 'p', '4', 'v'])] {
+            let fourcc = videoio::VideoWriter::fourcc(cc[0], cc[1], cc[2], cc[3]).map_err(|e| err(e.to_string()))?;
+            let size = Size::new(width as i32, height as i32);
+            if let Ok(w) = videoio::VideoWriter::new(name, fourcc, fps, size, true) {
+                if w.is_opened().unwrap_or(false) {
+                    return Ok(Self { path: path.into(), writer: w, codec });
+                }
+            }
+        }
+        Err(err("no usable encoder (tried avc1, mp4v)".into()))
+    }
+
+    pub fn write(&mut self, frame: &Mat) -> Result<(), AnalysisError> {
+        self.writer.write(frame).map_err(|e| AnalysisError::VideoWrite { path: self.path.clone(), msg: e.to_string() })
+    }
+
+    pub fn finish(mut self) -> Result<(), AnalysisError> {
+        self.writer.release().map_err(|e| AnalysisError::VideoWrite { path: self.path.clone(), msg: e.to_string() })
+    }
+}
+
+/// Where the clip analysis writes.
+#[derive(Debug, Clone)]
+pub struct ClipOutputs {
+    pub annotated_video: Option<PathBuf>,
+    pub pose_track: PathBuf,
+}
+
+/// Figures of one clip run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ClipStats {
+    pub frames: u64,
+    pub frames_with_person: u64,
+    pub seconds_of_video: f64,
+    /// Wall-clock seconds spent (decode + model + drawing + writing).
+    pub wall_seconds: f64,
+    pub model_seconds: f64,
+}
+
+impl ClipStats {
+    pub fn person_rate(&self) -> f64 {
+        if self.frames == 0 { 0.0 } else { self.frames_with_person as f64 / self.frames as f64 }
+    }
+}
+
+/// Draws the analysis overlay for one frame onto `frame` in place.
+pub fn annotate(frame: &mut Mat, r: &FrameResult) -> Result<(), opencv::Error> {
+    match &r.pose {
+        Some(p) => draw::draw_skeleton(frame, p, None)?,
+        None => draw::draw_text(frame, "no person found", 12, 30, 0.8, draw::TEXT)?,
+    }
+    if let Some(roller) = &r.roller {
+        draw::draw_roller(frame, roller)?;
+    }
+    draw::draw_text(frame, &format!("t {:.2} s", r.t), 12, frame.rows() - 14, 0.6, draw::TEXT)
+}
+
+/// Runs a whole clip. `on_frame` sees every processed frame (progress bar, engine, report); it runs after the frame
+/// has been written to the sinks.
+pub fn run_clip(
+    source: &mut dyn FrameSource,
+    pipeline: &mut Pipeline,
+    outputs: &ClipOutputs,
+    mut on_frame: impl FnMut(&FrameResult, &TrackFrame),
+) -> Result<ClipStats, AnalysisError> {
+    let info = source.info();
+    let mut video = match &outputs.annotated_video {
+        Some(p) => Some(AnnotatedVideoWriter::create(p, info.width, info.height, info.fps)?),
+        None => None,
+    };
+    let mut track = TrackWriter::create(&outputs.pose_track, &TrackHeader::new(info.width, info.height, info.fps))?;
+    let mut frame = Mat::default();
+    let mut stats = ClipStats::default();
+    let start = Instant::now();
+    while let Some(t) = source.next_frame(&mut frame)? {
+        let m0 = Instant::now();
+        let r = pipeline.process(&frame, t)?;
+        stats.model_seconds += m0.elapsed().as_secs_f64();
+        stats.frames += 1;
+        stats.frames_with_person += r.pose.is_some() as u64;
+        stats.seconds_of_video = t + 1.0 / info.fps;
+        let tf = TrackFrame { t, pose: r.pose, roller: r.roller };
+        track.write(&tf)?;
+        if let Some(v) = video.as_mut() {
+            annotate(&mut frame, r)?;
+            v.write(&frame)?;
+        }
+        on_frame(r, &tf);
+    }
+    track.flush()?;
+    if let Some(v) = video {
+        v.finish()?;
+    }
+    stats.wall_seconds = start.elapsed().as_secs_f64();
+    Ok(stats)
+}
