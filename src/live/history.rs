@@ -16,7 +16,10 @@ pub enum HistoryError {
     #[error("{path}: sessions folder not found (no live session has been recorded there yet)")]
     NoDir { path: PathBuf },
     #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// One session as history sees it.
@@ -54,8 +57,15 @@ pub fn area_totals(events: &[Event]) -> BTreeMap<String, f64> {
     };
     for e in events {
         match e {
-            Event::Progress { exercise, area, time_on_area_s, .. } => {
-                let same = run.as_ref().is_some_and(|(x, a, v)| x == exercise && a == area && *time_on_area_s >= *v);
+            Event::Progress {
+                exercise,
+                area,
+                time_on_area_s,
+                ..
+            } => {
+                let same = run
+                    .as_ref()
+                    .is_some_and(|(x, a, v)| x == exercise && a == area && *time_on_area_s >= *v);
                 if !same {
                     close(&mut run);
                 }
@@ -125,14 +135,21 @@ pub fn read_session(dir: &Path) -> SessionSummary {
             track_t.max(last_event_t)
         }
     };
-    let started_unix = meta.as_ref().map(|m| m.started_unix).or_else(|| stamp_to_unix(dir)).unwrap_or(0.0);
+    let started_unix = meta
+        .as_ref()
+        .map(|m| m.started_unix)
+        .or_else(|| stamp_to_unix(dir))
+        .unwrap_or(0.0);
     SessionSummary {
         dir: dir.into(),
         started_unix,
         duration_s,
         status: meta.map_or_else(|| "unknown".to_string(), |m| m.status),
         area_s: area_totals(&events),
-        cues: events.iter().filter(|e| matches!(e, Event::Cue { .. })).count() as u32,
+        cues: events
+            .iter()
+            .filter(|e| matches!(e, Event::Cue { .. }))
+            .count() as u32,
         notes,
     }
 }
@@ -168,14 +185,21 @@ pub fn read_all(root: &Path) -> Result<Vec<SessionSummary>, HistoryError> {
     if !root.is_dir() {
         return Err(HistoryError::NoDir { path: root.into() });
     }
-    let rd = std::fs::read_dir(root).map_err(|source| HistoryError::Read { path: root.into(), source })?;
+    let rd = std::fs::read_dir(root).map_err(|source| HistoryError::Read {
+        path: root.into(),
+        source,
+    })?;
     let mut out: Vec<SessionSummary> = rd
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_dir() && (p.join(META_FILE).exists() || p.join(POSES_FILE).exists()))
         .map(|p| read_session(&p))
         .collect();
-    out.sort_by(|a, b| a.started_unix.total_cmp(&b.started_unix).then(a.dir.cmp(&b.dir)));
+    out.sort_by(|a, b| {
+        a.started_unix
+            .total_cmp(&b.started_unix)
+            .then(a.dir.cmp(&b.dir))
+    });
     Ok(out)
 }
 
@@ -183,7 +207,9 @@ pub fn read_all(root: &Path) -> Result<Vec<SessionSummary>, HistoryError> {
 pub fn weekly(sessions: &[SessionSummary]) -> BTreeMap<(i64, u32), WeekTotal> {
     let mut weeks: BTreeMap<(i64, u32), WeekTotal> = BTreeMap::new();
     for s in sessions {
-        let w = weeks.entry(iso_week((s.started_unix as i64).div_euclid(86_400))).or_default();
+        let w = weeks
+            .entry(iso_week((s.started_unix as i64).div_euclid(86_400)))
+            .or_default();
         w.sessions += 1;
         w.duration_s += s.duration_s;
         for (a, v) in &s.area_s {
@@ -197,7 +223,10 @@ fn fmt_areas(a: &BTreeMap<String, f64>) -> String {
     if a.is_empty() {
         return "-".into();
     }
-    a.iter().map(|(k, v)| format!("{k} {}", fmt_dur(*v))).collect::<Vec<_>>().join(", ")
+    a.iter()
+        .map(|(k, v)| format!("{k} {}", fmt_dur(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn fmt_dur(s: f64) -> String {
@@ -211,16 +240,36 @@ pub fn render(sessions: &[SessionSummary]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "Sessions ({}):", sessions.len());
     for s in sessions {
-        let name = s.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let status = if s.status == "complete" { String::new() } else { format!(" [{}]", s.status) };
-        let _ = writeln!(o, "  {name}  {:>6}  cues {:>3}  {}{status}", fmt_dur(s.duration_s), s.cues, fmt_areas(&s.area_s));
+        let name = s
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let status = if s.status == "complete" {
+            String::new()
+        } else {
+            format!(" [{}]", s.status)
+        };
+        let _ = writeln!(
+            o,
+            "  {name}  {:>6}  cues {:>3}  {}{status}",
+            fmt_dur(s.duration_s),
+            s.cues,
+            fmt_areas(&s.area_s)
+        );
         for n in &s.notes {
             let _ = writeln!(o, "      note: {n}");
         }
     }
     let _ = writeln!(o, "Per ISO week (UTC):");
     for ((y, w), t) in weekly(sessions) {
-        let _ = writeln!(o, "  {y}-W{w:02}  sessions {:>2}  {:>6}  {}", t.sessions, fmt_dur(t.duration_s), fmt_areas(&t.area_s));
+        let _ = writeln!(
+            o,
+            "  {y}-W{w:02}  sessions {:>2}  {:>6}  {}",
+            t.sessions,
+            fmt_dur(t.duration_s),
+            fmt_areas(&t.area_s)
+        );
     }
     o
 }
@@ -230,7 +279,13 @@ mod tests {
     use super::*;
 
     fn prog(t: f64, ex: &str, v: f64) -> Event {
-        Event::Progress { t, exercise: ex.into(), area: ex.into(), time_on_area_s: v, passes: 0 }
+        Event::Progress {
+            t,
+            exercise: ex.into(),
+            area: ex.into(),
+            time_on_area_s: v,
+            passes: 0,
+        }
     }
 
     #[test]
@@ -239,10 +294,18 @@ mod tests {
             prog(1.0, "quads", 1.0),
             prog(2.0, "quads", 2.0),
             prog(3.0, "quads", 2.5),
-            Event::Exercise { t: 3.5, exercise: "calves".into(), area: "calves".into() },
+            Event::Exercise {
+                t: 3.5,
+                exercise: "calves".into(),
+                area: "calves".into(),
+            },
             prog(4.0, "calves", 0.5),
             prog(5.0, "calves", 1.5),
-            Event::Exercise { t: 5.5, exercise: "quads".into(), area: "quads".into() },
+            Event::Exercise {
+                t: 5.5,
+                exercise: "quads".into(),
+                area: "quads".into(),
+            },
             prog(6.0, "quads", 0.7),
         ];
         let t = area_totals(&ev);
@@ -274,7 +337,11 @@ mod tests {
             notes: vec![],
         };
         let mon = super::super::session::days_from_civil(2025, 6, 9) as f64 * 86_400.0;
-        let w = weekly(&[mk(mon, 30.0), mk(mon + 6.0 * 86_400.0, 45.0), mk(mon + 7.0 * 86_400.0, 10.0)]);
+        let w = weekly(&[
+            mk(mon, 30.0),
+            mk(mon + 6.0 * 86_400.0, 45.0),
+            mk(mon + 7.0 * 86_400.0, 10.0),
+        ]);
         assert_eq!(w.len(), 2);
         assert_eq!(w[&(2025, 24)].sessions, 2);
         assert!((w[&(2025, 24)].area_s["quads"] - 75.0).abs() < 1e-9);
@@ -283,7 +350,10 @@ mod tests {
 
     #[test]
     fn folder_name_gives_start_time_when_meta_is_missing() {
-        assert_eq!(stamp_to_unix(Path::new("/s/20231114-221320-2")), Some(1_700_000_000.0));
+        assert_eq!(
+            stamp_to_unix(Path::new("/s/20231114-221320-2")),
+            Some(1_700_000_000.0)
+        );
         assert_eq!(stamp_to_unix(Path::new("/s/notes")), None);
     }
 }

@@ -7,6 +7,6 @@ pub mod audio;
 pub mod capture;
 pub mod cues;
 pub mod history;
-// pub mod overlay;
+pub mod overlay;
 pub mod session;
-// pub mod window;
+pub mod window;
