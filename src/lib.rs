@@ -15,3 +15,4 @@ pub mod smoothing;
 pub mod draw;
 pub mod pipeline;
 pub mod analysis;
+pub mod report;

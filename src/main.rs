@@ -28,6 +28,11 @@ enum Command {
 }
 
 fn main() {
+    // Bad input is reported once, by us; silence the decoder libraries' own console chatter about it.
+    if std::env::var_os("OPENCV_FFMPEG_LOGLEVEL").is_none() {
+        std::env::set_var("OPENCV_FFMPEG_LOGLEVEL", "-8");
+    }
+    let _ = opencv::core::set_log_level(opencv::core::LogLevel::LOG_LEVEL_SILENT);
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(a) => app::analyze::run(a),

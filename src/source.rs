@@ -18,6 +18,8 @@ pub enum SourceError {
     NotVideo { path: PathBuf },
     #[error("{path}: video has no decodable frames (truncated or corrupt)")]
     NoFrames { path: PathBuf },
+    #[error("{path}: video is truncated: decoded {decoded} of the {expected} frames its header lists")]
+    Truncated { path: PathBuf, decoded: u64, expected: u64 },
     #[error("{path}: {msg}")]
     Other { path: PathBuf, msg: String },
     #[error("camera: {0}")]
@@ -52,6 +54,10 @@ pub struct VideoFileSource {
 
 /// Frame rate assumed when a container does not state one.
 const FALLBACK_FPS: f64 = 30.0;
+/// Containers' frame counts are estimates (from duration x fps); a clip that ends this many frames short of it
+/// (and at least this fraction short) is reported as truncated.
+const TRUNCATION_MIN_MISSING_FRAMES: u64 = 3;
+const TRUNCATION_MIN_MISSING_FRACTION: f64 = 0.05;
 
 impl VideoFileSource {
     pub fn open(path: &Path) -> Result<Self, SourceError> {
@@ -64,7 +70,7 @@ impl VideoFileSource {
         }
         let other = |e: opencv::Error| SourceError::Other { path: path.into(), msg: e.to_string() };
         let name = path.to_str().ok_or_else(|| SourceError::Other { path: path.into(), msg: "path is not UTF-8".into() })?;
-        let cap = videoio::VideoCapture::from_file(name, videoio::CAP_ANY).map_err(other)?;
+        let cap = videoio::VideoCapture::from_file(name, videoio::CAP_FFMPEG).map_err(other)?;
         if !cap.is_opened().map_err(other)? {
             return Err(SourceError::NotVideo { path: path.into() });
         }
@@ -98,6 +104,14 @@ impl FrameSource for VideoFileSource {
         if !ok || frame.empty() {
             if self.index == 0 {
                 return Err(SourceError::NoFrames { path: self.path.clone() });
+            }
+            if let Some(expected) = self.info.frame_count {
+                let missing = expected.saturating_sub(self.index);
+                if missing >= TRUNCATION_MIN_MISSING_FRAMES
+                    && missing as f64 >= TRUNCATION_MIN_MISSING_FRACTION * expected as f64
+                {
+                    return Err(SourceError::Truncated { path: self.path.clone(), decoded: self.index, expected });
+                }
             }
             return Ok(None);
         }

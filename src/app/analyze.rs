@@ -9,6 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analysis::{self, ClipOutputs};
 use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::posetrack::TrackHeader;
+use crate::report::Report;
 use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
 use crate::source::{FrameSource, VideoFileSource};
 use crate::smoothing::KEYPOINT_SMOOTHING;
@@ -139,9 +141,15 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
         b.set_message(clip.display().to_string());
         b
     };
-    let stats = analysis::run_clip(&mut source, &mut pipeline, &outputs, |_, _| bar.inc(1))
-        .with_context(|| format!("analysing {}", clip.display()))?;
+    let mut frames = Vec::with_capacity(info.frame_count.unwrap_or(0) as usize);
+    let stats = analysis::run_clip(&mut source, &mut pipeline, &outputs, |_, tf| {
+        frames.push(tf.clone());
+        bar.inc(1);
+    })?;
     bar.finish_and_clear();
+    let header = TrackHeader::new(info.width, info.height, info.fps);
+    let report_path = plan.out("report.json");
+    Report::new("video", clip, &header, pipeline.describe(), &frames, serde_json::Value::Null).write(&report_path)?;
     if !plan.quiet {
         println!(
             "{}: {} frames ({:.1} s of video) in {:.1} s ({:.1} fps); person found in {:.1}% of frames",
@@ -156,6 +164,7 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
             println!("  annotated video: {}", v.display());
         }
         println!("  pose track:      {}", outputs.pose_track.display());
+        println!("  report:          {}", report_path.display());
     }
     Ok(())
 }
