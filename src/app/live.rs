@@ -1,10 +1,226 @@
-// OWNER: live helper. Placeholder until it lands.
+//! `rollcoach live`, `rollcoach devices`, `rollcoach history`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::live::capture::{list_cameras, CameraRequest};
+use crate::live::history;
+use crate::live::run::{percentile, run_live, ExerciseChoice, LiveConfig, SourceSpec};
+use crate::pipeline::PipelineConfig;
+use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
+use crate::smoothing::KEYPOINT_SMOOTHING;
+
 #[derive(clap::Args, Debug)]
-pub struct LiveArgs {}
+#[command(after_help = "Keys: space = pause/resume, e or tab = next exercise, q or esc = quit.\n\n\
+Examples:\n  rollcoach live --exercise quads\n  rollcoach live --camera 1 --width 1280 --height 720 --fps 30\n  \
+rollcoach live --source samples/bridging.mp4 --no-window --mute --bench\n\n\
+Each session is written as it runs to SESSIONS-DIR/<YYYYmmdd-HHMMSS>/ (poses.jsonl, events.jsonl, meta.json); \
+see `rollcoach history`.")]
+pub struct LiveArgs {
+    /// Play a video clip at its own frame rate instead of using a camera.
+    #[arg(long, value_name = "CLIP")]
+    pub source: Option<PathBuf>,
+    /// Camera index (see `rollcoach devices`).
+    #[arg(long, default_value_t = 0)]
+    pub camera: u32,
+    /// Requested camera width (the closest supported format is used).
+    #[arg(long, default_value_t = 640, value_parser = clap::value_parser!(u32).range(64..=7680))]
+    pub width: u32,
+    /// Requested camera height.
+    #[arg(long, default_value_t = 480, value_parser = clap::value_parser!(u32).range(48..=4320))]
+    pub height: u32,
+    /// Requested camera frame rate.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub fps: u32,
+    /// Exercise to start with (see `rollcoach exercises`); `e`/tab switches during the session.
+    #[arg(long, value_name = "NAME")]
+    pub exercise: Option<String>,
+    /// Folder of exercise definition files (TOML); default: `exercises/` of the rollcoach checkout.
+    #[arg(long, value_name = "DIR")]
+    pub exercises_dir: Option<PathBuf>,
+    /// No window (headless): the session, cues and screenshots are still produced.
+    #[arg(long)]
+    pub no_window: bool,
+    /// No sound.
+    #[arg(long)]
+    pub mute: bool,
+    /// Also write every cue (speech or beeps) at its session time into this WAV file.
+    #[arg(long, value_name = "PATH")]
+    pub cues_wav: Option<PathBuf>,
+    /// Folder for session recordings.
+    #[arg(long, value_name = "DIR", default_value = "sessions")]
+    pub sessions_dir: PathBuf,
+    /// Write a PNG of the window (or the composed frame with --no-window) at --screenshot-at seconds.
+    #[arg(long, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
+    /// Session time (s) of the screenshot.
+    #[arg(long, value_name = "S", default_value_t = 1.5)]
+    pub screenshot_at: f64,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "S")]
+    pub seconds: Option<f64>,
+    /// Print capture-to-overlay latency (median, p99) and frames per second at the end.
+    #[arg(long)]
+    pub bench: bool,
+    /// With --source: play the clip this many times (longer benchmark runs).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// With --source: read frames as fast as they are processed (throughput) instead of at the clip's frame rate.
+    #[arg(long)]
+    pub unpaced: bool,
+    /// Landmark model: full (more accurate) or lite (faster).
+    #[arg(long, value_enum, default_value_t = LandmarkModel::Full)]
+    pub model: LandmarkModel,
+    /// Folder with the ONNX models and SHA256SUMS.
+    #[arg(long, value_name = "DIR", env = "ROLLCOACH_MODELS")]
+    pub models: Option<PathBuf>,
+    /// ONNX Runtime threads per model.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: u16,
+    /// Less output on the terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct DevicesArgs {}
+
 #[derive(clap::Args, Debug)]
-pub struct HistoryArgs {}
-pub fn run(_a: LiveArgs) -> anyhow::Result<()> { anyhow::bail!("`live` is not built yet") }
-pub fn devices(_a: DevicesArgs) -> anyhow::Result<()> { anyhow::bail!("`devices` is not built yet") }
-pub fn history(_a: HistoryArgs) -> anyhow::Result<()> { anyhow::bail!("`history` is not built yet") }
+pub struct HistoryArgs {
+    /// Folder of session recordings.
+    #[arg(long, value_name = "DIR", default_value = "sessions")]
+    pub sessions_dir: PathBuf,
+}
+
+/// Exercise ids (file stems) and names from the exercise definition files, sorted by id.
+fn exercise_choices(dir: Option<&Path>) -> Vec<ExerciseChoice> {
+    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("exercises"));
+    let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut v: Vec<ExerciseChoice> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .filter_map(|p| {
+            let id = p.file_stem()?.to_str()?.to_string();
+            let name = std::fs::read_to_string(&p)
+                .ok()
+                .and_then(|t| t.parse::<toml::Table>().ok())
+                .and_then(|t| t.get("name").and_then(|n| n.as_str()).map(str::to_string))
+                .unwrap_or_else(|| id.clone());
+            Some(ExerciseChoice { id, name })
+        })
+        .collect();
+    v.sort_by(|a, b| a.id.cmp(&b.id));
+    v
+}
+
+pub fn run(a: LiveArgs) -> Result<()> {
+    let source = match &a.source {
+        Some(p) => {
+            if !p.is_file() {
+                bail!("{}: file not found", p.display());
+            }
+            SourceSpec::Clip { path: p.clone(), paced: !a.unpaced, repeats: a.repeat }
+        }
+        None => {
+            let cams = list_cameras().context("looking for cameras")?;
+            if cams.is_empty() {
+                bail!(
+                    "no camera found: connect a webcam (check `rollcoach devices`), or play a clip with --source CLIP"
+                );
+            }
+            if !cams.iter().any(|c| c.index == a.camera) {
+                bail!(
+                    "camera {} not found; available: {}",
+                    a.camera,
+                    cams.iter().map(|c| format!("{} ({})", c.index, c.name)).collect::<Vec<_>>().join(", ")
+                );
+            }
+            SourceSpec::Camera(CameraRequest { index: a.camera, width: a.width, height: a.height, fps: a.fps })
+        }
+    };
+    if !(a.screenshot_at.is_finite() && a.screenshot_at >= 0.0) {
+        bail!("--screenshot-at must be a time in seconds >= 0");
+    }
+    if a.seconds.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+        bail!("--seconds must be > 0");
+    }
+    let exercises = exercise_choices(a.exercises_dir.as_deref());
+    let exercise_index = match &a.exercise {
+        Some(name) => exercises.iter().position(|e| &e.id == name).with_context(|| {
+            format!(
+                "unknown exercise {name:?}; known: {}",
+                exercises.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })?,
+        None => 0,
+    };
+    let cfg = LiveConfig {
+        source,
+        pipeline: PipelineConfig {
+            models_dir: a.models,
+            blazepose: BlazePoseConfig { landmark_model: a.model, threads: a.threads as usize, tracking: true },
+            smoothing: Some(KEYPOINT_SMOOTHING),
+        },
+        exercises,
+        exercise_index,
+        window: !a.no_window,
+        mute: a.mute,
+        cues_wav: a.cues_wav,
+        sessions_dir: a.sessions_dir,
+        screenshot: a.screenshot.map(|p| (p, a.screenshot_at)),
+        max_seconds: a.seconds,
+        bench: a.bench,
+        quiet: a.quiet,
+    };
+    let stats = run_live(&cfg).context("live session")?;
+    if let Some(d) = &stats.session_dir {
+        if !a.quiet {
+            println!(
+                "session {}: {:.1} s, {} frames ({} with a person), {} cue(s)",
+                d.display(),
+                stats.session_s,
+                stats.frames,
+                stats.frames_with_person,
+                stats.cues.len()
+            );
+        }
+    }
+    if a.bench {
+        let med = percentile(&stats.latencies_ms, 50.0).unwrap_or(f64::NAN);
+        let p99 = percentile(&stats.latencies_ms, 99.0).unwrap_or(f64::NAN);
+        println!(
+            "live bench: {}x{}, {} frames processed, {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, p99 {:.1} ms, \
+             {:.2}x real time (session {:.2} s in {:.2} s wall)",
+            stats.width,
+            stats.height,
+            stats.frames,
+            stats.dropped,
+            stats.fps(),
+            med,
+            p99,
+            if stats.wall_s > 0.0 { stats.session_s / stats.wall_s } else { 0.0 },
+            stats.session_s,
+            stats.wall_s
+        );
+    }
+    Ok(())
+}
+
+pub fn devices(_a: DevicesArgs) -> Result<()> {
+    let cams = list_cameras().context("looking for cameras")?;
+    if cams.is_empty() {
+        bail!("no camera found (no video device is connected or visible to this user)");
+    }
+    for c in cams {
+        println!("{}: {}  {}", c.index, c.name, c.description);
+    }
+    Ok(())
+}
+
+pub fn history(a: HistoryArgs) -> Result<()> {
+    let sessions = history::read_all(&a.sessions_dir)?;
+    print!("{}", history::render(&sessions));
+    Ok(())
+}

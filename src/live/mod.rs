@@ -8,5 +8,6 @@ pub mod capture;
 pub mod cues;
 pub mod history;
 pub mod overlay;
+pub mod run;
 pub mod session;
 pub mod window;

@@ -72,14 +72,7 @@ pub fn rule_landmarks(rule: &str, segment: &[usize]) -> Vec<usize> {
         "hips_dropped" => vec![LEFT_HIP, RIGHT_HIP],
         "lower_back" => vec![LEFT_HIP, RIGHT_HIP, LEFT_SHOULDER, RIGHT_SHOULDER],
         "neck_unsupported" => vec![NOSE, LEFT_EAR, RIGHT_EAR, LEFT_SHOULDER, RIGHT_SHOULDER],
-        "plank_line" => vec![
-            LEFT_SHOULDER,
-            RIGHT_SHOULDER,
-            LEFT_HIP,
-            RIGHT_HIP,
-            LEFT_KNEE,
-            RIGHT_KNEE,
-        ],
+        "plank_line" => vec![LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE],
         "keep_out" | "too_fast" => segment.to_vec(),
         _ => Vec::new(),
     }
@@ -129,30 +122,15 @@ pub struct PlacementReport {
 
 impl PlacementReport {
     pub fn all_ok(&self) -> bool {
-        [&self.side_view, &self.whole_body, &self.light]
-            .iter()
-            .all(|c| **c == Check::Ok)
+        [&self.side_view, &self.whole_body, &self.light].iter().all(|c| **c == Check::Ok)
     }
 }
 
 /// Start-up camera placement check from a pose (if any), the image size and the frame's mean luminance.
-pub fn check_placement(
-    pose: Option<&Pose>,
-    width: u32,
-    height: u32,
-    mean_luma: f64,
-) -> PlacementReport {
-    let light = if mean_luma >= MIN_MEAN_LUMA {
-        Check::Ok
-    } else {
-        Check::Bad("too dark: add light")
-    };
+pub fn check_placement(pose: Option<&Pose>, width: u32, height: u32, mean_luma: f64) -> PlacementReport {
+    let light = if mean_luma >= MIN_MEAN_LUMA { Check::Ok } else { Check::Bad("too dark: add light") };
     let Some(p) = pose else {
-        return PlacementReport {
-            side_view: Check::Unknown,
-            whole_body: Check::Unknown,
-            light,
-        };
+        return PlacementReport { side_view: Check::Unknown, whole_body: Check::Unknown, light };
     };
     let key_pairs = [
         (idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER),
@@ -161,10 +139,7 @@ pub fn check_placement(
         (idx::LEFT_ANKLE, idx::RIGHT_ANKLE),
         (idx::LEFT_EAR, idx::RIGHT_EAR),
     ];
-    let (mx, my) = (
-        width as f32 * FRAME_MARGIN_FRAC,
-        height as f32 * FRAME_MARGIN_FRAC,
-    );
+    let (mx, my) = (width as f32 * FRAME_MARGIN_FRAC, height as f32 * FRAME_MARGIN_FRAC);
     let inside = |i: usize| {
         let k = p.kp(i);
         k.visibility >= MIN_KEY_VISIBILITY
@@ -181,11 +156,7 @@ pub fn check_placement(
     let sh = p.mid(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER);
     let hip = p.mid(idx::LEFT_HIP, idx::RIGHT_HIP);
     let ank = p.mid(idx::LEFT_ANKLE, idx::RIGHT_ANKLE);
-    let far = if ank.visibility >= MIN_KEY_VISIBILITY {
-        ank
-    } else {
-        hip
-    };
+    let far = if ank.visibility >= MIN_KEY_VISIBILITY { ank } else { hip };
     let (dx, dy) = (far.x - sh.x, far.y - sh.y);
     let tilt = dy.abs().atan2(dx.abs()).to_degrees();
     let torso = ((hip.x - sh.x).powi(2) + (hip.y - sh.y).powi(2)).sqrt();
@@ -200,11 +171,7 @@ pub fn check_placement(
     } else {
         Check::Ok
     };
-    PlacementReport {
-        side_view,
-        whole_body,
-        light,
-    }
+    PlacementReport { side_view, whole_body, light }
 }
 
 /// Target segment in image pixels for drawing: `from` -> `to` with the region and keep-out zones as fractions along it.
@@ -254,25 +221,8 @@ fn pt(x: f32, y: f32) -> Point {
     Point::new(x.round() as i32, y.round() as i32)
 }
 
-fn text(
-    img: &mut Mat,
-    s: &str,
-    org: Point,
-    scale: f64,
-    color: (u8, u8, u8),
-    thick: i32,
-) -> opencv::Result<()> {
-    imgproc::put_text(
-        img,
-        s,
-        org,
-        imgproc::FONT_HERSHEY_DUPLEX,
-        scale,
-        sc(color),
-        thick,
-        imgproc::LINE_AA,
-        false,
-    )
+fn text(img: &mut Mat, s: &str, org: Point, scale: f64, color: (u8, u8, u8), thick: i32) -> opencv::Result<()> {
+    imgproc::put_text(img, s, org, imgproc::FONT_HERSHEY_DUPLEX, scale, sc(color), thick, imgproc::LINE_AA, false)
 }
 
 fn text_size(s: &str, scale: f64, thick: i32) -> opencv::Result<opencv::core::Size> {
@@ -303,26 +253,10 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         draw_skeleton(img, p, hud.joints)?;
     }
     if let Some(r) = hud.roller {
-        imgproc::circle(
-            img,
-            pt(r.cx, r.cy),
-            r.r.round().max(2.0) as i32,
-            sc(ROLLER_COLOR),
-            2,
-            imgproc::LINE_AA,
-            0,
-        )?;
+        imgproc::circle(img, pt(r.cx, r.cy), r.r.round().max(2.0) as i32, sc(ROLLER_COLOR), 2, imgproc::LINE_AA, 0)?;
     }
     if let Some((x, y)) = hud.contact_px {
-        imgproc::circle(
-            img,
-            pt(x, y),
-            7,
-            sc(CONTACT_COLOR),
-            imgproc::FILLED,
-            imgproc::LINE_8,
-            0,
-        )?;
+        imgproc::circle(img, pt(x, y), 7, sc(CONTACT_COLOR), imgproc::FILLED, imgproc::LINE_8, 0)?;
     }
     draw_top_panel(img, hud)?;
     if hud.pose.is_none() && hud.status.is_none() {
@@ -354,13 +288,7 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
     Ok(())
 }
 
-fn draw_centered(
-    img: &mut Mat,
-    s: &str,
-    y: i32,
-    scale: f64,
-    color: (u8, u8, u8),
-) -> opencv::Result<()> {
+fn draw_centered(img: &mut Mat, s: &str, y: i32, scale: f64, color: (u8, u8, u8)) -> opencv::Result<()> {
     let w = img.cols();
     let sz = text_size(s, scale, 2)?;
     let r = Rect::new(
@@ -373,24 +301,12 @@ fn draw_centered(
     text(img, s, Point::new((w - sz.width) / 2, y), scale, color, 2)
 }
 
-fn draw_skeleton(
-    img: &mut Mat,
-    p: &Pose,
-    joints: Option<&[JointState; NUM_LANDMARKS]>,
-) -> opencv::Result<()> {
+fn draw_skeleton(img: &mut Mat, p: &Pose, joints: Option<&[JointState; NUM_LANDMARKS]>) -> opencv::Result<()> {
     let vis = |i: usize| p.keypoints[i].visibility >= MIN_DRAW_VISIBILITY;
     for &(a, b) in EDGES.iter() {
         if vis(a) && vis(b) {
             let (ka, kb) = (p.keypoints[a], p.keypoints[b]);
-            imgproc::line(
-                img,
-                pt(ka.x, ka.y),
-                pt(kb.x, kb.y),
-                sc(BONE_COLOR),
-                BONE_THICKNESS,
-                imgproc::LINE_8,
-                0,
-            )?;
+            imgproc::line(img, pt(ka.x, ka.y), pt(kb.x, kb.y), sc(BONE_COLOR), BONE_THICKNESS, imgproc::LINE_8, 0)?;
         }
     }
     for (i, k) in p.keypoints.iter().enumerate() {
@@ -398,59 +314,18 @@ fn draw_skeleton(
             continue;
         }
         let s = joints.map_or(JointState::Neutral, |j| j[i]);
-        let r = if s >= JointState::Warn {
-            JOINT_RADIUS + 2
-        } else {
-            JOINT_RADIUS
-        };
-        imgproc::circle(
-            img,
-            pt(k.x, k.y),
-            r,
-            sc(joint_color(s)),
-            imgproc::FILLED,
-            imgproc::LINE_8,
-            0,
-        )?;
+        let r = if s >= JointState::Warn { JOINT_RADIUS + 2 } else { JOINT_RADIUS };
+        imgproc::circle(img, pt(k.x, k.y), r, sc(joint_color(s)), imgproc::FILLED, imgproc::LINE_8, 0)?;
     }
     Ok(())
 }
 
 fn draw_segment(img: &mut Mat, s: &SegmentPx) -> opencv::Result<()> {
-    let at = |f: f32| {
-        pt(
-            s.from.0 + (s.to.0 - s.from.0) * f,
-            s.from.1 + (s.to.1 - s.from.1) * f,
-        )
-    };
-    imgproc::line(
-        img,
-        at(0.0),
-        at(1.0),
-        sc(SEGMENT_COLOR),
-        1,
-        imgproc::LINE_AA,
-        0,
-    )?;
-    imgproc::line(
-        img,
-        at(s.region.0),
-        at(s.region.1),
-        sc(REGION_COLOR),
-        9,
-        imgproc::LINE_AA,
-        0,
-    )?;
+    let at = |f: f32| pt(s.from.0 + (s.to.0 - s.from.0) * f, s.from.1 + (s.to.1 - s.from.1) * f);
+    imgproc::line(img, at(0.0), at(1.0), sc(SEGMENT_COLOR), 1, imgproc::LINE_AA, 0)?;
+    imgproc::line(img, at(s.region.0), at(s.region.1), sc(REGION_COLOR), 9, imgproc::LINE_AA, 0)?;
     for &(a, b) in &s.keep_out {
-        imgproc::line(
-            img,
-            at(a),
-            at(b),
-            sc(KEEP_OUT_COLOR),
-            9,
-            imgproc::LINE_AA,
-            0,
-        )?;
+        imgproc::line(img, at(a), at(b), sc(KEEP_OUT_COLOR), 9, imgproc::LINE_AA, 0)?;
     }
     Ok(())
 }
@@ -465,27 +340,14 @@ fn draw_top_panel(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
     fill_rect(img, Rect::new(0, 0, w, 58), PANEL_BG)?;
     // Left: exercise, time on area against the target, passes.
     let (tmin, tmax) = hud.time_target_s;
-    let label = format!(
-        "{}  {}  passes {}",
-        hud.exercise,
-        fmt_mmss(hud.time_on_area_s),
-        hud.passes
-    );
+    let label = format!("{}  {}  passes {}", hud.exercise, fmt_mmss(hud.time_on_area_s), hud.passes);
     text(img, &label, Point::new(PANEL_PAD, 22), 0.6, TEXT, 1)?;
     let bar = Rect::new(PANEL_PAD, 32, GAUGE_W, GAUGE_H);
     fill_rect(img, bar, (70, 70, 70))?;
     if tmax > 0.0 {
         let f = (hud.time_on_area_s / tmax).clamp(0.0, 1.0);
-        let col = if hud.time_on_area_s >= tmin {
-            JOINT_OK
-        } else {
-            JOINT_WARN
-        };
-        fill_rect(
-            img,
-            Rect::new(bar.x, bar.y, (f * GAUGE_W as f64) as i32, GAUGE_H),
-            col,
-        )?;
+        let col = if hud.time_on_area_s >= tmin { JOINT_OK } else { JOINT_WARN };
+        fill_rect(img, Rect::new(bar.x, bar.y, (f * GAUGE_W as f64) as i32, GAUGE_H), col)?;
         let xmin = bar.x + (tmin / tmax * GAUGE_W as f64) as i32;
         imgproc::line(
             img,
@@ -498,40 +360,19 @@ fn draw_top_panel(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         )?;
     }
     let t = format!("{}-{}", fmt_mmss(tmin), fmt_mmss(tmax));
-    text(
-        img,
-        &t,
-        Point::new(bar.x + GAUGE_W + 6, bar.y + GAUGE_H - 2),
-        0.45,
-        TEXT,
-        1,
-    )?;
+    text(img, &t, Point::new(bar.x + GAUGE_W + 6, bar.y + GAUGE_H - 2), 0.45, TEXT, 1)?;
     // Right: speed gauge with the target band.
     let gx = w - GAUGE_W - PANEL_PAD;
     let gauge = Rect::new(gx, 32, GAUGE_W, GAUGE_H);
-    let vmax = (hud.max_speed_cm_s * 1.25)
-        .max(hud.target_speed_cm_s * 3.0)
-        .max(1.0);
+    let vmax = (hud.max_speed_cm_s * 1.25).max(hud.target_speed_cm_s * 3.0).max(1.0);
     let xv = |v: f32| gx + ((v / vmax).clamp(0.0, 1.0) * GAUGE_W as f32) as i32;
     fill_rect(img, gauge, (70, 70, 70))?;
-    let (lo, hi) = (
-        hud.target_speed_cm_s * SPEED_BAND_LOW_FACTOR,
-        hud.target_speed_cm_s * SPEED_BAND_HIGH_FACTOR,
-    );
-    fill_rect(
-        img,
-        Rect::new(xv(lo), gauge.y, xv(hi) - xv(lo), GAUGE_H),
-        (60, 150, 60),
-    )?;
+    let (lo, hi) = (hud.target_speed_cm_s * SPEED_BAND_LOW_FACTOR, hud.target_speed_cm_s * SPEED_BAND_HIGH_FACTOR);
+    fill_rect(img, Rect::new(xv(lo), gauge.y, xv(hi) - xv(lo), GAUGE_H), (60, 150, 60))?;
     if hud.max_speed_cm_s > 0.0 {
         fill_rect(
             img,
-            Rect::new(
-                xv(hud.max_speed_cm_s),
-                gauge.y,
-                gx + GAUGE_W - xv(hud.max_speed_cm_s),
-                GAUGE_H,
-            ),
+            Rect::new(xv(hud.max_speed_cm_s), gauge.y, gx + GAUGE_W - xv(hud.max_speed_cm_s), GAUGE_H),
             (40, 40, 160),
         )?;
     }
@@ -557,44 +398,23 @@ fn draw_top_panel(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
                 imgproc::LINE_8,
                 0,
             )?;
-            format!("speed {v:.1} cm/s (target {:.1})", hud.target_speed_cm_s)
+            format!("speed {v:.1} cm/s  target {:.1}", hud.target_speed_cm_s)
         }
-        None => format!("speed - (target {:.1} cm/s)", hud.target_speed_cm_s),
+        None => format!("speed -  target {:.1} cm/s", hud.target_speed_cm_s),
     };
-    text(img, &speed_label, Point::new(gx, 22), 0.45, TEXT, 1)?;
+    let sz = text_size(&speed_label, 0.45, 1)?;
+    text(img, &speed_label, Point::new(w - PANEL_PAD - sz.width, 22), 0.45, TEXT, 1)?;
     if let Some(fps) = hud.fps {
-        text(
-            img,
-            &format!("{fps:.0} fps"),
-            Point::new(w / 2 - 20, 50),
-            0.4,
-            (180, 180, 180),
-            1,
-        )?;
+        text(img, &format!("{fps:.0} fps"), Point::new(w / 2 - 20, 50), 0.4, (180, 180, 180), 1)?;
     }
     Ok(())
 }
 
 fn draw_placement(img: &mut Mat, pl: &PlacementReport) -> opencv::Result<()> {
-    let items = [
-        ("side view", &pl.side_view),
-        ("whole body in frame", &pl.whole_body),
-        ("enough light", &pl.light),
-    ];
+    let items = [("side view", &pl.side_view), ("whole body in frame", &pl.whole_body), ("enough light", &pl.light)];
     let (x0, y0) = (PANEL_PAD, 70);
-    fill_rect(
-        img,
-        Rect::new(x0, y0, 430, 24 * items.len() as i32 + 30),
-        PANEL_BG,
-    )?;
-    text(
-        img,
-        "Camera set-up",
-        Point::new(x0 + 6, y0 + 20),
-        0.55,
-        TEXT,
-        1,
-    )?;
+    fill_rect(img, Rect::new(x0, y0, 430, 24 * items.len() as i32 + 30), PANEL_BG)?;
+    text(img, "Camera set-up", Point::new(x0 + 6, y0 + 20), 0.55, TEXT, 1)?;
     for (i, (name, c)) in items.iter().enumerate() {
         let y = y0 + 44 + 24 * i as i32;
         let (mark, col, msg) = match c {
@@ -603,14 +423,7 @@ fn draw_placement(img: &mut Mat, pl: &PlacementReport) -> opencv::Result<()> {
             Check::Unknown => ("?", JOINT_WARN, ": waiting for a person".to_string()),
         };
         text(img, mark, Point::new(x0 + 6, y), 0.5, col, 1)?;
-        text(
-            img,
-            &format!("{name}{msg}"),
-            Point::new(x0 + 40, y),
-            0.42,
-            TEXT,
-            1,
-        )?;
+        text(img, &format!("{name}{msg}"), Point::new(x0 + 40, y), 0.42, TEXT, 1)?;
     }
     Ok(())
 }
@@ -664,13 +477,8 @@ mod tests {
     fn lying_pose(w: f32, h: f32) -> Pose {
         let mut p = Pose::default();
         let y = h * 0.6;
-        let put = |p: &mut Pose, i: usize, x: f32, dy: f32| {
-            p.keypoints[i] = Keypoint {
-                x,
-                y: y + dy,
-                visibility: 0.95,
-            }
-        };
+        let put =
+            |p: &mut Pose, i: usize, x: f32, dy: f32| p.keypoints[i] = Keypoint { x, y: y + dy, visibility: 0.95 };
         for i in 0..NUM_LANDMARKS {
             put(&mut p, i, w * 0.15, -10.0);
         }
@@ -697,19 +505,13 @@ mod tests {
         let p = lying_pose(640.0, 480.0);
         let r = check_placement(Some(&p), 640, 480, 120.0);
         assert!(r.all_ok(), "{r:?}");
-        assert_eq!(
-            check_placement(Some(&p), 640, 480, 20.0).light,
-            Check::Bad("too dark: add light")
-        );
+        assert_eq!(check_placement(Some(&p), 640, 480, 20.0).light, Check::Bad("too dark: add light"));
         // Standing up (long axis vertical) is not a lying side view.
         let mut up = p;
         for k in up.keypoints.iter_mut() {
             std::mem::swap(&mut k.x, &mut k.y);
         }
-        assert!(matches!(
-            check_placement(Some(&up), 640, 640, 120.0).side_view,
-            Check::Bad(_)
-        ));
+        assert!(matches!(check_placement(Some(&up), 640, 640, 120.0).side_view, Check::Bad(_)));
         // Feet out of the frame.
         let r = check_placement(Some(&p), 500, 480, 120.0);
         assert!(matches!(r.whole_body, Check::Bad(_)), "{r:?}");
@@ -717,10 +519,7 @@ mod tests {
         let mut top = p;
         top.keypoints[idx::LEFT_SHOULDER].y -= 60.0;
         top.keypoints[idx::RIGHT_SHOULDER].y += 60.0;
-        assert!(matches!(
-            check_placement(Some(&top), 640, 480, 120.0).side_view,
-            Check::Bad(_)
-        ));
+        assert!(matches!(check_placement(Some(&top), 640, 480, 120.0).side_view, Check::Bad(_)));
         let none = check_placement(None, 640, 480, 120.0);
         assert_eq!((none.side_view, none.light), (Check::Unknown, Check::Ok));
     }
@@ -728,18 +527,10 @@ mod tests {
     #[test]
     fn active_faults_colour_their_joints_and_worst_wins() {
         let mut j = [JointState::Neutral; NUM_LANDMARKS];
-        let seg = [
-            idx::LEFT_HIP,
-            idx::RIGHT_HIP,
-            idx::LEFT_KNEE,
-            idx::RIGHT_KNEE,
-        ];
+        let seg = [idx::LEFT_HIP, idx::RIGHT_HIP, idx::LEFT_KNEE, idx::RIGHT_KNEE];
         joint_states(
             &["keep_out", "plank_line"],
-            &[
-                ("keep_out", Severity::Fault),
-                ("plank_line", Severity::Warn),
-            ],
+            &[("keep_out", Severity::Fault), ("plank_line", Severity::Warn)],
             &seg,
             &mut j,
         );
@@ -752,22 +543,12 @@ mod tests {
 
     #[test]
     fn hud_draws_skeleton_cue_and_prompt() {
-        let blank =
-            || Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(90.0)).unwrap();
+        let blank = || Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(90.0)).unwrap();
         let p = lying_pose(640.0, 480.0);
         let mut j = [JointState::Neutral; NUM_LANDMARKS];
-        joint_states(
-            &["keep_out"],
-            &[("keep_out", Severity::Fault)],
-            &[idx::LEFT_KNEE, idx::RIGHT_KNEE],
-            &mut j,
-        );
-        let seg = SegmentPx {
-            from: (320.0, 288.0),
-            to: (448.0, 288.0),
-            region: (0.1, 0.8),
-            keep_out: vec![(0.9, 1.2)],
-        };
+        joint_states(&["keep_out"], &[("keep_out", Severity::Fault)], &[idx::LEFT_KNEE, idx::RIGHT_KNEE], &mut j);
+        let seg =
+            SegmentPx { from: (320.0, 288.0), to: (448.0, 288.0), region: (0.1, 0.8), keep_out: vec![(0.9, 1.2)] };
         let hud = Hud {
             pose: Some(&p),
             joints: Some(&j),
@@ -783,33 +564,17 @@ mod tests {
         let mut img = blank();
         draw_hud(&mut img, &hud).unwrap();
         let all = Rect::new(0, 0, 640, 480);
-        assert!(
-            count_color(&img, all, BONE_COLOR) > 300,
-            "skeleton bones missing"
-        );
-        assert!(
-            count_color(&img, all, JOINT_FAULT) > 50,
-            "fault joints missing"
-        );
+        assert!(count_color(&img, all, BONE_COLOR) > 300, "skeleton bones missing");
+        assert!(count_color(&img, all, JOINT_FAULT) > 50, "fault joints missing");
         let band = Rect::new(0, 480 - CUE_BAND_H, 640, CUE_BAND_H);
         assert!(count_color(&img, band, CUE_BG) > 20_000, "cue band missing");
         assert!(count_color(&img, band, CUE_TEXT) > 300, "cue text missing");
         // No person: the prompt appears, no skeleton.
         let mut img = blank();
-        draw_hud(
-            &mut img,
-            &Hud {
-                exercise: "Quadriceps",
-                ..Hud::default()
-            },
-        )
-        .unwrap();
+        draw_hud(&mut img, &Hud { exercise: "Quadriceps", ..Hud::default() }).unwrap();
         assert_eq!(count_color(&img, all, BONE_COLOR), 0);
         let mid = Rect::new(0, 180, 640, 120);
-        assert!(
-            count_color(&img, mid, PANEL_BG) > 2000,
-            "get-in-frame panel missing"
-        );
+        assert!(count_color(&img, mid, PANEL_BG) > 2000, "get-in-frame panel missing");
     }
 
     #[test]

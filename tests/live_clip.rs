@@ -1,0 +1,192 @@
+//! End-to-end tests of `rollcoach live` over the sample clip (needs the ONNX Runtime library: ORT_DYLIB_PATH or
+//! ./runtime, see README).
+//!
+//! The window test needs a display: run it with `xvfb-run -a cargo test --test live_clip`. Without DISPLAY it fails
+//! when CI=true and is skipped (with a message) otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opencv::core::{Mat, Rect};
+use opencv::prelude::*;
+use opencv::{imgcodecs, videoio};
+use rollcoach::live::audio::{parse_wav_pcm16_mono, sound_spans};
+use rollcoach::live::history;
+use rollcoach::live::overlay::{count_color, BONE_COLOR, CUE_BG, CUE_TEXT, JOINT_NEUTRAL};
+use rollcoach::live::session::{SessionMeta, EVENTS_FILE, META_FILE, POSES_FILE};
+use rollcoach::posetrack::PoseTrack;
+
+const CLIP: &str = "samples/bridging.mp4";
+const SHOT_AT_S: f64 = 1.6;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rc-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rollcoach() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rollcoach"));
+    c.current_dir(root());
+    c
+}
+
+/// The only session folder under `root`.
+fn session_dir(root: &Path) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root).ok()?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    dirs.pop()
+}
+
+/// The raw clip frame shown at time `t`.
+fn clip_frame_at(t: f64) -> Mat {
+    let mut cap = videoio::VideoCapture::from_file(root().join(CLIP).to_str().unwrap(), videoio::CAP_ANY).unwrap();
+    let fps = cap.get(videoio::CAP_PROP_FPS).unwrap();
+    let mut m = Mat::default();
+    for _ in 0..=(t * fps).round() as i64 {
+        assert!(cap.read(&mut m).unwrap());
+    }
+    m
+}
+
+#[test]
+fn live_window_over_clip_writes_screenshot_cue_wav_and_session() {
+    if std::env::var_os("DISPLAY").is_none() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("DISPLAY is not set: run the test suite under xvfb-run");
+        }
+        eprintln!("SKIPPED: no DISPLAY; run with `xvfb-run -a cargo test --test live_clip`");
+        return;
+    }
+    let dir = tmp("window");
+    let shot = dir.join("shot.png");
+    let wav = dir.join("cues.wav");
+    let sessions = dir.join("sessions");
+    let out = rollcoach()
+        .args(["live", "--source", CLIP, "--mute", "--bench"])
+        .arg("--cues-wav")
+        .arg(&wav)
+        .arg("--sessions-dir")
+        .arg(&sessions)
+        .arg("--screenshot")
+        .arg(&shot)
+        .args(["--screenshot-at", &SHOT_AT_S.to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "live failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("live bench:") && stdout.contains("p99"), "{stdout}");
+
+    // Screenshot: exactly what the window showed. The skeleton's bone colour and the cue band must be there, and not
+    // in the raw clip frame.
+    let img = imgcodecs::imread(shot.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    assert_eq!((img.cols(), img.rows()), (640, 480));
+    let raw = clip_frame_at(SHOT_AT_S);
+    let body = Rect::new(0, 60, 640, 480 - 60 - 64);
+    let bones = count_color(&img, body, BONE_COLOR);
+    assert!(bones > 400, "only {bones} skeleton pixels in the screenshot");
+    assert!(count_color(&raw, body, BONE_COLOR) < 20, "bone colour occurs in the raw clip; test would prove nothing");
+    assert!(count_color(&img, body, JOINT_NEUTRAL) > 50, "joints not drawn");
+    let band = Rect::new(0, 480 - 64, 640, 64);
+    let bg = count_color(&img, band, CUE_BG);
+    let txt = count_color(&img, band, CUE_TEXT);
+    assert!(bg > 15_000 && txt > 300, "cue band not drawn (background {bg} px, text {txt} px)");
+    assert!(count_color(&raw, band, CUE_BG) < 100);
+
+    // Cue WAV: the start-up placement verdict at ~1 s (session time), as sound.
+    let (rate, samples) = parse_wav_pcm16_mono(&std::fs::read(&wav).unwrap()).unwrap();
+    let spans = sound_spans(&samples, rate, 0.3);
+    assert!(!spans.is_empty(), "no cue audible in the WAV");
+    assert!((0.9..1.5).contains(&spans[0].0), "first cue at {:.2} s, expected ~1 s", spans[0].0);
+
+    // Session files.
+    let s = session_dir(&sessions).expect("session folder");
+    let track = PoseTrack::read(&s.join(POSES_FILE)).unwrap();
+    assert!(track.frames.len() >= 60, "{} frames", track.frames.len());
+    let with_person = track.frames.iter().filter(|f| f.pose.is_some()).count();
+    assert!(with_person * 10 >= track.frames.len() * 8, "person in only {with_person}/{} frames", track.frames.len());
+    let events = std::fs::read_to_string(s.join(EVENTS_FILE)).unwrap();
+    for kind in ["\"start\"", "\"cue\"", "\"end\""] {
+        assert!(events.contains(kind), "no {kind} event in:\n{events}");
+    }
+    let meta: SessionMeta = serde_json::from_str(&std::fs::read_to_string(s.join(META_FILE)).unwrap()).unwrap();
+    assert_eq!(meta.status, "complete");
+    assert_eq!(meta.frames, Some(track.frames.len() as u64));
+}
+
+#[test]
+fn killing_live_mid_run_leaves_a_readable_session() {
+    let dir = tmp("kill");
+    let sessions = dir.join("sessions");
+    let mut child = rollcoach()
+        .args(["live", "--source", CLIP, "--no-window", "--mute", "--quiet"])
+        .arg("--sessions-dir")
+        .arg(&sessions)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The session folder appears once the model is loaded and the clip starts; kill 1.5 s after that.
+    let t0 = Instant::now();
+    let s = loop {
+        if let Some(s) = session_dir(&sessions) {
+            break s;
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("live exited early ({st}): {err}");
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "no session folder after 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let track = PoseTrack::read(&s.join(POSES_FILE)).expect("pose track readable after kill -9");
+    let last_t = track.frames.last().map_or(0.0, |f| f.t);
+    // At most the last second (flush interval 0.25 s) may be lost.
+    assert!(track.frames.len() >= 10 && last_t >= 0.4, "{} frames, last t {last_t:.2} s", track.frames.len());
+    assert!(last_t < 2.9, "the clip ran to its end ({last_t:.2} s); the kill came too late to test anything");
+    let meta: SessionMeta = serde_json::from_str(&std::fs::read_to_string(s.join(META_FILE)).unwrap()).unwrap();
+    assert_eq!(meta.status, "running", "killed session must not claim to be complete");
+    let sum = history::read_session(&s);
+    assert!(sum.duration_s >= last_t - 1e-6 && sum.duration_s > 0.4, "{sum:?}");
+    let text = history::render(&history::read_all(&sessions).unwrap());
+    assert!(text.contains("[running]"), "{text}");
+}
+
+#[test]
+fn no_camera_gives_a_clear_error_not_a_panic() {
+    let has_video_node = std::fs::read_dir("/dev")
+        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("video")))
+        .unwrap_or(false);
+    if has_video_node {
+        eprintln!("SKIPPED: this machine has a video device");
+        return;
+    }
+    let dir = tmp("nocam");
+    for args in [vec!["devices"], vec!["live", "--no-window", "--mute"]] {
+        let out = rollcoach().args(&args).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{args:?} --help failed");
+        let mut c = rollcoach();
+        c.args(&args);
+        if args[0] == "live" {
+            c.arg("--sessions-dir").arg(dir.join("s"));
+        }
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("no camera found"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(!dir.join("s").exists(), "no session must be created without a camera");
+}
