@@ -64,7 +64,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
     );
 
     // 1. model only, frames already decoded in memory
-    let mut per_frame_ms = |tracking: bool| -> Result<(Vec<f64>, u64)> {
+    let per_frame_ms = |tracking: bool| -> Result<(Vec<f64>, u64)> {
         let mut bp = BlazePose::new(&models, BlazePoseConfig { landmark_model: a.model, threads: a.threads, tracking })?;
         bp.estimate(&frames[0])?; // warm-up
         bp.reset();
