@@ -3,16 +3,19 @@
 //! Pure core (geometry, smoothing, roller-contact mapping, rules, reports) is testable without camera, model or
 //! window; I/O lives at the edges (sources, estimator, window, audio, writers).
 
+pub mod analysis;
+pub mod app;
+pub mod coach;
+pub mod draw;
+pub mod geometry;
 pub mod landmarks;
 pub mod live;
-pub mod posetrack;
-pub mod app;
-pub mod source;
-pub mod geometry;
+pub mod pipeline;
 pub mod pose;
+pub mod posetrack;
+pub mod report;
+pub mod roller;
 pub mod runtime;
 pub mod smoothing;
-pub mod draw;
-pub mod pipeline;
-pub mod analysis;
-pub mod report;
+pub mod source;
+pub mod synth;

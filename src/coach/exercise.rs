@@ -1,0 +1,922 @@
+//! Exercises as editable TOML data files (`exercises/*.toml`): body segment, region to roll, keep-out zones,
+//! posture checks and thresholds, each with a one-line source. See `docs/engine.md` for the format.
+//!
+//! Positions along a segment are fractions: 0 = proximal landmark (`from`), 1 = distal landmark (`to`); values
+//! outside 0..1 lie beyond the landmarks.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::CoachError;
+use crate::landmarks::{idx, index_of, Pose};
+
+/// Fault and event rule ids shared with the truth files and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleId {
+    TooFast,
+    KeepOut,
+    HipsDropped,
+    LowerBack,
+    NeckUnsupported,
+    PlankLine,
+    Hold,
+    AreaDone,
+    AreaTooLong,
+}
+
+impl RuleId {
+    pub const FAULTS: [RuleId; 6] = [
+        RuleId::TooFast,
+        RuleId::KeepOut,
+        RuleId::HipsDropped,
+        RuleId::LowerBack,
+        RuleId::NeckUnsupported,
+        RuleId::PlankLine,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::TooFast => "too_fast",
+            RuleId::KeepOut => "keep_out",
+            RuleId::HipsDropped => "hips_dropped",
+            RuleId::LowerBack => "lower_back",
+            RuleId::NeckUnsupported => "neck_unsupported",
+            RuleId::PlankLine => "plank_line",
+            RuleId::Hold => "hold",
+            RuleId::AreaDone => "area_done",
+            RuleId::AreaTooLong => "area_too_long",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RuleId> {
+        [
+            RuleId::TooFast,
+            RuleId::KeepOut,
+            RuleId::HipsDropped,
+            RuleId::LowerBack,
+            RuleId::NeckUnsupported,
+            RuleId::PlankLine,
+            RuleId::Hold,
+            RuleId::AreaDone,
+            RuleId::AreaTooLong,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// How important a fault or event is. Ordered: `Info < Warning < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Body orientation classes used for exercise recognition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Orientation {
+    Supine,
+    Prone,
+    Side,
+    Seated,
+}
+
+impl Orientation {
+    pub fn parse(s: &str) -> Option<Orientation> {
+        match s {
+            "supine" => Some(Orientation::Supine),
+            "prone" => Some(Orientation::Prone),
+            "side" | "side-lying" | "side_lying" => Some(Orientation::Side),
+            "seated" => Some(Orientation::Seated),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Orientation::Supine => "supine",
+            Orientation::Prone => "prone",
+            Orientation::Side => "side",
+            Orientation::Seated => "seated",
+        }
+    }
+}
+
+/// A landmark named in an exercise file: a left/right pair (`"hip"`) or one landmark (`"nose"`, `"left_knee"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LandmarkRef {
+    Pair(usize, usize),
+    Single(usize),
+}
+
+impl LandmarkRef {
+    pub fn parse(name: &str) -> Option<LandmarkRef> {
+        let pair = |l, r| Some(LandmarkRef::Pair(l, r));
+        match name {
+            "shoulder" => pair(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER),
+            "elbow" => pair(idx::LEFT_ELBOW, idx::RIGHT_ELBOW),
+            "wrist" => pair(idx::LEFT_WRIST, idx::RIGHT_WRIST),
+            "hip" => pair(idx::LEFT_HIP, idx::RIGHT_HIP),
+            "knee" => pair(idx::LEFT_KNEE, idx::RIGHT_KNEE),
+            "ankle" => pair(idx::LEFT_ANKLE, idx::RIGHT_ANKLE),
+            "heel" => pair(idx::LEFT_HEEL, idx::RIGHT_HEEL),
+            "foot_index" => pair(idx::LEFT_FOOT_INDEX, idx::RIGHT_FOOT_INDEX),
+            "ear" => pair(idx::LEFT_EAR, idx::RIGHT_EAR),
+            other => index_of(other).map(LandmarkRef::Single),
+        }
+    }
+
+    /// Indices of the landmark(s): `(left, right)` or `(i, i)`.
+    pub fn sides(self) -> (usize, usize) {
+        match self {
+            LandmarkRef::Pair(l, r) => (l, r),
+            LandmarkRef::Single(i) => (i, i),
+        }
+    }
+
+    /// Mid-point of a pair (or the single landmark), image px.
+    pub fn mid(self, pose: &Pose) -> crate::landmarks::Keypoint {
+        let (a, b) = self.sides();
+        pose.mid(a, b)
+    }
+}
+
+/// The body segment the roller supports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentDef {
+    pub name: String,
+    pub from_name: String,
+    pub to_name: String,
+    pub from: LandmarkRef,
+    pub to: LandmarkRef,
+}
+
+/// A stretch along the segment (fractions, `start < end`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    pub name: String,
+    pub start: f32,
+    pub end: f32,
+    pub message: String,
+    pub cue: String,
+    pub source: String,
+}
+
+impl Zone {
+    pub fn contains(&self, pos: f32) -> bool {
+        pos >= self.start && pos <= self.end
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PostureKind {
+    /// Landmark at least `min_cm` above the floor (floor = bottom of the roller), or above `reference` when given
+    /// (negative = at most that far below it).
+    MinHeight {
+        landmark: LandmarkRef,
+        reference: Option<LandmarkRef>,
+        min_cm: f32,
+    },
+    /// Bend at the middle landmark of a chain at most `max_bend_deg` from straight.
+    Straight {
+        a: LandmarkRef,
+        b: LandmarkRef,
+        c: LandmarkRef,
+        max_bend_deg: f32,
+    },
+    /// Nearest of `landmark` (either side) within `max_torso_frac` x torso length of the nearest `target`.
+    Near {
+        landmark: LandmarkRef,
+        target: LandmarkRef,
+        max_torso_frac: f32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostureCheck {
+    pub rule: RuleId,
+    pub kind: PostureKind,
+    pub severity: Severity,
+    pub message: String,
+    pub cue: String,
+    pub source: String,
+}
+
+/// An exercise that should not be done: being recognised in it is itself a fault (lower back).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Avoid {
+    pub rule: RuleId,
+    pub severity: Severity,
+    pub message: String,
+    pub cue: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recognize {
+    pub orientation: Vec<Orientation>,
+    /// Range of the contact position (mid-point of recent passes) that identifies this exercise.
+    pub contact: (f32, f32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub max_speed_cm_s: f32,
+    pub max_speed_source: String,
+    pub target_speed_cm_s: f32,
+    pub target_speed_source: String,
+    pub time_on_area_s: (f32, f32),
+    pub time_on_area_source: String,
+    pub hold_s: (f32, f32),
+    pub hold_source: String,
+}
+
+/// One exercise, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exercise {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub path: PathBuf,
+    pub segment: SegmentDef,
+    pub region: Zone,
+    pub keep_out: Vec<Zone>,
+    pub posture: Vec<PostureCheck>,
+    pub avoid: Option<Avoid>,
+    pub recognize: Option<Recognize>,
+    pub thresholds: Thresholds,
+}
+
+// ---- raw file layout (serde) ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExercise {
+    id: Spanned<String>,
+    name: String,
+    #[serde(default)]
+    description: String,
+    segment: Spanned<RawSegment>,
+    region: Spanned<RawRegion>,
+    #[serde(default)]
+    recognize: Option<Spanned<RawRecognize>>,
+    #[serde(default)]
+    keep_out: Vec<Spanned<RawZone>>,
+    #[serde(default)]
+    posture: Vec<Spanned<RawPosture>>,
+    #[serde(default)]
+    avoid: Option<Spanned<RawAvoid>>,
+    thresholds: Spanned<RawThresholds>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSegment {
+    name: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegion {
+    start: f32,
+    end: f32,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecognize {
+    orientation: Vec<String>,
+    contact: [f32; 2],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZone {
+    name: String,
+    start: f32,
+    end: f32,
+    message: String,
+    cue: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPosture {
+    rule: String,
+    check: String,
+    #[serde(default)]
+    landmark: Option<String>,
+    #[serde(default)]
+    landmarks: Option<Vec<String>>,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    reference: Option<String>,
+    #[serde(default)]
+    min_cm: Option<f32>,
+    #[serde(default)]
+    max_bend_deg: Option<f32>,
+    #[serde(default)]
+    max_torso_frac: Option<f32>,
+    severity: String,
+    message: String,
+    cue: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAvoid {
+    rule: String,
+    severity: String,
+    message: String,
+    cue: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThresholds {
+    max_speed_cm_s: f32,
+    max_speed_source: String,
+    target_speed_cm_s: f32,
+    target_speed_source: String,
+    time_on_area_s: [f32; 2],
+    time_on_area_source: String,
+    hold_s: [f32; 2],
+    hold_source: String,
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Best guess of the field a TOML error points at: the key on that line, or the table header.
+fn field_at(text: &str, offset: usize) -> String {
+    let line_no = line_of(text, offset);
+    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
+    if line.starts_with('[') {
+        return line.trim_matches(|c| c == '[' || c == ']').to_string();
+    }
+    match line.split_once('=') {
+        Some((k, _)) => k.trim().to_string(),
+        None => String::new(),
+    }
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(
+        &self,
+        span: std::ops::Range<usize>,
+        field: impl Into<String>,
+        msg: impl Into<String>,
+    ) -> CoachError {
+        CoachError::Exercise {
+            path: self.path.to_path_buf(),
+            line: line_of(self.text, span.start),
+            field: field.into(),
+            msg: msg.into(),
+        }
+    }
+}
+
+fn check_fraction(
+    ctx: &Ctx,
+    span: &std::ops::Range<usize>,
+    field: &str,
+    v: f32,
+) -> Result<(), CoachError> {
+    if !v.is_finite() || !(-2.0..=3.0).contains(&v) {
+        return Err(ctx.err(
+            span.clone(),
+            field,
+            format!("{v} is not a position along the segment (expected about -1..2)"),
+        ));
+    }
+    Ok(())
+}
+
+fn landmark(
+    ctx: &Ctx,
+    span: &std::ops::Range<usize>,
+    field: &str,
+    name: &str,
+) -> Result<LandmarkRef, CoachError> {
+    LandmarkRef::parse(name).ok_or_else(|| {
+        ctx.err(
+            span.clone(),
+            field,
+            format!("unknown landmark {name:?} (use shoulder, elbow, wrist, hip, knee, ankle, heel, ear or a BlazePose name like left_knee)"),
+        )
+    })
+}
+
+fn non_empty(
+    ctx: &Ctx,
+    span: &std::ops::Range<usize>,
+    field: &str,
+    s: &str,
+) -> Result<String, CoachError> {
+    if s.trim().is_empty() {
+        return Err(ctx.err(span.clone(), field, "must not be empty"));
+    }
+    Ok(s.to_string())
+}
+
+impl Exercise {
+    /// Parses and validates one exercise file's text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Exercise, CoachError> {
+        let raw: RawExercise = toml::from_str(text).map_err(|e| {
+            let off = e.span().map(|s| s.start).unwrap_or(0);
+            CoachError::Exercise {
+                path: path.to_path_buf(),
+                line: line_of(text, off),
+                field: field_at(text, off),
+                msg: e.message().to_string(),
+            }
+        })?;
+        let ctx = Ctx { path, text };
+
+        let id_span = raw.id.span();
+        let id = raw.id.into_inner();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(ctx.err(
+                id_span,
+                "id",
+                format!("{id:?} must be lowercase letters, digits and '_'"),
+            ));
+        }
+
+        let seg_span = raw.segment.span();
+        let seg = raw.segment.into_inner();
+        let segment = SegmentDef {
+            from: landmark(&ctx, &seg_span, "segment.from", &seg.from)?,
+            to: landmark(&ctx, &seg_span, "segment.to", &seg.to)?,
+            name: non_empty(&ctx, &seg_span, "segment.name", &seg.name)?,
+            from_name: seg.from,
+            to_name: seg.to,
+        };
+        if segment.from == segment.to {
+            return Err(ctx.err(
+                seg_span,
+                "segment",
+                "`from` and `to` must be different landmarks",
+            ));
+        }
+
+        let reg_span = raw.region.span();
+        let reg = raw.region.into_inner();
+        check_fraction(&ctx, &reg_span, "region.start", reg.start)?;
+        check_fraction(&ctx, &reg_span, "region.end", reg.end)?;
+        if reg.start >= reg.end {
+            return Err(ctx.err(
+                reg_span,
+                "region",
+                format!("start {} must be below end {}", reg.start, reg.end),
+            ));
+        }
+        let region = Zone {
+            name: "region".into(),
+            start: reg.start,
+            end: reg.end,
+            message: String::new(),
+            cue: String::new(),
+            source: non_empty(&ctx, &reg_span, "region.source", &reg.source)?,
+        };
+
+        let mut keep_out = Vec::new();
+        for (i, z) in raw.keep_out.into_iter().enumerate() {
+            let span = z.span();
+            let z = z.into_inner();
+            let f = |n: &str| format!("keep_out[{i}].{n}");
+            check_fraction(&ctx, &span, &f("start"), z.start)?;
+            check_fraction(&ctx, &span, &f("end"), z.end)?;
+            if z.start >= z.end {
+                return Err(ctx.err(
+                    span,
+                    f("start"),
+                    format!("start {} must be below end {}", z.start, z.end),
+                ));
+            }
+            if z.start < region.end && z.end > region.start {
+                return Err(ctx.err(
+                    span,
+                    f("start"),
+                    "keep-out zone overlaps the region to roll",
+                ));
+            }
+            keep_out.push(Zone {
+                name: non_empty(&ctx, &span, &f("name"), &z.name)?,
+                start: z.start,
+                end: z.end,
+                message: non_empty(&ctx, &span, &f("message"), &z.message)?,
+                cue: non_empty(&ctx, &span, &f("cue"), &z.cue)?,
+                source: non_empty(&ctx, &span, &f("source"), &z.source)?,
+            });
+        }
+
+        let mut posture = Vec::new();
+        for (i, p) in raw.posture.into_iter().enumerate() {
+            let span = p.span();
+            let p = p.into_inner();
+            let f = |n: &str| format!("posture[{i}].{n}");
+            let rule = RuleId::parse(&p.rule)
+                .filter(|r| RuleId::FAULTS.contains(r))
+                .ok_or_else(|| {
+                    ctx.err(
+                        span.clone(),
+                        f("rule"),
+                        format!("unknown fault rule {:?}", p.rule),
+                    )
+                })?;
+            let need_lm = |name: &str, v: &Option<String>| -> Result<LandmarkRef, CoachError> {
+                let s = v
+                    .as_deref()
+                    .ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
+                landmark(&ctx, &span, &f(name), s)
+            };
+            let need_num =
+                |name: &str, v: Option<f32>, lo: f32, hi: f32| -> Result<f32, CoachError> {
+                    let x = v.ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
+                    if !x.is_finite() || x < lo || x > hi {
+                        return Err(ctx.err(
+                            span.clone(),
+                            f(name),
+                            format!("{x} is outside {lo}..{hi}"),
+                        ));
+                    }
+                    Ok(x)
+                };
+            let kind = match p.check.as_str() {
+                "min_height" => PostureKind::MinHeight {
+                    landmark: need_lm("landmark", &p.landmark)?,
+                    reference: match &p.reference {
+                        Some(r) => Some(landmark(&ctx, &span, &f("reference"), r)?),
+                        None => None,
+                    },
+                    min_cm: need_num("min_cm", p.min_cm, -200.0, 200.0)?,
+                },
+                "straight" => {
+                    let l = p
+                        .landmarks
+                        .as_ref()
+                        .ok_or_else(|| ctx.err(span.clone(), f("landmarks"), "missing field"))?;
+                    if l.len() != 3 {
+                        return Err(ctx.err(
+                            span.clone(),
+                            f("landmarks"),
+                            "needs exactly three landmarks",
+                        ));
+                    }
+                    PostureKind::Straight {
+                        a: landmark(&ctx, &span, &f("landmarks"), &l[0])?,
+                        b: landmark(&ctx, &span, &f("landmarks"), &l[1])?,
+                        c: landmark(&ctx, &span, &f("landmarks"), &l[2])?,
+                        max_bend_deg: need_num("max_bend_deg", p.max_bend_deg, 0.0, 180.0)?,
+                    }
+                }
+                "near" => PostureKind::Near {
+                    landmark: need_lm("landmark", &p.landmark)?,
+                    target: need_lm("target", &p.target)?,
+                    max_torso_frac: need_num("max_torso_frac", p.max_torso_frac, 0.0, 5.0)?,
+                },
+                other => {
+                    return Err(ctx.err(
+                        span,
+                        f("check"),
+                        format!("unknown check {other:?} (min_height, straight, near)"),
+                    ))
+                }
+            };
+            let severity = Severity::parse(&p.severity).ok_or_else(|| {
+                ctx.err(
+                    span.clone(),
+                    f("severity"),
+                    "must be info, warning or critical",
+                )
+            })?;
+            posture.push(PostureCheck {
+                rule,
+                kind,
+                severity,
+                message: non_empty(&ctx, &span, &f("message"), &p.message)?,
+                cue: non_empty(&ctx, &span, &f("cue"), &p.cue)?,
+                source: non_empty(&ctx, &span, &f("source"), &p.source)?,
+            });
+        }
+
+        let avoid = match raw.avoid {
+            None => None,
+            Some(a) => {
+                let span = a.span();
+                let a = a.into_inner();
+                let rule = RuleId::parse(&a.rule)
+                    .filter(|r| RuleId::FAULTS.contains(r))
+                    .ok_or_else(|| {
+                        ctx.err(
+                            span.clone(),
+                            "avoid.rule",
+                            format!("unknown fault rule {:?}", a.rule),
+                        )
+                    })?;
+                Some(Avoid {
+                    rule,
+                    severity: Severity::parse(&a.severity).ok_or_else(|| {
+                        ctx.err(
+                            span.clone(),
+                            "avoid.severity",
+                            "must be info, warning or critical",
+                        )
+                    })?,
+                    message: non_empty(&ctx, &span, "avoid.message", &a.message)?,
+                    cue: non_empty(&ctx, &span, "avoid.cue", &a.cue)?,
+                    source: non_empty(&ctx, &span, "avoid.source", &a.source)?,
+                })
+            }
+        };
+
+        let recognize = match raw.recognize {
+            None => None,
+            Some(r) => {
+                let span = r.span();
+                let r = r.into_inner();
+                let mut orientation = Vec::new();
+                for o in &r.orientation {
+                    orientation.push(Orientation::parse(o).ok_or_else(|| {
+                        ctx.err(
+                            span.clone(),
+                            "recognize.orientation",
+                            format!("unknown orientation {o:?} (supine, prone, side, seated)"),
+                        )
+                    })?);
+                }
+                if orientation.is_empty() {
+                    return Err(ctx.err(
+                        span,
+                        "recognize.orientation",
+                        "must name at least one orientation",
+                    ));
+                }
+                if !(r.contact[0] < r.contact[1]) {
+                    return Err(ctx.err(
+                        span,
+                        "recognize.contact",
+                        "must be [low, high] with low < high",
+                    ));
+                }
+                Some(Recognize {
+                    orientation,
+                    contact: (r.contact[0], r.contact[1]),
+                })
+            }
+        };
+
+        let th_span = raw.thresholds.span();
+        let th = raw.thresholds.into_inner();
+        let pos = |name: &str, v: f32| -> Result<f32, CoachError> {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(ctx.err(
+                    th_span.clone(),
+                    format!("thresholds.{name}"),
+                    format!("{v} must be > 0"),
+                ));
+            }
+            Ok(v)
+        };
+        let range = |name: &str, v: [f32; 2]| -> Result<(f32, f32), CoachError> {
+            pos(name, v[0])?;
+            pos(name, v[1])?;
+            if v[0] > v[1] {
+                return Err(ctx.err(
+                    th_span.clone(),
+                    format!("thresholds.{name}"),
+                    "must be [min, max] with min <= max",
+                ));
+            }
+            Ok((v[0], v[1]))
+        };
+        let thresholds = Thresholds {
+            max_speed_cm_s: pos("max_speed_cm_s", th.max_speed_cm_s)?,
+            max_speed_source: non_empty(
+                &ctx,
+                &th_span,
+                "thresholds.max_speed_source",
+                &th.max_speed_source,
+            )?,
+            target_speed_cm_s: pos("target_speed_cm_s", th.target_speed_cm_s)?,
+            target_speed_source: non_empty(
+                &ctx,
+                &th_span,
+                "thresholds.target_speed_source",
+                &th.target_speed_source,
+            )?,
+            time_on_area_s: range("time_on_area_s", th.time_on_area_s)?,
+            time_on_area_source: non_empty(
+                &ctx,
+                &th_span,
+                "thresholds.time_on_area_source",
+                &th.time_on_area_source,
+            )?,
+            hold_s: range("hold_s", th.hold_s)?,
+            hold_source: non_empty(&ctx, &th_span, "thresholds.hold_source", &th.hold_source)?,
+        };
+        if thresholds.target_speed_cm_s >= thresholds.max_speed_cm_s {
+            return Err(ctx.err(
+                th_span,
+                "thresholds.target_speed_cm_s",
+                "must be below max_speed_cm_s",
+            ));
+        }
+
+        Ok(Exercise {
+            id,
+            name: raw.name,
+            description: raw.description,
+            path: path.to_path_buf(),
+            segment,
+            region,
+            keep_out,
+            posture,
+            avoid,
+            recognize,
+            thresholds,
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Exercise, CoachError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CoachError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Exercise::parse(&text, path)
+    }
+}
+
+/// Loads every `*.toml` in `dir`, sorted by file name. Duplicate ids and an empty folder are errors.
+pub fn load_dir(dir: &Path) -> Result<Vec<Exercise>, CoachError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| CoachError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut paths = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|source| CoachError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            paths.push(p);
+        }
+    }
+    paths.sort();
+    if paths.is_empty() {
+        return Err(CoachError::NoExercises {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let mut out: Vec<Exercise> = Vec::with_capacity(paths.len());
+    for p in paths {
+        let ex = Exercise::load(&p)?;
+        if let Some(prev) = out.iter().find(|e| e.id == ex.id) {
+            return Err(CoachError::Exercise {
+                path: p.clone(),
+                line: 1,
+                field: "id".into(),
+                msg: format!("duplicate id {:?} (also in {})", ex.id, prev.path.display()),
+            });
+        }
+        out.push(ex);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_exercises() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises")
+    }
+
+    #[test]
+    fn shipped_exercises_load() {
+        let all = load_dir(&repo_exercises()).unwrap();
+        let ids: Vec<&str> = all.iter().map(|e| e.id.as_str()).collect();
+        for want in [
+            "upper_back",
+            "lats",
+            "glutes",
+            "it_band",
+            "quads",
+            "hamstrings",
+            "calves",
+            "adductors",
+            "lower_back",
+        ] {
+            assert!(ids.contains(&want), "missing {want} in {ids:?}");
+        }
+        let lb = all.iter().find(|e| e.id == "lower_back").unwrap();
+        assert_eq!(lb.avoid.as_ref().map(|a| a.rule), Some(RuleId::LowerBack));
+        let ub = all.iter().find(|e| e.id == "upper_back").unwrap();
+        assert!(ub.posture.iter().any(|p| p.rule == RuleId::HipsDropped));
+        assert!(ub.keep_out.iter().any(|z| z.name.contains("lumbar")));
+    }
+
+    fn base() -> String {
+        std::fs::read_to_string(repo_exercises().join("quads.toml")).unwrap()
+    }
+
+    fn err_of(text: &str) -> String {
+        Exercise::parse(text, Path::new("ex/q.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn unknown_landmark_names_file_line_and_field() {
+        let text = base().replace("to = \"knee\"", "to = \"kne\"");
+        let e = err_of(&text);
+        let seg_line = text.lines().position(|l| l.trim() == "[segment]").unwrap() + 1;
+        assert!(e.starts_with(&format!("ex/q.toml:{seg_line}:")), "{e}");
+        assert!(e.contains("segment.to") && e.contains("kne"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let text = base().replace("max_speed_cm_s = 15.0", "max_speed_cm_s = \"fast\"");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("max_speed_cm_s"))
+            .unwrap()
+            + 1;
+        let e = err_of(&text);
+        assert!(e.starts_with(&format!("ex/q.toml:{line}:")), "{e}");
+        assert!(e.contains("max_speed_cm_s"), "{e}");
+    }
+
+    #[test]
+    fn missing_and_unknown_fields_are_reported() {
+        let text = base().replace("start = 0.12\n", "");
+        let e = err_of(&text);
+        assert!(e.contains("start"), "{e}");
+        let text = base().replace("max_bend_deg = 30.0", "max_bend_dge = 30.0");
+        let e = err_of(&text);
+        assert!(e.contains("max_bend_dge"), "{e}");
+    }
+
+    #[test]
+    fn inverted_region_and_overlapping_keep_out_are_rejected() {
+        let text = base().replace("start = 0.12\nend = 0.82", "start = 0.82\nend = 0.12");
+        assert!(err_of(&text).contains("region"));
+        let text = base().replace("start = 0.9\nend = 1.35", "start = 0.5\nend = 1.35");
+        assert!(err_of(&text).contains("overlaps"));
+    }
+
+    #[test]
+    fn unknown_rule_is_rejected() {
+        let text = base().replace("rule = \"plank_line\"", "rule = \"plank\"");
+        let e = err_of(&text);
+        assert!(e.contains("posture[0].rule") && e.contains("plank"), "{e}");
+    }
+}

@@ -1,0 +1,239 @@
+//! Body orientation (supine / prone / side-lying / seated) and roller contact on a body segment, from one pose.
+
+use super::exercise::{LandmarkRef, Orientation, SegmentDef};
+use super::geometry::{incline_deg, project, P2};
+use crate::landmarks::{idx, Pose, RollerObs};
+
+/// Landmarks below this visibility are not trusted.
+pub const MIN_VISIBILITY: f32 = 0.3;
+/// Side-lying when left and right shoulders (or hips) are this far apart vertically, as a share of torso length.
+pub const SIDE_LYING_SPLIT: f32 = 0.25;
+/// Seated (not supine) when the torso rises more than this above the horizontal, degrees.
+pub const SEATED_INCLINE_DEG: f32 = 35.0;
+/// The roller only supports segments flatter than this, degrees.
+pub const MAX_SEGMENT_INCLINE_DEG: f32 = 50.0;
+/// Largest gap between the segment's landmark line and the roller's top (soft-tissue thickness), cm.
+pub const MAX_TISSUE_GAP_CM: f32 = 22.0;
+/// The roller may appear to overlap the landmark line by this share of its radius (noise, perspective).
+const MAX_OVERLAP_R: f32 = 0.6;
+
+fn visible(pose: &Pose, i: usize) -> bool {
+    pose.keypoints[i].visibility >= MIN_VISIBILITY
+}
+
+/// Orientation of the body from shoulders, hips, ears and nose.
+pub fn classify_orientation(pose: &Pose) -> Option<Orientation> {
+    let sh = P2::from(pose.mid(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER));
+    let hp = P2::from(pose.mid(idx::LEFT_HIP, idx::RIGHT_HIP));
+    let torso = sh.dist(hp);
+    if torso < 5.0 {
+        return None;
+    }
+    let split = |a: usize, b: usize| {
+        if visible(pose, a) && visible(pose, b) {
+            (pose.keypoints[a].y - pose.keypoints[b].y).abs()
+        } else {
+            0.0
+        }
+    };
+    if split(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER).max(split(idx::LEFT_HIP, idx::RIGHT_HIP))
+        > SIDE_LYING_SPLIT * torso
+    {
+        return Some(Orientation::Side);
+    }
+    // Anterior direction from the face: nose relative to the ears, against the torso's "up" normal.
+    let ear = P2::from(pose.mid(idx::LEFT_EAR, idx::RIGHT_EAR));
+    let nose = P2::from(pose.kp(idx::NOSE));
+    let u = sh.sub(hp).scale(1.0 / torso);
+    let mut n_up = P2::new(-u.y, u.x);
+    if n_up.y > 0.0 {
+        n_up = n_up.scale(-1.0);
+    }
+    let facing_up = nose.sub(ear).dot(n_up);
+    if facing_up < 0.0 {
+        return Some(Orientation::Prone);
+    }
+    if incline_deg(hp, sh) > SEATED_INCLINE_DEG {
+        Some(Orientation::Seated)
+    } else {
+        Some(Orientation::Supine)
+    }
+}
+
+/// The roller under one body segment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SegmentContact {
+    /// Position of the contact along the segment (0 = `from`, 1 = `to`).
+    pub t: f32,
+    /// Segment length, px.
+    pub len_px: f32,
+    /// Gap between the landmark line and the top of the roller, px (soft tissue; can be slightly negative).
+    pub gap_px: f32,
+    /// Ranking score in cm: |gap| plus how far the contact lies outside the segment. Lower is better.
+    pub score_cm: f32,
+    /// Endpoints used (image px).
+    pub from_px: P2,
+    pub to_px: P2,
+    /// 0 = left chain, 1 = right chain.
+    pub side: u8,
+}
+
+fn chain(pose: &Pose, r: LandmarkRef, side: u8) -> Option<P2> {
+    let (l, rr) = r.sides();
+    let i = if side == 0 { l } else { rr };
+    visible(pose, i).then(|| P2::from(pose.kp(i)))
+}
+
+/// Contact of `roller` with `seg` on one side of the body, if the roller lies under that segment.
+pub fn segment_contact_side(
+    pose: &Pose,
+    seg: &SegmentDef,
+    roller: &RollerObs,
+    px_per_cm: f32,
+    side: u8,
+) -> Option<SegmentContact> {
+    let a = chain(pose, seg.from, side)?;
+    let b = chain(pose, seg.to, side)?;
+    if incline_deg(a, b) > MAX_SEGMENT_INCLINE_DEG {
+        return None;
+    }
+    let c = P2::new(roller.cx, roller.cy);
+    let pr = project(c, a, b)?;
+    let gap_px = pr.offset_down_px - roller.r;
+    if gap_px < -MAX_OVERLAP_R * roller.r || gap_px > MAX_TISSUE_GAP_CM * px_per_cm {
+        return None;
+    }
+    let outside = if pr.t < 0.0 {
+        -pr.t
+    } else if pr.t > 1.0 {
+        pr.t - 1.0
+    } else {
+        0.0
+    };
+    if outside > 0.6 {
+        return None;
+    }
+    let score_cm = (gap_px.abs() + outside * pr.len_px) / px_per_cm;
+    Some(SegmentContact {
+        t: pr.t,
+        len_px: pr.len_px,
+        gap_px,
+        score_cm,
+        from_px: a,
+        to_px: b,
+        side,
+    })
+}
+
+/// Contact on the better-placed side; `prefer` keeps the previous side unless the other is clearly better.
+pub fn segment_contact(
+    pose: &Pose,
+    seg: &SegmentDef,
+    roller: &RollerObs,
+    px_per_cm: f32,
+    prefer: Option<u8>,
+) -> Option<SegmentContact> {
+    let l = segment_contact_side(pose, seg, roller, px_per_cm, 0);
+    let r = segment_contact_side(pose, seg, roller, px_per_cm, 1);
+    match (l, r) {
+        (None, x) | (x, None) => x,
+        (Some(l), Some(r)) => {
+            // Hysteresis: switching sides needs a clear margin (a third of the roller radius).
+            let margin = roller.r / px_per_cm / 3.0;
+            let (cur, other) = match prefer {
+                Some(1) => (r, l),
+                _ => (l, r),
+            };
+            Some(if other.score_cm + margin < cur.score_cm {
+                other
+            } else {
+                cur
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::landmarks::Keypoint;
+
+    fn put(p: &mut Pose, i: usize, x: f32, y: f32) {
+        p.keypoints[i] = Keypoint {
+            x,
+            y,
+            visibility: 0.9,
+        };
+    }
+
+    /// Lying horizontally, head at the left; `face_dy` is the nose's offset from the ears (negative = up).
+    fn lying(face_dy: f32) -> Pose {
+        let mut p = Pose::default();
+        for (l, r, x, y) in [
+            (idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER, 100.0, 300.0),
+            (idx::LEFT_HIP, idx::RIGHT_HIP, 230.0, 300.0),
+            (idx::LEFT_KNEE, idx::RIGHT_KNEE, 340.0, 300.0),
+            (idx::LEFT_EAR, idx::RIGHT_EAR, 50.0, 300.0),
+        ] {
+            put(&mut p, l, x, y);
+            put(&mut p, r, x, y);
+        }
+        put(&mut p, idx::NOSE, 52.0, 300.0 + face_dy);
+        p
+    }
+
+    #[test]
+    fn orientation_classes() {
+        assert_eq!(
+            classify_orientation(&lying(-20.0)),
+            Some(Orientation::Supine)
+        );
+        assert_eq!(classify_orientation(&lying(20.0)), Some(Orientation::Prone));
+        let mut side = lying(0.0);
+        put(&mut side, idx::RIGHT_SHOULDER, 100.0, 220.0);
+        assert_eq!(classify_orientation(&side), Some(Orientation::Side));
+        let mut seated = lying(-5.0);
+        for i in [idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER] {
+            put(&mut seated, i, 200.0, 180.0);
+        }
+        for i in [idx::LEFT_EAR, idx::RIGHT_EAR] {
+            put(&mut seated, i, 190.0, 130.0);
+        }
+        put(&mut seated, idx::NOSE, 215.0, 128.0);
+        assert_eq!(classify_orientation(&seated), Some(Orientation::Seated));
+    }
+
+    #[test]
+    fn contact_maps_roller_under_thigh() {
+        let pose = lying(-20.0);
+        let seg = SegmentDef {
+            name: "thigh".into(),
+            from_name: "hip".into(),
+            to_name: "knee".into(),
+            from: LandmarkRef::parse("hip").unwrap(),
+            to: LandmarkRef::parse("knee").unwrap(),
+        };
+        // hip x=230, knee x=340: roller at x=285 is the middle; roller top 10 px below the line.
+        let roller = RollerObs {
+            cx: 285.0,
+            cy: 330.0,
+            r: 20.0,
+            confidence: 1.0,
+        };
+        let c = segment_contact(&pose, &seg, &roller, 2.0, None).unwrap();
+        assert!((c.t - 0.5).abs() < 1e-4);
+        assert!((c.gap_px - 10.0).abs() < 1e-3);
+        // Roller above the body: no contact.
+        let above = RollerObs {
+            cy: 250.0,
+            ..roller
+        };
+        assert!(segment_contact(&pose, &seg, &above, 2.0, None).is_none());
+        // Far beyond the knee: no contact.
+        let far = RollerObs {
+            cx: 500.0,
+            ..roller
+        };
+        assert!(segment_contact(&pose, &seg, &far, 2.0, None).is_none());
+    }
+}

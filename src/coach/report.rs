@@ -1,0 +1,261 @@
+//! Session report (JSON), per-frame metrics (CSV) and terminal summary, written through one `ReportSink` trait.
+//! The layout is documented in `docs/engine.md`; keep it stable (the Blender truth comparison reads it).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::exercise::Severity;
+use super::rules::Pass;
+use super::{Analysis, CoachError, FrameMetrics};
+
+/// Report format id written in the JSON.
+pub const REPORT_FORMAT: &str = "rollcoach-coaching/1";
+
+/// A fault (rule id from the shared list) or a non-fault event (`hold`, `area_done`, `area_too_long`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRecord {
+    pub rule: String,
+    pub exercise: String,
+    pub start: f64,
+    pub end: f64,
+    pub severity: Severity,
+    pub message: String,
+    /// Keep-out zone name, hold position, etc.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A tender-spot hold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HoldRecord {
+    pub start: f64,
+    pub end: f64,
+    pub duration_s: f64,
+    /// Position along the segment (0..1).
+    pub position: f32,
+}
+
+/// Totals for one exercise area.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaReport {
+    pub exercise: String,
+    pub name: String,
+    pub segment: String,
+    pub first_t: f64,
+    pub last_t: f64,
+    /// Time with the roller inside the region, s.
+    pub time_on_area_s: f64,
+    /// Recommended [min, max] time on the area, s.
+    pub target_time_s: [f32; 2],
+    /// "short" (< min), "done" (min..max) or "long" (> max).
+    pub status: String,
+    pub passes: usize,
+    pub mean_speed_cm_s: Option<f32>,
+    pub max_speed_cm_s: Option<f32>,
+    pub max_allowed_speed_cm_s: f32,
+    /// Share of the region visited (0..1).
+    pub coverage: f32,
+    pub holds: Vec<HoldRecord>,
+    pub faults: usize,
+    pub pass_list: Vec<Pass>,
+}
+
+/// The whole session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionReport {
+    pub format: String,
+    pub duration_s: f64,
+    pub frames: usize,
+    pub frames_with_pose: usize,
+    pub frames_with_roller: usize,
+    pub roller_diameter_cm: f32,
+    /// `--exercise` override, if any.
+    pub exercise_override: Option<String>,
+    pub areas: Vec<AreaReport>,
+    /// Faults only (shared rule ids), sorted by start.
+    pub faults: Vec<EventRecord>,
+    /// Non-fault events (hold, area_done, area_too_long), sorted by start.
+    pub events: Vec<EventRecord>,
+}
+
+/// Anything that can write an analysis somewhere.
+pub trait ReportSink {
+    fn write(&mut self, a: &Analysis) -> Result<(), CoachError>;
+}
+
+/// `<stem>.report.json`.
+pub struct JsonSink {
+    pub path: PathBuf,
+}
+
+/// `<stem>.metrics.csv`.
+pub struct CsvSink {
+    pub path: PathBuf,
+}
+
+/// Short human summary.
+pub struct TerminalSink<'a> {
+    pub out: &'a mut dyn Write,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CoachError + '_ {
+    move |source| CoachError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl ReportSink for JsonSink {
+    fn write(&mut self, a: &Analysis) -> Result<(), CoachError> {
+        let text = serde_json::to_string_pretty(&a.report).expect("report serialises");
+        std::fs::write(&self.path, text + "\n").map_err(io_err(&self.path))
+    }
+}
+
+/// CSV columns of the per-frame metrics, in order.
+pub const CSV_COLUMNS: [&str; 14] = [
+    "t",
+    "exercise",
+    "orientation",
+    "contact",
+    "speed_cm_s",
+    "in_region",
+    "time_on_area_s",
+    "passes",
+    "coverage",
+    "hip_height_cm",
+    "px_per_cm",
+    "faults",
+    "cue",
+    "has_pose",
+];
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One CSV line (no newline) for a frame.
+pub fn csv_line(m: &FrameMetrics) -> String {
+    format!(
+        "{:.4},{},{},{},{},{},{:.3},{},{:.3},{},{},{},{},{}",
+        m.t,
+        m.exercise.as_deref().unwrap_or(""),
+        m.orientation.map(|o| o.as_str()).unwrap_or(""),
+        opt(m.contact.map(|c| format!("{c:.4}"))),
+        opt(m.speed_cm_s.map(|c| format!("{c:.2}"))),
+        m.in_region as u8,
+        m.time_on_area_s,
+        m.passes,
+        m.coverage,
+        opt(m.hip_height_cm.map(|c| format!("{c:.1}"))),
+        opt(m.px_per_cm.map(|c| format!("{c:.3}"))),
+        m.faults.join(";"),
+        csv_field(m.cue.as_deref().unwrap_or("")),
+        m.has_pose as u8,
+    )
+}
+
+impl ReportSink for CsvSink {
+    fn write(&mut self, a: &Analysis) -> Result<(), CoachError> {
+        let f = std::fs::File::create(&self.path).map_err(io_err(&self.path))?;
+        let mut w = std::io::BufWriter::new(f);
+        writeln!(w, "{}", CSV_COLUMNS.join(",")).map_err(io_err(&self.path))?;
+        for m in &a.metrics {
+            writeln!(w, "{}", csv_line(m)).map_err(io_err(&self.path))?;
+        }
+        w.flush().map_err(io_err(&self.path))
+    }
+}
+
+impl ReportSink for TerminalSink<'_> {
+    fn write(&mut self, a: &Analysis) -> Result<(), CoachError> {
+        summary(a, self.out).map_err(|source| CoachError::Io {
+            path: PathBuf::from("<terminal>"),
+            source,
+        })
+    }
+}
+
+fn fmt_speed(v: Option<f32>) -> String {
+    v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
+}
+
+/// Writes the short terminal summary.
+pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
+    let r = &a.report;
+    writeln!(
+        out,
+        "session {:.1} s, {} frames ({} with a person, {} with the roller)",
+        r.duration_s, r.frames, r.frames_with_pose, r.frames_with_roller
+    )?;
+    if r.areas.is_empty() {
+        writeln!(
+            out,
+            "no rolling recognised (is the roller visible under the body?)"
+        )?;
+    }
+    for ar in &r.areas {
+        writeln!(
+            out,
+            "  {:<12} {:>5.0} s on area ({}; target {:.0}-{:.0} s), {} passes, speed mean {} / max {} cm/s (max {:.0}), coverage {:.0}%, {} holds, {} faults",
+            ar.exercise,
+            ar.time_on_area_s,
+            ar.status,
+            ar.target_time_s[0],
+            ar.target_time_s[1],
+            ar.passes,
+            fmt_speed(ar.mean_speed_cm_s),
+            fmt_speed(ar.max_speed_cm_s),
+            ar.max_allowed_speed_cm_s,
+            ar.coverage * 100.0,
+            ar.holds.len(),
+            ar.faults
+        )?;
+    }
+    if r.faults.is_empty() {
+        writeln!(out, "no form faults")?;
+    } else {
+        writeln!(out, "faults:")?;
+        for f in &r.faults {
+            writeln!(
+                out,
+                "  {:>7.2}-{:<7.2} {:<16} {:<8} {}",
+                f.start,
+                f.end,
+                f.rule,
+                f.severity.as_str(),
+                f.message
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `<stem>.report.json` and `<stem>.metrics.csv` into `out_dir` (created if missing).
+pub fn write_outputs(
+    analysis: &Analysis,
+    out_dir: &Path,
+    stem: &str,
+) -> Result<Vec<PathBuf>, CoachError> {
+    std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
+    let json = out_dir.join(format!("{stem}.report.json"));
+    let csv = out_dir.join(format!("{stem}.metrics.csv"));
+    let mut sinks: Vec<Box<dyn ReportSink>> = vec![
+        Box::new(JsonSink { path: json.clone() }),
+        Box::new(CsvSink { path: csv.clone() }),
+    ];
+    for s in sinks.iter_mut() {
+        s.write(analysis)?;
+    }
+    Ok(vec![json, csv])
+}

@@ -1,0 +1,808 @@
+//! Synthetic pose tracks: a kinematic model of a 170 cm body rolling over a foam roller, side view, with injected
+//! faults and a truth file that comes only from the generator's inputs and its own kinematics.
+//!
+//! World frame: cm, x toward the feet (head at the left of the image), y up from the floor. The roller is a fixed
+//! circle on the floor; the body translates along the supported segment's axis so that the contact point moves
+//! along the segment at exactly the set speed, back and forth through the exercise's region. Image = world scaled by
+//! `px_per_cm`, floor near the bottom, seeded Gaussian noise on every landmark.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::coach::exercise::{Exercise, RuleId, Zone};
+use crate::landmarks::{idx, Keypoint, Pose, RollerObs, NUM_LANDMARKS};
+use crate::posetrack::{PoseTrack, TrackError, TrackFrame, TrackHeader, TrackWriter};
+
+#[derive(Debug, Error)]
+pub enum SynthError {
+    #[error("invalid synthetic track settings: {0}")]
+    Config(String),
+    #[error("bad fault spec {spec:?}: {msg} (expected RULE@ONSET+DURATION, e.g. too_fast@10+5)")]
+    FaultSpec { spec: String, msg: String },
+    #[error(transparent)]
+    Track(#[from] TrackError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+// Body proportions for a 170 cm person (segment lengths from Winter's anthropometric tables), cm.
+pub const TORSO_CM: f32 = 49.0;
+pub const THIGH_CM: f32 = 41.7;
+pub const SHANK_CM: f32 = 41.8;
+const UPPER_ARM_CM: f32 = 31.6;
+const FOREARM_CM: f32 = 24.8;
+const SHOULDER_TO_EAR_CM: f32 = 20.0;
+/// Time for a posture fault to develop (and to recover), s.
+pub const POSTURE_RAMP_S: f64 = 0.4;
+/// How far past a keep-out zone's edge the drift goes, as a share of the segment.
+const KEEP_OUT_DEPTH: f32 = 0.07;
+/// Rolling range inset from the region's ends, as a share of the region.
+const REGION_INSET: f32 = 0.08;
+
+/// One injected fault.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaultSpec {
+    pub rule: RuleId,
+    pub onset_s: f64,
+    pub duration_s: f64,
+}
+
+impl FaultSpec {
+    /// Parses `RULE@ONSET+DURATION` (seconds), e.g. `keep_out@20+4`.
+    pub fn parse(spec: &str) -> Result<FaultSpec, SynthError> {
+        let bad = |msg: &str| SynthError::FaultSpec {
+            spec: spec.into(),
+            msg: msg.into(),
+        };
+        let (rule, rest) = spec.split_once('@').ok_or_else(|| bad("missing '@'"))?;
+        let (on, dur) = rest.split_once('+').ok_or_else(|| bad("missing '+'"))?;
+        let rule = RuleId::parse(rule).ok_or_else(|| bad("unknown rule"))?;
+        if !matches!(
+            rule,
+            RuleId::TooFast
+                | RuleId::KeepOut
+                | RuleId::HipsDropped
+                | RuleId::PlankLine
+                | RuleId::NeckUnsupported
+        ) {
+            return Err(bad("only too_fast, keep_out, hips_dropped, plank_line and neck_unsupported can be injected (lower_back: generate the lower_back exercise)"));
+        }
+        let onset_s: f64 = on.parse().map_err(|_| bad("onset is not a number"))?;
+        let duration_s: f64 = dur.parse().map_err(|_| bad("duration is not a number"))?;
+        if !(onset_s >= 0.0 && duration_s > 0.0 && onset_s.is_finite() && duration_s.is_finite()) {
+            return Err(bad("onset must be >= 0 and duration > 0"));
+        }
+        Ok(FaultSpec {
+            rule,
+            onset_s,
+            duration_s,
+        })
+    }
+
+    fn active(&self, t: f64) -> bool {
+        t >= self.onset_s && t < self.onset_s + self.duration_s
+    }
+
+    /// 0..1 ramp of a posture fault (develops over POSTURE_RAMP_S, recovers after the duration).
+    fn ramp(&self, t: f64) -> f32 {
+        let up = ((t - self.onset_s) / POSTURE_RAMP_S).clamp(0.0, 1.0);
+        let down = ((self.onset_s + self.duration_s + POSTURE_RAMP_S - t) / POSTURE_RAMP_S)
+            .clamp(0.0, 1.0);
+        up.min(down) as f32
+    }
+}
+
+/// Generator settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthConfig {
+    pub speed_cm_s: f32,
+    /// Speed during an injected `too_fast` fault.
+    pub fast_speed_cm_s: f32,
+    pub duration_s: f64,
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+    pub px_per_cm: f32,
+    pub roller_diameter_cm: f32,
+    /// Standard deviation of landmark noise, px.
+    pub noise_px: f32,
+    pub seed: u64,
+    pub faults: Vec<FaultSpec>,
+}
+
+impl Default for SynthConfig {
+    fn default() -> Self {
+        Self {
+            speed_cm_s: 5.0,
+            fast_speed_cm_s: 30.0,
+            duration_s: 40.0,
+            fps: 30.0,
+            width: 640,
+            height: 480,
+            px_per_cm: 2.6,
+            roller_diameter_cm: 15.0,
+            noise_px: 1.0,
+            seed: 1,
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// A fault as it truly happened in the generated track.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TruthFault {
+    pub rule: String,
+    /// When the fault condition starts, s (for keep_out: when the contact enters the zone).
+    pub onset: f64,
+    pub end: f64,
+    /// When the fault was injected (`--fault RULE@ONSET`), s.
+    pub injected_at: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+}
+
+/// Ground truth of a generated track.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Truth {
+    pub format: String,
+    pub exercise: String,
+    pub speed_cm_s: f32,
+    pub fast_speed_cm_s: f32,
+    pub duration_s: f64,
+    pub fps: f64,
+    pub px_per_cm: f32,
+    pub roller_diameter_cm: f32,
+    pub noise_px: f32,
+    pub seed: u64,
+    /// Rolling range along the segment (fractions).
+    pub range: [f32; 2],
+    pub faults: Vec<TruthFault>,
+}
+
+pub const TRUTH_FORMAT: &str = "rollcoach-synth-truth/1";
+
+/// Seeded SplitMix64 with Box-Muller normals (no external crate; reproducible across platforms).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in (0, 1].
+    pub fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64
+    }
+    pub fn normal(&mut self) -> f32 {
+        let (u1, u2) = (self.uniform(), self.uniform());
+        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct W {
+    x: f32,
+    y: f32,
+}
+
+fn w(x: f32, y: f32) -> W {
+    W { x, y }
+}
+
+impl W {
+    fn add(self, o: W) -> W {
+        w(self.x + o.x, self.y + o.y)
+    }
+    fn sub(self, o: W) -> W {
+        w(self.x - o.x, self.y - o.y)
+    }
+    fn scale(self, k: f32) -> W {
+        w(self.x * k, self.y * k)
+    }
+    fn norm(self) -> f32 {
+        (self.x * self.x + self.y * self.y).sqrt()
+    }
+    fn unit(self) -> W {
+        let n = self.norm().max(1e-6);
+        self.scale(1.0 / n)
+    }
+}
+
+/// Point `len` from `from` toward (`dx`, dy) with y fixed: keeps a limb's length when its far end is on a height.
+fn at_height(from: W, len: f32, y: f32, dir_x: f32) -> W {
+    let dy = y - from.y;
+    let dx = (len * len - dy * dy).max(0.0).sqrt();
+    w(from.x + dir_x * dx, y)
+}
+
+/// Two-link chain from `a` to target `b` with lengths l1, l2; the middle joint bends to the side of `bend` (+1 =
+/// left of a->b, -1 = right). An unreachable target gives a straight limb pointing at it.
+fn ik2(a: W, b: W, l1: f32, l2: f32, bend: f32) -> (W, W) {
+    let d = b.sub(a);
+    let dist = d.norm();
+    let u = d.unit();
+    if dist >= l1 + l2 - 1e-3 {
+        return (a.add(u.scale(l1)), a.add(u.scale(l1 + l2)));
+    }
+    let dist = dist.max((l1 - l2).abs() + 1e-3);
+    let x = (l1 * l1 - l2 * l2 + dist * dist) / (2.0 * dist);
+    let h = (l1 * l1 - x * x).max(0.0).sqrt();
+    let n = w(-u.y, u.x).scale(bend.signum());
+    (a.add(u.scale(x)).add(n.scale(h)), b)
+}
+
+/// Posture modifiers at one instant (0 = normal, 1 = full fault).
+#[derive(Debug, Clone, Copy, Default)]
+struct Mods {
+    hips_drop: f32,
+    sag: f32,
+    hands_off: f32,
+}
+
+/// Full body in world cm: (position, visibility) per landmark.
+type Body = [(W, f32); NUM_LANDMARKS];
+
+/// Which exercise pose family a generator supports.
+fn family(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "upper_back" | "lower_back" => "supine_bridge",
+        "quads" | "adductors" => "prone_plank",
+        "hamstrings" => "seated_thigh",
+        "calves" => "seated_shank",
+        "glutes" => "seated_glute",
+        "it_band" => "side_thigh",
+        "lats" => "side_torso",
+        _ => return None,
+    })
+}
+
+fn segment_len(ex: &Exercise) -> f32 {
+    match ex.segment.name.as_str() {
+        "torso" => TORSO_CM,
+        "shank" => SHANK_CM,
+        _ => THIGH_CM,
+    }
+}
+
+/// Builds the body with the contact at fraction `c` of the target segment. Roller centre at (0, R).
+fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods) -> Body {
+    let vis_near = 0.95;
+    let vis_far = 0.75;
+    let mut b: Body = [(W::default(), 0.0); NUM_LANDMARKS];
+    let roller_c = w(0.0, roller_r);
+    // Target segment placement: P + s*u, contact param c, gap (roller radius + tissue) along the up-normal.
+    let place = |len: f32, angle_deg: f32, tissue: f32| -> (W, W) {
+        let a = angle_deg.to_radians();
+        let u = w(a.cos(), a.sin());
+        let n_up = w(-u.y, u.x);
+        let p = roller_c
+            .sub(u.scale(c * len))
+            .add(n_up.scale(roller_r + tissue));
+        (p, p.add(u.scale(len)))
+    };
+    // Left side = near the camera; right side a copy, slightly offset, less visible (supine/prone/seated).
+    let mut set_pair = |l: usize, r: usize, p: W, far: Option<W>| {
+        b[l] = (p, vis_near);
+        b[r] = (far.unwrap_or(p.add(w(0.4, 0.3))), vis_far);
+    };
+    let torso_up = |hip: W, incline_deg: f32| -> W {
+        let a = incline_deg.to_radians();
+        hip.add(w(-a.cos(), a.sin()).scale(TORSO_CM))
+    };
+    let (sh, hip, knee, ankle, elbow, wrist, ear, nose);
+    let mut far_side: Option<[W; 8]> = None; // right sh, hip, knee, ankle, elbow, wrist, ear, (unused)
+    match fam {
+        "supine_bridge" => {
+            // Hips dropping rotate the torso about the roller contact.
+            let (p, d) = place(
+                TORSO_CM,
+                -(14.0 * m.hips_drop / TORSO_CM).asin().to_degrees(),
+                11.0,
+            );
+            sh = p;
+            hip = d;
+            ankle = w(hip.x + 55.0, 8.0);
+            knee = ik2(hip, ankle, THIGH_CM, SHANK_CM, 1.0).0;
+            ear = sh.add(w(-SHOULDER_TO_EAR_CM, 2.0));
+            nose = ear.add(w(2.0, 9.0));
+            let behind_head = ear.add(w(-4.0, -2.0));
+            let by_sides = w(sh.x + 42.0, 3.0);
+            wrist = behind_head.add(by_sides.sub(behind_head).scale(m.hands_off));
+            elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, -1.0).0;
+        }
+        "prone_plank" => {
+            let (p, d) = place(THIGH_CM, (13.0 * m.sag / THIGH_CM).asin().to_degrees(), 8.0);
+            knee = d;
+            hip = p;
+            sh = at_height(hip, TORSO_CM, 34.0, -1.0);
+            elbow = w(sh.x, 4.0);
+            wrist = w(sh.x - 22.0, 3.0);
+            let u = sh.sub(hip).unit();
+            ear = sh.add(u.scale(SHOULDER_TO_EAR_CM)).add(w(0.0, 2.0));
+            nose = ear.add(w(-2.0, -8.0));
+            ankle = at_height(knee, SHANK_CM, 10.0, 1.0);
+        }
+        "seated_thigh" | "seated_shank" => {
+            if fam == "seated_thigh" {
+                let (p, d) = place(
+                    THIGH_CM,
+                    (14.0 * m.hips_drop / THIGH_CM).asin().to_degrees(),
+                    8.0,
+                );
+                knee = d;
+                hip = p;
+                ankle = knee.add(w(SHANK_CM - 0.1, -2.0));
+            } else {
+                let (p, d) = place(SHANK_CM, 0.0, 6.0);
+                knee = p;
+                ankle = d;
+                hip = at_height(knee, THIGH_CM, p.y + 3.0 - 13.0 * m.hips_drop, -1.0);
+            }
+            sh = torso_up(hip, 40.0);
+            wrist = w(hip.x - 48.0, 2.0);
+            elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, 1.0).0;
+            let u = sh.sub(hip).unit();
+            ear = sh.add(u.scale(SHOULDER_TO_EAR_CM));
+            nose = ear.add(w(-u.y, u.x).scale(-9.0));
+        }
+        "seated_glute" => {
+            let (p, d) = place(THIGH_CM, 20.0, 9.0);
+            hip = p;
+            knee = d;
+            ankle = at_height(knee, SHANK_CM, 8.0, 1.0);
+            sh = torso_up(hip, 60.0);
+            wrist = w(hip.x - 35.0, 3.0);
+            elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, 1.0).0;
+            let u = sh.sub(hip).unit();
+            ear = sh.add(u.scale(SHOULDER_TO_EAR_CM));
+            nose = ear.add(w(-u.y, u.x).scale(-9.0));
+        }
+        "side_thigh" | "side_torso" => {
+            if fam == "side_thigh" {
+                let (p, d) = place(THIGH_CM, 0.0, 8.0);
+                hip = p;
+                knee = d;
+                ankle = at_height(knee, SHANK_CM, 13.0, 1.0);
+                sh = at_height(hip, TORSO_CM, 34.0, -1.0);
+                elbow = w(sh.x, 4.0);
+                wrist = elbow.add(w(4.0, -1.0));
+                ear = sh.add(w(-SHOULDER_TO_EAR_CM, 4.0));
+            } else {
+                let (p, d) = place(TORSO_CM, 0.0, 10.0);
+                sh = p;
+                hip = d;
+                knee = at_height(hip, THIGH_CM, 17.0, 1.0);
+                ankle = at_height(knee, SHANK_CM, 11.0, 1.0);
+                elbow = sh.add(w(-UPPER_ARM_CM + 1.0, -7.0));
+                wrist = elbow.add(w(-FOREARM_CM + 1.0, -3.0));
+                ear = sh.add(w(-17.0, 9.0));
+            }
+            // Upper (right) side, seen from the front: shoulders/hips stacked vertically.
+            let sh2 = sh.add(w(0.0, 32.0));
+            let hip2 = hip.add(w(0.0, 28.0));
+            let ankle2 = w(hip.x + 32.0, 8.0);
+            let knee2 = ik2(hip2, ankle2, THIGH_CM, SHANK_CM, -1.0).0;
+            let wrist2 = w(sh.x + 24.0, 3.0);
+            let elbow2 = ik2(sh2, wrist2, UPPER_ARM_CM, FOREARM_CM, -1.0).0;
+            let ear2 = ear.add(w(0.0, 14.0));
+            nose = ear.add(w(-3.0, 7.0));
+            far_side = Some([sh2, hip2, knee2, ankle2, elbow2, wrist2, ear2, W::default()]);
+        }
+        _ => unreachable!("family checked by the caller"),
+    }
+    let far = |i: usize| far_side.map(|f| f[i]);
+    set_pair(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER, sh, far(0));
+    set_pair(idx::LEFT_HIP, idx::RIGHT_HIP, hip, far(1));
+    set_pair(idx::LEFT_KNEE, idx::RIGHT_KNEE, knee, far(2));
+    set_pair(idx::LEFT_ANKLE, idx::RIGHT_ANKLE, ankle, far(3));
+    set_pair(idx::LEFT_ELBOW, idx::RIGHT_ELBOW, elbow, far(4));
+    set_pair(idx::LEFT_WRIST, idx::RIGHT_WRIST, wrist, far(5));
+    set_pair(idx::LEFT_EAR, idx::RIGHT_EAR, ear, far(6));
+    if far_side.is_some() {
+        // Side-lying: both sides in view.
+        for i in [
+            idx::RIGHT_SHOULDER,
+            idx::RIGHT_HIP,
+            idx::RIGHT_KNEE,
+            idx::RIGHT_ANKLE,
+            idx::RIGHT_ELBOW,
+            idx::RIGHT_WRIST,
+            idx::RIGHT_EAR,
+        ] {
+            b[i].1 = vis_near;
+        }
+    }
+    b[idx::NOSE] = (nose, vis_near);
+    // Face and hand details follow the head and wrists.
+    let ear_mid = b[idx::LEFT_EAR].0.add(b[idx::RIGHT_EAR].0).scale(0.5);
+    let eye = ear_mid.add(nose.sub(ear_mid).scale(0.75));
+    for i in 1..=6 {
+        b[i] = (eye.add(w((i as f32 - 3.5) * 0.6, 0.0)), vis_near);
+    }
+    b[9] = (
+        nose.add(ear_mid.sub(nose).scale(0.2)).add(w(0.0, -2.0)),
+        vis_near,
+    );
+    b[10] = (b[9].0.add(w(0.5, 0.0)), vis_far);
+    for (wr, el, ids) in [
+        (idx::LEFT_WRIST, idx::LEFT_ELBOW, [17, 19, 21]),
+        (idx::RIGHT_WRIST, idx::RIGHT_ELBOW, [18, 20, 22]),
+    ] {
+        let dir = b[wr].0.sub(b[el].0).unit();
+        for (k, i) in ids.into_iter().enumerate() {
+            b[i] = (b[wr].0.add(dir.scale(6.0 + k as f32)), b[wr].1);
+        }
+    }
+    for (an, kn, heel, toe) in [
+        (
+            idx::LEFT_ANKLE,
+            idx::LEFT_KNEE,
+            idx::LEFT_HEEL,
+            idx::LEFT_FOOT_INDEX,
+        ),
+        (
+            idx::RIGHT_ANKLE,
+            idx::RIGHT_KNEE,
+            idx::RIGHT_HEEL,
+            idx::RIGHT_FOOT_INDEX,
+        ),
+    ] {
+        let dir = b[an].0.sub(b[kn].0).unit();
+        let perp = w(-dir.y, dir.x);
+        b[heel] = (b[an].0.add(dir.scale(5.0)).add(perp.scale(-3.0)), b[an].1);
+        b[toe] = (b[an].0.add(dir.scale(4.0)).add(perp.scale(12.0)), b[an].1);
+    }
+    b
+}
+
+fn keep_out_target(zone: &Zone, range: (f32, f32)) -> f32 {
+    if zone.start >= range.1 {
+        zone.start + KEEP_OUT_DEPTH
+    } else {
+        zone.end - KEEP_OUT_DEPTH
+    }
+}
+
+/// Generates a track for `exercise` (with its region and keep-out zones).
+pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Truth), SynthError> {
+    let fam = family(&exercise.id).ok_or_else(|| {
+        SynthError::Config(format!("no body model for exercise {:?} (supported: upper_back, lower_back, quads, adductors, hamstrings, calves, glutes, it_band, lats)", exercise.id))
+    })?;
+    let positive = |v: f64, what: &str| {
+        if v.is_finite() && v > 0.0 {
+            Ok(())
+        } else {
+            Err(SynthError::Config(format!("{what} must be > 0")))
+        }
+    };
+    positive(cfg.speed_cm_s as f64, "speed")?;
+    positive(cfg.fast_speed_cm_s as f64, "fast speed")?;
+    positive(cfg.duration_s, "duration")?;
+    positive(cfg.fps, "fps")?;
+    positive(cfg.px_per_cm as f64, "px per cm")?;
+    positive(cfg.roller_diameter_cm as f64, "roller diameter")?;
+    if !(cfg.noise_px >= 0.0 && cfg.noise_px.is_finite()) {
+        return Err(SynthError::Config("noise must be >= 0".into()));
+    }
+    for f in &cfg.faults {
+        let ok = match f.rule {
+            RuleId::TooFast => true,
+            RuleId::KeepOut => !exercise.keep_out.is_empty(),
+            RuleId::HipsDropped => matches!(fam, "supine_bridge" | "seated_thigh" | "seated_shank"),
+            RuleId::PlankLine => fam == "prone_plank",
+            RuleId::NeckUnsupported => fam == "supine_bridge",
+            _ => false,
+        };
+        if !ok {
+            return Err(SynthError::Config(format!(
+                "fault {} cannot be injected into {}",
+                f.rule.as_str(),
+                exercise.id
+            )));
+        }
+    }
+
+    let len = segment_len(exercise);
+    let span = exercise.region.end - exercise.region.start;
+    let range = (
+        exercise.region.start + REGION_INSET * span,
+        exercise.region.end - REGION_INSET * span,
+    );
+    let roller_r = cfg.roller_diameter_cm / 2.0;
+    let s = cfg.px_per_cm;
+    let floor_px = cfg.height as f32 * 0.9;
+
+    // Horizontal placement: centre the body's bounding box at mid-range.
+    let mid_body = build_body(fam, 0.5 * (range.0 + range.1), roller_r, Mods::default());
+    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+    for (p, _) in mid_body.iter() {
+        lo = lo.min(p.x);
+        hi = hi.max(p.x);
+    }
+    let origin_x = cfg.width as f32 * 0.5 - 0.5 * (lo + hi) * s;
+    let to_px = |p: W| (origin_x + p.x * s, floor_px - p.y * s);
+
+    let mut rng = Rng::new(cfg.seed);
+    let n = (cfg.duration_s * cfg.fps).round() as usize;
+    let dt = 1.0 / cfg.fps;
+    let mut frames = Vec::with_capacity(n);
+    let mut pos = 0.5 * (range.0 + range.1);
+    let mut dir = 1.0f32;
+    let zone = exercise.keep_out.first();
+    let mut truth = Vec::new();
+    let mut ko_open: Option<(f64, f64)> = None; // (entry t, injected_at)
+    let mut ko_entered: Option<(usize, f64)> = None; // (fault index, entry t)
+    let mut ko_done: Vec<usize> = Vec::new();
+    for i in 0..n {
+        let t = i as f64 * dt;
+        let mut mods = Mods::default();
+        for f in &cfg.faults {
+            match f.rule {
+                RuleId::HipsDropped => mods.hips_drop = mods.hips_drop.max(f.ramp(t)),
+                RuleId::PlankLine => mods.sag = mods.sag.max(f.ramp(t)),
+                RuleId::NeckUnsupported => mods.hands_off = mods.hands_off.max(f.ramp(t)),
+                _ => {}
+            }
+        }
+        // Pose at the current contact position.
+        let body = build_body(fam, pos, roller_r, mods);
+        let mut pose = Pose {
+            score: 1.0,
+            ..Pose::default()
+        };
+        for (k, (p, v)) in body.iter().enumerate() {
+            let (x, y) = to_px(*p);
+            pose.keypoints[k] = Keypoint {
+                x: x + cfg.noise_px * rng.normal(),
+                y: y + cfg.noise_px * rng.normal(),
+                visibility: *v,
+            };
+        }
+        let (rx, ry) = to_px(w(0.0, roller_r));
+        let roller = RollerObs {
+            cx: rx + 0.3 * cfg.noise_px * rng.normal(),
+            cy: ry + 0.3 * cfg.noise_px * rng.normal(),
+            r: roller_r * s + 0.2 * cfg.noise_px * rng.normal(),
+            confidence: 1.0,
+        };
+        frames.push(TrackFrame {
+            t,
+            pose: Some(pose),
+            roller: Some(roller),
+        });
+
+        // Keep-out truth from the generator's own contact position.
+        if let Some(z) = zone {
+            let inside = z.contains(pos);
+            match (inside, ko_open) {
+                (true, None) => {
+                    let inj = cfg
+                        .faults
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, f)| {
+                            f.rule == RuleId::KeepOut && f.onset_s <= t && !ko_done.contains(k)
+                        })
+                        .map(|(_, f)| f.onset_s)
+                        .fold(t, f64::min);
+                    ko_open = Some((t, inj));
+                }
+                (false, Some((t0, inj))) => {
+                    truth.push(TruthFault {
+                        rule: "keep_out".into(),
+                        onset: t0,
+                        end: t,
+                        injected_at: inj,
+                        zone: Some(z.name.clone()),
+                    });
+                    ko_open = None;
+                }
+                _ => {}
+            }
+        }
+
+        // Advance the contact.
+        let fast = cfg
+            .faults
+            .iter()
+            .any(|f| f.rule == RuleId::TooFast && f.active(t));
+        let v = if fast {
+            cfg.fast_speed_cm_s
+        } else {
+            cfg.speed_cm_s
+        };
+        let step = v / len * dt as f32;
+        // Keep-out: from the onset, drift toward the zone; stay `duration` after entering it, then return.
+        if let Some(z) = zone {
+            for (k, f) in cfg.faults.iter().enumerate() {
+                if f.rule == RuleId::KeepOut && t >= f.onset_s && !ko_done.contains(&k) {
+                    match ko_entered {
+                        Some((kk, _)) if kk != k => {}
+                        None if z.contains(pos) => ko_entered = Some((k, t)),
+                        Some((_, t_in)) if t - t_in >= f.duration_s => {
+                            ko_done.push(k);
+                            ko_entered = None;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let drifting = cfg
+            .faults
+            .iter()
+            .enumerate()
+            .any(|(k, f)| f.rule == RuleId::KeepOut && t >= f.onset_s && !ko_done.contains(&k));
+        match (drifting, zone) {
+            (true, Some(z)) => {
+                let target = keep_out_target(z, range);
+                let d = target - pos;
+                pos += d.signum() * step.min(d.abs());
+                dir = if target > range.1 { -1.0 } else { 1.0 };
+            }
+            _ => {
+                if pos > range.1 {
+                    dir = -1.0;
+                } else if pos < range.0 {
+                    dir = 1.0;
+                }
+                pos += dir * step;
+                if dir > 0.0 && pos > range.1 && pos - step <= range.1 {
+                    pos = 2.0 * range.1 - pos;
+                    dir = -1.0;
+                } else if dir < 0.0 && pos < range.0 && pos + step >= range.0 {
+                    pos = 2.0 * range.0 - pos;
+                    dir = 1.0;
+                }
+            }
+        }
+    }
+    let t_end = n.saturating_sub(1) as f64 * dt;
+    if let (Some((t0, inj)), Some(z)) = (ko_open, zone) {
+        truth.push(TruthFault {
+            rule: "keep_out".into(),
+            onset: t0,
+            end: t_end,
+            injected_at: inj,
+            zone: Some(z.name.clone()),
+        });
+    }
+    for f in &cfg.faults {
+        match f.rule {
+            RuleId::TooFast => truth.push(TruthFault {
+                rule: "too_fast".into(),
+                onset: f.onset_s,
+                end: (f.onset_s + f.duration_s).min(t_end),
+                injected_at: f.onset_s,
+                zone: None,
+            }),
+            RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => {
+                truth.push(TruthFault {
+                    rule: f.rule.as_str().into(),
+                    onset: f.onset_s,
+                    end: (f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end),
+                    injected_at: f.onset_s,
+                    zone: None,
+                })
+            }
+            _ => {}
+        }
+    }
+    if let Some(av) = &exercise.avoid {
+        truth.push(TruthFault {
+            rule: av.rule.as_str().into(),
+            onset: 0.0,
+            end: t_end,
+            injected_at: 0.0,
+            zone: None,
+        });
+    }
+    truth.sort_by(|a, b| a.onset.total_cmp(&b.onset));
+    let header = TrackHeader::new(cfg.width, cfg.height, cfg.fps);
+    let truth = Truth {
+        format: TRUTH_FORMAT.into(),
+        exercise: exercise.id.clone(),
+        speed_cm_s: cfg.speed_cm_s,
+        fast_speed_cm_s: cfg.fast_speed_cm_s,
+        duration_s: cfg.duration_s,
+        fps: cfg.fps,
+        px_per_cm: cfg.px_per_cm,
+        roller_diameter_cm: cfg.roller_diameter_cm,
+        noise_px: cfg.noise_px,
+        seed: cfg.seed,
+        range: [range.0, range.1],
+        faults: truth,
+    };
+    Ok((PoseTrack { header, frames }, truth))
+}
+
+/// Truth file path for a track path: `x.jsonl` -> `x.truth.json`.
+pub fn truth_path(track: &Path) -> PathBuf {
+    let stem = track
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "track".into());
+    track.with_file_name(format!("{stem}.truth.json"))
+}
+
+/// Writes the track and its truth file; returns both paths.
+pub fn write(
+    track: &PoseTrack,
+    truth: &Truth,
+    path: &Path,
+) -> Result<(PathBuf, PathBuf), SynthError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| SynthError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let mut w = TrackWriter::create(path, &track.header)?;
+    for f in &track.frames {
+        w.write(f)?;
+    }
+    w.flush()?;
+    let tp = truth_path(path);
+    let text = serde_json::to_string_pretty(truth).expect("truth serialises");
+    std::fs::write(&tp, text + "\n").map_err(|source| SynthError::Io {
+        path: tp.clone(),
+        source,
+    })?;
+    Ok((path.to_path_buf(), tp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_spec_parses_and_rejects() {
+        let f = FaultSpec::parse("keep_out@12.5+4").unwrap();
+        assert_eq!(f.rule, RuleId::KeepOut);
+        assert_eq!((f.onset_s, f.duration_s), (12.5, 4.0));
+        for bad in [
+            "keep_out",
+            "keep_out@1",
+            "nope@1+2",
+            "too_fast@x+1",
+            "too_fast@1+0",
+            "lower_back@1+2",
+        ] {
+            assert!(FaultSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rng_is_reproducible_and_roughly_normal() {
+        let mut a = Rng::new(7);
+        let mut b = Rng::new(7);
+        let xs: Vec<f32> = (0..20000).map(|_| a.normal()).collect();
+        let ys: Vec<f32> = (0..20000).map(|_| b.normal()).collect();
+        assert_eq!(xs, ys);
+        let mean = xs.iter().sum::<f32>() / xs.len() as f32;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / xs.len() as f32;
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
+    }
+
+    #[test]
+    fn ik_keeps_limb_lengths() {
+        let (m, e) = ik2(w(0.0, 0.0), w(30.0, 10.0), 25.0, 20.0, 1.0);
+        assert!((m.norm() - 25.0).abs() < 1e-3);
+        assert!((e.sub(m).norm() - 20.0).abs() < 1e-3);
+    }
+}
