@@ -1,22 +1,25 @@
 //! `rollcoach live`, `rollcoach devices`, `rollcoach history`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
+use crate::coach::{default_exercises_dir, EngineConfig, DEFAULT_ROLLER_DIAMETER_CM};
 use crate::live::capture::{list_cameras, CameraRequest};
 use crate::live::history;
-use crate::live::run::{percentile, run_live, ExerciseChoice, LiveConfig, SourceSpec};
+use crate::live::run::{percentile, run_live, LiveConfig, SourceSpec};
 use crate::pipeline::PipelineConfig;
 use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
 use crate::smoothing::KEYPOINT_SMOOTHING;
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Keys: space = pause/resume, e or tab = next exercise, q or esc = quit.\n\n\
+#[command(
+    after_help = "Keys: space = pause/resume, e or tab = next exercise, q or esc = quit.\n\n\
 Examples:\n  rollcoach live --exercise quads\n  rollcoach live --camera 1 --width 1280 --height 720 --fps 30\n  \
 rollcoach live --source samples/bridging.mp4 --no-window --mute --bench\n\n\
 Each session is written as it runs to SESSIONS-DIR/<YYYYmmdd-HHMMSS>/ (poses.jsonl, events.jsonl, meta.json); \
-see `rollcoach history`.")]
+see `rollcoach history`."
+)]
 pub struct LiveArgs {
     /// Play a video clip at its own frame rate instead of using a camera.
     #[arg(long, value_name = "CLIP")]
@@ -33,12 +36,15 @@ pub struct LiveArgs {
     /// Requested camera frame rate.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     pub fps: u32,
-    /// Exercise to start with (see `rollcoach exercises`); `e`/tab switches during the session.
+    /// Exercise to start with (see `rollcoach exercises`); default: recognised automatically. `e`/tab switches.
     #[arg(long, value_name = "NAME")]
     pub exercise: Option<String>,
     /// Folder of exercise definition files (TOML); default: `exercises/` of the rollcoach checkout.
     #[arg(long, value_name = "DIR")]
     pub exercises_dir: Option<PathBuf>,
+    /// Real diameter of the foam roller in cm (gives the pixels-to-cm scale).
+    #[arg(long, value_name = "CM", default_value_t = DEFAULT_ROLLER_DIAMETER_CM)]
+    pub roller_diameter_cm: f32,
     /// No window (headless): the session, cues and screenshots are still produced.
     #[arg(long)]
     pub no_window: bool,
@@ -93,35 +99,17 @@ pub struct HistoryArgs {
     pub sessions_dir: PathBuf,
 }
 
-/// Exercise ids (file stems) and names from the exercise definition files, sorted by id.
-fn exercise_choices(dir: Option<&Path>) -> Vec<ExerciseChoice> {
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("exercises"));
-    let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
-    let mut v: Vec<ExerciseChoice> = rd
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .filter_map(|p| {
-            let id = p.file_stem()?.to_str()?.to_string();
-            let name = std::fs::read_to_string(&p)
-                .ok()
-                .and_then(|t| t.parse::<toml::Table>().ok())
-                .and_then(|t| t.get("name").and_then(|n| n.as_str()).map(str::to_string))
-                .unwrap_or_else(|| id.clone());
-            Some(ExerciseChoice { id, name })
-        })
-        .collect();
-    v.sort_by(|a, b| a.id.cmp(&b.id));
-    v
-}
-
 pub fn run(a: LiveArgs) -> Result<()> {
     let source = match &a.source {
         Some(p) => {
             if !p.is_file() {
                 bail!("{}: file not found", p.display());
             }
-            SourceSpec::Clip { path: p.clone(), paced: !a.unpaced, repeats: a.repeat }
+            SourceSpec::Clip {
+                path: p.clone(),
+                paced: !a.unpaced,
+                repeats: a.repeat,
+            }
         }
         None => {
             let cams = list_cameras().context("looking for cameras")?;
@@ -134,10 +122,18 @@ pub fn run(a: LiveArgs) -> Result<()> {
                 bail!(
                     "camera {} not found; available: {}",
                     a.camera,
-                    cams.iter().map(|c| format!("{} ({})", c.index, c.name)).collect::<Vec<_>>().join(", ")
+                    cams.iter()
+                        .map(|c| format!("{} ({})", c.index, c.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
-            SourceSpec::Camera(CameraRequest { index: a.camera, width: a.width, height: a.height, fps: a.fps })
+            SourceSpec::Camera(CameraRequest {
+                index: a.camera,
+                width: a.width,
+                height: a.height,
+                fps: a.fps,
+            })
         }
     };
     if !(a.screenshot_at.is_finite() && a.screenshot_at >= 0.0) {
@@ -146,25 +142,34 @@ pub fn run(a: LiveArgs) -> Result<()> {
     if a.seconds.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         bail!("--seconds must be > 0");
     }
-    let exercises = exercise_choices(a.exercises_dir.as_deref());
-    let exercise_index = match &a.exercise {
-        Some(name) => exercises.iter().position(|e| &e.id == name).with_context(|| {
-            format!(
-                "unknown exercise {name:?}; known: {}",
-                exercises.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
-            )
-        })?,
-        None => 0,
-    };
+    if !(a.roller_diameter_cm.is_finite() && (5.0..=40.0).contains(&a.roller_diameter_cm)) {
+        bail!(
+            "--roller-diameter-cm {} is outside 5-40 cm",
+            a.roller_diameter_cm
+        );
+    }
+    let mut engine = EngineConfig::new(
+        a.exercises_dir
+            .clone()
+            .unwrap_or_else(default_exercises_dir),
+    );
+    engine.roller_diameter_cm = a.roller_diameter_cm;
+    // Check the exercise files and the --exercise name before any capture starts.
+    engine.exercise = a.exercise.clone();
+    crate::coach::Engine::new(engine.clone()).context("loading exercises")?;
     let cfg = LiveConfig {
         source,
         pipeline: PipelineConfig {
             models_dir: a.models,
-            blazepose: BlazePoseConfig { landmark_model: a.model, threads: a.threads as usize, tracking: true },
+            blazepose: BlazePoseConfig {
+                landmark_model: a.model,
+                threads: a.threads as usize,
+                tracking: true,
+            },
             smoothing: Some(KEYPOINT_SMOOTHING),
         },
-        exercises,
-        exercise_index,
+        engine,
+        exercise: a.exercise,
         window: !a.no_window,
         mute: a.mute,
         cues_wav: a.cues_wav,

@@ -45,37 +45,32 @@ pub struct WeekTotal {
     pub area_s: BTreeMap<String, f64>,
 }
 
-/// Folds a session's events into area totals: within a run of progress events for one (exercise, area) the engine's
-/// `time_on_area_s` is cumulative, so a run contributes its last value; a switch of exercise starts a new run.
+/// Folds a session's events into area totals. The engine's `time_on_area_s` is cumulative per area for the life of
+/// one engine, and a new engine starts at session start and at each exercise switch; so each (engine, area)
+/// contributes its largest value.
 pub fn area_totals(events: &[Event]) -> BTreeMap<String, f64> {
     let mut totals = BTreeMap::new();
-    let mut run: Option<(String, String, f64)> = None;
-    let mut close = |run: &mut Option<(String, String, f64)>| {
-        if let Some((_, area, v)) = run.take() {
+    let mut epoch: BTreeMap<String, f64> = BTreeMap::new();
+    let mut close = |epoch: &mut BTreeMap<String, f64>| {
+        for (area, v) in std::mem::take(epoch) {
             *totals.entry(area).or_insert(0.0) += v;
         }
     };
     for e in events {
         match e {
             Event::Progress {
-                exercise,
                 area,
                 time_on_area_s,
                 ..
             } => {
-                let same = run
-                    .as_ref()
-                    .is_some_and(|(x, a, v)| x == exercise && a == area && *time_on_area_s >= *v);
-                if !same {
-                    close(&mut run);
-                }
-                run = Some((exercise.clone(), area.clone(), *time_on_area_s));
+                let v = epoch.entry(area.clone()).or_insert(0.0);
+                *v = v.max(*time_on_area_s);
             }
-            Event::Exercise { .. } | Event::Start { .. } => close(&mut run),
+            Event::Exercise { .. } | Event::Start { .. } => close(&mut epoch),
             _ => {}
         }
     }
-    close(&mut run);
+    close(&mut epoch);
     totals
 }
 
@@ -289,28 +284,34 @@ mod tests {
     }
 
     #[test]
-    fn runs_contribute_their_last_value_and_switches_start_new_runs() {
+    fn each_engine_contributes_its_largest_time_per_area() {
         let ev = vec![
+            Event::Start {
+                t: 0.0,
+                exercise: "auto".into(),
+                area: "".into(),
+            },
             prog(1.0, "quads", 1.0),
-            prog(2.0, "quads", 2.0),
-            prog(3.0, "quads", 2.5),
+            prog(2.0, "quads", 2.5),
+            prog(3.0, "calves", 0.5),
+            prog(4.0, "quads", 2.5), // recognition went back to quads: same engine, cumulative
             Event::Exercise {
-                t: 3.5,
+                t: 4.5,
                 exercise: "calves".into(),
                 area: "calves".into(),
             },
-            prog(4.0, "calves", 0.5),
-            prog(5.0, "calves", 1.5),
+            prog(5.0, "calves", 1.0), // new engine starts from zero
+            prog(6.0, "calves", 1.5),
             Event::Exercise {
-                t: 5.5,
+                t: 6.5,
                 exercise: "quads".into(),
                 area: "quads".into(),
             },
-            prog(6.0, "quads", 0.7),
+            prog(7.0, "quads", 0.7),
         ];
         let t = area_totals(&ev);
         assert!((t["quads"] - 3.2).abs() < 1e-9, "{t:?}");
-        assert!((t["calves"] - 1.5).abs() < 1e-9, "{t:?}");
+        assert!((t["calves"] - 2.0).abs() < 1e-9, "{t:?}");
     }
 
     #[test]

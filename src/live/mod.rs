@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod capture;
+pub mod coach_view;
 pub mod cues;
 pub mod history;
 pub mod overlay;

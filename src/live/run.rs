@@ -11,13 +11,15 @@ use thiserror::Error;
 
 use super::audio::{AudioError, AudioSink, MultiSink, SystemSink, WavFileSink};
 use super::capture::{
-    CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, Opener, Paced,
-    RETRY_INTERVAL,
+    CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, Opener,
+    Paced, RETRY_INTERVAL,
 };
+use super::coach_view::{CoachView, LiveCoach, AUTO_LABEL};
 use super::cues::{CueScheduler, LiveCue, Severity};
 use super::overlay::{self, Check, Hud, JointState, PlacementReport};
 use super::session::{unix_now, Event, SessionError, SessionMeta, SessionWriter, SESSION_FORMAT};
 use super::window::{Action, LiveWindow, WindowError};
+use crate::coach::{CoachError, EngineConfig};
 use crate::landmarks::NUM_LANDMARKS;
 use crate::pipeline::{Pipeline, PipelineConfig, PipelineError};
 use crate::posetrack::TrackFrame;
@@ -31,6 +33,8 @@ pub enum LiveError {
     SourceOpen(String),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Coach(#[from] CoachError),
     #[error(transparent)]
     Session(#[from] SessionError),
     #[error(transparent)]
@@ -55,19 +59,14 @@ pub enum SourceSpec {
     },
 }
 
-/// One exercise the user can switch to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExerciseChoice {
-    pub id: String,
-    pub name: String,
-}
-
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
     pub source: SourceSpec,
     pub pipeline: PipelineConfig,
-    pub exercises: Vec<ExerciseChoice>,
-    pub exercise_index: usize,
+    /// Coaching engine settings (exercises folder, roller diameter; size and fps are taken from the source).
+    pub engine: EngineConfig,
+    /// Exercise to coach; `None` = recognise automatically.
+    pub exercise: Option<String>,
     pub window: bool,
     pub mute: bool,
     pub cues_wav: Option<PathBuf>,
@@ -134,11 +133,17 @@ pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
 fn opener(spec: &SourceSpec, epoch: Instant) -> Opener {
     match spec.clone() {
         SourceSpec::Camera(req) => Box::new(move || {
-            CameraSource::open(req, epoch).map(|c| Box::new(c) as Box<dyn FrameSource>).map_err(|e| e.to_string())
+            CameraSource::open(req, epoch)
+                .map(|c| Box::new(c) as Box<dyn FrameSource>)
+                .map_err(|e| e.to_string())
         }),
         SourceSpec::Clip { path, paced, .. } => Box::new(move || {
             let s = VideoFileSource::open(&path).map_err(|e| e.to_string())?;
-            Ok(if paced { Box::new(Paced::new(s)) as Box<dyn FrameSource> } else { Box::new(s) })
+            Ok(if paced {
+                Box::new(Paced::new(s)) as Box<dyn FrameSource>
+            } else {
+                Box::new(s)
+            })
         }),
     }
 }
@@ -157,7 +162,11 @@ fn placement_cue(p: &PlacementReport) -> LiveCue {
     } else {
         ("no_person", "get in frame", Severity::Warn)
     };
-    LiveCue { rule: rule.into(), text: text.into(), severity }
+    LiveCue {
+        rule: rule.into(),
+        text: text.into(),
+        severity,
+    }
 }
 
 /// Runs a live session until the source ends, the user quits, or `max_seconds` pass.
@@ -171,31 +180,44 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     };
     let mut capture = CaptureThread::spawn(
         opener(&cfg.source, epoch),
-        CaptureConfig { retry, retry_interval: RETRY_INTERVAL, lossless, repeats },
+        CaptureConfig {
+            retry,
+            retry_interval: RETRY_INTERVAL,
+            lossless,
+            repeats,
+        },
     )?;
     let info = loop {
         match capture.events.recv_timeout(Duration::from_secs(30)) {
             Ok(CaptureEvent::Opened(info)) => break info,
-            Ok(CaptureEvent::OpenFailed { msg, fatal: true }) => return Err(LiveError::SourceOpen(msg)),
+            Ok(CaptureEvent::OpenFailed { msg, fatal: true }) => {
+                return Err(LiveError::SourceOpen(msg))
+            }
             Ok(_) => continue,
-            Err(_) => return Err(LiveError::SourceOpen("the video source did not start within 30 s".into())),
+            Err(_) => {
+                return Err(LiveError::SourceOpen(
+                    "the video source did not start within 30 s".into(),
+                ))
+            }
         }
     };
     let source_name = match &cfg.source {
         SourceSpec::Camera(r) => format!("camera {}", r.index),
         SourceSpec::Clip { path, .. } => path.display().to_string(),
     };
-    let mut ex_i = cfg.exercise_index.min(cfg.exercises.len().saturating_sub(1));
-    let exercise = |i: usize| {
-        cfg.exercises.get(i).cloned().unwrap_or(ExerciseChoice { id: "general".into(), name: "General".into() })
-    };
-    let mut ex = exercise(ex_i);
+    let mut engine_cfg = cfg.engine.clone();
+    (engine_cfg.width, engine_cfg.height, engine_cfg.fps) = (info.width, info.height, info.fps);
+    let mut coach = LiveCoach::new(engine_cfg, cfg.exercise.clone())?;
+    let choice = coach.choice_id().to_string();
     let meta = SessionMeta {
         format: SESSION_FORMAT.into(),
         started_unix: unix_now(),
         source: source_name,
-        exercise: ex.id.clone(),
-        area: ex.id.clone(),
+        exercise: choice.clone(),
+        area: coach
+            .current_exercise()
+            .map(|e| e.id.clone())
+            .unwrap_or_default(),
         width: info.width,
         height: info.height,
         fps: info.fps,
@@ -207,25 +229,43 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     if !cfg.quiet {
         eprintln!("rollcoach: session folder {}", session.dir().display());
     }
-    session.event(&Event::Start { t: 0.0, exercise: ex.id.clone(), area: ex.id.clone() })?;
+    session.event(&Event::Start {
+        t: 0.0,
+        exercise: choice,
+        area: String::new(),
+    })?;
     let mut window = if cfg.window {
-        Some(LiveWindow::open("rollcoach live", info.width as usize, info.height as usize)?)
+        Some(LiveWindow::open(
+            "rollcoach live",
+            info.width as usize,
+            info.height as usize,
+        )?)
     } else {
         None
     };
     let mut audio = MultiSink::default();
     if let Some(p) = &cfg.cues_wav {
-        audio.0.push(Box::new(WavFileSink::create(p, super::audio::have_program("espeak-ng"))?));
+        audio.0.push(Box::new(WavFileSink::create(
+            p,
+            super::audio::have_program("espeak-ng"),
+        )?));
     }
     if !cfg.mute {
         audio.0.push(Box::new(SystemSink::new()));
     }
 
-    let mut stats = LiveStats { width: info.width, height: info.height, ..LiveStats::default() };
+    let mut stats = LiveStats {
+        width: info.width,
+        height: info.height,
+        ..LiveStats::default()
+    };
     let mut sched = CueScheduler::new();
     let mut shown_cue: Option<(LiveCue, f64)> = None;
     let mut actions = Vec::new();
     let mut joints = [JointState::Neutral; NUM_LANDMARKS];
+    let mut view = CoachView::default();
+    let mut new_cues: Vec<LiveCue> = Vec::new();
+    let mut exercise_label = String::new();
     let mut paused = false;
     let mut status: Option<String> = None;
     let mut placement: Option<PlacementReport> = None;
@@ -234,7 +274,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     let mut last_progress_t = 0.0;
     let mut t_now = 0.0;
     let mut screenshot_pending = cfg.screenshot.clone();
-    let mut fps_window: std::collections::VecDeque<Instant> = std::collections::VecDeque::with_capacity(64);
+    let mut fps_window: std::collections::VecDeque<Instant> =
+        std::collections::VecDeque::with_capacity(64);
     let wall0 = Instant::now();
 
     'run: loop {
@@ -246,7 +287,10 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
                         "rollcoach: camera lost ({msg}); session data is kept, retrying every {} s",
                         RETRY_INTERVAL.as_secs()
                     );
-                    session.event(&Event::CameraLost { t: t_now, msg: msg.clone() })?;
+                    session.event(&Event::CameraLost {
+                        t: t_now,
+                        msg: msg.clone(),
+                    })?;
                     status = Some("Camera lost - reconnecting".into());
                 }
                 CaptureEvent::Reopened => {
@@ -270,14 +314,26 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
                 Action::Quit => break 'run,
                 Action::TogglePause => {
                     paused = !paused;
-                    session.event(&if paused { Event::Paused { t: t_now } } else { Event::Resumed { t: t_now } })?;
+                    session.event(&if paused {
+                        Event::Paused { t: t_now }
+                    } else {
+                        Event::Resumed { t: t_now }
+                    })?;
                 }
                 Action::NextExercise => {
-                    if !cfg.exercises.is_empty() {
-                        ex_i = (ex_i + 1) % cfg.exercises.len();
-                        ex = exercise(ex_i);
-                        session.event(&Event::Exercise { t: t_now, exercise: ex.id.clone(), area: ex.id.clone() })?;
-                        // TODO(engine): switch the coaching engine's exercise here once the pipeline exposes it.
+                    coach.next_exercise()?;
+                    let area = coach
+                        .current_exercise()
+                        .map(|e| e.id.clone())
+                        .unwrap_or_default();
+                    session.event(&Event::Exercise {
+                        t: t_now,
+                        exercise: coach.choice_id().to_string(),
+                        area,
+                    })?;
+                    view = CoachView::default();
+                    if !cfg.quiet {
+                        eprintln!("rollcoach: exercise: {}", coach.choice_id());
                     }
                 }
             }
@@ -303,20 +359,31 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             let r = pipeline.process(&frame.bgr, frame.t)?;
             pose = r.pose;
             roller = r.roller;
-            session.write_frame(&TrackFrame { t: r.t, pose, roller })?;
+            let tf = TrackFrame {
+                t: r.t,
+                pose,
+                roller,
+            };
+            session.write_frame(&tf)?;
+            new_cues.clear();
+            view = coach.push(&tf, &mut new_cues, &mut joints);
+            for c in new_cues.drain(..) {
+                sched.offer(c, frame.t);
+            }
             stats.frames += 1;
             if pose.is_some() {
                 stats.frames_with_person += 1;
                 last_person_t = frame.t;
             }
         }
-        let coach = CoachView::default(); // TODO(engine): metrics, cues, segment from the coaching engine.
-        for c in coach.new_cues {
-            sched.offer(c, frame.t);
-        }
         // Start-up placement check: a verdict (and a cue) once, then the panel stays until it is all OK.
         if !placement_done && !paused {
-            let p = overlay::check_placement(pose.as_ref(), info.width, info.height, overlay::mean_luma(&frame.bgr));
+            let p = overlay::check_placement(
+                pose.as_ref(),
+                info.width,
+                info.height,
+                overlay::mean_luma(&frame.bgr),
+            );
             if frame.t >= PLACEMENT_VERDICT_S && placement.is_none() {
                 sched.offer(placement_cue(&p), frame.t);
             }
@@ -331,7 +398,11 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         }
         if !paused && pose.is_none() && frame.t - last_person_t >= NO_PERSON_CUE_S {
             sched.offer(
-                LiveCue { rule: "no_person".into(), text: "get in frame".into(), severity: Severity::Warn },
+                LiveCue {
+                    rule: "no_person".into(),
+                    text: "get in frame".into(),
+                    severity: Severity::Warn,
+                },
                 frame.t,
             );
         }
@@ -346,45 +417,63 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             stats.cues.push((frame.t, c.text.clone()));
             shown_cue = Some((c, frame.t));
         }
-        if shown_cue.as_ref().is_some_and(|(_, t)| frame.t - t > CUE_DISPLAY_S) {
+        if shown_cue
+            .as_ref()
+            .is_some_and(|(_, t)| frame.t - t > CUE_DISPLAY_S)
+        {
             shown_cue = None;
         }
         if !paused && frame.t - last_progress_t >= PROGRESS_INTERVAL_S {
             last_progress_t = frame.t;
-            if let Some(m) = &coach.metrics {
+            if let Some((id, _)) = &view.exercise {
                 session.event(&Event::Progress {
                     t: frame.t,
-                    exercise: ex.id.clone(),
-                    area: ex.id.clone(),
-                    time_on_area_s: m.time_on_area_s,
-                    passes: m.passes,
+                    exercise: coach.choice_id().to_string(),
+                    area: id.clone(),
+                    time_on_area_s: view.time_on_area_s,
+                    passes: view.passes,
                 })?;
             }
         }
         // HUD.
-        overlay::joint_states(&coach.watched_rules, &coach.active, &coach.segment_landmarks, &mut joints);
         let now = Instant::now();
         fps_window.push_back(now);
         while fps_window.len() > 1 && now.duration_since(fps_window[0]) > Duration::from_secs(2) {
             fps_window.pop_front();
         }
-        let fps = (fps_window.len() > 1)
-            .then(|| (fps_window.len() - 1) as f64 / now.duration_since(fps_window[0]).as_secs_f64());
-        let cue_text = shown_cue.as_ref().map(|(c, _)| (c.text.as_str(), c.severity));
-        let status_text = if paused { Some(paused_status) } else { status.as_deref() };
+        let fps = (fps_window.len() > 1).then(|| {
+            (fps_window.len() - 1) as f64 / now.duration_since(fps_window[0]).as_secs_f64()
+        });
+        // The cue just spoken, else the engine's current cue (a fault that persists).
+        let cue_text = shown_cue
+            .as_ref()
+            .map(|(c, _)| (c.text.as_str(), c.severity))
+            .or(view.current_cue.as_ref().map(|(t, s)| (t.as_str(), *s)));
+        exercise_label.clear();
+        match (&view.exercise, coach.choice_id()) {
+            (Some((_, name)), "auto") => exercise_label.push_str(&format!("{name} ({AUTO_LABEL})")),
+            (Some((_, name)), _) => exercise_label.push_str(name),
+            (None, "auto") => exercise_label.push_str(&format!("{AUTO_LABEL}: recognising")),
+            (None, id) => exercise_label.push_str(id),
+        }
+        let status_text = if paused {
+            Some(paused_status)
+        } else {
+            status.as_deref()
+        };
         let hud = Hud {
             pose: pose.as_ref(),
             joints: Some(&joints),
             roller,
-            contact_px: coach.contact_px,
-            segment: coach.segment.as_ref(),
-            speed_cm_s: coach.metrics.as_ref().and_then(|m| m.speed_cm_s),
-            target_speed_cm_s: coach.target_speed_cm_s,
-            max_speed_cm_s: coach.max_speed_cm_s,
-            exercise: &ex.name,
-            time_on_area_s: coach.metrics.as_ref().map_or(0.0, |m| m.time_on_area_s),
-            time_target_s: coach.time_target_s,
-            passes: coach.metrics.as_ref().map_or(0, |m| m.passes),
+            contact_px: view.contact_px,
+            segment: view.segment.as_ref(),
+            speed_cm_s: view.speed_cm_s,
+            target_speed_cm_s: view.target_speed_cm_s,
+            max_speed_cm_s: view.max_speed_cm_s,
+            exercise: &exercise_label,
+            time_on_area_s: view.time_on_area_s,
+            time_target_s: view.time_target_s,
+            passes: view.passes,
             cue: cue_text,
             placement: placement.as_ref(),
             status: status_text,
@@ -392,7 +481,9 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         };
         overlay::draw_hud(&mut frame.bgr, &hud)?;
         if !paused {
-            stats.latencies_ms.push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
+            stats
+                .latencies_ms
+                .push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
         }
         if let Some(w) = window.as_mut() {
             w.show(&frame.bgr, &mut actions)?;
@@ -401,7 +492,11 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             if frame.t >= *at {
                 write_screenshot(path, window.as_ref(), &frame.bgr)?;
                 if !cfg.quiet {
-                    eprintln!("rollcoach: screenshot {} at t={:.2} s", path.display(), frame.t);
+                    eprintln!(
+                        "rollcoach: screenshot {} at t={:.2} s",
+                        path.display(),
+                        frame.t
+                    );
                 }
                 screenshot_pending = None;
             }
@@ -417,54 +512,15 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     Ok(stats)
 }
 
-/// What the coaching engine says about the current frame, in the terms the HUD and session need.
-#[derive(Debug, Clone)]
-pub struct CoachView {
-    pub new_cues: Vec<LiveCue>,
-    pub watched_rules: Vec<&'static str>,
-    pub active: Vec<(&'static str, Severity)>,
-    pub segment_landmarks: Vec<usize>,
-    pub segment: Option<overlay::SegmentPx>,
-    pub contact_px: Option<(f32, f32)>,
-    pub metrics: Option<CoachMetrics>,
-    pub target_speed_cm_s: f32,
-    pub max_speed_cm_s: f32,
-    pub time_target_s: (f64, f64),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CoachMetrics {
-    pub speed_cm_s: Option<f32>,
-    pub passes: u32,
-    pub time_on_area_s: f64,
-}
-
-/// Target slow-rolling speed (cm/s) shown when the engine gives none (product spec: about 1 inch per second).
-pub const DEFAULT_TARGET_SPEED_CM_S: f32 = 2.5;
-/// Speed above which rolling is too fast when the engine gives none (Behm et al. 2020: 2-4 s per pass).
-pub const DEFAULT_MAX_SPEED_CM_S: f32 = 15.0;
-/// Recommended time per area (s) when the engine gives none (Behm et al. 2020: 30-120 s per area).
-pub const DEFAULT_TIME_TARGET_S: (f64, f64) = (30.0, 120.0);
-
-impl Default for CoachView {
-    fn default() -> Self {
-        Self {
-            new_cues: Vec::new(),
-            watched_rules: Vec::new(),
-            active: Vec::new(),
-            segment_landmarks: Vec::new(),
-            segment: None,
-            contact_px: None,
-            metrics: None,
-            target_speed_cm_s: DEFAULT_TARGET_SPEED_CM_S,
-            max_speed_cm_s: DEFAULT_MAX_SPEED_CM_S,
-            time_target_s: DEFAULT_TIME_TARGET_S,
-        }
-    }
-}
-
-fn write_screenshot(path: &std::path::Path, window: Option<&LiveWindow>, composed: &Mat) -> Result<(), LiveError> {
-    let err = |msg: String| LiveError::Screenshot { path: path.into(), msg };
+fn write_screenshot(
+    path: &std::path::Path,
+    window: Option<&LiveWindow>,
+    composed: &Mat,
+) -> Result<(), LiveError> {
+    let err = |msg: String| LiveError::Screenshot {
+        path: path.into(),
+        msg,
+    };
     let img = match window {
         // Exactly the pixels handed to the window.
         Some(w) => {
@@ -473,10 +529,15 @@ fn write_screenshot(path: &std::path::Path, window: Option<&LiveWindow>, compose
         }
         None => composed.clone(),
     };
-    let name = path.to_str().ok_or_else(|| err("path is not UTF-8".into()))?;
-    let ok = opencv::imgcodecs::imwrite(name, &img, &opencv::core::Vector::new()).map_err(|e| err(e.to_string()))?;
+    let name = path
+        .to_str()
+        .ok_or_else(|| err("path is not UTF-8".into()))?;
+    let ok = opencv::imgcodecs::imwrite(name, &img, &opencv::core::Vector::new())
+        .map_err(|e| err(e.to_string()))?;
     if !ok {
-        return Err(err("OpenCV could not encode the image (use a .png path)".into()));
+        return Err(err(
+            "OpenCV could not encode the image (use a .png path)".into()
+        ));
     }
     Ok(())
 }
@@ -496,11 +557,22 @@ mod tests {
 
     #[test]
     fn placement_cue_names_the_first_problem() {
-        let ok = PlacementReport { side_view: Check::Ok, whole_body: Check::Ok, light: Check::Ok };
+        let ok = PlacementReport {
+            side_view: Check::Ok,
+            whole_body: Check::Ok,
+            light: Check::Ok,
+        };
         assert_eq!(placement_cue(&ok).severity, Severity::Info);
-        let dark = PlacementReport { light: Check::Bad("x"), ..ok.clone() };
+        let dark = PlacementReport {
+            light: Check::Bad("x"),
+            ..ok.clone()
+        };
         assert_eq!(placement_cue(&dark).text, "more light please");
-        let nobody = PlacementReport { side_view: Check::Unknown, whole_body: Check::Unknown, light: Check::Ok };
+        let nobody = PlacementReport {
+            side_view: Check::Unknown,
+            whole_body: Check::Unknown,
+            light: Check::Ok,
+        };
         assert_eq!(placement_cue(&nobody).text, "get in frame");
     }
 }
