@@ -37,14 +37,27 @@ pub struct AnnotatedVideoWriter {
 
 impl AnnotatedVideoWriter {
     pub fn create(path: &Path, width: u32, height: u32, fps: f64) -> Result<Self, AnalysisError> {
-        let err = |msg: String| AnalysisError::VideoWrite { path: path.into(), msg };
-        let name = path.to_str().ok_or_else(|| err("path is not UTF-8".into()))?;
-        for (codec, cc) in [("avc1", ['a', 'v', 'c', '1']), ("mp4v", ['m', 'p', '4', 'v'])] {
-            let fourcc = videoio::VideoWriter::fourcc(cc[0], cc[1], cc[2], cc[3]).map_err(|e| err(e.to_string()))?;
+        let err = |msg: String| AnalysisError::VideoWrite {
+            path: path.into(),
+            msg,
+        };
+        let name = path
+            .to_str()
+            .ok_or_else(|| err("path is not UTF-8".into()))?;
+        for (codec, cc) in [
+            ("avc1", ['a', 'v', 'c', '1']),
+            ("mp4v", ['m', 'p', '4', 'v']),
+        ] {
+            let fourcc = videoio::VideoWriter::fourcc(cc[0], cc[1], cc[2], cc[3])
+                .map_err(|e| err(e.to_string()))?;
             let size = Size::new(width as i32, height as i32);
             if let Ok(w) = videoio::VideoWriter::new(name, fourcc, fps, size, true) {
                 if w.is_opened().unwrap_or(false) {
-                    return Ok(Self { path: path.into(), writer: w, codec });
+                    return Ok(Self {
+                        path: path.into(),
+                        writer: w,
+                        codec,
+                    });
                 }
             }
         }
@@ -52,11 +65,21 @@ impl AnnotatedVideoWriter {
     }
 
     pub fn write(&mut self, frame: &Mat) -> Result<(), AnalysisError> {
-        self.writer.write(frame).map_err(|e| AnalysisError::VideoWrite { path: self.path.clone(), msg: e.to_string() })
+        self.writer
+            .write(frame)
+            .map_err(|e| AnalysisError::VideoWrite {
+                path: self.path.clone(),
+                msg: e.to_string(),
+            })
     }
 
     pub fn finish(mut self) -> Result<(), AnalysisError> {
-        self.writer.release().map_err(|e| AnalysisError::VideoWrite { path: self.path.clone(), msg: e.to_string() })
+        self.writer
+            .release()
+            .map_err(|e| AnalysisError::VideoWrite {
+                path: self.path.clone(),
+                msg: e.to_string(),
+            })
     }
 }
 
@@ -80,7 +103,11 @@ pub struct ClipStats {
 
 impl ClipStats {
     pub fn person_rate(&self) -> f64 {
-        if self.frames == 0 { 0.0 } else { self.frames_with_person as f64 / self.frames as f64 }
+        if self.frames == 0 {
+            0.0
+        } else {
+            self.frames_with_person as f64 / self.frames as f64
+        }
     }
 }
 
@@ -93,45 +120,74 @@ pub fn annotate(frame: &mut Mat, r: &FrameResult) -> Result<(), opencv::Error> {
     if let Some(roller) = &r.roller {
         draw::draw_roller(frame, roller)?;
     }
-    draw::draw_text(frame, &format!("t {:.2} s", r.t), 12, frame.rows() - 14, 0.6, draw::TEXT)
+    draw::draw_text(
+        frame,
+        &format!("t {:.2} s", r.t),
+        12,
+        frame.rows() - 14,
+        0.6,
+        draw::TEXT,
+    )
 }
 
-/// Runs a whole clip. `on_frame` sees every processed frame (progress bar, engine, report); it runs after the frame
-/// has been written to the sinks.
+/// Frames queued between the model loop and the drawing/encoding thread.
+const ENCODE_QUEUE: usize = 4;
+
+/// Runs a whole clip. `on_frame` sees every processed frame (progress bar, engine, report). Drawing and video
+/// encoding run on a second thread, overlapping with the next frame's decode and model run; frame buffers travel
+/// back to the reader, so nothing is allocated per frame once the queue is full.
 pub fn run_clip(
     source: &mut dyn FrameSource,
     pipeline: &mut Pipeline,
     outputs: &ClipOutputs,
     mut on_frame: impl FnMut(&FrameResult, &TrackFrame),
 ) -> Result<ClipStats, AnalysisError> {
+    use std::sync::mpsc::sync_channel;
     let info = source.info();
-    let mut video = match &outputs.annotated_video {
+    let video = match &outputs.annotated_video {
         Some(p) => Some(AnnotatedVideoWriter::create(p, info.width, info.height, info.fps)?),
         None => None,
     };
     let mut track = TrackWriter::create(&outputs.pose_track, &TrackHeader::new(info.width, info.height, info.fps))?;
-    let mut frame = Mat::default();
     let mut stats = ClipStats::default();
     let start = Instant::now();
-    while let Some(t) = source.next_frame(&mut frame)? {
-        let m0 = Instant::now();
-        let r = pipeline.process(&frame, t)?;
-        stats.model_seconds += m0.elapsed().as_secs_f64();
-        stats.frames += 1;
-        stats.frames_with_person += r.pose.is_some() as u64;
-        stats.seconds_of_video = t + 1.0 / info.fps;
-        let tf = TrackFrame { t, pose: r.pose, roller: r.roller };
-        track.write(&tf)?;
-        if let Some(v) = video.as_mut() {
-            annotate(&mut frame, r)?;
-            v.write(&frame)?;
-        }
-        on_frame(r, &tf);
-    }
+    let (to_writer, from_reader) = sync_channel::<(Mat, FrameResult)>(ENCODE_QUEUE);
+    let (recycle, recycled) = sync_channel::<Mat>(ENCODE_QUEUE + 2);
+    std::thread::scope(|scope| {
+        let writer = video.map(|mut video| {
+            scope.spawn(move || -> Result<(), AnalysisError> {
+                for (mut frame, r) in from_reader {
+                    annotate(&mut frame, &r)?;
+                    video.write(&frame)?;
+                    let _ = recycle.try_send(frame);
+                }
+                video.finish()
+            })
+        });
+        let mut read = || -> Result<(), AnalysisError> {
+            loop {
+                let mut frame = recycled.try_recv().unwrap_or_default();
+                let Some(t) = source.next_frame(&mut frame)? else { return Ok(()) };
+                let m0 = Instant::now();
+                let r = pipeline.process(&frame, t)?;
+                stats.model_seconds += m0.elapsed().as_secs_f64();
+                stats.frames += 1;
+                stats.frames_with_person += r.pose.is_some() as u64;
+                stats.seconds_of_video = t + 1.0 / info.fps;
+                let tf = TrackFrame { t, pose: r.pose, roller: r.roller };
+                track.write(&tf)?;
+                on_frame(r, &tf);
+                if writer.is_some() && to_writer.send((frame, r.clone())).is_err() {
+                    return Ok(()); // the writer stopped: its error is reported below
+                }
+            }
+        };
+        let read_result = read();
+        drop(to_writer);
+        let write_result = writer.map(|w| w.join().expect("video writer thread panicked")).unwrap_or(Ok(()));
+        read_result.and(write_result)
+    })?;
     track.flush()?;
-    if let Some(v) = video {
-        v.finish()?;
-    }
     stats.wall_seconds = start.elapsed().as_secs_f64();
     Ok(stats)
 }
