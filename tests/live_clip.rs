@@ -39,7 +39,8 @@ fn rollcoach() -> Command {
 
 /// The only session folder under `root`.
 fn session_dir(root: &Path) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root).ok()?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(root).ok()?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs.pop()
 }
@@ -162,6 +163,42 @@ fn killing_live_mid_run_leaves_a_readable_session() {
     assert!(sum.duration_s >= last_t - 1e-6 && sum.duration_s > 0.4, "{sum:?}");
     let text = history::render(&history::read_all(&sessions).unwrap());
     assert!(text.contains("[running]"), "{text}");
+    // The CLI lists it too, with its week.
+    let out = rollcoach().arg("history").arg("--sessions-dir").arg(&sessions).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let name = s.file_name().unwrap().to_str().unwrap();
+    assert!(stdout.contains(name) && stdout.contains("[running]") && stdout.contains("-W"), "{stdout}");
+}
+
+#[test]
+fn bad_sources_and_missing_history_are_clear_errors() {
+    let dir = tmp("bad");
+    let out = rollcoach()
+        .args(["live", "--source", "no/such/clip.mp4", "--no-window", "--mute"])
+        .arg("--sessions-dir")
+        .arg(dir.join("s"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no/such/clip.mp4") && err.contains("not found"), "{err}");
+    let not_video = dir.join("notes.mp4");
+    std::fs::write(&not_video, "this is not a video").unwrap();
+    let out = rollcoach()
+        .args(["live", "--no-window", "--mute", "--source"])
+        .arg(&not_video)
+        .arg("--sessions-dir")
+        .arg(dir.join("s"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("notes.mp4") && !err.contains("panicked"), "{err}");
+    let out = rollcoach().arg("history").arg("--sessions-dir").arg(dir.join("none")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("sessions folder not found"), "{err}");
 }
 
 #[test]

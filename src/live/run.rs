@@ -11,8 +11,8 @@ use thiserror::Error;
 
 use super::audio::{AudioError, AudioSink, MultiSink, SystemSink, WavFileSink};
 use super::capture::{
-    CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, Opener,
-    Paced, RETRY_INTERVAL,
+    CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, Opener, Paced,
+    RETRY_INTERVAL,
 };
 use super::coach_view::{CoachView, LiveCoach, AUTO_LABEL};
 use super::cues::{CueScheduler, LiveCue, Severity};
@@ -133,17 +133,11 @@ pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
 fn opener(spec: &SourceSpec, epoch: Instant) -> Opener {
     match spec.clone() {
         SourceSpec::Camera(req) => Box::new(move || {
-            CameraSource::open(req, epoch)
-                .map(|c| Box::new(c) as Box<dyn FrameSource>)
-                .map_err(|e| e.to_string())
+            CameraSource::open(req, epoch).map(|c| Box::new(c) as Box<dyn FrameSource>).map_err(|e| e.to_string())
         }),
         SourceSpec::Clip { path, paced, .. } => Box::new(move || {
             let s = VideoFileSource::open(&path).map_err(|e| e.to_string())?;
-            Ok(if paced {
-                Box::new(Paced::new(s)) as Box<dyn FrameSource>
-            } else {
-                Box::new(s)
-            })
+            Ok(if paced { Box::new(Paced::new(s)) as Box<dyn FrameSource> } else { Box::new(s) })
         }),
     }
 }
@@ -162,11 +156,7 @@ fn placement_cue(p: &PlacementReport) -> LiveCue {
     } else {
         ("no_person", "get in frame", Severity::Warn)
     };
-    LiveCue {
-        rule: rule.into(),
-        text: text.into(),
-        severity,
-    }
+    LiveCue { rule: rule.into(), text: text.into(), severity }
 }
 
 /// Runs a live session until the source ends, the user quits, or `max_seconds` pass.
@@ -180,25 +170,14 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     };
     let mut capture = CaptureThread::spawn(
         opener(&cfg.source, epoch),
-        CaptureConfig {
-            retry,
-            retry_interval: RETRY_INTERVAL,
-            lossless,
-            repeats,
-        },
+        CaptureConfig { retry, retry_interval: RETRY_INTERVAL, lossless, repeats },
     )?;
     let info = loop {
         match capture.events.recv_timeout(Duration::from_secs(30)) {
             Ok(CaptureEvent::Opened(info)) => break info,
-            Ok(CaptureEvent::OpenFailed { msg, fatal: true }) => {
-                return Err(LiveError::SourceOpen(msg))
-            }
+            Ok(CaptureEvent::OpenFailed { msg, fatal: true }) => return Err(LiveError::SourceOpen(msg)),
             Ok(_) => continue,
-            Err(_) => {
-                return Err(LiveError::SourceOpen(
-                    "the video source did not start within 30 s".into(),
-                ))
-            }
+            Err(_) => return Err(LiveError::SourceOpen("the video source did not start within 30 s".into())),
         }
     };
     let source_name = match &cfg.source {
@@ -214,10 +193,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         started_unix: unix_now(),
         source: source_name,
         exercise: choice.clone(),
-        area: coach
-            .current_exercise()
-            .map(|e| e.id.clone())
-            .unwrap_or_default(),
+        area: coach.current_exercise().map(|e| e.id.clone()).unwrap_or_default(),
         width: info.width,
         height: info.height,
         fps: info.fps,
@@ -229,36 +205,21 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     if !cfg.quiet {
         eprintln!("rollcoach: session folder {}", session.dir().display());
     }
-    session.event(&Event::Start {
-        t: 0.0,
-        exercise: choice,
-        area: String::new(),
-    })?;
+    session.event(&Event::Start { t: 0.0, exercise: choice, area: String::new() })?;
     let mut window = if cfg.window {
-        Some(LiveWindow::open(
-            "rollcoach live",
-            info.width as usize,
-            info.height as usize,
-        )?)
+        Some(LiveWindow::open("rollcoach live", info.width as usize, info.height as usize)?)
     } else {
         None
     };
     let mut audio = MultiSink::default();
     if let Some(p) = &cfg.cues_wav {
-        audio.0.push(Box::new(WavFileSink::create(
-            p,
-            super::audio::have_program("espeak-ng"),
-        )?));
+        audio.0.push(Box::new(WavFileSink::create(p, super::audio::have_program("espeak-ng"))?));
     }
     if !cfg.mute {
         audio.0.push(Box::new(SystemSink::new()));
     }
 
-    let mut stats = LiveStats {
-        width: info.width,
-        height: info.height,
-        ..LiveStats::default()
-    };
+    let mut stats = LiveStats { width: info.width, height: info.height, ..LiveStats::default() };
     let mut sched = CueScheduler::new();
     let mut shown_cue: Option<(LiveCue, f64)> = None;
     let mut actions = Vec::new();
@@ -274,8 +235,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     let mut last_progress_t = 0.0;
     let mut t_now = 0.0;
     let mut screenshot_pending = cfg.screenshot.clone();
-    let mut fps_window: std::collections::VecDeque<Instant> =
-        std::collections::VecDeque::with_capacity(64);
+    let mut fps_window: std::collections::VecDeque<Instant> = std::collections::VecDeque::with_capacity(64);
     let wall0 = Instant::now();
 
     'run: loop {
@@ -283,15 +243,28 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         for ev in capture.events.try_iter() {
             match ev {
                 CaptureEvent::Lost(msg) => {
-                    eprintln!(
-                        "rollcoach: camera lost ({msg}); session data is kept, retrying every {} s",
-                        RETRY_INTERVAL.as_secs()
-                    );
-                    session.event(&Event::CameraLost {
-                        t: t_now,
-                        msg: msg.clone(),
-                    })?;
+                    if retry {
+                        eprintln!(
+                            "rollcoach: camera lost ({msg}); session data is kept, retrying every {} s",
+                            RETRY_INTERVAL.as_secs()
+                        );
+                    } else {
+                        eprintln!("rollcoach: video source failed ({msg}); ending the session, data is kept");
+                    }
+                    session.event(&Event::CameraLost { t: t_now, msg: msg.clone() })?;
                     status = Some("Camera lost - reconnecting".into());
+                    // The window keeps showing the last frame otherwise: replace it with the message.
+                    if let (Some(w), true) = (window.as_mut(), retry) {
+                        let mut blank = Mat::new_rows_cols_with_default(
+                            info.height as i32,
+                            info.width as i32,
+                            opencv::core::CV_8UC3,
+                            opencv::core::Scalar::all(0.0),
+                        )?;
+                        let hud = Hud { exercise: &exercise_label, status: status.as_deref(), ..Hud::default() };
+                        overlay::draw_hud(&mut blank, &hud)?;
+                        w.show(&blank, &mut actions)?;
+                    }
                 }
                 CaptureEvent::Reopened => {
                     eprintln!("rollcoach: camera back");
@@ -314,23 +287,12 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
                 Action::Quit => break 'run,
                 Action::TogglePause => {
                     paused = !paused;
-                    session.event(&if paused {
-                        Event::Paused { t: t_now }
-                    } else {
-                        Event::Resumed { t: t_now }
-                    })?;
+                    session.event(&if paused { Event::Paused { t: t_now } } else { Event::Resumed { t: t_now } })?;
                 }
                 Action::NextExercise => {
                     coach.next_exercise()?;
-                    let area = coach
-                        .current_exercise()
-                        .map(|e| e.id.clone())
-                        .unwrap_or_default();
-                    session.event(&Event::Exercise {
-                        t: t_now,
-                        exercise: coach.choice_id().to_string(),
-                        area,
-                    })?;
+                    let area = coach.current_exercise().map(|e| e.id.clone()).unwrap_or_default();
+                    session.event(&Event::Exercise { t: t_now, exercise: coach.choice_id().to_string(), area })?;
                     view = CoachView::default();
                     if !cfg.quiet {
                         eprintln!("rollcoach: exercise: {}", coach.choice_id());
@@ -359,11 +321,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             let r = pipeline.process(&frame.bgr, frame.t)?;
             pose = r.pose;
             roller = r.roller;
-            let tf = TrackFrame {
-                t: r.t,
-                pose,
-                roller,
-            };
+            let tf = TrackFrame { t: r.t, pose, roller };
             session.write_frame(&tf)?;
             new_cues.clear();
             view = coach.push(&tf, &mut new_cues, &mut joints);
@@ -378,12 +336,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         }
         // Start-up placement check: a verdict (and a cue) once, then the panel stays until it is all OK.
         if !placement_done && !paused {
-            let p = overlay::check_placement(
-                pose.as_ref(),
-                info.width,
-                info.height,
-                overlay::mean_luma(&frame.bgr),
-            );
+            let p = overlay::check_placement(pose.as_ref(), info.width, info.height, overlay::mean_luma(&frame.bgr));
             if frame.t >= PLACEMENT_VERDICT_S && placement.is_none() {
                 sched.offer(placement_cue(&p), frame.t);
             }
@@ -398,11 +351,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         }
         if !paused && pose.is_none() && frame.t - last_person_t >= NO_PERSON_CUE_S {
             sched.offer(
-                LiveCue {
-                    rule: "no_person".into(),
-                    text: "get in frame".into(),
-                    severity: Severity::Warn,
-                },
+                LiveCue { rule: "no_person".into(), text: "get in frame".into(), severity: Severity::Warn },
                 frame.t,
             );
         }
@@ -417,10 +366,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             stats.cues.push((frame.t, c.text.clone()));
             shown_cue = Some((c, frame.t));
         }
-        if shown_cue
-            .as_ref()
-            .is_some_and(|(_, t)| frame.t - t > CUE_DISPLAY_S)
-        {
+        if shown_cue.as_ref().is_some_and(|(_, t)| frame.t - t > CUE_DISPLAY_S) {
             shown_cue = None;
         }
         if !paused && frame.t - last_progress_t >= PROGRESS_INTERVAL_S {
@@ -441,9 +387,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         while fps_window.len() > 1 && now.duration_since(fps_window[0]) > Duration::from_secs(2) {
             fps_window.pop_front();
         }
-        let fps = (fps_window.len() > 1).then(|| {
-            (fps_window.len() - 1) as f64 / now.duration_since(fps_window[0]).as_secs_f64()
-        });
+        let fps = (fps_window.len() > 1)
+            .then(|| (fps_window.len() - 1) as f64 / now.duration_since(fps_window[0]).as_secs_f64());
         // The cue just spoken, else the engine's current cue (a fault that persists).
         let cue_text = shown_cue
             .as_ref()
@@ -456,11 +401,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             (None, "auto") => exercise_label.push_str(&format!("{AUTO_LABEL}: recognising")),
             (None, id) => exercise_label.push_str(id),
         }
-        let status_text = if paused {
-            Some(paused_status)
-        } else {
-            status.as_deref()
-        };
+        let status_text = if paused { Some(paused_status) } else { status.as_deref() };
         let hud = Hud {
             pose: pose.as_ref(),
             joints: Some(&joints),
@@ -481,9 +422,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         };
         overlay::draw_hud(&mut frame.bgr, &hud)?;
         if !paused {
-            stats
-                .latencies_ms
-                .push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
+            stats.latencies_ms.push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
         }
         if let Some(w) = window.as_mut() {
             w.show(&frame.bgr, &mut actions)?;
@@ -492,11 +431,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             if frame.t >= *at {
                 write_screenshot(path, window.as_ref(), &frame.bgr)?;
                 if !cfg.quiet {
-                    eprintln!(
-                        "rollcoach: screenshot {} at t={:.2} s",
-                        path.display(),
-                        frame.t
-                    );
+                    eprintln!("rollcoach: screenshot {} at t={:.2} s", path.display(), frame.t);
                 }
                 screenshot_pending = None;
             }
@@ -512,15 +447,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     Ok(stats)
 }
 
-fn write_screenshot(
-    path: &std::path::Path,
-    window: Option<&LiveWindow>,
-    composed: &Mat,
-) -> Result<(), LiveError> {
-    let err = |msg: String| LiveError::Screenshot {
-        path: path.into(),
-        msg,
-    };
+fn write_screenshot(path: &std::path::Path, window: Option<&LiveWindow>, composed: &Mat) -> Result<(), LiveError> {
+    let err = |msg: String| LiveError::Screenshot { path: path.into(), msg };
     let img = match window {
         // Exactly the pixels handed to the window.
         Some(w) => {
@@ -529,15 +457,10 @@ fn write_screenshot(
         }
         None => composed.clone(),
     };
-    let name = path
-        .to_str()
-        .ok_or_else(|| err("path is not UTF-8".into()))?;
-    let ok = opencv::imgcodecs::imwrite(name, &img, &opencv::core::Vector::new())
-        .map_err(|e| err(e.to_string()))?;
+    let name = path.to_str().ok_or_else(|| err("path is not UTF-8".into()))?;
+    let ok = opencv::imgcodecs::imwrite(name, &img, &opencv::core::Vector::new()).map_err(|e| err(e.to_string()))?;
     if !ok {
-        return Err(err(
-            "OpenCV could not encode the image (use a .png path)".into()
-        ));
+        return Err(err("OpenCV could not encode the image (use a .png path)".into()));
     }
     Ok(())
 }
@@ -557,22 +480,11 @@ mod tests {
 
     #[test]
     fn placement_cue_names_the_first_problem() {
-        let ok = PlacementReport {
-            side_view: Check::Ok,
-            whole_body: Check::Ok,
-            light: Check::Ok,
-        };
+        let ok = PlacementReport { side_view: Check::Ok, whole_body: Check::Ok, light: Check::Ok };
         assert_eq!(placement_cue(&ok).severity, Severity::Info);
-        let dark = PlacementReport {
-            light: Check::Bad("x"),
-            ..ok.clone()
-        };
+        let dark = PlacementReport { light: Check::Bad("x"), ..ok.clone() };
         assert_eq!(placement_cue(&dark).text, "more light please");
-        let nobody = PlacementReport {
-            side_view: Check::Unknown,
-            whole_body: Check::Unknown,
-            light: Check::Ok,
-        };
+        let nobody = PlacementReport { side_view: Check::Unknown, whole_body: Check::Unknown, light: Check::Ok };
         assert_eq!(placement_cue(&nobody).text, "get in frame");
     }
 }
