@@ -25,6 +25,8 @@ enum Command {
     Exercises(app::exercises::ExercisesArgs),
     /// Measure model and end-to-end speed on a clip.
     Bench(app::bench::BenchArgs),
+    /// Write a synthetic pose track (body rolling over a roller, injected faults) and its truth file.
+    Synth(app::synth::SynthArgs),
 }
 
 fn main() {
@@ -41,6 +43,7 @@ fn main() {
         Command::History(a) => app::live::history(a),
         Command::Exercises(a) => app::exercises::run(a),
         Command::Bench(a) => app::bench::run(a),
+        Command::Synth(a) => app::synth::run(a),
     };
     if let Err(e) = result {
         eprintln!("rollcoach: error: {e:#}");

@@ -23,11 +23,8 @@ pub enum SynthError {
     FaultSpec { spec: String, msg: String },
     #[error(transparent)]
     Track(#[from] TrackError),
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
 }
 
 // Body proportions for a 170 cm person (segment lengths from Winter's anthropometric tables), cm.
@@ -744,9 +741,9 @@ pub fn write(
     path: &Path,
 ) -> Result<(PathBuf, PathBuf), SynthError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| SynthError::Io {
+        std::fs::create_dir_all(dir).map_err(|err| SynthError::Io {
             path: dir.to_path_buf(),
-            source,
+            err,
         })?;
     }
     let mut w = TrackWriter::create(path, &track.header)?;
@@ -756,9 +753,9 @@ pub fn write(
     w.flush()?;
     let tp = truth_path(path);
     let text = serde_json::to_string_pretty(truth).expect("truth serialises");
-    std::fs::write(&tp, text + "\n").map_err(|source| SynthError::Io {
+    std::fs::write(&tp, text + "\n").map_err(|err| SynthError::Io {
         path: tp.clone(),
-        source,
+        err,
     })?;
     Ok((path.to_path_buf(), tp))
 }

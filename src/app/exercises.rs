@@ -1,4 +1,154 @@
-// OWNER: form-engine helper. Placeholder until it lands.
+//! `rollcoach exercises`: lists the exercises (data files in `exercises/`) and their rules with sources.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::coach::{self, Exercise, PostureKind};
+
 #[derive(clap::Args, Debug)]
-pub struct ExercisesArgs {}
-pub fn run(_a: ExercisesArgs) -> anyhow::Result<()> { anyhow::bail!("`exercises` is not built yet") }
+#[command(
+    after_help = "Examples:\n  rollcoach exercises\n  rollcoach exercises quads\n  rollcoach exercises --exercises-dir my-exercises\n\n\
+Each exercise is a TOML file in the exercises folder; edit one or add your own (format: docs/engine.md)."
+)]
+pub struct ExercisesArgs {
+    /// Show only this exercise (by id).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Folder of exercise definition files (TOML); default: `exercises/` of the rollcoach checkout.
+    #[arg(long, value_name = "DIR")]
+    pub exercises_dir: Option<PathBuf>,
+    /// Also print the source of every rule and threshold.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+fn landmark_names(kind: &PostureKind, ex: &Exercise) -> String {
+    let _ = ex;
+    match kind {
+        PostureKind::MinHeight {
+            min_cm,
+            reference: None,
+            ..
+        } => format!("landmark at least {min_cm:.0} cm above the floor"),
+        PostureKind::MinHeight {
+            min_cm,
+            reference: Some(_),
+            ..
+        } => {
+            format!("landmark at least {min_cm:.0} cm above the reference landmark")
+        }
+        PostureKind::Straight { max_bend_deg, .. } => {
+            format!("chain bent at most {max_bend_deg:.0} deg")
+        }
+        PostureKind::Near { max_torso_frac, .. } => {
+            format!("hand within {max_torso_frac:.2} x torso length of the head")
+        }
+    }
+}
+
+fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io::Result<()> {
+    writeln!(out, "{} - {}", ex.id, ex.name)?;
+    if !ex.description.is_empty() {
+        writeln!(out, "  {}", ex.description)?;
+    }
+    writeln!(
+        out,
+        "  segment: {} ({} -> {}), roll {:.2}..{:.2} of it",
+        ex.segment.name, ex.segment.from_name, ex.segment.to_name, ex.region.start, ex.region.end
+    )?;
+    if verbose {
+        writeln!(out, "    source: {}", ex.region.source)?;
+    }
+    match &ex.recognize {
+        Some(r) => writeln!(
+            out,
+            "  recognised when: {} with the roller under the {} at {:.2}..{:.2}",
+            r.orientation
+                .iter()
+                .map(|o| o.as_str())
+                .collect::<Vec<_>>()
+                .join("/"),
+            ex.segment.name,
+            r.contact.0,
+            r.contact.1
+        )?,
+        None => writeln!(out, "  not auto-recognised: use --exercise {}", ex.id)?,
+    }
+    if let Some(a) = &ex.avoid {
+        writeln!(out, "  WARNING [{}] {}", a.rule.as_str(), a.message)?;
+        if verbose {
+            writeln!(out, "    source: {}", a.source)?;
+        }
+    }
+    for z in &ex.keep_out {
+        writeln!(
+            out,
+            "  keep out [keep_out]: {} ({:.2}..{:.2}), cue \"{}\"",
+            z.name, z.start, z.end, z.cue
+        )?;
+        if verbose {
+            writeln!(out, "    source: {}", z.source)?;
+        }
+    }
+    for p in &ex.posture {
+        writeln!(
+            out,
+            "  posture [{}]: {}, cue \"{}\"",
+            p.rule.as_str(),
+            landmark_names(&p.kind, ex),
+            p.cue
+        )?;
+        if verbose {
+            writeln!(out, "    source: {}", p.source)?;
+        }
+    }
+    let t = &ex.thresholds;
+    writeln!(
+        out,
+        "  speed: under {:.0} cm/s [too_fast] (ideal about {:.1}); time on area {:.0}-{:.0} s; tender-spot holds {:.0}-{:.0} s",
+        t.max_speed_cm_s, t.target_speed_cm_s, t.time_on_area_s.0, t.time_on_area_s.1, t.hold_s.0, t.hold_s.1
+    )?;
+    if verbose {
+        for s in [
+            &t.max_speed_source,
+            &t.target_speed_source,
+            &t.time_on_area_source,
+            &t.hold_source,
+        ] {
+            writeln!(out, "    source: {s}")?;
+        }
+    }
+    writeln!(out, "  file: {}", ex.path.display())
+}
+
+pub fn run(a: ExercisesArgs) -> Result<()> {
+    let dir = a.exercises_dir.unwrap_or_else(coach::default_exercises_dir);
+    let all = coach::load_dir(&dir)
+        .with_context(|| format!("loading exercises from {}", dir.display()))?;
+    let chosen: Vec<&Exercise> = match &a.name {
+        None => all.iter().collect(),
+        Some(n) => {
+            let ex = all.iter().find(|e| &e.id == n).with_context(|| {
+                format!(
+                    "unknown exercise {n:?}; known: {}",
+                    all.iter()
+                        .map(|e| e.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            vec![ex]
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (i, ex) in chosen.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        print_exercise(&mut out, ex, a.verbose || a.name.is_some())?;
+    }
+    Ok(())
+}

@@ -784,9 +784,9 @@ impl Exercise {
     }
 
     pub fn load(path: &Path) -> Result<Exercise, CoachError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CoachError::Io {
+        let text = std::fs::read_to_string(path).map_err(|err| CoachError::Io {
             path: path.to_path_buf(),
-            source,
+            err,
         })?;
         Exercise::parse(&text, path)
     }
@@ -794,15 +794,15 @@ impl Exercise {
 
 /// Loads every `*.toml` in `dir`, sorted by file name. Duplicate ids and an empty folder are errors.
 pub fn load_dir(dir: &Path) -> Result<Vec<Exercise>, CoachError> {
-    let rd = std::fs::read_dir(dir).map_err(|source| CoachError::Io {
+    let rd = std::fs::read_dir(dir).map_err(|err| CoachError::Io {
         path: dir.to_path_buf(),
-        source,
+        err,
     })?;
     let mut paths = Vec::new();
     for entry in rd {
-        let entry = entry.map_err(|source| CoachError::Io {
+        let entry = entry.map_err(|err| CoachError::Io {
             path: dir.to_path_buf(),
-            source,
+            err,
         })?;
         let p = entry.path();
         if p.extension().is_some_and(|e| e == "toml") {

@@ -39,11 +39,8 @@ pub enum CoachError {
         field: String,
         msg: String,
     },
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{}: no exercise files (*.toml) found", dir.display())]
     NoExercises { dir: PathBuf },
     #[error("unknown exercise {name:?}; known exercises: {known}")]

@@ -101,9 +101,9 @@ pub struct TerminalSink<'a> {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CoachError + '_ {
-    move |source| CoachError::Io {
+    move |err| CoachError::Io {
         path: path.to_path_buf(),
-        source,
+        err,
     }
 }
 
@@ -179,9 +179,9 @@ impl ReportSink for CsvSink {
 
 impl ReportSink for TerminalSink<'_> {
     fn write(&mut self, a: &Analysis) -> Result<(), CoachError> {
-        summary(a, self.out).map_err(|source| CoachError::Io {
+        summary(a, self.out).map_err(|err| CoachError::Io {
             path: PathBuf::from("<terminal>"),
-            source,
+            err,
         })
     }
 }
