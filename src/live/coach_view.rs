@@ -1,9 +1,7 @@
 //! The coaching engine as the live loop sees it: one `Engine` (rebuilt when the user switches exercise) turned into
 //! what the HUD, the cue scheduler and the session writer need per frame.
 
-use crate::coach::{
-    CoachError, Engine, EngineConfig, Exercise, PostureKind, RuleId, Severity as EngineSeverity,
-};
+use crate::coach::{CoachError, Engine, EngineConfig, Exercise, PostureKind, RuleId, Severity as EngineSeverity};
 use crate::landmarks::NUM_LANDMARKS;
 use crate::posetrack::TrackFrame;
 
@@ -69,6 +67,9 @@ pub struct LiveCoach {
     /// `None` = recognise automatically.
     choices: Vec<Option<String>>,
     choice: usize,
+    /// Rules of the current exercise with their landmarks (rebuilt when the exercise changes).
+    watch: Vec<(&'static str, Severity, Vec<usize>)>,
+    faults: Vec<&'static str>,
 }
 
 impl LiveCoach {
@@ -80,12 +81,7 @@ impl LiveCoach {
         let mut choices: Vec<Option<String>> = vec![None];
         choices.extend(engine.exercises().iter().map(|e| Some(e.id.clone())));
         let choice = choices.iter().position(|c| *c == exercise).unwrap_or(0);
-        Ok(Self {
-            cfg,
-            engine,
-            choices,
-            choice,
-        })
+        Ok(Self { cfg, engine, choices, choice, watch: Vec::new(), faults: Vec::with_capacity(8) })
     }
 
     /// What the user chose: an exercise id, or `auto`.
@@ -98,6 +94,7 @@ impl LiveCoach {
         self.choice = (self.choice + 1) % self.choices.len();
         self.cfg.exercise = self.choices[self.choice].clone();
         self.engine = Engine::new(self.cfg.clone())?;
+        self.watch.clear();
         Ok(())
     }
 
@@ -105,53 +102,81 @@ impl LiveCoach {
         self.engine.current_exercise()
     }
 
-    /// Feeds one frame; new cues are appended to `cues`, joint rule states written to `joints`.
+    /// Feeds one frame and returns the view (owned copy; the live loop uses [`LiveCoach::update`]).
     pub fn push(
         &mut self,
         frame: &TrackFrame,
         cues: &mut Vec<LiveCue>,
         joints: &mut [JointState; NUM_LANDMARKS],
     ) -> CoachView {
-        let m = self.engine.push(frame).clone();
-        cues.extend(self.engine.drain_new_cues().into_iter().map(|c| LiveCue {
-            rule: c.rule,
-            text: c.text,
-            severity: live_severity(c.severity),
-        }));
-        let mut view = CoachView {
-            speed_cm_s: m.speed_cm_s,
-            passes: m.passes as u32,
-            time_on_area_s: m.time_on_area_s,
-            current_cue: self
-                .engine
-                .current_cue()
-                .map(|c| (c.text.clone(), live_severity(c.severity))),
-            ..CoachView::default()
-        };
+        let mut view = CoachView::default();
+        self.update(frame, cues, joints, &mut view);
+        view
+    }
+
+    /// Feeds one frame; new cues are appended to `cues`, joint rule states written to `joints`, and `view` updated
+    /// in place (strings and vectors are only rewritten when they change, so a steady session allocates little).
+    pub fn update(
+        &mut self,
+        frame: &TrackFrame,
+        cues: &mut Vec<LiveCue>,
+        joints: &mut [JointState; NUM_LANDMARKS],
+        view: &mut CoachView,
+    ) {
+        let m = self.engine.push(frame);
+        let (speed, passes, time_on_area, contact) = (m.speed_cm_s, m.passes as u32, m.time_on_area_s, m.contact);
+        self.faults.clear();
+        self.faults.extend_from_slice(&m.faults);
+        for c in self.engine.drain_new_cues() {
+            cues.push(LiveCue { rule: c.rule, text: c.text, severity: live_severity(c.severity) });
+        }
+        view.speed_cm_s = speed;
+        view.passes = passes;
+        view.time_on_area_s = time_on_area;
+        match self.engine.current_cue() {
+            Some(c) => {
+                let sev = live_severity(c.severity);
+                if view.current_cue.as_ref().is_none_or(|(t, s)| t != &c.text || *s != sev) {
+                    view.current_cue = Some((c.text.clone(), sev));
+                }
+            }
+            None => view.current_cue = None,
+        }
         joints.fill(JointState::Neutral);
         let Some(ex) = self.engine.current_exercise() else {
-            return view;
+            view.exercise = None;
+            view.segment = None;
+            view.contact_px = None;
+            return;
         };
-        view.exercise = Some((ex.id.clone(), ex.name.clone()));
+        if view.exercise.as_ref().is_none_or(|(id, _)| id != &ex.id) {
+            view.exercise = Some((ex.id.clone(), ex.name.clone()));
+            self.watch = watched(ex);
+        }
         view.target_speed_cm_s = ex.thresholds.target_speed_cm_s;
         view.max_speed_cm_s = ex.thresholds.max_speed_cm_s;
-        view.time_target_s = (
-            ex.thresholds.time_on_area_s.0 as f64,
-            ex.thresholds.time_on_area_s.1 as f64,
-        );
-        if let Some((a, b, r0, r1)) = self.engine.segment_px() {
-            view.segment = Some(SegmentPx {
-                from: (a.x, a.y),
-                to: (b.x, b.y),
-                region: (r0, r1),
-                keep_out: ex.keep_out.iter().map(|z| (z.start, z.end)).collect(),
-            });
-            view.contact_px = m
-                .contact
-                .map(|t| (a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t));
+        view.time_target_s = (ex.thresholds.time_on_area_s.0 as f64, ex.thresholds.time_on_area_s.1 as f64);
+        match self.engine.segment_px() {
+            Some((a, b, r0, r1)) => {
+                let seg = view.segment.get_or_insert_with(|| SegmentPx {
+                    from: (0.0, 0.0),
+                    to: (0.0, 0.0),
+                    region: (0.0, 0.0),
+                    keep_out: Vec::new(),
+                });
+                seg.from = (a.x, a.y);
+                seg.to = (b.x, b.y);
+                seg.region = (r0, r1);
+                seg.keep_out.clear();
+                seg.keep_out.extend(ex.keep_out.iter().map(|z| (z.start, z.end)));
+                view.contact_px = contact.map(|t| (a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t));
+            }
+            None => {
+                view.segment = None;
+                view.contact_px = None;
+            }
         }
-        exercise_joint_states(ex, &m.faults, joints);
-        view
+        apply_joint_states(&self.watch, &self.faults, joints);
     }
 }
 
@@ -167,9 +192,7 @@ fn watched(ex: &Exercise) -> Vec<(&'static str, Severity, Vec<usize>)> {
         let refs = match &p.kind {
             PostureKind::MinHeight { landmark, .. } => vec![*landmark],
             PostureKind::Straight { a, b, c, .. } => vec![*a, *b, *c],
-            PostureKind::Near {
-                landmark, target, ..
-            } => vec![*landmark, *target],
+            PostureKind::Near { landmark, target, .. } => vec![*landmark, *target],
         };
         let idx = refs.iter().flat_map(|r| {
             let (l, r) = r.sides();
@@ -178,24 +201,24 @@ fn watched(ex: &Exercise) -> Vec<(&'static str, Severity, Vec<usize>)> {
         out.push((p.rule.as_str(), live_severity(p.severity), idx.collect()));
     }
     if let Some(a) = &ex.avoid {
-        out.push((
-            a.rule.as_str(),
-            live_severity(a.severity),
-            rule_landmarks(a.rule.as_str(), &segment),
-        ));
+        out.push((a.rule.as_str(), live_severity(a.severity), rule_landmarks(a.rule.as_str(), &segment)));
     }
     out
 }
 
 /// Joints watched by the exercise are `Ok`; those of an active fault take the fault's severity (worst wins).
-pub fn exercise_joint_states(
-    ex: &Exercise,
+pub fn exercise_joint_states(ex: &Exercise, faults: &[&str], joints: &mut [JointState; NUM_LANDMARKS]) {
+    apply_joint_states(&watched(ex), faults, joints);
+}
+
+fn apply_joint_states(
+    watch: &[(&'static str, Severity, Vec<usize>)],
     faults: &[&str],
     joints: &mut [JointState; NUM_LANDMARKS],
 ) {
     joints.fill(JointState::Neutral);
-    for (rule, sev, lms) in watched(ex) {
-        let state = if faults.contains(&rule) {
+    for (rule, sev, lms) in watch {
+        let state = if faults.contains(rule) {
             match sev {
                 Severity::Fault => JointState::Fault,
                 Severity::Warn => JointState::Warn,
@@ -204,7 +227,7 @@ pub fn exercise_joint_states(
         } else {
             JointState::Ok
         };
-        for i in lms {
+        for &i in lms {
             joints[i] = joints[i].max(state);
         }
     }
@@ -217,11 +240,7 @@ mod tests {
     use crate::landmarks::idx;
 
     fn coach(ex: Option<&str>) -> LiveCoach {
-        LiveCoach::new(
-            EngineConfig::new(default_exercises_dir()),
-            ex.map(str::to_string),
-        )
-        .unwrap()
+        LiveCoach::new(EngineConfig::new(default_exercises_dir()), ex.map(str::to_string)).unwrap()
     }
 
     #[test]
@@ -246,12 +265,7 @@ mod tests {
     #[test]
     fn quads_faults_colour_the_right_joints() {
         let c = coach(Some("quads"));
-        let ex = c
-            .engine
-            .exercises()
-            .iter()
-            .find(|e| e.id == "quads")
-            .unwrap();
+        let ex = c.engine.exercises().iter().find(|e| e.id == "quads").unwrap();
         let mut j = [JointState::Neutral; NUM_LANDMARKS];
         exercise_joint_states(ex, &[], &mut j);
         assert_eq!(j[idx::LEFT_KNEE], JointState::Ok);
@@ -261,5 +275,58 @@ mod tests {
         exercise_joint_states(ex, &["plank_line"], &mut j);
         assert_eq!(j[idx::LEFT_SHOULDER], JointState::Warn);
         assert_eq!(j[idx::LEFT_KNEE], JointState::Warn);
+    }
+
+    #[test]
+    fn synthetic_quads_session_drives_hud_metrics_and_fault_colours() {
+        use crate::synth::{generate, FaultSpec, SynthConfig};
+        let mut c = coach(Some("quads"));
+        let ex = c.engine.exercises().iter().find(|e| e.id == "quads").unwrap().clone();
+        let cfg = SynthConfig {
+            duration_s: 20.0,
+            faults: vec![FaultSpec { rule: RuleId::KeepOut, onset_s: 10.0, duration_s: 3.0 }],
+            ..SynthConfig::default()
+        };
+        let (track, _truth) = generate(&ex, &cfg).unwrap();
+        let mut joints = [JointState::Neutral; NUM_LANDMARKS];
+        let mut cues = Vec::new();
+        let mut saw_knee_fault = false;
+        let mut last = CoachView::default();
+        let mut with_segment = 0;
+        for f in &track.frames {
+            last = c.push(f, &mut cues, &mut joints);
+            saw_knee_fault |= joints[idx::LEFT_KNEE] == JointState::Fault;
+            with_segment += last.segment.is_some() as usize;
+        }
+        assert_eq!(last.exercise.as_ref().map(|e| e.0.as_str()), Some("quads"));
+        assert!(with_segment * 2 > track.frames.len(), "segment known in {with_segment} frames");
+        assert!(last.passes >= 1 && last.time_on_area_s > 5.0, "{last:?}");
+        assert!(last.speed_cm_s.is_some() || last.contact_px.is_some(), "{last:?}");
+        assert!(saw_knee_fault, "keep_out fault never coloured the knee");
+        assert!(cues.iter().any(|c| c.rule == "keep_out" && c.severity == Severity::Fault), "{cues:?}");
+        assert_eq!((last.target_speed_cm_s, last.max_speed_cm_s), (2.5, 15.0));
+        // Control: the same session without the injected fault never shows it.
+        let (clean, _) = generate(&ex, &SynthConfig { faults: vec![], ..cfg.clone() }).unwrap();
+        let mut c = coach(Some("quads"));
+        let mut clean_cues = Vec::new();
+        let mut knee_fault_clean = false;
+        for f in &clean.frames {
+            c.push(f, &mut clean_cues, &mut joints);
+            knee_fault_clean |= joints[idx::LEFT_KNEE] == JointState::Fault;
+        }
+        assert!(!knee_fault_clean && !clean_cues.iter().any(|c| c.rule == "keep_out"), "{clean_cues:?}");
+        // The HUD draws the region along the segment.
+        let mut img = opencv::core::Mat::new_rows_cols_with_default(
+            480,
+            640,
+            opencv::core::CV_8UC3,
+            opencv::core::Scalar::all(90.0),
+        )
+        .unwrap();
+        let seg = last.segment.clone().unwrap();
+        let hud = super::super::overlay::Hud { segment: Some(&seg), exercise: "Quadriceps", ..Default::default() };
+        super::super::overlay::draw_hud(&mut img, &hud).unwrap();
+        let all = opencv::core::Rect::new(0, 60, 640, 420);
+        assert!(super::super::overlay::count_color(&img, all, super::super::overlay::JOINT_OK) > 100);
     }
 }

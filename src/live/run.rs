@@ -3,6 +3,7 @@
 //! Latency is measured per frame from the moment the frame left the source (capture thread) to the moment its HUD is
 //! drawn; `bench` prints its median and p99 with the loop's frame rate.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -324,7 +325,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             let tf = TrackFrame { t: r.t, pose, roller };
             session.write_frame(&tf)?;
             new_cues.clear();
-            view = coach.push(&tf, &mut new_cues, &mut joints);
+            coach.update(&tf, &mut new_cues, &mut joints, &mut view);
             for c in new_cues.drain(..) {
                 sched.offer(c, frame.t);
             }
@@ -395,12 +396,12 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             .map(|(c, _)| (c.text.as_str(), c.severity))
             .or(view.current_cue.as_ref().map(|(t, s)| (t.as_str(), *s)));
         exercise_label.clear();
-        match (&view.exercise, coach.choice_id()) {
-            (Some((_, name)), "auto") => exercise_label.push_str(&format!("{name} ({AUTO_LABEL})")),
-            (Some((_, name)), _) => exercise_label.push_str(name),
-            (None, "auto") => exercise_label.push_str(&format!("{AUTO_LABEL}: recognising")),
-            (None, id) => exercise_label.push_str(id),
-        }
+        let _ = match (&view.exercise, coach.choice_id()) {
+            (Some((_, name)), "auto") => write!(exercise_label, "{name} ({AUTO_LABEL})"),
+            (Some((_, name)), _) => write!(exercise_label, "{name}"),
+            (None, "auto") => write!(exercise_label, "{AUTO_LABEL}: recognising"),
+            (None, id) => write!(exercise_label, "{id}"),
+        };
         let status_text = if paused { Some(paused_status) } else { status.as_deref() };
         let hud = Hud {
             pose: pose.as_ref(),
