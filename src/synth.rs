@@ -61,13 +61,14 @@ impl FaultSpec {
         let rule = RuleId::parse(rule).ok_or_else(|| bad("unknown rule"))?;
         if !matches!(
             rule,
-            RuleId::TooFast
+            RuleId::Hold
+                | RuleId::TooFast
                 | RuleId::KeepOut
                 | RuleId::HipsDropped
                 | RuleId::PlankLine
                 | RuleId::NeckUnsupported
         ) {
-            return Err(bad("only too_fast, keep_out, hips_dropped, plank_line and neck_unsupported can be injected (lower_back: generate the lower_back exercise)"));
+            return Err(bad("only too_fast, keep_out, hips_dropped, plank_line, neck_unsupported and hold can be injected (lower_back: generate the lower_back exercise)"));
         }
         let onset_s: f64 = on.parse().map_err(|_| bad("onset is not a number"))?;
         let duration_s: f64 = dur.parse().map_err(|_| bad("duration is not a number"))?;
@@ -159,6 +160,8 @@ pub struct Truth {
     /// Rolling range along the segment (fractions).
     pub range: [f32; 2],
     pub faults: Vec<TruthFault>,
+    /// Non-fault events (injected `hold`s).
+    pub events: Vec<TruthFault>,
 }
 
 pub const TRUTH_FORMAT: &str = "rollcoach-synth-truth/1";
@@ -495,7 +498,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     }
     for f in &cfg.faults {
         let ok = match f.rule {
-            RuleId::TooFast => true,
+            RuleId::TooFast | RuleId::Hold => true,
             RuleId::KeepOut => !exercise.keep_out.is_empty(),
             RuleId::HipsDropped => matches!(fam, "supine_bridge" | "seated_thigh" | "seated_shank"),
             RuleId::PlankLine => fam == "prone_plank",
@@ -615,7 +618,13 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             .faults
             .iter()
             .any(|f| f.rule == RuleId::TooFast && f.active(t));
-        let v = if fast {
+        let holding = cfg
+            .faults
+            .iter()
+            .any(|f| f.rule == RuleId::Hold && f.active(t));
+        let v = if holding {
+            0.0
+        } else if fast {
             cfg.fast_speed_cm_s
         } else {
             cfg.speed_cm_s
@@ -707,6 +716,18 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
         });
     }
     truth.sort_by(|a, b| a.onset.total_cmp(&b.onset));
+    let events = cfg
+        .faults
+        .iter()
+        .filter(|f| f.rule == RuleId::Hold)
+        .map(|f| TruthFault {
+            rule: "hold".into(),
+            onset: f.onset_s,
+            end: (f.onset_s + f.duration_s).min(t_end),
+            injected_at: f.onset_s,
+            zone: None,
+        })
+        .collect();
     let header = TrackHeader::new(cfg.width, cfg.height, cfg.fps);
     let truth = Truth {
         format: TRUTH_FORMAT.into(),
@@ -721,6 +742,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
         seed: cfg.seed,
         range: [range.0, range.1],
         faults: truth,
+        events,
     };
     Ok((PoseTrack { header, frames }, truth))
 }

@@ -382,9 +382,19 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Line of a parse error: errors at the end of the file (or on a blank line) belong to the last line with text.
+fn error_line(text: &str, offset: usize) -> usize {
+    let mut line_no = line_of(text, offset);
+    let lines: Vec<&str> = text.lines().collect();
+    while line_no > 1 && lines.get(line_no - 1).is_none_or(|l| l.trim().is_empty()) {
+        line_no -= 1;
+    }
+    line_no
+}
+
 /// Best guess of the field a TOML error points at: the key on that line, or the table header.
 fn field_at(text: &str, offset: usize) -> String {
-    let line_no = line_of(text, offset);
+    let line_no = error_line(text, offset);
     let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
     if line.starts_with('[') {
         return line.trim_matches(|c| c == '[' || c == ']').to_string();
@@ -466,8 +476,11 @@ impl Exercise {
             let off = e.span().map(|s| s.start).unwrap_or(0);
             CoachError::Exercise {
                 path: path.to_path_buf(),
-                line: line_of(text, off),
-                field: field_at(text, off),
+                line: error_line(text, off),
+                field: match field_at(text, off) {
+                    f if f.is_empty() => "(syntax)".into(),
+                    f => f,
+                },
                 msg: e.message().to_string(),
             }
         })?;

@@ -28,7 +28,7 @@ pub use report::{
 
 use geometry::{bend_deg, P2};
 use recognize::{classify_orientation, segment_contact, SegmentContact, MIN_VISIBILITY};
-use rules::{Coverage, Debounce, Edge, MotionTracker, Pass};
+use rules::{Coverage, Debounce, Edge, MotionTracker, Pass, StillDetector, HOLD_WINDOW_S};
 
 #[derive(Debug, Error)]
 pub enum CoachError {
@@ -73,8 +73,8 @@ pub const AVOID_OFF_S: f64 = 2.0;
 /// Roller still this long on one spot in the region = a tender-spot hold.
 pub const HOLD_DETECT_S: f64 = 3.0;
 pub const HOLD_OFF_S: f64 = 0.5;
-/// Below this speed the roller counts as still, cm/s.
-pub const HOLD_MAX_SPEED_CM_S: f32 = 1.0;
+/// Distance from the held spot that still counts as on it (for the hold's start and end times), cm.
+pub const HOLD_SPOT_CM: f32 = 1.25;
 /// The same cue is not spoken again within this time.
 pub const CUE_REPEAT_S: f64 = 5.0;
 /// An info cue stays the current cue this long.
@@ -216,7 +216,10 @@ pub struct Engine {
     posture: Vec<Debounce>,
     avoid: Debounce,
     hold: Debounce,
+    still: StillDetector,
     hold_pos: f32,
+    hold_anchor_cm: f32,
+    hold_last_near: f64,
     hold_cued: u8,
     areas: Vec<Option<AreaState>>,
     faults: Vec<EventRecord>,
@@ -303,8 +306,9 @@ impl Engine {
         }
         let max_posture = exercises.iter().map(|e| e.posture.len()).max().unwrap_or(0);
         let n = exercises.len();
+        let fps = cfg.fps;
         Ok(Engine {
-            motion: MotionTracker::new(cfg.fps),
+            motion: MotionTracker::new(fps),
             cfg,
             exercises: std::sync::Arc::new(exercises),
             override_idx,
@@ -325,8 +329,11 @@ impl Engine {
                 .map(|_| Debounce::new(POSTURE_ON_S, POSTURE_OFF_S))
                 .collect(),
             avoid: Debounce::new(0.0, AVOID_OFF_S),
-            hold: Debounce::new(HOLD_DETECT_S, HOLD_OFF_S),
+            hold: Debounce::new(HOLD_DETECT_S - HOLD_WINDOW_S, HOLD_OFF_S),
+            still: StillDetector::new(fps),
             hold_pos: 0.0,
+            hold_anchor_cm: 0.0,
+            hold_last_near: 0.0,
             hold_cued: 0,
             areas: vec![None; n],
             faults: Vec::new(),
@@ -491,6 +498,7 @@ impl Engine {
             self.current = Some(c);
             self.current_since = self.cand_since;
             self.motion.reset();
+            self.still.reset();
             self.seg_len_px = None;
             self.last_contact_t = None;
         }
@@ -526,6 +534,7 @@ impl Engine {
 
         let ppc = self.px_per_cm;
         let mut speed = None;
+        let mut still_raw = false;
         if let (Some(c), Some(ppc)) = (contact, ppc) {
             let len = self
                 .seg_len_px
@@ -536,6 +545,7 @@ impl Engine {
                 .is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S)
             {
                 self.motion.reset();
+                self.still.reset();
             }
             self.last_contact_t = Some(t);
             let pos_cm = c.t * len / ppc;
@@ -543,6 +553,9 @@ impl Engine {
                 area.passes.push(pass);
             }
             speed = self.motion.speed().map(f32::abs);
+            if let Some(p) = self.motion.smoothed() {
+                still_raw = self.still.push(t, p);
+            }
         }
         let in_region = contact.is_some_and(|c| ex.region.contains(c.t));
         if in_region {
@@ -636,15 +649,30 @@ impl Engine {
         }
 
         // Holds (non-fault).
-        let still = in_region && speed.is_some_and(|v| v < HOLD_MAX_SPEED_CM_S);
+        let still = in_region && still_raw;
         if still && !self.hold.is_active() {
             self.hold_pos = contact.map_or(0.0, |c| c.t);
         }
         let (hmin, hmax) = ex.thresholds.hold_s;
-        match self.hold.update(t, still) {
-            Edge::Started { .. } => self.hold_cued = 0,
-            Edge::Ended { start, end } => self.record_hold(e, start, end),
+        // The quiet window already lies behind: back-date the hold's start to when the roller settled there, and
+        // its end to when the roller last was on the spot.
+        let smoothed = self.motion.smoothed();
+        let settled = smoothed
+            .and_then(|p| self.still.quiet_since(p, HOLD_SPOT_CM))
+            .unwrap_or(t - HOLD_WINDOW_S);
+        match self.hold.update_since(t, still, Some(settled)) {
+            Edge::Started { .. } => {
+                self.hold_cued = 0;
+                self.hold_anchor_cm = smoothed.unwrap_or(0.0);
+                self.hold_last_near = t;
+            }
+            Edge::Ended { start, end } => self.record_hold(e, start, end.min(self.hold_last_near)),
             Edge::None => {}
+        }
+        if self.hold.is_active()
+            && smoothed.is_some_and(|p| (p - self.hold_anchor_cm).abs() <= HOLD_SPOT_CM)
+        {
+            self.hold_last_near = t;
         }
         if self.hold.is_active() {
             let dur = t - self.hold.start();

@@ -285,6 +285,68 @@ impl MotionTracker {
     }
 }
 
+/// Window over which the roller must stay within `HOLD_RANGE_CM` to count as still, s.
+pub const HOLD_WINDOW_S: f64 = 1.5;
+/// Largest movement of the (smoothed) contact that still counts as holding, cm.
+pub const HOLD_RANGE_CM: f32 = 2.5;
+
+/// Detects the roller resting on one spot: the smoothed contact stayed within `HOLD_RANGE_CM` over the last
+/// `HOLD_WINDOW_S`.
+#[derive(Debug, Clone)]
+pub struct StillDetector {
+    window: VecDeque<(f64, f32)>,
+}
+
+impl StillDetector {
+    pub fn new(fps: f64) -> Self {
+        Self {
+            window: VecDeque::with_capacity((HOLD_WINDOW_S * fps.max(1.0)).ceil() as usize + 8),
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.window.clear();
+    }
+
+    /// Adds a smoothed position; true when the window is (almost) full and the contact stayed within range.
+    pub fn push(&mut self, t: f64, pos_cm: f32) -> bool {
+        while self
+            .window
+            .front()
+            .is_some_and(|&(t0, _)| t - t0 > HOLD_WINDOW_S)
+        {
+            self.window.pop_front();
+        }
+        if self.window.len() == self.window.capacity() {
+            self.window.pop_front();
+        }
+        self.window.push_back((t, pos_cm));
+        let span = t - self.window.front().map_or(t, |w| w.0);
+        if span < 0.9 * HOLD_WINDOW_S {
+            return false;
+        }
+        let (lo, hi) = self
+            .window
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &(_, p)| {
+                (lo.min(p), hi.max(p))
+            });
+        hi - lo <= HOLD_RANGE_CM
+    }
+
+    /// Earliest time in the window from which every sample lies within `tol_cm` of `pos_cm`.
+    pub fn quiet_since(&self, pos_cm: f32, tol_cm: f32) -> Option<f64> {
+        let mut since = None;
+        for &(t, p) in self.window.iter().rev() {
+            if (p - pos_cm).abs() > tol_cm {
+                break;
+            }
+            since = Some(t);
+        }
+        since
+    }
+}
+
 /// Number of bins the region is split into for coverage.
 pub const COVERAGE_BINS: usize = 20;
 
@@ -401,6 +463,32 @@ mod tests {
                 .is_none());
         }
         assert!(m.speed().unwrap().abs() < 0.5);
+    }
+
+    #[test]
+    fn still_detector_needs_a_full_quiet_window() {
+        let mut d = StillDetector::new(30.0);
+        let mut first_still = None;
+        for i in 0..120 {
+            let t = i as f64 / 30.0;
+            // Moving at 5 cm/s for 1 s, then resting with small jitter.
+            let pos = if t < 1.0 {
+                5.0 * t as f32
+            } else {
+                5.0 + 0.3 * ((i % 4) as f32 - 1.5)
+            };
+            if d.push(t, pos) && first_still.is_none() {
+                first_still = Some(t);
+            }
+        }
+        let t = first_still.unwrap();
+        assert!(
+            t > 1.0 + 0.9 * HOLD_WINDOW_S - 0.2 && t < 1.0 + HOLD_WINDOW_S + 0.1,
+            "{t}"
+        );
+        // Slow rolling (2.5 cm/s) is not a hold.
+        let mut d = StillDetector::new(30.0);
+        assert!(!(0..120).any(|i| d.push(i as f64 / 30.0, 2.5 * i as f32 / 30.0)));
     }
 
     #[test]
