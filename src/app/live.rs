@@ -13,13 +13,11 @@ use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
 use crate::smoothing::KEYPOINT_SMOOTHING;
 
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Keys: space = pause/resume, e or tab = next exercise, q or esc = quit.\n\n\
+#[command(after_help = "Keys: space = pause/resume, e or tab = next exercise, q or esc = quit.\n\n\
 Examples:\n  rollcoach live --exercise quads\n  rollcoach live --camera 1 --width 1280 --height 720 --fps 30\n  \
 rollcoach live --source samples/bridging.mp4 --no-window --mute --bench\n\n\
 Each session is written as it runs to SESSIONS-DIR/<YYYYmmdd-HHMMSS>/ (poses.jsonl, events.jsonl, meta.json); \
-see `rollcoach history`."
-)]
+see `rollcoach history`.")]
 pub struct LiveArgs {
     /// Play a video clip at its own frame rate instead of using a camera.
     #[arg(long, value_name = "CLIP")]
@@ -105,11 +103,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
             if !p.is_file() {
                 bail!("{}: file not found", p.display());
             }
-            SourceSpec::Clip {
-                path: p.clone(),
-                paced: !a.unpaced,
-                repeats: a.repeat,
-            }
+            SourceSpec::Clip { path: p.clone(), paced: !a.unpaced, repeats: a.repeat }
         }
         None => {
             let cams = list_cameras().context("looking for cameras")?;
@@ -122,18 +116,10 @@ pub fn run(a: LiveArgs) -> Result<()> {
                 bail!(
                     "camera {} not found; available: {}",
                     a.camera,
-                    cams.iter()
-                        .map(|c| format!("{} ({})", c.index, c.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    cams.iter().map(|c| format!("{} ({})", c.index, c.name)).collect::<Vec<_>>().join(", ")
                 );
             }
-            SourceSpec::Camera(CameraRequest {
-                index: a.camera,
-                width: a.width,
-                height: a.height,
-                fps: a.fps,
-            })
+            SourceSpec::Camera(CameraRequest { index: a.camera, width: a.width, height: a.height, fps: a.fps })
         }
     };
     if !(a.screenshot_at.is_finite() && a.screenshot_at >= 0.0) {
@@ -143,16 +129,9 @@ pub fn run(a: LiveArgs) -> Result<()> {
         bail!("--seconds must be > 0");
     }
     if !(a.roller_diameter_cm.is_finite() && (5.0..=40.0).contains(&a.roller_diameter_cm)) {
-        bail!(
-            "--roller-diameter-cm {} is outside 5-40 cm",
-            a.roller_diameter_cm
-        );
+        bail!("--roller-diameter-cm {} is outside 5-40 cm", a.roller_diameter_cm);
     }
-    let mut engine = EngineConfig::new(
-        a.exercises_dir
-            .clone()
-            .unwrap_or_else(default_exercises_dir),
-    );
+    let mut engine = EngineConfig::new(a.exercises_dir.clone().unwrap_or_else(default_exercises_dir));
     engine.roller_diameter_cm = a.roller_diameter_cm;
     // Check the exercise files and the --exercise name before any capture starts.
     engine.exercise = a.exercise.clone();
@@ -161,11 +140,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
         source,
         pipeline: PipelineConfig {
             models_dir: a.models,
-            blazepose: BlazePoseConfig {
-                landmark_model: a.model,
-                threads: a.threads as usize,
-                tracking: true,
-            },
+            blazepose: BlazePoseConfig { landmark_model: a.model, threads: a.threads as usize, tracking: true },
             smoothing: Some(KEYPOINT_SMOOTHING),
         },
         engine,
@@ -193,21 +168,28 @@ pub fn run(a: LiveArgs) -> Result<()> {
         }
     }
     if a.bench {
-        let med = percentile(&stats.latencies_ms, 50.0).unwrap_or(f64::NAN);
-        let p99 = percentile(&stats.latencies_ms, 99.0).unwrap_or(f64::NAN);
+        let pct = |v: &[f64], p: f64| percentile(v, p).unwrap_or(f64::NAN);
+        let l = &stats.latencies_ms;
         println!(
-            "live bench: {}x{}, {} frames processed, {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, p99 {:.1} ms, \
-             {:.2}x real time (session {:.2} s in {:.2} s wall)",
+            "live bench: {}x{}, {} frames processed, {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, \
+             p99 {:.1} ms, {:.2}x real time (session {:.2} s in {:.2} s wall)",
             stats.width,
             stats.height,
             stats.frames,
             stats.dropped,
             stats.fps(),
-            med,
-            p99,
+            pct(l, 50.0),
+            pct(l, 99.0),
             if stats.wall_s > 0.0 { stats.session_s / stats.wall_s } else { 0.0 },
             stats.session_s,
             stats.wall_s
+        );
+        println!(
+            "  of which: waiting for the loop median {:.1} / p99 {:.1} ms; pose + engine median {:.1} / p99 {:.1} ms",
+            pct(&stats.wait_ms, 50.0),
+            pct(&stats.wait_ms, 99.0),
+            pct(&stats.process_ms, 50.0),
+            pct(&stats.process_ms, 99.0)
         );
     }
     Ok(())

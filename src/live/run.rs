@@ -104,6 +104,9 @@ pub struct LiveStats {
     pub session_s: f64,
     /// Capture-to-overlay latency per processed frame (ms).
     pub latencies_ms: Vec<f64>,
+    /// Of which: waiting in the hand-over slot (ms), and pose pipeline + engine (ms).
+    pub wait_ms: Vec<f64>,
+    pub process_ms: Vec<f64>,
     pub cues: Vec<(f64, String)>,
     pub session_dir: Option<PathBuf>,
     pub width: u32,
@@ -319,6 +322,8 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
         let mut pose = None;
         let mut roller = None;
         if !paused {
+            let p0 = Instant::now();
+            stats.wait_ms.push(p0.duration_since(frame.captured_at).as_secs_f64() * 1e3);
             let r = pipeline.process(&frame.bgr, frame.t)?;
             pose = r.pose;
             roller = r.roller;
@@ -329,6 +334,7 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             for c in new_cues.drain(..) {
                 sched.offer(c, frame.t);
             }
+            stats.process_ms.push(p0.elapsed().as_secs_f64() * 1e3);
             stats.frames += 1;
             if pose.is_some() {
                 stats.frames_with_person += 1;
