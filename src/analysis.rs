@@ -133,31 +133,41 @@ pub fn annotate(frame: &mut Mat, r: &FrameResult) -> Result<(), opencv::Error> {
 /// Frames queued between the model loop and the drawing/encoding thread.
 const ENCODE_QUEUE: usize = 4;
 
-/// Runs a whole clip. `on_frame` sees every processed frame (progress bar, engine, report). Drawing and video
-/// encoding run on a second thread, overlapping with the next frame's decode and model run; frame buffers travel
-/// back to the reader, so nothing is allocated per frame once the queue is full.
-pub fn run_clip(
+/// Runs a whole clip. `on_frame` sees every processed frame (progress bar, engine, report) and returns what the
+/// overlay needs; `draw` then draws it onto the frame. Drawing and video encoding run on a second thread,
+/// overlapping with the next frame's decode and model run; frame buffers travel back to the reader, so nothing is
+/// allocated per frame once the queue is full.
+pub fn run_clip<O: Send>(
     source: &mut dyn FrameSource,
     pipeline: &mut Pipeline,
     outputs: &ClipOutputs,
-    mut on_frame: impl FnMut(&FrameResult, &TrackFrame),
+    mut on_frame: impl FnMut(&FrameResult, &TrackFrame) -> O,
+    draw: impl Fn(&mut Mat, &FrameResult, &O) -> Result<(), opencv::Error> + Send,
 ) -> Result<ClipStats, AnalysisError> {
     use std::sync::mpsc::sync_channel;
     let info = source.info();
     let video = match &outputs.annotated_video {
-        Some(p) => Some(AnnotatedVideoWriter::create(p, info.width, info.height, info.fps)?),
+        Some(p) => Some(AnnotatedVideoWriter::create(
+            p,
+            info.width,
+            info.height,
+            info.fps,
+        )?),
         None => None,
     };
-    let mut track = TrackWriter::create(&outputs.pose_track, &TrackHeader::new(info.width, info.height, info.fps))?;
+    let mut track = TrackWriter::create(
+        &outputs.pose_track,
+        &TrackHeader::new(info.width, info.height, info.fps),
+    )?;
     let mut stats = ClipStats::default();
     let start = Instant::now();
-    let (to_writer, from_reader) = sync_channel::<(Mat, FrameResult)>(ENCODE_QUEUE);
+    let (to_writer, from_reader) = sync_channel::<(Mat, FrameResult, O)>(ENCODE_QUEUE);
     let (recycle, recycled) = sync_channel::<Mat>(ENCODE_QUEUE + 2);
     std::thread::scope(|scope| {
         let writer = video.map(|mut video| {
             scope.spawn(move || -> Result<(), AnalysisError> {
-                for (mut frame, r) in from_reader {
-                    annotate(&mut frame, &r)?;
+                for (mut frame, r, overlay) in from_reader {
+                    draw(&mut frame, &r, &overlay)?;
                     video.write(&frame)?;
                     let _ = recycle.try_send(frame);
                 }
@@ -167,24 +177,32 @@ pub fn run_clip(
         let mut read = || -> Result<(), AnalysisError> {
             loop {
                 let mut frame = recycled.try_recv().unwrap_or_default();
-                let Some(t) = source.next_frame(&mut frame)? else { return Ok(()) };
+                let Some(t) = source.next_frame(&mut frame)? else {
+                    return Ok(());
+                };
                 let m0 = Instant::now();
                 let r = pipeline.process(&frame, t)?;
                 stats.model_seconds += m0.elapsed().as_secs_f64();
                 stats.frames += 1;
                 stats.frames_with_person += r.pose.is_some() as u64;
                 stats.seconds_of_video = t + 1.0 / info.fps;
-                let tf = TrackFrame { t, pose: r.pose, roller: r.roller };
+                let tf = TrackFrame {
+                    t,
+                    pose: r.pose,
+                    roller: r.roller,
+                };
                 track.write(&tf)?;
-                on_frame(r, &tf);
-                if writer.is_some() && to_writer.send((frame, r.clone())).is_err() {
+                let overlay = on_frame(r, &tf);
+                if writer.is_some() && to_writer.send((frame, r.clone(), overlay)).is_err() {
                     return Ok(()); // the writer stopped: its error is reported below
                 }
             }
         };
         let read_result = read();
         drop(to_writer);
-        let write_result = writer.map(|w| w.join().expect("video writer thread panicked")).unwrap_or(Ok(()));
+        let write_result = writer
+            .map(|w| w.join().expect("video writer thread panicked"))
+            .unwrap_or(Ok(()));
         read_result.and(write_result)
     })?;
     track.flush()?;

@@ -23,20 +23,44 @@ fn pt(x: f32, y: f32) -> Point {
 /// Line thickness and joint radius scaled to the frame (2 px at 480 lines).
 pub fn stroke_for(frame: &Mat) -> i32 {
     use opencv::prelude::MatTraitConst;
-    ((frame.rows().max(frame.cols()) as f32) / 320.0).round().max(1.0) as i32
+    ((frame.rows().max(frame.cols()) as f32) / 320.0)
+        .round()
+        .max(1.0) as i32
 }
 
 /// Draws the skeleton; `fault_joints[i]` marks landmark `i` as part of an active fault (drawn red).
-pub fn draw_skeleton(frame: &mut Mat, pose: &Pose, fault_joints: Option<&[bool]>) -> opencv::Result<()> {
+pub fn draw_skeleton(
+    frame: &mut Mat,
+    pose: &Pose,
+    fault_joints: Option<&[bool]>,
+) -> opencv::Result<()> {
     let s = stroke_for(frame);
     for &(a, b) in EDGES.iter() {
         let (p, q) = (pose.keypoints[a], pose.keypoints[b]);
-        let colour = if p.visibility.min(q.visibility) >= VISIBLE_MIN { BONE } else { BONE_FAINT };
-        imgproc::line(frame, pt(p.x, p.y), pt(q.x, q.y), colour, s, imgproc::LINE_AA, 0)?;
+        let colour = if p.visibility.min(q.visibility) >= VISIBLE_MIN {
+            BONE
+        } else {
+            BONE_FAINT
+        };
+        imgproc::line(
+            frame,
+            pt(p.x, p.y),
+            pt(q.x, q.y),
+            colour,
+            s,
+            imgproc::LINE_AA,
+            0,
+        )?;
     }
     for (i, k) in pose.keypoints.iter().enumerate() {
         let fault = fault_joints.is_some_and(|f| f.get(i).copied().unwrap_or(false));
-        let colour = if fault { JOINT_FAULT } else if k.visibility >= VISIBLE_MIN { JOINT_OK } else { BONE_FAINT };
+        let colour = if fault {
+            JOINT_FAULT
+        } else if k.visibility >= VISIBLE_MIN {
+            JOINT_OK
+        } else {
+            BONE_FAINT
+        };
         imgproc::circle(frame, pt(k.x, k.y), s + 2, colour, -1, imgproc::LINE_AA, 0)?;
     }
     Ok(())
@@ -45,14 +69,57 @@ pub fn draw_skeleton(frame: &mut Mat, pose: &Pose, fault_joints: Option<&[bool]>
 /// Draws the roller circle and its centre.
 pub fn draw_roller(frame: &mut Mat, r: &RollerObs) -> opencv::Result<()> {
     let s = stroke_for(frame);
-    imgproc::circle(frame, pt(r.cx, r.cy), r.r.round() as i32, ROLLER, s, imgproc::LINE_AA, 0)?;
-    imgproc::circle(frame, pt(r.cx, r.cy), s + 1, ROLLER, -1, imgproc::LINE_AA, 0)
+    imgproc::circle(
+        frame,
+        pt(r.cx, r.cy),
+        r.r.round() as i32,
+        ROLLER,
+        s,
+        imgproc::LINE_AA,
+        0,
+    )?;
+    imgproc::circle(
+        frame,
+        pt(r.cx, r.cy),
+        s + 1,
+        ROLLER,
+        -1,
+        imgproc::LINE_AA,
+        0,
+    )
 }
 
 /// Text with a dark outline so it reads on any background; `scale` 1.0 is ~22 px tall.
-pub fn draw_text(frame: &mut Mat, text: &str, x: i32, y: i32, scale: f64, colour: Scalar) -> opencv::Result<()> {
+pub fn draw_text(
+    frame: &mut Mat,
+    text: &str,
+    x: i32,
+    y: i32,
+    scale: f64,
+    colour: Scalar,
+) -> opencv::Result<()> {
     let th = (scale * 2.0).round().max(1.0) as i32;
     let f = imgproc::FONT_HERSHEY_SIMPLEX;
-    imgproc::put_text(frame, text, Point::new(x, y), f, scale, TEXT_SHADOW, th + 3, imgproc::LINE_AA, false)?;
-    imgproc::put_text(frame, text, Point::new(x, y), f, scale, colour, th, imgproc::LINE_AA, false)
+    imgproc::put_text(
+        frame,
+        text,
+        Point::new(x, y),
+        f,
+        scale,
+        TEXT_SHADOW,
+        th + 3,
+        imgproc::LINE_AA,
+        false,
+    )?;
+    imgproc::put_text(
+        frame,
+        text,
+        Point::new(x, y),
+        f,
+        scale,
+        colour,
+        th,
+        imgproc::LINE_AA,
+        false,
+    )
 }

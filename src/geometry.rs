@@ -37,7 +37,10 @@ pub struct Affine2 {
 impl Affine2 {
     pub fn apply(&self, p: Vec2) -> Vec2 {
         let m = &self.m;
-        Vec2::new(m[0][0] * p.x + m[0][1] * p.y + m[0][2], m[1][0] * p.x + m[1][1] * p.y + m[1][2])
+        Vec2::new(
+            m[0][0] * p.x + m[0][1] * p.y + m[0][2],
+            m[1][0] * p.x + m[1][1] * p.y + m[1][2],
+        )
     }
 
     /// The inverse map; `None` when singular.
@@ -48,7 +51,9 @@ impl Affine2 {
             return None;
         }
         let (ia, ib, id, ie) = (e / det, -b / det, -d / det, a / det);
-        Some(Affine2 { m: [[ia, ib, -(ia * c + ib * f)], [id, ie, -(id * c + ie * f)]] })
+        Some(Affine2 {
+            m: [[ia, ib, -(ia * c + ib * f)], [id, ie, -(id * c + ie * f)]],
+        })
     }
 }
 
@@ -69,7 +74,9 @@ impl RotatedSquare {
         // image = center + R * (crop * k - (h, h))
         let tx = self.center.x - (c * h - s * h);
         let ty = self.center.y - (s * h + c * h);
-        Affine2 { m: [[c * k, -s * k, tx], [s * k, c * k, ty]] }
+        Affine2 {
+            m: [[c * k, -s * k, tx], [s * k, c * k, ty]],
+        }
     }
 }
 
@@ -85,7 +92,11 @@ mod tests {
 
     #[test]
     fn image_from_crop_maps_corners() {
-        let roi = RotatedSquare { center: Vec2::new(100.0, 50.0), size: 40.0, angle: 0.3 };
+        let roi = RotatedSquare {
+            center: Vec2::new(100.0, 50.0),
+            size: 40.0,
+            angle: 0.3,
+        };
         let m = roi.image_from_crop(256.0);
         let c = m.apply(Vec2::new(128.0, 128.0));
         assert!((c.x - 100.0).abs() < 1e-9 && (c.y - 50.0).abs() < 1e-9);
@@ -100,7 +111,9 @@ mod tests {
 
     #[test]
     fn normalize_wraps() {
-        assert!((normalize_radians(3.0 * std::f64::consts::PI) + std::f64::consts::PI).abs() < 1e-9);
+        assert!(
+            (normalize_radians(3.0 * std::f64::consts::PI) + std::f64::consts::PI).abs() < 1e-9
+        );
         assert!((normalize_radians(0.5) - 0.5).abs() < 1e-12);
     }
 }

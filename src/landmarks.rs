@@ -12,12 +12,39 @@ pub const LAYOUT_BLAZEPOSE33: &str = "blazepose33";
 
 /// Landmark names, index = landmark id (MediaPipe order).
 pub const NAMES: [&str; NUM_LANDMARKS] = [
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
-    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
-    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
-    "right_heel", "left_foot_index", "right_foot_index",
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
 ];
 
 /// Named indices into [`NAMES`].
@@ -45,9 +72,33 @@ pub mod idx {
 
 /// Skeleton edges for drawing.
 pub const EDGES: [(usize, usize); 27] = [
-    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24), (23, 25),
-    (25, 27), (27, 29), (29, 31), (27, 31), (24, 26), (26, 28), (28, 30), (30, 32), (28, 32),
-    (0, 2), (0, 5), (2, 7), (5, 8), (9, 10), (15, 17), (15, 19), (16, 18), (16, 20),
+    (11, 12),
+    (11, 13),
+    (13, 15),
+    (12, 14),
+    (14, 16),
+    (11, 23),
+    (12, 24),
+    (23, 24),
+    (23, 25),
+    (25, 27),
+    (27, 29),
+    (29, 31),
+    (27, 31),
+    (24, 26),
+    (26, 28),
+    (28, 30),
+    (30, 32),
+    (28, 32),
+    (0, 2),
+    (0, 5),
+    (2, 7),
+    (5, 8),
+    (9, 10),
+    (15, 17),
+    (15, 19),
+    (16, 18),
+    (16, 20),
 ];
 
 /// Looks a landmark up by name (`"left_knee"`), also accepting the short forms `l_knee`/`r_knee`.
@@ -80,7 +131,10 @@ pub struct Pose {
 
 impl Default for Pose {
     fn default() -> Self {
-        Self { keypoints: [Keypoint::default(); NUM_LANDMARKS], score: 0.0 }
+        Self {
+            keypoints: [Keypoint::default(); NUM_LANDMARKS],
+            score: 0.0,
+        }
     }
 }
 
@@ -92,7 +146,11 @@ impl Pose {
     /// Mid-point of two landmarks (e.g. both hips), visibility the smaller of the two.
     pub fn mid(&self, a: usize, b: usize) -> Keypoint {
         let (p, q) = (self.keypoints[a], self.keypoints[b]);
-        Keypoint { x: (p.x + q.x) * 0.5, y: (p.y + q.y) * 0.5, visibility: p.visibility.min(q.visibility) }
+        Keypoint {
+            x: (p.x + q.x) * 0.5,
+            y: (p.y + q.y) * 0.5,
+            visibility: p.visibility.min(q.visibility),
+        }
     }
 }
 

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use rollcoach::app;
 
 #[derive(Parser)]
-#[command(name = "rollcoach", version, about = "Foam-roller form coach: watches you roll and coaches technique")]
+#[command(
+    name = "rollcoach",
+    version,
+    about = "Foam-roller form coach: watches you roll and coaches technique"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

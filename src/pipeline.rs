@@ -9,6 +9,7 @@ use thiserror::Error;
 use crate::landmarks::{Pose, RollerObs};
 use crate::pose::blazepose::{BlazePose, BlazePoseConfig};
 use crate::pose::{PoseError, PoseEstimator};
+use crate::roller::{RollerConfig, RollerDetector, RollerError};
 use crate::runtime::{self, RuntimeError};
 use crate::smoothing::{OneEuroParams, PoseSmoother, KEYPOINT_SMOOTHING};
 
@@ -18,6 +19,8 @@ pub enum PipelineError {
     Pose(#[from] PoseError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Roller(#[from] RollerError),
 }
 
 /// How to build a pipeline.
@@ -28,11 +31,18 @@ pub struct PipelineConfig {
     pub blazepose: BlazePoseConfig,
     /// Keypoint smoothing; `None` = raw model output.
     pub smoothing: Option<OneEuroParams>,
+    /// Roller detection; `None` = off.
+    pub roller: Option<RollerConfig>,
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        Self { models_dir: None, blazepose: BlazePoseConfig::default(), smoothing: Some(KEYPOINT_SMOOTHING) }
+        Self {
+            models_dir: None,
+            blazepose: BlazePoseConfig::default(),
+            smoothing: Some(KEYPOINT_SMOOTHING),
+            roller: Some(RollerConfig::default()),
+        }
     }
 }
 
@@ -48,6 +58,7 @@ pub struct FrameResult {
 pub struct Pipeline {
     estimator: Box<dyn PoseEstimator + Send>,
     smoother: Option<PoseSmoother>,
+    roller: Option<RollerDetector>,
     result: FrameResult,
 }
 
@@ -61,7 +72,12 @@ impl Pipeline {
 
     /// Builds a pipeline around any estimator (another model, or a fake in tests).
     pub fn with_estimator(estimator: Box<dyn PoseEstimator + Send>, cfg: &PipelineConfig) -> Self {
-        Self { estimator, smoother: cfg.smoothing.map(PoseSmoother::new), result: FrameResult::default() }
+        Self {
+            estimator,
+            smoother: cfg.smoothing.map(PoseSmoother::new),
+            roller: cfg.roller.clone().map(RollerDetector::new),
+            result: FrameResult::default(),
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -74,7 +90,11 @@ impl Pipeline {
         if let (Some(p), Some(s)) = (pose.as_mut(), self.smoother.as_mut()) {
             s.apply(t, p);
         }
-        self.result = FrameResult { t, pose, roller: None };
+        let roller = match self.roller.as_mut() {
+            Some(d) => d.detect(image_bgr, pose.as_ref())?,
+            None => None,
+        };
+        self.result = FrameResult { t, pose, roller };
         Ok(&self.result)
     }
 
@@ -83,6 +103,9 @@ impl Pipeline {
         self.estimator.reset();
         if let Some(s) = self.smoother.as_mut() {
             s.reset();
+        }
+        if let Some(r) = self.roller.as_mut() {
+            r.reset();
         }
     }
 }

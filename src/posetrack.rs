@@ -22,15 +22,29 @@ pub const FORMAT: &str = "rollcoach-poses/1";
 #[derive(Debug, Error)]
 pub enum TrackError {
     #[error("{path}: cannot open pose track: {source}")]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: read error at line {line}: {source}")]
-    Read { path: PathBuf, line: usize, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        line: usize,
+        source: std::io::Error,
+    },
     #[error("{path}: line {line}: {msg}")]
-    Parse { path: PathBuf, line: usize, msg: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        msg: String,
+    },
     #[error("{path}: empty pose track (no header line)")]
     Empty { path: PathBuf },
     #[error("{path}: write error: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,7 +58,13 @@ pub struct TrackHeader {
 
 impl TrackHeader {
     pub fn new(width: u32, height: u32, fps: f64) -> Self {
-        Self { format: FORMAT.into(), width, height, fps, layout: LAYOUT_BLAZEPOSE33.into() }
+        Self {
+            format: FORMAT.into(),
+            width,
+            height,
+            fps,
+            layout: LAYOUT_BLAZEPOSE33.into(),
+        }
     }
 }
 
@@ -68,12 +88,22 @@ struct FrameLine {
 /// Serialises one frame as a single JSON line (no trailing newline).
 pub fn frame_to_line(frame: &TrackFrame) -> String {
     let keypoints = Some(match &frame.pose {
-        Some(p) => p.keypoints.iter().map(|k| [round2(k.x), round2(k.y), round3(k.visibility)]).collect(),
+        Some(p) => p
+            .keypoints
+            .iter()
+            .map(|k| [round2(k.x), round2(k.y), round3(k.visibility)])
+            .collect(),
         None => Vec::new(),
     });
-    let roller = frame.roller.map(|r| [round2(r.cx), round2(r.cy), round2(r.r)]);
-    serde_json::to_string(&FrameLine { t: (frame.t * 1e4).round() / 1e4, keypoints, roller })
-        .expect("frame lines always serialise")
+    let roller = frame
+        .roller
+        .map(|r| [round2(r.cx), round2(r.cy), round2(r.r)]);
+    serde_json::to_string(&FrameLine {
+        t: (frame.t * 1e4).round() / 1e4,
+        keypoints,
+        roller,
+    })
+    .expect("frame lines always serialise")
 }
 
 fn round2(v: f32) -> f32 {
@@ -85,7 +115,8 @@ fn round3(v: f32) -> f32 {
 
 /// Parses one frame line; `Err` is a message without location.
 pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
-    let fl: FrameLine = serde_json::from_str(line).map_err(|e| format!("not a pose-track frame: {e}"))?;
+    let fl: FrameLine =
+        serde_json::from_str(line).map_err(|e| format!("not a pose-track frame: {e}"))?;
     if !fl.t.is_finite() {
         return Err("field \"t\" is not a finite number".into());
     }
@@ -93,7 +124,10 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
         None => None,
         Some(k) if k.is_empty() => None,
         Some(k) if k.len() != NUM_LANDMARKS => {
-            return Err(format!("field \"keypoints\" has {} entries, expected {NUM_LANDMARKS} or 0", k.len()))
+            return Err(format!(
+                "field \"keypoints\" has {} entries, expected {NUM_LANDMARKS} or 0",
+                k.len()
+            ))
         }
         Some(k) => {
             let mut pose = Pose::default();
@@ -101,14 +135,27 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
                 if !(x.is_finite() && y.is_finite() && v.is_finite()) {
                     return Err(format!("field \"keypoints\"[{i}] is not finite"));
                 }
-                pose.keypoints[i] = Keypoint { x, y, visibility: v };
+                pose.keypoints[i] = Keypoint {
+                    x,
+                    y,
+                    visibility: v,
+                };
             }
             pose.score = 1.0;
             Some(pose)
         }
     };
-    let roller = fl.roller.map(|[cx, cy, r]| RollerObs { cx, cy, r, confidence: 1.0 });
-    Ok(TrackFrame { t: fl.t, pose, roller })
+    let roller = fl.roller.map(|[cx, cy, r]| RollerObs {
+        cx,
+        cy,
+        r,
+        confidence: 1.0,
+    });
+    Ok(TrackFrame {
+        t: fl.t,
+        pose,
+        roller,
+    })
 }
 
 /// A whole pose track in memory.
@@ -120,7 +167,10 @@ pub struct PoseTrack {
 
 impl PoseTrack {
     pub fn read(path: &Path) -> Result<Self, TrackError> {
-        let f = File::open(path).map_err(|source| TrackError::Open { path: path.into(), source })?;
+        let f = File::open(path).map_err(|source| TrackError::Open {
+            path: path.into(),
+            source,
+        })?;
         Self::from_reader(BufReader::new(f), path)
     }
 
@@ -128,8 +178,14 @@ impl PoseTrack {
     pub fn from_reader(r: impl BufRead, path: &Path) -> Result<Self, TrackError> {
         let mut lines = r.lines().enumerate();
         let header = loop {
-            let Some((i, line)) = lines.next() else { return Err(TrackError::Empty { path: path.into() }) };
-            let line = line.map_err(|source| TrackError::Read { path: path.into(), line: i + 1, source })?;
+            let Some((i, line)) = lines.next() else {
+                return Err(TrackError::Empty { path: path.into() });
+            };
+            let line = line.map_err(|source| TrackError::Read {
+                path: path.into(),
+                line: i + 1,
+                source,
+            })?;
             if line.trim().is_empty() {
                 continue;
             }
@@ -149,11 +205,18 @@ impl PoseTrack {
                 return Err(TrackError::Parse {
                     path: path.into(),
                     line: i + 1,
-                    msg: format!("layout is {:?}, only {LAYOUT_BLAZEPOSE33:?} is supported", h.layout),
+                    msg: format!(
+                        "layout is {:?}, only {LAYOUT_BLAZEPOSE33:?} is supported",
+                        h.layout
+                    ),
                 });
             }
             if !(h.fps.is_finite() && h.fps > 0.0) {
-                return Err(TrackError::Parse { path: path.into(), line: i + 1, msg: "fps must be > 0".into() });
+                return Err(TrackError::Parse {
+                    path: path.into(),
+                    line: i + 1,
+                    msg: "fps must be > 0".into(),
+                });
             }
             break h;
         };
@@ -161,17 +224,31 @@ impl PoseTrack {
         // A cut-off final line (process killed mid-write) is tolerated; a bad line anywhere else is an error.
         let mut cut_off: Option<(usize, String)> = None;
         for (i, line) in lines {
-            let line = line.map_err(|source| TrackError::Read { path: path.into(), line: i + 1, source })?;
+            let line = line.map_err(|source| TrackError::Read {
+                path: path.into(),
+                line: i + 1,
+                source,
+            })?;
             if line.trim().is_empty() {
                 continue;
             }
             if let Some((line_no, msg)) = cut_off.take() {
-                return Err(TrackError::Parse { path: path.into(), line: line_no, msg });
+                return Err(TrackError::Parse {
+                    path: path.into(),
+                    line: line_no,
+                    msg,
+                });
             }
             match parse_frame_line(&line) {
                 Ok(f) => frames.push(f),
                 Err(msg) if !line.trim_end().ends_with('}') => cut_off = Some((i + 1, msg)),
-                Err(msg) => return Err(TrackError::Parse { path: path.into(), line: i + 1, msg }),
+                Err(msg) => {
+                    return Err(TrackError::Parse {
+                        path: path.into(),
+                        line: i + 1,
+                        msg,
+                    })
+                }
             }
         }
         Ok(Self { header, frames })
@@ -186,8 +263,14 @@ pub struct TrackWriter {
 
 impl TrackWriter {
     pub fn create(path: &Path, header: &TrackHeader) -> Result<Self, TrackError> {
-        let f = File::create(path).map_err(|source| TrackError::Write { path: path.into(), source })?;
-        let mut w = Self { path: path.into(), out: BufWriter::new(f) };
+        let f = File::create(path).map_err(|source| TrackError::Write {
+            path: path.into(),
+            source,
+        })?;
+        let mut w = Self {
+            path: path.into(),
+            out: BufWriter::new(f),
+        };
         let line = serde_json::to_string(header).expect("header serialises");
         w.write_line(&line)?;
         w.flush()?;
@@ -200,11 +283,17 @@ impl TrackWriter {
     }
 
     fn write_line(&mut self, line: &str) -> Result<(), TrackError> {
-        writeln!(self.out, "{line}").map_err(|source| TrackError::Write { path: self.path.clone(), source })
+        writeln!(self.out, "{line}").map_err(|source| TrackError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     pub fn flush(&mut self) -> Result<(), TrackError> {
-        self.out.flush().map_err(|source| TrackError::Write { path: self.path.clone(), source })
+        self.out.flush().map_err(|source| TrackError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -215,7 +304,11 @@ mod tests {
     fn sample_pose(offset: f32) -> Pose {
         let mut p = Pose::default();
         for (i, k) in p.keypoints.iter_mut().enumerate() {
-            *k = Keypoint { x: i as f32 * 3.0 + offset, y: 100.0 - i as f32, visibility: 0.9 };
+            *k = Keypoint {
+                x: i as f32 * 3.0 + offset,
+                y: 100.0 - i as f32,
+                visibility: 0.9,
+            };
         }
         p.score = 1.0;
         p
@@ -227,8 +320,21 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.jsonl");
         let frames = vec![
-            TrackFrame { t: 0.0, pose: Some(sample_pose(1.0)), roller: None },
-            TrackFrame { t: 0.5, pose: None, roller: Some(RollerObs { cx: 5.0, cy: 6.0, r: 7.0, confidence: 1.0 }) },
+            TrackFrame {
+                t: 0.0,
+                pose: Some(sample_pose(1.0)),
+                roller: None,
+            },
+            TrackFrame {
+                t: 0.5,
+                pose: None,
+                roller: Some(RollerObs {
+                    cx: 5.0,
+                    cy: 6.0,
+                    r: 7.0,
+                    confidence: 1.0,
+                }),
+            },
         ];
         let mut w = TrackWriter::create(&path, &TrackHeader::new(640, 480, 30.0)).unwrap();
         for f in &frames {
@@ -246,8 +352,13 @@ mod tests {
     #[test]
     fn bad_line_names_line_and_field() {
         let text = "{\"format\":\"rollcoach-poses/1\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n{\"t\":0,\"keypoints\":[[1,2,3]]}\n";
-        let err = PoseTrack::from_reader(text.as_bytes(), Path::new("x.jsonl")).unwrap_err().to_string();
-        assert!(err.contains("x.jsonl: line 2") && err.contains("keypoints"), "{err}");
+        let err = PoseTrack::from_reader(text.as_bytes(), Path::new("x.jsonl"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("x.jsonl: line 2") && err.contains("keypoints"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -260,7 +371,12 @@ mod tests {
     #[test]
     fn wrong_format_is_rejected() {
         let text = "{\"format\":\"other/2\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n";
-        let err = PoseTrack::from_reader(text.as_bytes(), Path::new("y.jsonl")).unwrap_err().to_string();
-        assert!(err.contains("y.jsonl: line 1") && err.contains("other/2"), "{err}");
+        let err = PoseTrack::from_reader(text.as_bytes(), Path::new("y.jsonl"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("y.jsonl: line 1") && err.contains("other/2"),
+            "{err}"
+        );
     }
 }

@@ -1,11 +1,13 @@
-//! The analysis report (`STEM.report.json`, format `rollcoach-report/1`): what was analysed, how well the person was
-//! found, the per-frame landmarks, and the coaching report of the form engine.
+//! The analysis report (`STEM.report.json`, format `rollcoach-report/1`): the form engine's session report (areas,
+//! faults, events: see docs/engine.md) at the top level, plus what was analysed (`input`), how well the person was
+//! found (`pose`) and the per-frame landmarks (`frames`).
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::coach::SessionReport;
 use crate::posetrack::{TrackFrame, TrackHeader};
 
 pub const REPORT_FORMAT: &str = "rollcoach-report/1";
@@ -14,6 +16,8 @@ pub const REPORT_FORMAT: &str = "rollcoach-report/1";
 pub enum ReportError {
     #[error("{path}: cannot write report: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("session report is not a JSON object")]
+    NotAnObject,
 }
 
 #[derive(Debug, Serialize)]
@@ -28,6 +32,20 @@ pub struct InputInfo {
     pub seconds: f64,
 }
 
+impl InputInfo {
+    pub fn new(kind: &'static str, path: &Path, header: &TrackHeader, frames: &[TrackFrame]) -> Self {
+        Self {
+            kind,
+            path: path.display().to_string(),
+            width: header.width,
+            height: header.height,
+            fps: header.fps,
+            frames: frames.len() as u64,
+            seconds: frames.last().map(|f| f.t + 1.0 / header.fps).unwrap_or(0.0),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct PoseSummary {
     pub model: String,
@@ -36,11 +54,20 @@ pub struct PoseSummary {
     pub person_rate: f64,
 }
 
+impl PoseSummary {
+    pub fn of(model: String, frames: &[TrackFrame]) -> Self {
+        let with_person = frames.iter().filter(|f| f.pose.is_some()).count() as u64;
+        let person_rate = if frames.is_empty() { 0.0 } else { with_person as f64 / frames.len() as f64 };
+        Self { model, frames_with_person: with_person, person_rate }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct FrameLandmarks {
     pub t: f64,
     /// 33 x [x, y, visibility] in image pixels; empty when no person was found.
     pub keypoints: Vec<[f32; 3]>,
+    /// [cx, cy, r, confidence] in image pixels.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roller: Option<[f32; 4]>,
 }
@@ -49,63 +76,38 @@ impl From<&TrackFrame> for FrameLandmarks {
     fn from(f: &TrackFrame) -> Self {
         Self {
             t: f.t,
-            keypoints: f
-                .pose
-                .map(|p| p.keypoints.iter().map(|k| [k.x, k.y, k.visibility]).collect())
-                .unwrap_or_default(),
+            keypoints: f.pose.map(|p| p.keypoints.iter().map(|k| [k.x, k.y, k.visibility]).collect()).unwrap_or_default(),
             roller: f.roller.map(|r| [r.cx, r.cy, r.r, r.confidence]),
         }
     }
 }
 
 #[derive(Debug, Serialize)]
-pub struct Report<C: Serialize> {
+pub struct Report {
     pub format: &'static str,
     pub input: InputInfo,
     pub pose: PoseSummary,
-    /// The form engine's session report (per area: time, passes, speeds, coverage, holds, faults).
-    pub coaching: C,
+    /// The session report's fields (areas, faults, events, ...), its own `format` replaced by ours.
+    #[serde(flatten)]
+    pub coaching: serde_json::Map<String, serde_json::Value>,
     pub frames: Vec<FrameLandmarks>,
 }
 
-impl<C: Serialize> Report<C> {
-    pub fn new(
-        kind: &'static str,
-        path: &Path,
-        header: &TrackHeader,
-        model: String,
-        frames: &[TrackFrame],
-        coaching: C,
-    ) -> Self {
-        let n = frames.len() as u64;
-        let with_person = frames.iter().filter(|f| f.pose.is_some()).count() as u64;
-        Self {
-            format: REPORT_FORMAT,
-            input: InputInfo {
-                kind,
-                path: path.display().to_string(),
-                width: header.width,
-                height: header.height,
-                fps: header.fps,
-                frames: n,
-                seconds: frames.last().map(|f| f.t + 1.0 / header.fps).unwrap_or(0.0),
-            },
-            pose: PoseSummary {
-                model,
-                frames_with_person: with_person,
-                person_rate: if n == 0 { 0.0 } else { with_person as f64 / n as f64 },
-            },
-            coaching,
-            frames: frames.iter().map(FrameLandmarks::from).collect(),
-        }
+impl Report {
+    pub fn new(input: InputInfo, pose: PoseSummary, frames: &[TrackFrame], coaching: &SessionReport) -> Result<Self, ReportError> {
+        let serde_json::Value::Object(mut coaching) = serde_json::to_value(coaching).map_err(|_| ReportError::NotAnObject)? else {
+            return Err(ReportError::NotAnObject);
+        };
+        coaching.remove("format");
+        Ok(Self { format: REPORT_FORMAT, input, pose, coaching, frames: frames.iter().map(FrameLandmarks::from).collect() })
     }
 
     pub fn write(&self, path: &Path) -> Result<(), ReportError> {
-        let f = std::fs::File::create(path).map_err(|source| ReportError::Write { path: path.into(), source })?;
-        let mut w = std::io::BufWriter::new(f);
-        serde_json::to_writer(&mut w, self)
-            .map_err(|e| ReportError::Write { path: path.into(), source: std::io::Error::other(e) })?;
         use std::io::Write;
-        w.flush().map_err(|source| ReportError::Write { path: path.into(), source })
+        let err = |source| ReportError::Write { path: path.into(), source };
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(err)?);
+        serde_json::to_writer(&mut w, self).map_err(|e| err(std::io::Error::other(e)))?;
+        w.write_all(b"\n").map_err(err)?;
+        w.flush().map_err(err)
     }
 }

@@ -27,15 +27,25 @@ pub enum RuntimeError {
     #[error("{path}: model file missing; restore it with `git checkout -- models` in the rollcoach checkout")]
     ModelMissing { path: PathBuf },
     #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: checksum mismatch (sha256 {actual}, expected {expected}): the file is corrupt or not the model rollcoach ships; restore it with `git checkout -- models`")]
-    Checksum { path: PathBuf, expected: String, actual: String },
+    Checksum {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("{path}: no checksum listed for {name} in {CHECKSUMS_FILE}")]
     NoChecksum { path: PathBuf, name: String },
 }
 
 fn exe_dir() -> Option<PathBuf> {
-    std::env::current_exe().ok()?.parent().map(Path::to_path_buf)
+    std::env::current_exe()
+        .ok()?
+        .parent()
+        .map(Path::to_path_buf)
 }
 
 /// Candidate roots: the executable's folder and its ancestors (covers target/{debug,release}/ inside a checkout),
@@ -73,7 +83,11 @@ pub fn find_ort_library() -> Result<PathBuf, RuntimeError> {
     if let Ok(rd) = std::fs::read_dir("/opt") {
         let mut dirs: Vec<PathBuf> = rd
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("onnxruntime-")))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("onnxruntime-"))
+            })
             .collect();
         dirs.sort();
         for d in dirs.iter().rev() {
@@ -84,7 +98,9 @@ pub fn find_ort_library() -> Result<PathBuf, RuntimeError> {
         }
         looked.push("/opt/onnxruntime-*/libonnxruntime.so".into());
     }
-    Err(RuntimeError::OrtNotFound { looked: looked.join(", ") })
+    Err(RuntimeError::OrtNotFound {
+        looked: looked.join(", "),
+    })
 }
 
 static ORT_ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
@@ -96,7 +112,10 @@ pub fn ort_environment() -> Result<&'static ort::environment::Environment, Runti
         let b = ort::init_from(&path).map_err(|e| e.to_string())?;
         b.with_name("rollcoach").build().map_err(|e| e.to_string())
     });
-    res.as_ref().map_err(|msg| RuntimeError::OrtLoad { path, msg: msg.clone() })
+    res.as_ref().map_err(|msg| RuntimeError::OrtLoad {
+        path,
+        msg: msg.clone(),
+    })
 }
 
 /// Locates the models folder (a folder holding `SHA256SUMS`).
@@ -117,7 +136,9 @@ pub fn find_models_dir(explicit: Option<&Path>) -> Result<PathBuf, RuntimeError>
         }
         looked.push(c.display().to_string());
     }
-    Err(RuntimeError::ModelsNotFound { looked: looked.join(", ") })
+    Err(RuntimeError::ModelsNotFound {
+        looked: looked.join(", "),
+    })
 }
 
 /// Returns `dir/name` after checking its SHA-256 against `dir/SHA256SUMS`.
@@ -127,27 +148,43 @@ pub fn verified_model(dir: &Path, name: &str) -> Result<PathBuf, RuntimeError> {
         return Err(RuntimeError::ModelMissing { path });
     }
     let sums_path = dir.join(CHECKSUMS_FILE);
-    let sums = std::fs::read_to_string(&sums_path).map_err(|source| RuntimeError::Read { path: sums_path.clone(), source })?;
+    let sums = std::fs::read_to_string(&sums_path).map_err(|source| RuntimeError::Read {
+        path: sums_path.clone(),
+        source,
+    })?;
     let expected = sums
         .lines()
         .filter_map(|l| l.split_once(char::is_whitespace))
         .find(|(_, n)| n.trim().trim_start_matches('*') == name)
         .map(|(h, _)| h.to_ascii_lowercase())
-        .ok_or_else(|| RuntimeError::NoChecksum { path: sums_path.clone(), name: name.into() })?;
+        .ok_or_else(|| RuntimeError::NoChecksum {
+            path: sums_path.clone(),
+            name: name.into(),
+        })?;
     let actual = sha256_file(&path)?;
     if actual != expected {
-        return Err(RuntimeError::Checksum { path, expected, actual });
+        return Err(RuntimeError::Checksum {
+            path,
+            expected,
+            actual,
+        });
     }
     Ok(path)
 }
 
 fn sha256_file(path: &Path) -> Result<String, RuntimeError> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|source| RuntimeError::Read { path: path.into(), source })?;
+    let mut f = std::fs::File::open(path).map_err(|source| RuntimeError::Read {
+        path: path.into(),
+        source,
+    })?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = f.read(&mut buf).map_err(|source| RuntimeError::Read { path: path.into(), source })?;
+        let n = f.read(&mut buf).map_err(|source| RuntimeError::Read {
+            path: path.into(),
+            source,
+        })?;
         if n == 0 {
             break;
         }
@@ -171,7 +208,10 @@ mod tests {
         assert_eq!(verified_model(&dir, "m.onnx").unwrap(), dir.join("m.onnx"));
         std::fs::write(dir.join("m.onnx"), b"hellO").unwrap();
         let e = verified_model(&dir, "m.onnx").unwrap_err().to_string();
-        assert!(e.contains("m.onnx") && e.contains("checksum mismatch"), "{e}");
+        assert!(
+            e.contains("m.onnx") && e.contains("checksum mismatch"),
+            "{e}"
+        );
         let e = verified_model(&dir, "other.onnx").unwrap_err().to_string();
         assert!(e.contains("other.onnx") && e.contains("missing"), "{e}");
     }

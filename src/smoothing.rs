@@ -16,7 +16,11 @@ pub struct OneEuroParams {
 
 /// Defaults tuned for pixel keypoints at 30 fps. MediaPipe's pose graph uses a velocity filter of similar effect;
 /// these values follow the One Euro paper's tuning procedure (min cut-off first at rest, then beta on fast moves).
-pub const KEYPOINT_SMOOTHING: OneEuroParams = OneEuroParams { min_cutoff_hz: 1.5, beta: 0.02, derivative_cutoff_hz: 1.0 };
+pub const KEYPOINT_SMOOTHING: OneEuroParams = OneEuroParams {
+    min_cutoff_hz: 1.5,
+    beta: 0.02,
+    derivative_cutoff_hz: 1.0,
+};
 
 /// After this gap without a pose (seconds) the filter restarts instead of dragging old positions along.
 pub const RESET_AFTER_GAP_S: f64 = 0.5;
@@ -65,7 +69,11 @@ pub struct PoseSmoother {
 
 impl PoseSmoother {
     pub fn new(params: OneEuroParams) -> Self {
-        Self { params, filters: [[OneEuro::default(); 2]; NUM_LANDMARKS], last_t: None }
+        Self {
+            params,
+            filters: [[OneEuro::default(); 2]; NUM_LANDMARKS],
+            last_t: None,
+        }
     }
 
     /// Smooths `pose` in place at time `t` (seconds).
@@ -101,7 +109,10 @@ mod tests {
                 max_dev = max_dev.max((y - 100.0).abs());
             }
         }
-        assert!(max_dev < 1.0, "jitter of 2 px should shrink below 1 px, got {max_dev}");
+        assert!(
+            max_dev < 1.0,
+            "jitter of 2 px should shrink below 1 px, got {max_dev}"
+        );
     }
 
     #[test]
@@ -109,7 +120,8 @@ mod tests {
         let mut f = OneEuro::default();
         let mut y = 0.0;
         for i in 0..60 {
-            y = f.filter(&KEYPOINT_SMOOTHING, i as f64 / 30.0, i as f64 * 10.0); // 300 px/s
+            y = f.filter(&KEYPOINT_SMOOTHING, i as f64 / 30.0, i as f64 * 10.0);
+            // 300 px/s
         }
         let lag = 590.0 - y;
         assert!(lag > 0.0 && lag < 30.0, "lag {lag}");

@@ -18,8 +18,14 @@ pub enum SourceError {
     NotVideo { path: PathBuf },
     #[error("{path}: video has no decodable frames (truncated or corrupt)")]
     NoFrames { path: PathBuf },
-    #[error("{path}: video is truncated: decoded {decoded} of the {expected} frames its header lists")]
-    Truncated { path: PathBuf, decoded: u64, expected: u64 },
+    #[error(
+        "{path}: video is truncated: decoded {decoded} of the {expected} frames its header lists"
+    )]
+    Truncated {
+        path: PathBuf,
+        decoded: u64,
+        expected: u64,
+    },
     #[error("{path}: {msg}")]
     Other { path: PathBuf, msg: String },
     #[error("camera: {0}")]
@@ -61,15 +67,25 @@ const TRUNCATION_MIN_MISSING_FRACTION: f64 = 0.05;
 
 impl VideoFileSource {
     pub fn open(path: &Path) -> Result<Self, SourceError> {
-        let meta = std::fs::metadata(path).map_err(|_| SourceError::NotFound { path: path.into() })?;
+        let meta =
+            std::fs::metadata(path).map_err(|_| SourceError::NotFound { path: path.into() })?;
         if !meta.is_file() {
-            return Err(SourceError::Other { path: path.into(), msg: "not a regular file".into() });
+            return Err(SourceError::Other {
+                path: path.into(),
+                msg: "not a regular file".into(),
+            });
         }
         if meta.len() == 0 {
             return Err(SourceError::Empty { path: path.into() });
         }
-        let other = |e: opencv::Error| SourceError::Other { path: path.into(), msg: e.to_string() };
-        let name = path.to_str().ok_or_else(|| SourceError::Other { path: path.into(), msg: "path is not UTF-8".into() })?;
+        let other = |e: opencv::Error| SourceError::Other {
+            path: path.into(),
+            msg: e.to_string(),
+        };
+        let name = path.to_str().ok_or_else(|| SourceError::Other {
+            path: path.into(),
+            msg: "path is not UTF-8".into(),
+        })?;
         let cap = videoio::VideoCapture::from_file(name, videoio::CAP_FFMPEG).map_err(other)?;
         if !cap.is_opened().map_err(other)? {
             return Err(SourceError::NotVideo { path: path.into() });
@@ -80,10 +96,24 @@ impl VideoFileSource {
             return Err(SourceError::NotVideo { path: path.into() });
         }
         let fps = cap.get(videoio::CAP_PROP_FPS).map_err(other)?;
-        let fps = if fps.is_finite() && fps > 1.0 && fps < 1000.0 { fps } else { FALLBACK_FPS };
+        let fps = if fps.is_finite() && fps > 1.0 && fps < 1000.0 {
+            fps
+        } else {
+            FALLBACK_FPS
+        };
         let n = cap.get(videoio::CAP_PROP_FRAME_COUNT).map_err(other)?;
         let frame_count = (n.is_finite() && n > 0.0).then_some(n as u64);
-        Ok(Self { path: path.into(), cap, info: SourceInfo { width, height, fps, frame_count }, index: 0 })
+        Ok(Self {
+            path: path.into(),
+            cap,
+            info: SourceInfo {
+                width,
+                height,
+                fps,
+                frame_count,
+            },
+            index: 0,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -97,20 +127,26 @@ impl FrameSource for VideoFileSource {
     }
 
     fn next_frame(&mut self, frame: &mut Mat) -> Result<Option<f64>, SourceError> {
-        let ok = self
-            .cap
-            .read(frame)
-            .map_err(|e| SourceError::Other { path: self.path.clone(), msg: e.to_string() })?;
+        let ok = self.cap.read(frame).map_err(|e| SourceError::Other {
+            path: self.path.clone(),
+            msg: e.to_string(),
+        })?;
         if !ok || frame.empty() {
             if self.index == 0 {
-                return Err(SourceError::NoFrames { path: self.path.clone() });
+                return Err(SourceError::NoFrames {
+                    path: self.path.clone(),
+                });
             }
             if let Some(expected) = self.info.frame_count {
                 let missing = expected.saturating_sub(self.index);
                 if missing >= TRUNCATION_MIN_MISSING_FRAMES
                     && missing as f64 >= TRUNCATION_MIN_MISSING_FRACTION * expected as f64
                 {
-                    return Err(SourceError::Truncated { path: self.path.clone(), decoded: self.index, expected });
+                    return Err(SourceError::Truncated {
+                        path: self.path.clone(),
+                        decoded: self.index,
+                        expected,
+                    });
                 }
             }
             return Ok(None);

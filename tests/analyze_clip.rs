@@ -27,7 +27,11 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn analyze(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rollcoach")).arg("analyze").args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_rollcoach"))
+        .arg("analyze")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn s(p: &Path) -> &str {
@@ -37,40 +41,80 @@ fn s(p: &Path) -> &str {
 #[test]
 fn bridging_clip_person_found_and_hips_rise_and_fall() {
     let out = tmp("bridging");
-    let o = analyze(&[s(&repo().join("samples/bridging.mp4")), "--out", s(&out), "--quiet"]);
+    let o = analyze(&[
+        s(&repo().join("samples/bridging.mp4")),
+        "--out",
+        s(&out),
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("bridging.report.json")).unwrap()).unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bridging.report.json")).unwrap())
+            .unwrap();
     assert_eq!(report["format"], "rollcoach-report/1");
     assert_eq!(report["input"]["frames"], 91);
     let rate = report["pose"]["person_rate"].as_f64().unwrap();
-    assert!(rate >= MIN_PERSON_RATE, "person found in {:.1}% of frames", rate * 100.0);
+    assert!(
+        rate >= MIN_PERSON_RATE,
+        "person found in {:.1}% of frames",
+        rate * 100.0
+    );
     assert_eq!(report["frames"].as_array().unwrap().len(), 91);
-    assert_eq!(report["frames"][0]["keypoints"].as_array().unwrap().len(), 33);
+    assert_eq!(
+        report["frames"][0]["keypoints"].as_array().unwrap().len(),
+        33
+    );
 
     // the pose track says the same, in its own format
     let track = PoseTrack::read(&out.join("bridging.poses.jsonl")).unwrap();
     assert_eq!((track.header.width, track.header.height), (640, 480));
     assert_eq!(track.frames.len(), 91);
-    let hip_y: Vec<f64> = track.frames.iter().flatten_poses().map(|p| p.mid(idx::LEFT_HIP, idx::RIGHT_HIP).y as f64).collect();
+    let hip_y: Vec<f64> = track
+        .frames
+        .iter()
+        .flatten_poses()
+        .map(|p| p.mid(idx::LEFT_HIP, idx::RIGHT_HIP).y as f64)
+        .collect();
     let torso: f64 = track
         .frames
         .iter()
         .flatten_poses()
         .map(|p| {
-            let (sh, hp) = (p.mid(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER), p.mid(idx::LEFT_HIP, idx::RIGHT_HIP));
+            let (sh, hp) = (
+                p.mid(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER),
+                p.mid(idx::LEFT_HIP, idx::RIGHT_HIP),
+            );
             ((sh.x - hp.x) as f64).hypot((sh.y - hp.y) as f64)
         })
         .sum::<f64>()
         / hip_y.len() as f64;
-    let (top_i, top) = hip_y.iter().copied().enumerate().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    let (top_i, top) = hip_y
+        .iter()
+        .copied()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
     let rise = hip_y[0] - top; // image y grows downwards
     let fall = hip_y[hip_y.len() - 1] - top;
-    assert!(rise > MIN_HIP_TRAVEL_TORSOS * torso, "hips rose {rise:.1} px, torso {torso:.1} px");
-    assert!(fall > MIN_HIP_TRAVEL_TORSOS * torso, "hips fell {fall:.1} px, torso {torso:.1} px");
-    assert!(top_i > hip_y.len() / 10 && top_i < hip_y.len() * 9 / 10, "top of the bridge at frame {top_i}");
+    assert!(
+        rise > MIN_HIP_TRAVEL_TORSOS * torso,
+        "hips rose {rise:.1} px, torso {torso:.1} px"
+    );
+    assert!(
+        fall > MIN_HIP_TRAVEL_TORSOS * torso,
+        "hips fell {fall:.1} px, torso {torso:.1} px"
+    );
+    assert!(
+        top_i > hip_y.len() / 10 && top_i < hip_y.len() * 9 / 10,
+        "top of the bridge at frame {top_i}"
+    );
 
     // the annotated video is a readable video of the same length
-    let cap = videoio::VideoCapture::from_file(s(&out.join("bridging.annotated.mp4")), videoio::CAP_FFMPEG).unwrap();
+    let cap = videoio::VideoCapture::from_file(
+        s(&out.join("bridging.annotated.mp4")),
+        videoio::CAP_FFMPEG,
+    )
+    .unwrap();
     assert!(cap.is_opened().unwrap());
     assert_eq!(cap.get(videoio::CAP_PROP_FRAME_COUNT).unwrap() as i64, 91);
 }
@@ -86,10 +130,18 @@ impl<'a, I: Iterator<Item = &'a rollcoach::posetrack::TrackFrame> + 'a> FlattenP
 
 /// Re-encodes the first `frames` frames of the sample with OpenCV into another container/codec.
 fn transcode(dst: &Path, fourcc: [char; 4], frames: usize) {
-    let mut cap = videoio::VideoCapture::from_file(s(&repo().join("samples/bridging.mp4")), videoio::CAP_FFMPEG).unwrap();
+    let mut cap = videoio::VideoCapture::from_file(
+        s(&repo().join("samples/bridging.mp4")),
+        videoio::CAP_FFMPEG,
+    )
+    .unwrap();
     let cc = videoio::VideoWriter::fourcc(fourcc[0], fourcc[1], fourcc[2], fourcc[3]).unwrap();
     let mut w = videoio::VideoWriter::new(s(dst), cc, 30.0, Size::new(640, 480), true).unwrap();
-    assert!(w.is_opened().unwrap(), "this OpenCV cannot write {}", dst.display());
+    assert!(
+        w.is_opened().unwrap(),
+        "this OpenCV cannot write {}",
+        dst.display()
+    );
     let mut m = Mat::default();
     for _ in 0..frames {
         assert!(cap.read(&mut m).unwrap());
@@ -101,14 +153,24 @@ fn transcode(dst: &Path, fourcc: [char; 4], frames: usize) {
 #[test]
 fn reads_avi_mjpg_and_webm() {
     let out = tmp("containers");
-    for (name, cc) in [("clip.avi", ['M', 'J', 'P', 'G']), ("clip.webm", ['V', 'P', '8', '0'])] {
+    for (name, cc) in [
+        ("clip.avi", ['M', 'J', 'P', 'G']),
+        ("clip.webm", ['V', 'P', '8', '0']),
+    ] {
         let p = out.join(name);
         transcode(&p, cc, 20);
         let o = analyze(&[s(&p), "--out", s(&out), "--quiet", "--no-video"]);
-        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let track = PoseTrack::read(&out.join("clip.poses.jsonl")).unwrap();
         assert_eq!(track.frames.len(), 20, "{name}");
-        assert!(track.frames.iter().filter(|f| f.pose.is_some()).count() >= 19, "{name}: person not found");
+        assert!(
+            track.frames.iter().filter(|f| f.pose.is_some()).count() >= 19,
+            "{name}: person not found"
+        );
     }
 }
 
@@ -117,7 +179,11 @@ fn expect_error(path: &Path, needle: &str) {
     let o = analyze(&[s(path), "--out", s(&out), "--quiet"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{}: {err}", path.display());
-    assert!(err.contains(s(path)) && err.contains(needle), "message for {}: {err}", path.display());
+    assert!(
+        err.contains(s(path)) && err.contains(needle),
+        "message for {}: {err}",
+        path.display()
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -137,7 +203,18 @@ fn bad_input_is_a_clear_error_naming_the_file() {
     // (ffmpeg is installed by scripts/setup.sh)
     let fast = d.join("fast.mp4");
     let st = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-i", s(&repo().join("samples/bridging.mp4")), "-c", "copy", "-movflags", "faststart", s(&fast)])
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            s(&repo().join("samples/bridging.mp4")),
+            "-c",
+            "copy",
+            "-movflags",
+            "faststart",
+            s(&fast),
+        ])
         .status()
         .expect("ffmpeg (run scripts/setup.sh)");
     assert!(st.success());
@@ -148,16 +225,37 @@ fn bad_input_is_a_clear_error_naming_the_file() {
 
 #[test]
 fn help_documents_every_option() {
-    let o = Command::new(env!("CARGO_BIN_EXE_rollcoach")).args(["analyze", "--help"]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
+        .args(["analyze", "--help"])
+        .output()
+        .unwrap();
     assert!(o.status.success());
     let help = String::from_utf8_lossy(&o.stdout);
-    for opt in ["--poses", "--out", "--exercise", "--exercises-dir", "--roller-diameter-cm", "--model", "--models", "--threads", "--no-tracking", "--no-smoothing", "--no-video", "--quiet"] {
+    for opt in [
+        "--poses",
+        "--out",
+        "--exercise",
+        "--exercises-dir",
+        "--roller-diameter-cm",
+        "--model",
+        "--models",
+        "--threads",
+        "--no-tracking",
+        "--no-smoothing",
+        "--no-video",
+        "--quiet",
+    ] {
         // clap prints `  -o, --out <DIR>  Output folder ...`: the flag, then its description on the same line
         let line = help
             .lines()
             .find(|l| l.split_whitespace().any(|w| w.trim_end_matches(',') == opt))
             .unwrap_or_else(|| panic!("{opt} missing from help"));
-        let words_after_flag = line.split_whitespace().skip_while(|w| w.trim_end_matches(',') != opt).skip(1).filter(|w| !w.starts_with('<')).count();
+        let words_after_flag = line
+            .split_whitespace()
+            .skip_while(|w| w.trim_end_matches(',') != opt)
+            .skip(1)
+            .filter(|w| !w.starts_with('<'))
+            .count();
         assert!(words_after_flag >= 3, "{opt} has no description: {line:?}");
     }
 }

@@ -22,8 +22,13 @@ fn fixture() -> Value {
 }
 
 fn estimator(tracking: bool) -> BlazePose {
-    let cfg = BlazePoseConfig { landmark_model: LandmarkModel::Full, threads: 1, tracking };
-    BlazePose::new(&repo().join("models"), cfg).expect("models and ONNX Runtime (run scripts/setup.sh)")
+    let cfg = BlazePoseConfig {
+        landmark_model: LandmarkModel::Full,
+        threads: 1,
+        tracking,
+    };
+    BlazePose::new(&repo().join("models"), cfg)
+        .expect("models and ONNX Runtime (run scripts/setup.sh)")
 }
 
 fn read(name: &str) -> opencv::core::Mat {
@@ -32,17 +37,33 @@ fn read(name: &str) -> opencv::core::Mat {
 }
 
 fn roi(v: &Value) -> RotatedSquare {
-    let a: Vec<f64> = v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-    RotatedSquare { center: Vec2::new(a[0], a[1]), size: a[2], angle: a[3] }
+    let a: Vec<f64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    RotatedSquare {
+        center: Vec2::new(a[0], a[1]),
+        size: a[2],
+        angle: a[3],
+    }
 }
 
 fn pts(v: &Value) -> Vec<Vec2> {
-    v.as_array().unwrap().iter().map(|p| Vec2::new(p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| Vec2::new(p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect()
 }
 
 fn max_err(a: &[Vec2], b: &[Vec2]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(p, q)| p.sub(*q).norm()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| p.sub(*q).norm())
+        .fold(0.0, f64::max)
 }
 
 #[test]
@@ -57,10 +78,25 @@ fn detector_matches_python_reference() {
         for (d, w) in dets.iter().zip(want) {
             assert!((d.score as f64 - w["score"].as_f64().unwrap()).abs() < 0.01);
             let e = max_err(&d.keypoints_px, &pts(&w["keypoints"]));
-            assert!(e < MAX_PX_ERROR, "{}: detector keypoints off by {e:.3} px", f["image"]);
-            let wb: Vec<f64> = w["box"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            assert!(
+                e < MAX_PX_ERROR,
+                "{}: detector keypoints off by {e:.3} px",
+                f["image"]
+            );
+            let wb: Vec<f64> = w["box"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
             for (a, b) in d.box_px.iter().zip(&wb) {
-                assert!((a - b).abs() < MAX_PX_ERROR, "{}: box {:?} vs {:?}", f["image"], d.box_px, wb);
+                assert!(
+                    (a - b).abs() < MAX_PX_ERROR,
+                    "{}: box {:?} vs {:?}",
+                    f["image"],
+                    d.box_px,
+                    wb
+                );
             }
         }
     }
@@ -77,10 +113,23 @@ fn landmarks_match_python_reference() {
             let Some(r) = f.get(key) else { continue };
             let lm = bp.landmarks(&img, &roi(&r["roi"])).unwrap();
             let e = max_err(&lm.points_px, &pts(&r["landmarks"]));
-            assert!(e < MAX_PX_ERROR, "{} {key}: landmarks off by {e:.3} px", f["image"]);
-            let vis: Vec<f64> = r["visibility"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            assert!(
+                e < MAX_PX_ERROR,
+                "{} {key}: landmarks off by {e:.3} px",
+                f["image"]
+            );
+            let vis: Vec<f64> = r["visibility"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
             for (a, b) in lm.visibility.iter().zip(&vis) {
-                assert!((*a as f64 - b).abs() < 0.02, "{} {key}: visibility {a} vs {b}", f["image"]);
+                assert!(
+                    (*a as f64 - b).abs() < 0.02,
+                    "{} {key}: visibility {a} vs {b}",
+                    f["image"]
+                );
             }
             assert!((lm.presence as f64 - r["pose_flag"].as_f64().unwrap()).abs() < 0.01);
             let want_next = roi(&r["roi_next"]);
@@ -89,7 +138,10 @@ fn landmarks_match_python_reference() {
             checked += 1;
         }
     }
-    assert!(checked >= 8, "fixture should cover detection and tracking ROIs, checked {checked}");
+    assert!(
+        checked >= 8,
+        "fixture should cover detection and tracking ROIs, checked {checked}"
+    );
 }
 
 #[test]
@@ -101,35 +153,63 @@ fn tracking_skips_detector_and_matches_reference() {
     for (i, f) in frames.iter().take(3).enumerate() {
         let img = read(f["image"].as_str().unwrap());
         let pose = bp.estimate(&img).unwrap().expect("person found");
-        let key = if i == 0 { "from_detection" } else { "from_tracking" };
-        let got: Vec<Vec2> = pose.keypoints.iter().map(|k| Vec2::new(k.x as f64, k.y as f64)).collect();
+        let key = if i == 0 {
+            "from_detection"
+        } else {
+            "from_tracking"
+        };
+        let got: Vec<Vec2> = pose
+            .keypoints
+            .iter()
+            .map(|k| Vec2::new(k.x as f64, k.y as f64))
+            .collect();
         let e = max_err(&got, &pts(&f[key]["landmarks"]));
         eprintln!("tracked chain frame {i}: max {e:.3} px");
         // Each stage matches within 1 px (tests above); along a tracked chain the tiny resampling differences
         // between OpenCV builds move the next ROI a little, and that compounds: measured 0.26, 0.67, 1.30 px.
         let tolerance = MAX_PX_ERROR * (1 + i.saturating_sub(1)) as f64;
-        assert!(e < tolerance, "frame {i}: {e:.3} px (tolerance {tolerance} px)");
+        assert!(
+            e < tolerance,
+            "frame {i}: {e:.3} px (tolerance {tolerance} px)"
+        );
     }
-    assert_eq!(bp.detector_runs, 1, "detector should only run on the first frame while tracking holds");
+    assert_eq!(
+        bp.detector_runs, 1,
+        "detector should only run on the first frame while tracking holds"
+    );
 }
 
 #[test]
 fn corrupt_model_is_a_clear_error() {
     let dir = std::env::temp_dir().join(format!("rc-badmodel-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for f in ["pose_detection.onnx", "pose_landmark_full.onnx", "SHA256SUMS"] {
+    for f in [
+        "pose_detection.onnx",
+        "pose_landmark_full.onnx",
+        "SHA256SUMS",
+    ] {
         std::fs::copy(repo().join("models").join(f), dir.join(f)).unwrap();
     }
     let mut bytes = std::fs::read(dir.join("pose_landmark_full.onnx")).unwrap();
     bytes.truncate(bytes.len() / 2);
     std::fs::write(dir.join("pose_landmark_full.onnx"), &bytes).unwrap();
-    let err = BlazePose::new(&dir, BlazePoseConfig::default()).err().expect("must fail").to_string();
-    assert!(err.contains("pose_landmark_full.onnx") && err.contains("checksum"), "{err}");
-    // without the checksum gate, ONNX Runtime itself rejects it, still naming the file
-    let err = BlazePose::from_files(&dir.join("pose_detection.onnx"), &dir.join("pose_landmark_full.onnx"), BlazePoseConfig::default())
+    let err = BlazePose::new(&dir, BlazePoseConfig::default())
         .err()
         .expect("must fail")
         .to_string();
+    assert!(
+        err.contains("pose_landmark_full.onnx") && err.contains("checksum"),
+        "{err}"
+    );
+    // without the checksum gate, ONNX Runtime itself rejects it, still naming the file
+    let err = BlazePose::from_files(
+        &dir.join("pose_detection.onnx"),
+        &dir.join("pose_landmark_full.onnx"),
+        BlazePoseConfig::default(),
+    )
+    .err()
+    .expect("must fail")
+    .to_string();
     assert!(err.contains("pose_landmark_full.onnx"), "{err}");
     let _ = Path::new(&dir);
 }

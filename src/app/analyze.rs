@@ -9,20 +9,29 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analysis::{self, ClipOutputs};
 use crate::pipeline::{Pipeline, PipelineConfig};
-use crate::posetrack::TrackHeader;
-use crate::report::Report;
 use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
-use crate::source::{FrameSource, VideoFileSource};
+use crate::coach::report::{CsvSink, ReportSink};
+use crate::coach::{self, default_exercises_dir, Analysis, Engine, EngineConfig};
+use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
+use crate::report::{InputInfo, PoseSummary, Report};
+use crate::roller::RollerConfig;
 use crate::smoothing::KEYPOINT_SMOOTHING;
+use crate::source::{FrameSource, VideoFileSource};
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  rollcoach analyze samples/bridging.mp4\n  rollcoach analyze --poses out/bridging.poses.jsonl --exercise quads\n\n\
+#[command(
+    after_help = "Examples:\n  rollcoach analyze samples/bridging.mp4\n  rollcoach analyze --poses out/bridging.poses.jsonl --exercise quads\n\n\
 Outputs (in --out, named after the input): STEM.annotated.mp4 (skeleton drawn), STEM.poses.jsonl (pose track, \
 format rollcoach-poses/1), STEM.report.json (per-frame landmarks and the coaching report), STEM.metrics.csv \
-(per-frame metrics).")]
+(per-frame metrics)."
+)]
 pub struct AnalyzeArgs {
     /// Video to analyse (anything OpenCV reads: mp4/H.264, avi/MJPG, webm, ...).
-    #[arg(value_name = "CLIP", required_unless_present = "poses", conflicts_with = "poses")]
+    #[arg(
+        value_name = "CLIP",
+        required_unless_present = "poses",
+        conflicts_with = "poses"
+    )]
     pub clip: Option<PathBuf>,
     /// Analyse a pose track (rollcoach-poses/1 JSON Lines) instead of a video: no model, no video needed.
     #[arg(long, value_name = "TRACK.jsonl")]
@@ -66,6 +75,8 @@ pub struct AnalyzeArgs {
 #[derive(Debug)]
 pub struct Plan {
     pub input: Input,
+    /// Form engine settings (frame size and rate are filled in from the input).
+    pub engine: EngineConfig,
     pub out_dir: PathBuf,
     pub stem: String,
     pub pipeline: PipelineConfig,
@@ -90,22 +101,50 @@ impl Plan {
             bail!("{}: file not found", path.display());
         }
         if !(a.roller_diameter_cm.is_finite() && (5.0..=40.0).contains(&a.roller_diameter_cm)) {
-            bail!("--roller-diameter-cm {} is outside 5-40 cm", a.roller_diameter_cm);
+            bail!(
+                "--roller-diameter-cm {} is outside 5-40 cm",
+                a.roller_diameter_cm
+            );
         }
         let stem = path
             .file_name()
             .and_then(|n| n.to_str())
             .map(|n| n.trim_end_matches(".jsonl").trim_end_matches(".poses"))
-            .map(|n| Path::new(n).file_stem().and_then(|s| s.to_str()).unwrap_or(n).to_string())
+            .map(|n| {
+                Path::new(n)
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or(n)
+                    .to_string()
+            })
             .filter(|s| !s.is_empty())
             .with_context(|| format!("{}: cannot name outputs after this path", path.display()))?;
-        std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create output folder", a.out.display()))?;
+        std::fs::create_dir_all(&a.out)
+            .with_context(|| format!("{}: cannot create output folder", a.out.display()))?;
         let pipeline = PipelineConfig {
             models_dir: a.models,
-            blazepose: BlazePoseConfig { landmark_model: a.model, threads: a.threads as usize, tracking: !a.no_tracking },
+            blazepose: BlazePoseConfig {
+                landmark_model: a.model,
+                threads: a.threads as usize,
+                tracking: !a.no_tracking,
+            },
             smoothing: (!a.no_smoothing).then_some(KEYPOINT_SMOOTHING),
+            roller: Some(RollerConfig { diameter_cm: a.roller_diameter_cm, ..RollerConfig::default() }),
         };
-        Ok(Self { input, out_dir: a.out, stem, pipeline, write_video: !a.no_video, quiet: a.quiet })
+        let mut engine = EngineConfig::new(a.exercises_dir.unwrap_or_else(default_exercises_dir));
+        engine.exercise = a.exercise;
+        engine.roller_diameter_cm = a.roller_diameter_cm;
+        // exercise files and the --exercise name are checked before any video is read
+        Engine::new(engine.clone()).context("loading exercises")?;
+        Ok(Self {
+            input,
+            engine,
+            out_dir: a.out,
+            stem,
+            pipeline,
+            write_video: !a.no_video,
+            quiet: a.quiet,
+        })
     }
 
     fn out(&self, suffix: &str) -> PathBuf {
@@ -117,14 +156,27 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     let plan = Plan::from_args(args)?;
     match &plan.input {
         Input::Clip(p) => run_clip(&plan, p),
-        Input::Poses(p) => bail!("{}: pose-track analysis needs the form engine, which is not built yet", p.display()),
+        Input::Poses(p) => run_poses(&plan, p),
     }
+}
+
+fn engine_config(plan: &Plan, header: &TrackHeader) -> EngineConfig {
+    EngineConfig { width: header.width, height: header.height, fps: header.fps, ..plan.engine.clone() }
+}
+
+fn run_poses(plan: &Plan, path: &Path) -> Result<()> {
+    let track = PoseTrack::read(path)?;
+    let analysis = coach::analyze_track(&track, engine_config(plan, &track.header))?;
+    let pose = PoseSummary::of("pose track (no model)".into(), &track.frames);
+    write_outputs(plan, InputInfo::new("pose-track", path, &track.header, &track.frames), pose, &track.frames, &analysis)
 }
 
 fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
     let mut source = VideoFileSource::open(clip)?;
     let info = source.info();
+    let header = TrackHeader::new(info.width, info.height, info.fps);
     let mut pipeline = Pipeline::new(&plan.pipeline).context("loading the pose model")?;
+    let mut engine = Engine::new(engine_config(plan, &header))?;
     let outputs = ClipOutputs {
         annotated_video: plan.write_video.then(|| plan.out("annotated.mp4")),
         pose_track: plan.out("poses.jsonl"),
@@ -141,15 +193,22 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
         b.set_message(clip.display().to_string());
         b
     };
-    let mut frames = Vec::with_capacity(info.frame_count.unwrap_or(0) as usize);
-    let stats = analysis::run_clip(&mut source, &mut pipeline, &outputs, |_, tf| {
-        frames.push(tf.clone());
-        bar.inc(1);
-    })?;
+    let n = info.frame_count.unwrap_or(0) as usize;
+    let (mut frames, mut metrics) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let stats = analysis::run_clip(
+        &mut source,
+        &mut pipeline,
+        &outputs,
+        |_, tf| {
+            frames.push(tf.clone());
+            metrics.push(engine.push(tf).clone());
+            bar.inc(1);
+        },
+        |m, r, _| analysis::annotate(m, r),
+    )?;
     bar.finish_and_clear();
-    let header = TrackHeader::new(info.width, info.height, info.fps);
-    let report_path = plan.out("report.json");
-    Report::new("video", clip, &header, pipeline.describe(), &frames, serde_json::Value::Null).write(&report_path)?;
+    let analysis = Analysis { header: header.clone(), metrics, report: engine.finish() };
+    let pose = PoseSummary::of(pipeline.describe(), &frames);
     if !plan.quiet {
         println!(
             "{}: {} frames ({:.1} s of video) in {:.1} s ({:.1} fps); person found in {:.1}% of frames",
@@ -164,7 +223,20 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
             println!("  annotated video: {}", v.display());
         }
         println!("  pose track:      {}", outputs.pose_track.display());
+    }
+    write_outputs(plan, InputInfo::new("video", clip, &header, &frames), pose, &frames, &analysis)
+}
+
+/// One analysis, several sinks: the JSON report, the per-frame CSV and the terminal summary.
+fn write_outputs(plan: &Plan, input: InputInfo, pose: PoseSummary, frames: &[TrackFrame], analysis: &Analysis) -> Result<()> {
+    let report_path = plan.out("report.json");
+    Report::new(input, pose, frames, &analysis.report)?.write(&report_path)?;
+    let csv_path = plan.out("metrics.csv");
+    CsvSink { path: csv_path.clone() }.write(analysis)?;
+    if !plan.quiet {
         println!("  report:          {}", report_path.display());
+        println!("  metrics:         {}", csv_path.display());
+        coach::print_summary(analysis, &mut std::io::stdout().lock())?;
     }
     Ok(())
 }

@@ -33,12 +33,20 @@ pub struct BenchArgs {
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
-    if v.is_empty() { f64::NAN } else { v[v.len() / 2] }
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[v.len() / 2]
+    }
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
-    if v.is_empty() { f64::NAN } else { v[((v.len() - 1) as f64 * p).round() as usize] }
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[((v.len() - 1) as f64 * p).round() as usize]
+    }
 }
 
 pub fn run(a: BenchArgs) -> Result<()> {
@@ -65,7 +73,14 @@ pub fn run(a: BenchArgs) -> Result<()> {
 
     // 1. model only, frames already decoded in memory
     let per_frame_ms = |tracking: bool| -> Result<(Vec<f64>, u64)> {
-        let mut bp = BlazePose::new(&models, BlazePoseConfig { landmark_model: a.model, threads: a.threads, tracking })?;
+        let mut bp = BlazePose::new(
+            &models,
+            BlazePoseConfig {
+                landmark_model: a.model,
+                threads: a.threads,
+                tracking,
+            },
+        )?;
         bp.estimate(&frames[0])?; // warm-up
         bp.reset();
         bp.detector_runs = 0;
@@ -92,22 +107,36 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let out = std::env::temp_dir().join(format!("rollcoach-bench-{}", std::process::id()));
     std::fs::create_dir_all(&out).with_context(|| out.display().to_string())?;
     let cfg = PipelineConfig {
-        blazepose: BlazePoseConfig { landmark_model: a.model, threads: a.threads, tracking: true },
+        blazepose: BlazePoseConfig {
+            landmark_model: a.model,
+            threads: a.threads,
+            tracking: true,
+        },
         ..PipelineConfig::default()
     };
     let mut pipeline = Pipeline::new(&cfg)?;
-    let outputs = ClipOutputs { annotated_video: Some(out.join("bench.mp4")), pose_track: out.join("bench.poses.jsonl") };
+    let outputs = ClipOutputs {
+        annotated_video: Some(out.join("bench.mp4")),
+        pose_track: out.join("bench.poses.jsonl"),
+    };
     let mut fps = Vec::new();
     for _ in 0..a.runs {
         pipeline.reset();
         let mut src = VideoFileSource::open(&a.clip)?;
-        let stats = analysis::run_clip(&mut src, &mut pipeline, &outputs, |_, _| {})?;
+        let stats = analysis::run_clip(&mut src, &mut pipeline, &outputs, |_, _| {}, |m, r, _| analysis::annotate(m, r))?;
         fps.push(stats.frames as f64 / stats.wall_seconds);
     }
     let _ = std::fs::remove_dir_all(&out);
     let e2e = median(&mut fps);
     println!("end to end (analyze):     {e2e:6.1} frames/s");
-    println!("  ratio to real time ({:.0} fps): x{:.2}", info.fps, e2e / info.fps);
-    println!("  model share of a frame: {:.0}%", 100.0 * tracked_med / (1000.0 / e2e));
+    println!(
+        "  ratio to real time ({:.0} fps): x{:.2}",
+        info.fps,
+        e2e / info.fps
+    );
+    println!(
+        "  model share of a frame: {:.0}%",
+        100.0 * tracked_med / (1000.0 / e2e)
+    );
     Ok(())
 }

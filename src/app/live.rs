@@ -142,6 +142,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
             models_dir: a.models,
             blazepose: BlazePoseConfig { landmark_model: a.model, threads: a.threads as usize, tracking: true },
             smoothing: Some(KEYPOINT_SMOOTHING),
+            roller: Some(crate::roller::RollerConfig { diameter_cm: a.roller_diameter_cm, ..Default::default() }),
         },
         engine,
         exercise: a.exercise,

@@ -66,7 +66,11 @@ pub struct BlazePoseConfig {
 
 impl Default for BlazePoseConfig {
     fn default() -> Self {
-        Self { landmark_model: LandmarkModel::Full, threads: 2, tracking: true }
+        Self {
+            landmark_model: LandmarkModel::Full,
+            threads: 2,
+            tracking: true,
+        }
     }
 }
 
@@ -107,7 +111,10 @@ pub fn ssd_anchors() -> Vec<Vec2> {
         for y in 0..f {
             for x in 0..f {
                 for _ in 0..per_cell {
-                    out.push(Vec2::new((x as f64 + 0.5) / f as f64, (y as f64 + 0.5) / f as f64));
+                    out.push(Vec2::new(
+                        (x as f64 + 0.5) / f as f64,
+                        (y as f64 + 0.5) / f as f64,
+                    ));
                 }
             }
         }
@@ -123,8 +130,13 @@ fn sigmoid(x: f32) -> f32 {
 /// AlignmentPointsRects (target angle 90 deg) + RectTransformation (scale, square long side).
 pub fn roi_from_points(center: Vec2, scale_pt: Vec2, scale: f64) -> RotatedSquare {
     let size = 2.0 * (scale_pt.x - center.x).hypot(scale_pt.y - center.y) * scale;
-    let angle = std::f64::consts::FRAC_PI_2 - (-(scale_pt.y - center.y)).atan2(scale_pt.x - center.x);
-    RotatedSquare { center, size, angle: normalize_radians(angle) }
+    let angle =
+        std::f64::consts::FRAC_PI_2 - (-(scale_pt.y - center.y)).atan2(scale_pt.x - center.x);
+    RotatedSquare {
+        center,
+        size,
+        angle: normalize_radians(angle),
+    }
 }
 
 fn iou(a: &[f64; 4], b: &[f64; 4]) -> f64 {
@@ -161,16 +173,24 @@ pub fn decode_detections(
         let (w, h) = (r[2] as f64 / inp, r[3] as f64 / inp);
         let mut k = [Vec2::default(); 4];
         for (j, kp) in k.iter_mut().enumerate() {
-            *kp = Vec2::new(r[4 + 2 * j] as f64 / inp + a.x, r[5 + 2 * j] as f64 / inp + a.y);
+            *kp = Vec2::new(
+                r[4 + 2 * j] as f64 / inp + a.x,
+                r[5 + 2 * j] as f64 / inp + a.y,
+            );
         }
-        cands.push(Cand { score, b: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0], k });
+        cands.push(Cand {
+            score,
+            b: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0],
+            k,
+        });
     }
     cands.sort_by(|p, q| q.score.total_cmp(&p.score));
     let mut out = Vec::new();
     let mut remaining: Vec<usize> = (0..cands.len()).collect();
     while let Some(&top) = remaining.first() {
-        let (mut group, rest): (Vec<usize>, Vec<usize>) =
-            remaining.iter().partition(|&&j| iou(&cands[top].b, &cands[j].b) > NMS_IOU as f64);
+        let (mut group, rest): (Vec<usize>, Vec<usize>) = remaining
+            .iter()
+            .partition(|&&j| iou(&cands[top].b, &cands[j].b) > NMS_IOU as f64);
         if group.is_empty() {
             group.push(top);
         }
@@ -218,13 +238,19 @@ pub struct BlazePose {
 }
 
 fn ort_err(model: &str) -> impl Fn(ort::Error) -> PoseError + '_ {
-    move |e| PoseError::Ort { model: model.to_string(), msg: e.to_string() }
+    move |e| PoseError::Ort {
+        model: model.to_string(),
+        msg: e.to_string(),
+    }
 }
 
 fn make_session(path: &Path, threads: usize) -> Result<Session, PoseError> {
     let env = runtime::ort_environment()?;
     let name = path.display().to_string();
-    let e = |e: String| PoseError::Ort { model: name.clone(), msg: e };
+    let e = |e: String| PoseError::Ort {
+        model: name.clone(),
+        msg: e,
+    };
     Session::builder(env)
         .map_err(|x| e(x.to_string()))?
         .with_intra_threads(threads.max(1))
@@ -246,7 +272,11 @@ impl BlazePose {
     }
 
     /// Loads the two models from explicit files (no checksum check).
-    pub fn from_files(det_path: &Path, lm_path: &Path, cfg: BlazePoseConfig) -> Result<Self, PoseError> {
+    pub fn from_files(
+        det_path: &Path,
+        lm_path: &Path,
+        cfg: BlazePoseConfig,
+    ) -> Result<Self, PoseError> {
         let detector = make_session(det_path, cfg.threads)?;
         let landmarker = make_session(lm_path, cfg.threads)?;
         let (d, l) = (DETECTOR_INPUT as usize, LANDMARK_INPUT as usize);
@@ -283,28 +313,57 @@ impl BlazePose {
             core::BORDER_CONSTANT,
             Scalar::all(0.0),
         )?;
-        imgproc::resize(&self.padded, &mut self.det_rgb, Size::new(DETECTOR_INPUT, DETECTOR_INPUT), 0.0, 0.0, imgproc::INTER_LINEAR)?;
+        imgproc::resize(
+            &self.padded,
+            &mut self.det_rgb,
+            Size::new(DETECTOR_INPUT, DETECTOR_INPUT),
+            0.0,
+            0.0,
+            imgproc::INTER_LINEAR,
+        )?;
         fill_input(&self.det_rgb, &mut self.det_input, 1.0 / 127.5, -1.0)?;
         let model = DETECTOR_FILE;
         let outputs = self
             .detector
-            .run(ort::inputs![TensorRef::from_array_view(self.det_input.view()).map_err(ort_err(model))?])
+            .run(ort::inputs![TensorRef::from_array_view(
+                self.det_input.view()
+            )
+            .map_err(ort_err(model))?])
             .map_err(ort_err(model))?;
-        let (_, reg) = outputs[0].try_extract_tensor::<f32>().map_err(ort_err(model))?;
-        let (_, logits) = outputs[1].try_extract_tensor::<f32>().map_err(ort_err(model))?;
+        let (_, reg) = outputs[0]
+            .try_extract_tensor::<f32>()
+            .map_err(ort_err(model))?;
+        let (_, logits) = outputs[1]
+            .try_extract_tensor::<f32>()
+            .map_err(ort_err(model))?;
         if reg.len() != NUM_ANCHORS * 12 || logits.len() != NUM_ANCHORS {
             return Err(PoseError::Output {
                 model: model.into(),
-                msg: format!("expected {NUM_ANCHORS}x12 and {NUM_ANCHORS} values, got {} and {}", reg.len(), logits.len()),
+                msg: format!(
+                    "expected {NUM_ANCHORS}x12 and {NUM_ANCHORS} values, got {} and {}",
+                    reg.len(),
+                    logits.len()
+                ),
             });
         }
         let sf = s as f64;
-        let image_from_square = Affine2 { m: [[sf, 0.0, -(ox as f64)], [0.0, sf, -(oy as f64)]] };
-        Ok(decode_detections(reg, logits, &self.anchors, &image_from_square))
+        let image_from_square = Affine2 {
+            m: [[sf, 0.0, -(ox as f64)], [0.0, sf, -(oy as f64)]],
+        };
+        Ok(decode_detections(
+            reg,
+            logits,
+            &self.anchors,
+            &image_from_square,
+        ))
     }
 
     /// Runs the landmark model on a rotated ROI.
-    pub fn landmarks(&mut self, image_bgr: &Mat, roi: &RotatedSquare) -> Result<LandmarkResult, PoseError> {
+    pub fn landmarks(
+        &mut self,
+        image_bgr: &Mat,
+        roi: &RotatedSquare,
+    ) -> Result<LandmarkResult, PoseError> {
         check_frame(image_bgr)?;
         let crop_px = LANDMARK_INPUT as f64;
         let image_from_crop = roi.image_from_crop(crop_px);
@@ -326,30 +385,58 @@ impl BlazePose {
         let model = self.cfg.landmark_model.file_name();
         let outputs = self
             .landmarker
-            .run(ort::inputs![TensorRef::from_array_view(self.lm_input.view()).map_err(ort_err(model))?])
+            .run(ort::inputs![TensorRef::from_array_view(
+                self.lm_input.view()
+            )
+            .map_err(ort_err(model))?])
             .map_err(ort_err(model))?;
-        let (_, ld) = outputs[0].try_extract_tensor::<f32>().map_err(ort_err(model))?;
-        let (_, flag) = outputs[1].try_extract_tensor::<f32>().map_err(ort_err(model))?;
+        let (_, ld) = outputs[0]
+            .try_extract_tensor::<f32>()
+            .map_err(ort_err(model))?;
+        let (_, flag) = outputs[1]
+            .try_extract_tensor::<f32>()
+            .map_err(ort_err(model))?;
         if ld.len() != NUM_MODEL_POINTS * 5 || flag.is_empty() {
             return Err(PoseError::Output {
                 model: model.into(),
-                msg: format!("expected {} landmark values and a pose flag, got {}", NUM_MODEL_POINTS * 5, ld.len()),
+                msg: format!(
+                    "expected {} landmark values and a pose flag, got {}",
+                    NUM_MODEL_POINTS * 5,
+                    ld.len()
+                ),
             });
         }
-        let pt = |i: usize| image_from_crop.apply(Vec2::new(ld[i * 5] as f64, ld[i * 5 + 1] as f64));
+        let pt =
+            |i: usize| image_from_crop.apply(Vec2::new(ld[i * 5] as f64, ld[i * 5 + 1] as f64));
         let mut points_px = [Vec2::default(); NUM_LANDMARKS];
         let mut visibility = [0.0; NUM_LANDMARKS];
         for i in 0..NUM_LANDMARKS {
             points_px[i] = pt(i);
             visibility[i] = sigmoid(ld[i * 5 + 3]);
         }
-        Ok(LandmarkResult { points_px, visibility, presence: flag[0], roi_next: roi_from_points(pt(33), pt(34), ROI_SCALE) })
+        Ok(LandmarkResult {
+            points_px,
+            visibility,
+            presence: flag[0],
+            roi_next: roi_from_points(pt(33), pt(34), ROI_SCALE),
+        })
     }
 
     fn to_pose(lm: &LandmarkResult) -> Pose {
-        let mut pose = Pose { score: lm.presence, ..Pose::default() };
-        for (k, (p, v)) in pose.keypoints.iter_mut().zip(lm.points_px.iter().zip(lm.visibility)) {
-            *k = Keypoint { x: p.x as f32, y: p.y as f32, visibility: v };
+        let mut pose = Pose {
+            score: lm.presence,
+            ..Pose::default()
+        };
+        for (k, (p, v)) in pose
+            .keypoints
+            .iter_mut()
+            .zip(lm.points_px.iter().zip(lm.visibility))
+        {
+            *k = Keypoint {
+                x: p.x as f32,
+                y: p.y as f32,
+                visibility: v,
+            };
         }
         pose
     }
@@ -365,7 +452,9 @@ fn check_frame(m: &Mat) -> Result<(), PoseError> {
 /// Copies a BGR 8-bit image into an NHWC RGB f32 tensor as `v * scale + offset`.
 fn fill_input(bgr: &Mat, dst: &mut Array4<f32>, scale: f32, offset: f32) -> Result<(), PoseError> {
     let bytes = bgr.data_bytes()?;
-    let out = dst.as_slice_mut().expect("input arrays are created contiguous");
+    let out = dst
+        .as_slice_mut()
+        .expect("input arrays are created contiguous");
     if bytes.len() != out.len() {
         return Err(PoseError::BadFrame(bgr.typ()));
     }
@@ -389,7 +478,9 @@ impl PoseEstimator for BlazePose {
             }
         }
         let dets = self.detect(image_bgr)?;
-        let Some(best) = dets.first() else { return Ok(None) };
+        let Some(best) = dets.first() else {
+            return Ok(None);
+        };
         let roi = roi_from_points(best.keypoints_px[0], best.keypoints_px[1], ROI_SCALE);
         let lm = self.landmarks(image_bgr, &roi)?;
         if lm.presence < PRESENCE_MIN {
@@ -452,7 +543,9 @@ mod tests {
             reg[i * 12 + 3] = 44.8;
         }
         let logits = [3.0f32, 1.0, 2.0];
-        let id = Affine2 { m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] };
+        let id = Affine2 {
+            m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+        };
         let d = decode_detections(&reg, &logits, &anchors, &id);
         assert_eq!(d.len(), 2);
         assert!((d[0].score - sigmoid(3.0)).abs() < 1e-6);
