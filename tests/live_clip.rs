@@ -227,3 +227,37 @@ fn no_camera_gives_a_clear_error_not_a_panic() {
     }
     assert!(!dir.join("s").exists(), "no session must be created without a camera");
 }
+
+#[test]
+fn sigterm_ends_the_session_cleanly() {
+    let dir = tmp("term");
+    let sessions = dir.join("sessions");
+    let mut child = rollcoach()
+        .args(["live", "--source", CLIP, "--no-window", "--mute", "--quiet"])
+        .arg("--sessions-dir")
+        .arg(&sessions)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let s = loop {
+        if let Some(s) = session_dir(&sessions) {
+            break s;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "live exited before the session started");
+        assert!(t0.elapsed() < Duration::from_secs(60), "no session folder after 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(1000));
+    // SAFETY: plain kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let meta: SessionMeta = serde_json::from_str(&std::fs::read_to_string(s.join(META_FILE)).unwrap()).unwrap();
+    assert_eq!(meta.status, "complete");
+    let d = meta.duration_s.unwrap();
+    assert!((0.5..2.9).contains(&d), "session lasted {d} s; the stop came at ~1 s");
+    let track = PoseTrack::read(&s.join(POSES_FILE)).unwrap();
+    assert_eq!(Some(track.frames.len() as u64), meta.frames);
+}

@@ -17,10 +17,7 @@ use super::cues::{LiveCue, Severity};
 #[derive(Debug, Error)]
 pub enum AudioError {
     #[error("{path}: cannot write cue WAV: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a 16-bit PCM WAV: {msg}")]
     BadWav { path: PathBuf, msg: String },
 }
@@ -54,8 +51,7 @@ pub fn synth_pattern(pattern: &[Tone], out: &mut Vec<i16>) {
         let fade = ((BEEP_FADE_S * sr) as usize).max(1);
         for i in 0..n {
             let env = (i.min(n - 1 - i) as f32 / fade as f32).min(1.0);
-            let v =
-                (2.0 * std::f32::consts::PI * freq * i as f32 / sr).sin() * BEEP_AMPLITUDE * env;
+            let v = (2.0 * std::f32::consts::PI * freq * i as f32 / sr).sin() * BEEP_AMPLITUDE * env;
             out.push((v * i16::MAX as f32) as i16);
         }
         out.extend(std::iter::repeat_n(0i16, (gap * sr) as usize));
@@ -64,9 +60,7 @@ pub fn synth_pattern(pattern: &[Tone], out: &mut Vec<i16>) {
 
 /// Whether a program is on PATH.
 pub fn have_program(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
-        .unwrap_or(false)
+    std::env::var_os("PATH").map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file())).unwrap_or(false)
 }
 
 /// Renders a cue to samples: speech when espeak-ng is installed (and works), else the severity's beep pattern.
@@ -81,11 +75,8 @@ pub fn render_cue(cue: &LiveCue, speech: bool, out: &mut Vec<i16>) {
 }
 
 fn espeak_samples(text: &str) -> Option<Vec<i16>> {
-    let out = Command::new("espeak-ng")
-        .args(["--stdout", "-s", ESPEAK_WPM, text])
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let out =
+        Command::new("espeak-ng").args(["--stdout", "-s", ESPEAK_WPM, text]).stderr(Stdio::null()).output().ok()?;
     if !out.status.success() {
         return None;
     }
@@ -103,12 +94,7 @@ pub fn parse_wav_pcm16_mono(bytes: &[u8]) -> Result<(u32, Vec<i16>), String> {
     let mut rate = None;
     while pos + 8 <= bytes.len() {
         let id = &bytes[pos..pos + 4];
-        let size = u32::from_le_bytes([
-            bytes[pos + 4],
-            bytes[pos + 5],
-            bytes[pos + 6],
-            bytes[pos + 7],
-        ]) as usize;
+        let size = u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
         let body = pos + 8;
         if id == b"fmt " {
             if body + 16 > bytes.len() {
@@ -116,30 +102,16 @@ pub fn parse_wav_pcm16_mono(bytes: &[u8]) -> Result<(u32, Vec<i16>), String> {
             }
             let fmt = u16::from_le_bytes([bytes[body], bytes[body + 1]]);
             let ch = u16::from_le_bytes([bytes[body + 2], bytes[body + 3]]);
-            let sr = u32::from_le_bytes([
-                bytes[body + 4],
-                bytes[body + 5],
-                bytes[body + 6],
-                bytes[body + 7],
-            ]);
+            let sr = u32::from_le_bytes([bytes[body + 4], bytes[body + 5], bytes[body + 6], bytes[body + 7]]);
             let bits = u16::from_le_bytes([bytes[body + 14], bytes[body + 15]]);
             if fmt != 1 || ch != 1 || bits != 16 {
-                return Err(format!(
-                    "format {fmt}, {ch} channel(s), {bits} bits; expected PCM mono 16-bit"
-                ));
+                return Err(format!("format {fmt}, {ch} channel(s), {bits} bits; expected PCM mono 16-bit"));
             }
             rate = Some(sr);
         } else if id == b"data" {
             let rate = rate.ok_or("data before fmt chunk")?;
-            let end = if size == 0 || body + size > bytes.len() {
-                bytes.len()
-            } else {
-                body + size
-            };
-            let samples = bytes[body..end]
-                .chunks_exact(2)
-                .map(|c| i16::from_le_bytes([c[0], c[1]]))
-                .collect();
+            let end = if size == 0 || body + size > bytes.len() { bytes.len() } else { body + size };
+            let samples = bytes[body..end].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
             return Ok((rate, samples));
         }
         pos = body + size + (size & 1);
@@ -183,13 +155,9 @@ fn wav_header(data_bytes: u32) -> [u8; 44] {
 
 /// Writes a whole mono 16-bit WAV at [`SAMPLE_RATE`].
 pub fn write_wav(path: &Path, samples: &[i16]) -> Result<(), AudioError> {
-    let err = |source| AudioError::Write {
-        path: path.into(),
-        source,
-    };
+    let err = |source| AudioError::Write { path: path.into(), source };
     let mut f = File::create(path).map_err(err)?;
-    f.write_all(&wav_header((samples.len() * 2) as u32))
-        .map_err(err)?;
+    f.write_all(&wav_header((samples.len() * 2) as u32)).map_err(err)?;
     let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
     f.write_all(&bytes).map_err(err)
 }
@@ -218,35 +186,23 @@ pub struct WavFileSink {
 
 impl WavFileSink {
     pub fn create(path: &Path, speech: bool) -> Result<Self, AudioError> {
-        let err = |source| AudioError::Write {
-            path: path.into(),
-            source,
-        };
+        let err = |source| AudioError::Write { path: path.into(), source };
         let mut file = File::create(path).map_err(err)?;
         file.write_all(&wav_header(0)).map_err(err)?;
-        Ok(Self {
-            path: path.into(),
-            file,
-            written: 0,
-            speech,
-            buf: Vec::new(),
-            log: Vec::new(),
-        })
+        Ok(Self { path: path.into(), file, written: 0, speech, buf: Vec::new(), log: Vec::new() })
     }
 
     fn append(&mut self, t: f64, cue: &LiveCue) -> std::io::Result<()> {
         let at = (t.max(0.0) * SAMPLE_RATE as f64) as usize;
         self.buf.clear();
-        self.buf
-            .extend(std::iter::repeat_n(0i16, at.saturating_sub(self.written)));
+        self.buf.extend(std::iter::repeat_n(0i16, at.saturating_sub(self.written)));
         render_cue(cue, self.speech, &mut self.buf);
         let bytes: Vec<u8> = self.buf.iter().flat_map(|s| s.to_le_bytes()).collect();
         self.file.seek(SeekFrom::End(0))?;
         self.file.write_all(&bytes)?;
         self.written += self.buf.len();
         self.file.seek(SeekFrom::Start(0))?;
-        self.file
-            .write_all(&wav_header((self.written * 2) as u32))?;
+        self.file.write_all(&wav_header((self.written * 2) as u32))?;
         Ok(())
     }
 }
@@ -254,19 +210,13 @@ impl WavFileSink {
 impl AudioSink for WavFileSink {
     fn play(&mut self, cue: &LiveCue, t: f64) {
         if let Err(e) = self.append(t, cue) {
-            eprintln!(
-                "rollcoach: warning: {}: cannot write cue: {e}",
-                self.path.display()
-            );
+            eprintln!("rollcoach: warning: {}: cannot write cue: {e}", self.path.display());
         }
         self.log.push((t, cue.rule.clone()));
     }
 
     fn finish(&mut self) -> Result<(), AudioError> {
-        self.file.flush().map_err(|source| AudioError::Write {
-            path: self.path.clone(),
-            source,
-        })
+        self.file.flush().map_err(|source| AudioError::Write { path: self.path.clone(), source })
     }
 }
 
@@ -299,15 +249,8 @@ impl SystemSink {
             eprintln!("rollcoach: no audio output found (no espeak-ng, paplay, pw-play or aplay); cues are shown on screen only");
             SystemMode::Off
         };
-        let tmp_wav =
-            std::env::temp_dir().join(format!("rollcoach-cue-{}.wav", std::process::id()));
-        Self {
-            mode,
-            child: None,
-            tmp_wav,
-            buf: Vec::new(),
-            warned: false,
-        }
+        let tmp_wav = std::env::temp_dir().join(format!("rollcoach-cue-{}.wav", std::process::id()));
+        Self { mode, child: None, tmp_wav, buf: Vec::new(), warned: false }
     }
 
     pub fn is_off(&self) -> bool {
@@ -357,11 +300,7 @@ impl AudioSink for SystemSink {
                 if write_wav(&self.tmp_wav, &self.buf).is_err() {
                     return;
                 }
-                Command::new(p)
-                    .arg(&self.tmp_wav)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
+                Command::new(p).arg(&self.tmp_wav).stdout(Stdio::null()).stderr(Stdio::null()).spawn()
             }
         };
         match spawned {
@@ -414,10 +353,7 @@ pub fn sound_spans(samples: &[i16], rate: u32, merge_gap_s: f64) -> Vec<(f64, f6
             }
         }
     }
-    spans
-        .into_iter()
-        .map(|(a, b)| (a as f64 / rate as f64, b as f64 / rate as f64))
-        .collect()
+    spans.into_iter().map(|(a, b)| (a as f64 / rate as f64, b as f64 / rate as f64)).collect()
 }
 
 #[cfg(test)]
@@ -425,11 +361,7 @@ mod tests {
     use super::*;
 
     fn cue(sev: Severity) -> LiveCue {
-        LiveCue {
-            rule: "too_fast".into(),
-            text: "slower".into(),
-            severity: sev,
-        }
+        LiveCue { rule: "too_fast".into(), text: "slower".into(), severity: sev }
     }
 
     #[test]
@@ -467,10 +399,7 @@ mod tests {
         let (_, s) = parse_wav_pcm16_mono(&std::fs::read(&path).unwrap()).unwrap();
         let spans = sound_spans(&s, SAMPLE_RATE, 0.3);
         assert_eq!(spans.len(), 2, "{spans:?}");
-        assert!(
-            (spans[0].0 - 0.5).abs() < 0.02 && (spans[1].0 - 2.0).abs() < 0.02,
-            "{spans:?}"
-        );
+        assert!((spans[0].0 - 0.5).abs() < 0.02 && (spans[1].0 - 2.0).abs() < 0.02, "{spans:?}");
     }
 
     #[test]

@@ -47,8 +47,7 @@ pub fn list_cameras() -> Result<Vec<CameraDescr>, CaptureError> {
     if cfg!(target_os = "linux") && !any_video_device_node() {
         return Ok(Vec::new());
     }
-    let list = nokhwa::query(nokhwa::utils::ApiBackend::Auto)
-        .map_err(|e| CaptureError::Query(e.to_string()))?;
+    let list = nokhwa::query(nokhwa::utils::ApiBackend::Auto).map_err(|e| CaptureError::Query(e.to_string()))?;
     Ok(list
         .into_iter()
         .enumerate()
@@ -65,10 +64,7 @@ pub fn list_cameras() -> Result<Vec<CameraDescr>, CaptureError> {
 
 fn any_video_device_node() -> bool {
     std::fs::read_dir("/dev")
-        .map(|d| {
-            d.flatten()
-                .any(|e| e.file_name().to_string_lossy().starts_with("video"))
-        })
+        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("video")))
         .unwrap_or(false)
 }
 
@@ -94,27 +90,18 @@ impl CameraSource {
     /// Opens camera `req.index` with the closest format to the request. `epoch` is the session start.
     pub fn open(req: CameraRequest, epoch: Instant) -> Result<Self, CaptureError> {
         use nokhwa::pixel_format::RgbFormat;
-        use nokhwa::utils::{
-            CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType,
-        };
+        use nokhwa::utils::{CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType};
         let cams = list_cameras()?;
         if cams.is_empty() {
             return Err(CaptureError::NoCamera);
         }
         if !cams.iter().any(|c| c.index == req.index) {
-            return Err(CaptureError::NoSuchCamera {
-                index: req.index,
-                count: cams.len(),
-            });
+            return Err(CaptureError::NoSuchCamera { index: req.index, count: cams.len() });
         }
-        let open_err = |e: nokhwa::NokhwaError| CaptureError::Open {
-            index: req.index,
-            msg: e.to_string(),
-        };
+        let open_err = |e: nokhwa::NokhwaError| CaptureError::Open { index: req.index, msg: e.to_string() };
         let wanted = CameraFormat::new_from(req.width, req.height, FrameFormat::MJPEG, req.fps);
         let format = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(wanted));
-        let mut cam =
-            nokhwa::Camera::new(CameraIndex::Index(req.index), format).map_err(open_err)?;
+        let mut cam = nokhwa::Camera::new(CameraIndex::Index(req.index), format).map_err(open_err)?;
         cam.open_stream().map_err(open_err)?;
         let fmt = cam.camera_format();
         let info = SourceInfo {
@@ -123,12 +110,7 @@ impl CameraSource {
             fps: f64::from(fmt.frame_rate().max(1)),
             frame_count: None,
         };
-        Ok(Self {
-            cam,
-            info,
-            rgb: Vec::new(),
-            epoch,
-        })
+        Ok(Self { cam, info, rgb: Vec::new(), epoch })
     }
 }
 
@@ -139,10 +121,8 @@ impl FrameSource for CameraSource {
 
     fn next_frame(&mut self, frame: &mut Mat) -> Result<Option<f64>, SourceError> {
         use nokhwa::pixel_format::RgbFormat;
-        let buf = self
-            .cam
-            .frame()
-            .map_err(|e| SourceError::Camera(format!("camera stopped delivering frames ({e})")))?;
+        let buf =
+            self.cam.frame().map_err(|e| SourceError::Camera(format!("camera stopped delivering frames ({e})")))?;
         let t = self.epoch.elapsed().as_secs_f64();
         let res = buf.resolution();
         let (w, h) = (res.width() as usize, res.height() as usize);
@@ -155,12 +135,7 @@ impl FrameSource for CameraSource {
 }
 
 /// Copies packed RGB bytes into `out` as BGR, (re)allocating `out` only when its size or type differs.
-pub fn rgb_to_bgr_mat(
-    rgb: &[u8],
-    width: usize,
-    height: usize,
-    out: &mut Mat,
-) -> opencv::Result<()> {
+pub fn rgb_to_bgr_mat(rgb: &[u8], width: usize, height: usize, out: &mut Mat) -> opencv::Result<()> {
     if out.rows() != height as i32 || out.cols() != width as i32 || out.typ() != CV_8UC3 {
         *out = Mat::new_rows_cols_with_default(height as i32, width as i32, CV_8UC3, 0.into())?;
     }
@@ -227,11 +202,7 @@ struct SlotState<T> {
 impl<T> LatestSlot<T> {
     pub fn new(block_when_full: bool) -> Self {
         Self {
-            state: Mutex::new(SlotState {
-                item: None,
-                closed: false,
-                dropped: 0,
-            }),
+            state: Mutex::new(SlotState { item: None, closed: false, dropped: 0 }),
             cond: Condvar::new(),
             block_when_full,
         }
@@ -272,11 +243,7 @@ impl<T> LatestSlot<T> {
             if now >= deadline {
                 return None;
             }
-            s = self
-                .cond
-                .wait_timeout(s, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+            s = self.cond.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 
@@ -354,12 +321,7 @@ impl CaptureThread {
             .name("capture".into())
             .spawn(move || capture_loop(&mut open, &cfg, &slot2, &ev_tx, &rec_rx))
             .map_err(|e| CaptureError::Thread(e.to_string()))?;
-        Ok(Self {
-            slot,
-            events: ev_rx,
-            recycle: rec_tx,
-            handle: Some(handle),
-        })
+        Ok(Self { slot, events: ev_rx, recycle: rec_tx, handle: Some(handle) })
     }
 
     /// Returns a frame buffer for reuse by the capture thread.
@@ -385,9 +347,7 @@ impl Drop for CaptureThread {
 fn sleep_unless_closed(slot: &LatestSlot<CapturedFrame>, d: Duration) {
     let end = Instant::now() + d;
     while Instant::now() < end && !slot.is_closed() {
-        std::thread::sleep(
-            Duration::from_millis(20).min(end.saturating_duration_since(Instant::now())),
-        );
+        std::thread::sleep(Duration::from_millis(20).min(end.saturating_duration_since(Instant::now())));
     }
 }
 
@@ -419,11 +379,7 @@ fn capture_loop(
         };
         let info = src.info();
         frame_dt = 1.0 / info.fps.max(1.0);
-        let _ = events.send(if ever_opened && cfg.retry {
-            CaptureEvent::Reopened
-        } else {
-            CaptureEvent::Opened(info)
-        });
+        let _ = events.send(if ever_opened && cfg.retry { CaptureEvent::Reopened } else { CaptureEvent::Opened(info) });
         ever_opened = true;
         loop {
             if slot.is_closed() {
@@ -433,12 +389,7 @@ fn capture_loop(
             match src.next_frame(&mut m) {
                 Ok(Some(t)) => {
                     last_t = t + t_offset;
-                    let f = CapturedFrame {
-                        bgr: m,
-                        t: last_t,
-                        captured_at: Instant::now(),
-                        seq,
-                    };
+                    let f = CapturedFrame { bgr: m, t: last_t, captured_at: Instant::now(), seq };
                     seq += 1;
                     if slot.put(f).is_err() {
                         break 'outer;
@@ -483,12 +434,7 @@ mod tests {
 
     impl FrameSource for Synthetic {
         fn info(&self) -> SourceInfo {
-            SourceInfo {
-                width: 4,
-                height: 2,
-                fps: self.fps,
-                frame_count: Some(self.n),
-            }
+            SourceInfo { width: 4, height: 2, fps: self.fps, frame_count: Some(self.n) }
         }
         fn next_frame(&mut self, frame: &mut Mat) -> Result<Option<f64>, SourceError> {
             if Some(self.i) == self.fail_at {
@@ -497,8 +443,7 @@ mod tests {
             if self.i >= self.n {
                 return Ok(None);
             }
-            *frame = Mat::new_rows_cols_with_default(2, 4, CV_8UC3, ((self.i % 256) as f64).into())
-                .unwrap();
+            *frame = Mat::new_rows_cols_with_default(2, 4, CV_8UC3, ((self.i % 256) as f64).into()).unwrap();
             let t = self.i as f64 / self.fps;
             self.i += 1;
             Ok(Some(t))
@@ -519,12 +464,7 @@ mod tests {
 
     #[test]
     fn paced_source_takes_the_clip_duration() {
-        let mut p = Paced::new(Synthetic {
-            n: 10,
-            i: 0,
-            fps: 100.0,
-            fail_at: None,
-        });
+        let mut p = Paced::new(Synthetic { n: 10, i: 0, fps: 100.0, fail_at: None });
         let mut m = Mat::default();
         let t0 = Instant::now();
         let mut n = 0;
@@ -533,28 +473,15 @@ mod tests {
         }
         let took = t0.elapsed().as_secs_f64();
         assert_eq!(n, 10);
-        assert!(
-            (0.085..0.3).contains(&took),
-            "10 frames at 100 fps took {took} s"
-        );
+        assert!((0.085..0.3).contains(&took), "10 frames at 100 fps took {took} s");
     }
 
     #[test]
     fn slow_consumer_gets_fresh_frames_and_stale_ones_are_dropped() {
         let open: Opener = Box::new(|| {
-            Ok(Box::new(Paced::new(Synthetic {
-                n: 40,
-                i: 0,
-                fps: 200.0,
-                fail_at: None,
-            })) as Box<dyn FrameSource>)
+            Ok(Box::new(Paced::new(Synthetic { n: 40, i: 0, fps: 200.0, fail_at: None })) as Box<dyn FrameSource>)
         });
-        let cfg = CaptureConfig {
-            retry: false,
-            retry_interval: RETRY_INTERVAL,
-            lossless: false,
-            repeats: 1,
-        };
+        let cfg = CaptureConfig { retry: false, retry_interval: RETRY_INTERVAL, lossless: false, repeats: 1 };
         let mut ct = CaptureThread::spawn(open, cfg).unwrap();
         let mut got = Vec::new();
         while let Some(f) = ct.slot.take(Duration::from_secs(2)) {
@@ -563,36 +490,18 @@ mod tests {
         }
         assert!(matches!(ct.events.recv().unwrap(), CaptureEvent::Opened(_)));
         assert!(matches!(ct.events.recv().unwrap(), CaptureEvent::Ended));
-        assert!(
-            got.len() < 20,
-            "consumer saw {} of 40 frames; stale frames were not dropped",
-            got.len()
-        );
+        assert!(got.len() < 20, "consumer saw {} of 40 frames; stale frames were not dropped", got.len());
         assert!(got.windows(2).all(|w| w[1] > w[0]));
-        assert!(
-            got.windows(2).any(|w| w[1] > w[0] + 1),
-            "no frame was skipped: {got:?}"
-        );
+        assert!(got.windows(2).any(|w| w[1] > w[0] + 1), "no frame was skipped: {got:?}");
         assert!(ct.slot.dropped() > 0);
         ct.stop();
     }
 
     #[test]
     fn lossless_mode_delivers_every_frame_and_repeats_continue_time() {
-        let open: Opener = Box::new(|| {
-            Ok(Box::new(Synthetic {
-                n: 5,
-                i: 0,
-                fps: 10.0,
-                fail_at: None,
-            }) as Box<dyn FrameSource>)
-        });
-        let cfg = CaptureConfig {
-            retry: false,
-            retry_interval: RETRY_INTERVAL,
-            lossless: true,
-            repeats: 2,
-        };
+        let open: Opener =
+            Box::new(|| Ok(Box::new(Synthetic { n: 5, i: 0, fps: 10.0, fail_at: None }) as Box<dyn FrameSource>));
+        let cfg = CaptureConfig { retry: false, retry_interval: RETRY_INTERVAL, lossless: true, repeats: 2 };
         let ct = CaptureThread::spawn(open, cfg).unwrap();
         let mut ts = Vec::new();
         while let Some(f) = ct.slot.take(Duration::from_secs(2)) {
@@ -600,10 +509,7 @@ mod tests {
             ct.recycle(f.bgr);
         }
         assert_eq!(ts.len(), 10);
-        assert!(
-            ts.windows(2).all(|w| (w[1] - w[0] - 0.1).abs() < 1e-9),
-            "{ts:?}"
-        );
+        assert!(ts.windows(2).all(|w| (w[1] - w[0] - 0.1).abs() < 1e-9), "{ts:?}");
     }
 
     #[test]
@@ -613,19 +519,9 @@ mod tests {
             opens += 1;
             // First instance fails after 3 frames (unplugged); the second runs to the end.
             let fail_at = if opens == 1 { Some(3) } else { None };
-            Ok(Box::new(Synthetic {
-                n: 4,
-                i: 0,
-                fps: 100.0,
-                fail_at,
-            }) as Box<dyn FrameSource>)
+            Ok(Box::new(Synthetic { n: 4, i: 0, fps: 100.0, fail_at }) as Box<dyn FrameSource>)
         });
-        let cfg = CaptureConfig {
-            retry: true,
-            retry_interval: Duration::from_millis(10),
-            lossless: true,
-            repeats: 1,
-        };
+        let cfg = CaptureConfig { retry: true, retry_interval: Duration::from_millis(10), lossless: true, repeats: 1 };
         let ct = CaptureThread::spawn(open, cfg).unwrap();
         let mut n = 0;
         while ct.slot.take(Duration::from_secs(2)).is_some() {
@@ -633,10 +529,7 @@ mod tests {
         }
         let evs: Vec<_> = ct.events.try_iter().collect();
         assert!(matches!(evs[0], CaptureEvent::Opened(_)), "{evs:?}");
-        assert!(
-            matches!(&evs[1], CaptureEvent::Lost(m) if m.contains("unplugged")),
-            "{evs:?}"
-        );
+        assert!(matches!(&evs[1], CaptureEvent::Lost(m) if m.contains("unplugged")), "{evs:?}");
         assert!(matches!(evs[2], CaptureEvent::Reopened), "{evs:?}");
         assert!(matches!(evs[3], CaptureEvent::Ended), "{evs:?}");
         assert_eq!(n, 7);
@@ -656,17 +549,9 @@ mod tests {
             return; // a machine with a camera: nothing to check here
         }
         assert!(list_cameras().unwrap().is_empty());
-        let err = CameraSource::open(
-            CameraRequest {
-                index: 0,
-                width: 640,
-                height: 480,
-                fps: 30,
-            },
-            Instant::now(),
-        )
-        .err()
-        .expect("no camera");
+        let err = CameraSource::open(CameraRequest { index: 0, width: 640, height: 480, fps: 30 }, Instant::now())
+            .err()
+            .expect("no camera");
         assert!(matches!(err, CaptureError::NoCamera));
         assert!(err.to_string().contains("camera"));
     }

@@ -75,11 +75,7 @@ impl CueScheduler {
         if self.last_any.is_some_and(|t| now - t < MIN_GAP_S) {
             return None;
         }
-        if self
-            .last_by_rule
-            .iter()
-            .any(|(r, t)| r == &cue.rule && now - t < SAME_RULE_GAP_S)
-        {
+        if self.last_by_rule.iter().any(|(r, t)| r == &cue.rule && now - t < SAME_RULE_GAP_S) {
             // Same rule said recently: drop it rather than hold it back (it would come out stale).
             self.pending = None;
             return None;
@@ -99,11 +95,7 @@ mod tests {
     use super::*;
 
     fn cue(rule: &str, sev: Severity) -> LiveCue {
-        LiveCue {
-            rule: rule.into(),
-            text: rule.replace('_', " "),
-            severity: sev,
-        }
+        LiveCue { rule: rule.into(), text: rule.replace('_', " "), severity: sev }
     }
 
     /// Offers `rule` every frame for `secs` seconds at 30 fps, returns the times it was said.
@@ -126,11 +118,7 @@ mod tests {
         let mut s = CueScheduler::new();
         let said = nag(&mut s, "too_fast", 0.0, 30.0);
         assert_eq!(said.len(), 3, "{said:?}");
-        assert!(
-            said.windows(2)
-                .all(|w| w[1] - w[0] >= SAME_RULE_GAP_S - 1e-9),
-            "{said:?}"
-        );
+        assert!(said.windows(2).all(|w| w[1] - w[0] >= SAME_RULE_GAP_S - 1e-9), "{said:?}");
     }
 
     #[test]
@@ -154,10 +142,7 @@ mod tests {
         s.offer(cue("hold", Severity::Info), 1.5);
         assert_eq!(s.poll(4.0).map(|c| c.rule), Some("keep_out".to_string()));
         s.offer(cue("lower_back", Severity::Warn), 5.0);
-        assert!(
-            s.poll(5.0 + PENDING_TTL_S + 0.1).is_none(),
-            "a cue older than the TTL must not be said"
-        );
+        assert!(s.poll(5.0 + PENDING_TTL_S + 0.1).is_none(), "a cue older than the TTL must not be said");
         assert!(s.poll(20.0).is_none());
     }
 }

@@ -16,10 +16,7 @@ pub enum HistoryError {
     #[error("{path}: sessions folder not found (no live session has been recorded there yet)")]
     NoDir { path: PathBuf },
     #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
 }
 
 /// One session as history sees it.
@@ -58,11 +55,7 @@ pub fn area_totals(events: &[Event]) -> BTreeMap<String, f64> {
     };
     for e in events {
         match e {
-            Event::Progress {
-                area,
-                time_on_area_s,
-                ..
-            } => {
+            Event::Progress { area, time_on_area_s, .. } => {
                 let v = epoch.entry(area.clone()).or_insert(0.0);
                 *v = v.max(*time_on_area_s);
             }
@@ -130,21 +123,14 @@ pub fn read_session(dir: &Path) -> SessionSummary {
             track_t.max(last_event_t)
         }
     };
-    let started_unix = meta
-        .as_ref()
-        .map(|m| m.started_unix)
-        .or_else(|| stamp_to_unix(dir))
-        .unwrap_or(0.0);
+    let started_unix = meta.as_ref().map(|m| m.started_unix).or_else(|| stamp_to_unix(dir)).unwrap_or(0.0);
     SessionSummary {
         dir: dir.into(),
         started_unix,
         duration_s,
         status: meta.map_or_else(|| "unknown".to_string(), |m| m.status),
         area_s: area_totals(&events),
-        cues: events
-            .iter()
-            .filter(|e| matches!(e, Event::Cue { .. }))
-            .count() as u32,
+        cues: events.iter().filter(|e| matches!(e, Event::Cue { .. })).count() as u32,
         notes,
     }
 }
@@ -180,21 +166,14 @@ pub fn read_all(root: &Path) -> Result<Vec<SessionSummary>, HistoryError> {
     if !root.is_dir() {
         return Err(HistoryError::NoDir { path: root.into() });
     }
-    let rd = std::fs::read_dir(root).map_err(|source| HistoryError::Read {
-        path: root.into(),
-        source,
-    })?;
+    let rd = std::fs::read_dir(root).map_err(|source| HistoryError::Read { path: root.into(), source })?;
     let mut out: Vec<SessionSummary> = rd
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_dir() && (p.join(META_FILE).exists() || p.join(POSES_FILE).exists()))
         .map(|p| read_session(&p))
         .collect();
-    out.sort_by(|a, b| {
-        a.started_unix
-            .total_cmp(&b.started_unix)
-            .then(a.dir.cmp(&b.dir))
-    });
+    out.sort_by(|a, b| a.started_unix.total_cmp(&b.started_unix).then(a.dir.cmp(&b.dir)));
     Ok(out)
 }
 
@@ -202,9 +181,7 @@ pub fn read_all(root: &Path) -> Result<Vec<SessionSummary>, HistoryError> {
 pub fn weekly(sessions: &[SessionSummary]) -> BTreeMap<(i64, u32), WeekTotal> {
     let mut weeks: BTreeMap<(i64, u32), WeekTotal> = BTreeMap::new();
     for s in sessions {
-        let w = weeks
-            .entry(iso_week((s.started_unix as i64).div_euclid(86_400)))
-            .or_default();
+        let w = weeks.entry(iso_week((s.started_unix as i64).div_euclid(86_400))).or_default();
         w.sessions += 1;
         w.duration_s += s.duration_s;
         for (a, v) in &s.area_s {
@@ -218,10 +195,7 @@ fn fmt_areas(a: &BTreeMap<String, f64>) -> String {
     if a.is_empty() {
         return "-".into();
     }
-    a.iter()
-        .map(|(k, v)| format!("{k} {}", fmt_dur(*v)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    a.iter().map(|(k, v)| format!("{k} {}", fmt_dur(*v))).collect::<Vec<_>>().join(", ")
 }
 
 pub fn fmt_dur(s: f64) -> String {
@@ -235,23 +209,10 @@ pub fn render(sessions: &[SessionSummary]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "Sessions ({}):", sessions.len());
     for s in sessions {
-        let name = s
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let status = if s.status == "complete" {
-            String::new()
-        } else {
-            format!(" [{}]", s.status)
-        };
-        let _ = writeln!(
-            o,
-            "  {name}  {:>6}  cues {:>3}  {}{status}",
-            fmt_dur(s.duration_s),
-            s.cues,
-            fmt_areas(&s.area_s)
-        );
+        let name = s.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let status = if s.status == "complete" { String::new() } else { format!(" [{}]", s.status) };
+        let _ =
+            writeln!(o, "  {name}  {:>6}  cues {:>3}  {}{status}", fmt_dur(s.duration_s), s.cues, fmt_areas(&s.area_s));
         for n in &s.notes {
             let _ = writeln!(o, "      note: {n}");
         }
@@ -274,39 +235,21 @@ mod tests {
     use super::*;
 
     fn prog(t: f64, ex: &str, v: f64) -> Event {
-        Event::Progress {
-            t,
-            exercise: ex.into(),
-            area: ex.into(),
-            time_on_area_s: v,
-            passes: 0,
-        }
+        Event::Progress { t, exercise: ex.into(), area: ex.into(), time_on_area_s: v, passes: 0 }
     }
 
     #[test]
     fn each_engine_contributes_its_largest_time_per_area() {
         let ev = vec![
-            Event::Start {
-                t: 0.0,
-                exercise: "auto".into(),
-                area: "".into(),
-            },
+            Event::Start { t: 0.0, exercise: "auto".into(), area: "".into() },
             prog(1.0, "quads", 1.0),
             prog(2.0, "quads", 2.5),
             prog(3.0, "calves", 0.5),
             prog(4.0, "quads", 2.5), // recognition went back to quads: same engine, cumulative
-            Event::Exercise {
-                t: 4.5,
-                exercise: "calves".into(),
-                area: "calves".into(),
-            },
+            Event::Exercise { t: 4.5, exercise: "calves".into(), area: "calves".into() },
             prog(5.0, "calves", 1.0), // new engine starts from zero
             prog(6.0, "calves", 1.5),
-            Event::Exercise {
-                t: 6.5,
-                exercise: "quads".into(),
-                area: "quads".into(),
-            },
+            Event::Exercise { t: 6.5, exercise: "quads".into(), area: "quads".into() },
             prog(7.0, "quads", 0.7),
         ];
         let t = area_totals(&ev);
@@ -338,11 +281,7 @@ mod tests {
             notes: vec![],
         };
         let mon = super::super::session::days_from_civil(2025, 6, 9) as f64 * 86_400.0;
-        let w = weekly(&[
-            mk(mon, 30.0),
-            mk(mon + 6.0 * 86_400.0, 45.0),
-            mk(mon + 7.0 * 86_400.0, 10.0),
-        ]);
+        let w = weekly(&[mk(mon, 30.0), mk(mon + 6.0 * 86_400.0, 45.0), mk(mon + 7.0 * 86_400.0, 10.0)]);
         assert_eq!(w.len(), 2);
         assert_eq!(w[&(2025, 24)].sessions, 2);
         assert!((w[&(2025, 24)].area_s["quads"] - 75.0).abs() < 1e-9);
@@ -351,10 +290,7 @@ mod tests {
 
     #[test]
     fn folder_name_gives_start_time_when_meta_is_missing() {
-        assert_eq!(
-            stamp_to_unix(Path::new("/s/20231114-221320-2")),
-            Some(1_700_000_000.0)
-        );
+        assert_eq!(stamp_to_unix(Path::new("/s/20231114-221320-2")), Some(1_700_000_000.0));
         assert_eq!(stamp_to_unix(Path::new("/s/notes")), None);
     }
 }

@@ -11,4 +11,5 @@ pub mod history;
 pub mod overlay;
 pub mod run;
 pub mod session;
+pub mod signals;
 pub mod window;

@@ -242,7 +242,14 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     let mut fps_window: std::collections::VecDeque<Instant> = std::collections::VecDeque::with_capacity(64);
     let wall0 = Instant::now();
 
+    super::signals::install();
     'run: loop {
+        if super::signals::stop_requested() {
+            if !cfg.quiet {
+                eprintln!("rollcoach: stopping, closing the session");
+            }
+            break 'run;
+        }
         // Capture thread reports.
         for ev in capture.events.try_iter() {
             match ev {

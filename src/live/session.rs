@@ -31,15 +31,9 @@ pub const FSYNC_INTERVAL: Duration = Duration::from_secs(5);
 #[derive(Debug, Error)]
 pub enum SessionError {
     #[error("{path}: cannot create session folder: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateDir { path: PathBuf, source: std::io::Error },
     #[error("{path}: cannot write: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Track(#[from] TrackError),
 }
@@ -111,10 +105,7 @@ pub enum Event {
 }
 
 pub fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 pub struct SessionWriter {
@@ -132,10 +123,7 @@ pub struct SessionWriter {
 impl SessionWriter {
     /// Creates `<root>/<timestamp>/` (with a `-2`, `-3`... suffix if taken) and its three files.
     pub fn create(root: &Path, meta: SessionMeta) -> Result<Self, SessionError> {
-        std::fs::create_dir_all(root).map_err(|source| SessionError::CreateDir {
-            path: root.into(),
-            source,
-        })?;
+        std::fs::create_dir_all(root).map_err(|source| SessionError::CreateDir { path: root.into(), source })?;
         let stamp = format_stamp(meta.started_unix);
         let mut dir = root.join(&stamp);
         let mut n = 2;
@@ -150,15 +138,10 @@ impl SessionWriter {
             }
         }
         write_meta(&dir, &meta)?;
-        let poses = TrackWriter::create(
-            &dir.join(POSES_FILE),
-            &TrackHeader::new(meta.width, meta.height, meta.fps),
-        )?;
+        let poses = TrackWriter::create(&dir.join(POSES_FILE), &TrackHeader::new(meta.width, meta.height, meta.fps))?;
         let events_path = dir.join(EVENTS_FILE);
-        let f = File::create(&events_path).map_err(|source| SessionError::Write {
-            path: events_path.clone(),
-            source,
-        })?;
+        let f =
+            File::create(&events_path).map_err(|source| SessionError::Write { path: events_path.clone(), source })?;
         let now = Instant::now();
         Ok(Self {
             dir,
@@ -186,10 +169,8 @@ impl SessionWriter {
 
     pub fn event(&mut self, e: &Event) -> Result<(), SessionError> {
         let line = serde_json::to_string(e).expect("events serialise");
-        writeln!(self.events, "{line}").map_err(|source| SessionError::Write {
-            path: self.events_path.clone(),
-            source,
-        })?;
+        writeln!(self.events, "{line}")
+            .map_err(|source| SessionError::Write { path: self.events_path.clone(), source })?;
         // Cues, camera loss and the like are rare and worth having on disk at once.
         if !matches!(e, Event::Progress { .. }) {
             self.flush()?;
@@ -210,10 +191,7 @@ impl SessionWriter {
 
     pub fn flush(&mut self) -> Result<(), SessionError> {
         self.poses.flush()?;
-        self.events.flush().map_err(|source| SessionError::Write {
-            path: self.events_path.clone(),
-            source,
-        })?;
+        self.events.flush().map_err(|source| SessionError::Write { path: self.events_path.clone(), source })?;
         self.last_flush = Instant::now();
         Ok(())
     }
@@ -223,9 +201,7 @@ impl SessionWriter {
         // fsync through a second descriptor: the data is the file's, whichever descriptor wrote it.
         for name in [POSES_FILE, EVENTS_FILE] {
             let p = self.dir.join(name);
-            File::open(&p)
-                .and_then(|f| f.sync_data())
-                .map_err(|source| SessionError::Write { path: p, source })?;
+            File::open(&p).and_then(|f| f.sync_data()).map_err(|source| SessionError::Write { path: p, source })?;
         }
         self.last_sync = Instant::now();
         Ok(())
@@ -249,10 +225,7 @@ fn write_meta(dir: &Path, meta: &SessionMeta) -> Result<(), SessionError> {
     let tmp = dir.join(".meta.json.tmp");
     let path = dir.join(META_FILE);
     let text = serde_json::to_string_pretty(meta).expect("meta serialises");
-    std::fs::write(&tmp, text).map_err(|source| SessionError::Write {
-        path: tmp.clone(),
-        source,
-    })?;
+    std::fs::write(&tmp, text).map_err(|source| SessionError::Write { path: tmp.clone(), source })?;
     std::fs::rename(&tmp, &path).map_err(|source| SessionError::Write { path, source })
 }
 
@@ -294,12 +267,7 @@ pub fn format_stamp(unix: f64) -> String {
     let secs = unix.max(0.0) as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    format!("{y:04}{m:02}{d:02}-{:02}{:02}{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 #[cfg(test)]
@@ -345,34 +313,19 @@ mod tests {
         let w2 = SessionWriter::create(&root, meta(1_700_000_000.0)).unwrap();
         assert!(w2.dir().ends_with("20231114-221320-2"));
         for i in 0..5 {
-            w.write_frame(&TrackFrame {
-                t: i as f64 / 30.0,
-                pose: None,
-                roller: None,
-            })
-            .unwrap();
+            w.write_frame(&TrackFrame { t: i as f64 / 30.0, pose: None, roller: None }).unwrap();
         }
-        w.event(&Event::Cue {
-            t: 0.1,
-            rule: "too_fast".into(),
-            text: "slower".into(),
-            severity: "warn".into(),
-        })
-        .unwrap();
+        w.event(&Event::Cue { t: 0.1, rule: "too_fast".into(), text: "slower".into(), severity: "warn".into() })
+            .unwrap();
         w.flush().unwrap();
         let dir = w.dir().to_path_buf();
-        assert_eq!(
-            PoseTrack::read(&dir.join(POSES_FILE)).unwrap().frames.len(),
-            5
-        );
+        assert_eq!(PoseTrack::read(&dir.join(POSES_FILE)).unwrap().frames.len(), 5);
         let ev = std::fs::read_to_string(dir.join(EVENTS_FILE)).unwrap();
         assert!(ev.contains(r#""kind":"cue""#), "{ev}");
-        let m: SessionMeta =
-            serde_json::from_str(&std::fs::read_to_string(dir.join(META_FILE)).unwrap()).unwrap();
+        let m: SessionMeta = serde_json::from_str(&std::fs::read_to_string(dir.join(META_FILE)).unwrap()).unwrap();
         assert_eq!(m.status, "running");
         w.finish(0.2).unwrap();
-        let m: SessionMeta =
-            serde_json::from_str(&std::fs::read_to_string(dir.join(META_FILE)).unwrap()).unwrap();
+        let m: SessionMeta = serde_json::from_str(&std::fs::read_to_string(dir.join(META_FILE)).unwrap()).unwrap();
         assert_eq!((m.status.as_str(), m.frames), ("complete", Some(5)));
     }
 }

@@ -7,7 +7,9 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum WindowError {
-    #[error("cannot open a window ({0}); is a display available (DISPLAY/WAYLAND_DISPLAY)? Use --no-window to run headless")]
+    #[error(
+        "cannot open a window ({0}); is a display available (DISPLAY/WAYLAND_DISPLAY)? Use --no-window to run headless"
+    )]
     Open(String),
     #[error("cannot update the window: {0}")]
     Update(String),
@@ -50,12 +52,8 @@ pub fn bgr_to_u32(bgr: &Mat, out: &mut Vec<u32>) -> Result<(usize, usize), Windo
         Err(_) => {
             // Not continuous (a view): row by row.
             for y in 0..h {
-                let row = bgr
-                    .row(y as i32)
-                    .map_err(|e| WindowError::Update(e.to_string()))?;
-                let bytes = row
-                    .data_bytes()
-                    .map_err(|e| WindowError::Update(e.to_string()))?;
+                let row = bgr.row(y as i32).map_err(|e| WindowError::Update(e.to_string()))?;
+                let bytes = row.data_bytes().map_err(|e| WindowError::Update(e.to_string()))?;
                 fill(bytes, &mut out[y * w..(y + 1) * w]);
             }
         }
@@ -83,25 +81,11 @@ pub struct LiveWindow {
 impl LiveWindow {
     pub fn open(title: &str, width: usize, height: usize) -> Result<Self, WindowError> {
         if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-            return Err(WindowError::Open(
-                "no DISPLAY or WAYLAND_DISPLAY set".into(),
-            ));
+            return Err(WindowError::Open("no DISPLAY or WAYLAND_DISPLAY set".into()));
         }
-        let win = Window::new(
-            title,
-            width,
-            height,
-            WindowOptions {
-                resize: true,
-                ..WindowOptions::default()
-            },
-        )
-        .map_err(|e| WindowError::Open(e.to_string()))?;
-        Ok(Self {
-            win,
-            buf: Vec::with_capacity(width * height),
-            size: (width, height),
-        })
+        let win = Window::new(title, width, height, WindowOptions { resize: true, ..WindowOptions::default() })
+            .map_err(|e| WindowError::Open(e.to_string()))?;
+        Ok(Self { win, buf: Vec::with_capacity(width * height), size: (width, height) })
     }
 
     /// Shows `bgr` and returns the actions of keys pressed since the last call.
@@ -125,12 +109,7 @@ impl LiveWindow {
             actions.push(Action::Quit);
             return;
         }
-        actions.extend(
-            self.win
-                .get_keys_pressed(KeyRepeat::No)
-                .into_iter()
-                .filter_map(action_for),
-        );
+        actions.extend(self.win.get_keys_pressed(KeyRepeat::No).into_iter().filter_map(action_for));
     }
 
     /// The pixels last handed to the window.
@@ -152,10 +131,7 @@ mod tests {
         let mut px = Vec::new();
         assert_eq!(bgr_to_u32(&m, &mut px).unwrap(), (3, 2));
         let d = m.data_bytes().unwrap();
-        assert_eq!(
-            px[0],
-            (u32::from(d[2]) << 16) | (u32::from(d[1]) << 8) | u32::from(d[0])
-        );
+        assert_eq!(px[0], (u32::from(d[2]) << 16) | (u32::from(d[1]) << 8) | u32::from(d[0]));
         let back = u32_to_bgr(&px, 3, 2).unwrap();
         assert_eq!(back.data_bytes().unwrap(), m.data_bytes().unwrap());
     }
