@@ -13,7 +13,7 @@ use opencv::prelude::*;
 use opencv::{imgcodecs, videoio};
 use rollcoach::live::audio::{parse_wav_pcm16_mono, sound_spans};
 use rollcoach::live::history;
-use rollcoach::live::overlay::{count_color, BONE_COLOR, CUE_BG, CUE_TEXT, JOINT_NEUTRAL};
+use rollcoach::live::overlay::{count_color, BONE_COLOR, CUE_BG, CUE_TEXT, JOINT_FAULT, JOINT_NEUTRAL, JOINT_OK};
 use rollcoach::live::session::{SessionMeta, EVENTS_FILE, META_FILE, POSES_FILE};
 use rollcoach::posetrack::PoseTrack;
 
@@ -260,4 +260,72 @@ fn sigterm_ends_the_session_cleanly() {
     assert!((0.5..2.9).contains(&d), "session lasted {d} s; the stop came at ~1 s");
     let track = PoseTrack::read(&s.join(POSES_FILE)).unwrap();
     assert_eq!(Some(track.frames.len() as u64), meta.frames);
+}
+
+/// Fault interval (start, end) of `rule` in a synthetic sample's truth file.
+fn truth_interval(name: &str, rule: &str) -> Option<(f64, f64)> {
+    let text = std::fs::read_to_string(root().join("samples/synthetic").join(format!("{name}.json"))).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["faults"]
+        .as_array()?
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .map(|f| (f["start"].as_f64().unwrap(), f["end"].as_f64().unwrap()))
+}
+
+/// Runs live (headless, unpaced) over a synthetic clip; returns (events text, cue WAV samples, screenshot).
+fn live_over_synthetic(name: &str, shot_at: f64) -> (String, Vec<i16>, Mat) {
+    let dir = tmp(&format!("{name}-{}", (shot_at * 1000.0) as u64));
+    let (wav, shot, sessions) = (dir.join("cues.wav"), dir.join("shot.png"), dir.join("s"));
+    let clip = format!("samples/synthetic/{name}.mp4");
+    let out = rollcoach()
+        .args(["live", "--source", &clip, "--no-window", "--mute", "--unpaced", "--quiet"])
+        .arg("--cues-wav")
+        .arg(&wav)
+        .arg("--sessions-dir")
+        .arg(&sessions)
+        .arg("--screenshot")
+        .arg(&shot)
+        .args(["--screenshot-at", &shot_at.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = std::fs::read_to_string(session_dir(&sessions).unwrap().join(EVENTS_FILE)).unwrap();
+    let (_, samples) = parse_wav_pcm16_mono(&std::fs::read(&wav).unwrap()).unwrap();
+    let img = imgcodecs::imread(shot.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    (events, samples, img)
+}
+
+#[test]
+fn roller_on_the_kneecap_is_cued_spoken_and_drawn_in_time() {
+    let (start, end) = truth_interval("quads_knee", "keep_out").expect("quads_knee truth has a keep_out fault");
+    let (events, samples, img) = live_over_synthetic("quads_knee", (start + end) / 2.0);
+    let cue_t = events
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["kind"] == "cue" && e["rule"] == "keep_out")
+        .map(|e| e["t"].as_f64().unwrap())
+        .unwrap_or_else(|| panic!("no keep_out cue in:\n{events}"));
+    assert!(cue_t >= start && cue_t <= end + 0.5, "keep_out cue at {cue_t:.2} s, fault {start:.2}-{end:.2} s");
+    // The WAV has the fault pattern (three pulses) starting at the cue time.
+    let pulses: Vec<_> = sound_spans(&samples, 16_000, 0.02)
+        .into_iter()
+        .filter(|(a, _)| (cue_t - 0.05..cue_t + 0.7).contains(a))
+        .collect();
+    assert_eq!(pulses.len(), 3, "expected the 3-pulse fault pattern at {cue_t:.2} s, found {pulses:?}");
+    // Mid-fault the knee joints are drawn in the fault colour and the cue band is up.
+    let all = Rect::new(0, 60, 640, 480 - 60 - 64);
+    assert!(count_color(&img, all, JOINT_FAULT) > 60, "no joint drawn in the fault colour");
+    assert!(count_color(&img, Rect::new(0, 480 - 64, 640, 64), CUE_BG) > 15_000, "no cue shown mid-fault");
+}
+
+#[test]
+fn before_the_fault_joints_are_drawn_ok_not_faulty() {
+    let (start, _) = truth_interval("quads_knee", "keep_out").expect("quads_knee truth has a keep_out fault");
+    let (events, _, img) = live_over_synthetic("quads_knee", start - 1.0);
+    assert!(events.contains("\"area\":\"quads\""), "quads not recognised:\n{events}");
+    let body = Rect::new(0, 60, 640, 480 - 60 - 64);
+    // Watched joints are drawn OK (green) once the exercise is known; none in the fault colour yet.
+    assert!(count_color(&img, body, JOINT_OK) > 60, "watched joints not drawn as OK");
+    assert_eq!(count_color(&img, body, JOINT_FAULT), 0, "fault colour drawn before the fault");
 }

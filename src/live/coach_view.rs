@@ -327,6 +327,6 @@ mod tests {
         let hud = super::super::overlay::Hud { segment: Some(&seg), exercise: "Quadriceps", ..Default::default() };
         super::super::overlay::draw_hud(&mut img, &hud).unwrap();
         let all = opencv::core::Rect::new(0, 60, 640, 420);
-        assert!(super::super::overlay::count_color(&img, all, super::super::overlay::JOINT_OK) > 100);
+        assert!(super::super::overlay::count_color(&img, all, super::super::overlay::REGION_COLOR) > 100);
     }
 }

@@ -82,7 +82,7 @@ pub struct LiveConfig {
 }
 
 /// Placement is checked during the first seconds of a session (and until a person has been seen).
-pub const PLACEMENT_CHECK_S: f64 = 6.0;
+pub const PLACEMENT_CHECK_S: f64 = 4.0;
 /// Placement verdict (and its cue) is given after this many seconds of looking.
 pub const PLACEMENT_VERDICT_S: f64 = 1.0;
 /// No person for this long: cue "get in frame".
