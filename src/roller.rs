@@ -14,9 +14,7 @@ use crate::landmarks::{idx, Pose, RollerObs};
 pub enum RollerError {
     #[error("roller detection: {0}")]
     OpenCv(#[from] opencv::Error),
-    #[error(
-        "roller detection: expected an 8-bit BGR image, got type {typ} with {channels} channels"
-    )]
+    #[error("roller detection: expected an 8-bit BGR image, got type {typ} with {channels} channels")]
     BadImage { typ: i32, channels: i32 },
 }
 
@@ -143,19 +141,13 @@ impl RollerDetector {
         }
         let roi = Mat::roi(image, Rect::new(x0, y0, x1 - x0, y1 - y0))?;
         let m = core::mean(&roi, &core::no_array())?;
-        let d = ((m[0] - hint[0] as f64).powi(2)
-            + (m[1] - hint[1] as f64).powi(2)
-            + (m[2] - hint[2] as f64).powi(2))
-        .sqrt();
+        let d = ((m[0] - hint[0] as f64).powi(2) + (m[1] - hint[1] as f64).powi(2) + (m[2] - hint[2] as f64).powi(2))
+            .sqrt();
         Ok((1.0 - d / 200.0).clamp(0.0, 1.0) as f32)
     }
 
     /// Detects the roller in a BGR frame. `pose` (if any) narrows the search to below the body.
-    pub fn detect(
-        &mut self,
-        image_bgr: &Mat,
-        pose: Option<&Pose>,
-    ) -> Result<Option<RollerObs>, RollerError> {
+    pub fn detect(&mut self, image_bgr: &Mat, pose: Option<&Pose>) -> Result<Option<RollerObs>, RollerError> {
         if image_bgr.typ() != core::CV_8UC3 {
             return Err(RollerError::BadImage {
                 typ: image_bgr.typ(),
@@ -247,8 +239,7 @@ impl RollerDetector {
                             // A jump: accept only when it repeats.
                             let count = match self.pending {
                                 Some((p, c))
-                                    if ((obs.cx - p.cx).powi(2) + (obs.cy - p.cy).powi(2))
-                                        .sqrt()
+                                    if ((obs.cx - p.cx).powi(2) + (obs.cy - p.cy).powi(2)).sqrt()
                                         <= JUMP_RADII * p.r =>
                                 {
                                     c + 1
@@ -294,8 +285,7 @@ mod tests {
     use super::*;
 
     fn frame_with(rollers: &[(RollerObs, [u8; 3])]) -> Mat {
-        let mut img =
-            Mat::new_rows_cols_with_default(480, 640, core::CV_8UC3, Scalar::all(60.0)).unwrap();
+        let mut img = Mat::new_rows_cols_with_default(480, 640, core::CV_8UC3, Scalar::all(60.0)).unwrap();
         // A body-like bar above the floor and the floor line, as distractors.
         imgproc::rectangle(
             &mut img,
@@ -384,12 +374,8 @@ mod tests {
 
     #[test]
     fn rejects_non_bgr_input() {
-        let gray =
-            Mat::new_rows_cols_with_default(10, 10, core::CV_8UC1, Scalar::all(0.0)).unwrap();
+        let gray = Mat::new_rows_cols_with_default(10, 10, core::CV_8UC1, Scalar::all(0.0)).unwrap();
         let mut det = RollerDetector::new(RollerConfig::default());
-        assert!(matches!(
-            det.detect(&gray, None),
-            Err(RollerError::BadImage { .. })
-        ));
+        assert!(matches!(det.detect(&gray, None), Err(RollerError::BadImage { .. })));
     }
 }

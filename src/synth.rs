@@ -34,6 +34,9 @@ pub const SHANK_CM: f32 = 41.8;
 const UPPER_ARM_CM: f32 = 31.6;
 const FOREARM_CM: f32 = 24.8;
 const SHOULDER_TO_EAR_CM: f32 = 20.0;
+/// How far the hips sink in an injected `hips_dropped` (supine), cm, and the largest torso tilt that allows.
+const HIPS_DROP_CM: f32 = 14.0;
+const HIPS_DROP_MAX_DEG: f32 = 40.0;
 /// Time for a posture fault to develop (and to recover), s.
 pub const POSTURE_RAMP_S: f64 = 0.4;
 /// How far past a keep-out zone's edge the drift goes, as a share of the segment.
@@ -89,8 +92,7 @@ impl FaultSpec {
     /// 0..1 ramp of a posture fault (develops over POSTURE_RAMP_S, recovers after the duration).
     fn ramp(&self, t: f64) -> f32 {
         let up = ((t - self.onset_s) / POSTURE_RAMP_S).clamp(0.0, 1.0);
-        let down = ((self.onset_s + self.duration_s + POSTURE_RAMP_S - t) / POSTURE_RAMP_S)
-            .clamp(0.0, 1.0);
+        let down = ((self.onset_s + self.duration_s + POSTURE_RAMP_S - t) / POSTURE_RAMP_S).clamp(0.0, 1.0);
         up.min(down) as f32
     }
 }
@@ -287,9 +289,7 @@ fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods) -> Body {
         let a = angle_deg.to_radians();
         let u = w(a.cos(), a.sin());
         let n_up = w(-u.y, u.x);
-        let p = roller_c
-            .sub(u.scale(c * len))
-            .add(n_up.scale(roller_r + tissue));
+        let p = roller_c.sub(u.scale(c * len)).add(n_up.scale(roller_r + tissue));
         (p, p.add(u.scale(len)))
     };
     // Left side = near the camera; right side a copy, slightly offset, less visible (supine/prone/seated).
@@ -305,12 +305,13 @@ fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods) -> Body {
     let mut far_side: Option<[W; 8]> = None; // right sh, hip, knee, ankle, elbow, wrist, ear, (unused)
     match fam {
         "supine_bridge" => {
-            // Hips dropping rotate the torso about the roller contact.
-            let (p, d) = place(
-                TORSO_CM,
-                -(14.0 * m.hips_drop / TORSO_CM).asin().to_degrees(),
-                11.0,
-            );
+            // Hips dropping rotate the torso about the roller contact; the hip sinks HIPS_DROP_CM (as far as the
+            // lever from the contact allows, at most HIPS_DROP_MAX_DEG of tilt).
+            let lever = ((1.0 - c) * TORSO_CM).max(1.0);
+            let tilt = (HIPS_DROP_CM * m.hips_drop / lever)
+                .min(HIPS_DROP_MAX_DEG.to_radians().sin())
+                .asin();
+            let (p, d) = place(TORSO_CM, -tilt.to_degrees(), 11.0);
             sh = p;
             hip = d;
             ankle = w(hip.x + 55.0, 8.0);
@@ -336,11 +337,7 @@ fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods) -> Body {
         }
         "seated_thigh" | "seated_shank" => {
             if fam == "seated_thigh" {
-                let (p, d) = place(
-                    THIGH_CM,
-                    (14.0 * m.hips_drop / THIGH_CM).asin().to_degrees(),
-                    8.0,
-                );
+                let (p, d) = place(THIGH_CM, (14.0 * m.hips_drop / THIGH_CM).asin().to_degrees(), 8.0);
                 knee = d;
                 hip = p;
                 ankle = knee.add(w(SHANK_CM - 0.1, -2.0));
@@ -431,10 +428,7 @@ fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods) -> Body {
     for i in 1..=6 {
         b[i] = (eye.add(w((i as f32 - 3.5) * 0.6, 0.0)), vis_near);
     }
-    b[9] = (
-        nose.add(ear_mid.sub(nose).scale(0.2)).add(w(0.0, -2.0)),
-        vis_near,
-    );
+    b[9] = (nose.add(ear_mid.sub(nose).scale(0.2)).add(w(0.0, -2.0)), vis_near);
     b[10] = (b[9].0.add(w(0.5, 0.0)), vis_far);
     for (wr, el, ids) in [
         (idx::LEFT_WRIST, idx::LEFT_ELBOW, [17, 19, 21]),
@@ -446,12 +440,7 @@ fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods) -> Body {
         }
     }
     for (an, kn, heel, toe) in [
-        (
-            idx::LEFT_ANKLE,
-            idx::LEFT_KNEE,
-            idx::LEFT_HEEL,
-            idx::LEFT_FOOT_INDEX,
-        ),
+        (idx::LEFT_ANKLE, idx::LEFT_KNEE, idx::LEFT_HEEL, idx::LEFT_FOOT_INDEX),
         (
             idx::RIGHT_ANKLE,
             idx::RIGHT_KNEE,
@@ -545,6 +534,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let mut ko_open: Option<(f64, f64)> = None; // (entry t, injected_at)
     let mut ko_entered: Option<(usize, f64)> = None; // (fault index, entry t)
     let mut ko_done: Vec<usize> = Vec::new();
+    let mut ko_drift = false;
     for i in 0..n {
         let t = i as f64 * dt;
         let mut mods = Mods::default();
@@ -592,9 +582,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
                         .faults
                         .iter()
                         .enumerate()
-                        .filter(|(k, f)| {
-                            f.rule == RuleId::KeepOut && f.onset_s <= t && !ko_done.contains(k)
-                        })
+                        .filter(|(k, f)| f.rule == RuleId::KeepOut && f.onset_s <= t && !ko_done.contains(k))
                         .map(|(_, f)| f.onset_s)
                         .fold(t, f64::min);
                     ko_open = Some((t, inj));
@@ -614,14 +602,8 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
         }
 
         // Advance the contact.
-        let fast = cfg
-            .faults
-            .iter()
-            .any(|f| f.rule == RuleId::TooFast && f.active(t));
-        let holding = cfg
-            .faults
-            .iter()
-            .any(|f| f.rule == RuleId::Hold && f.active(t));
+        let fast = cfg.faults.iter().any(|f| f.rule == RuleId::TooFast && f.active(t));
+        let holding = cfg.faults.iter().any(|f| f.rule == RuleId::Hold && f.active(t));
         let v = if holding {
             0.0
         } else if fast {
@@ -646,17 +628,22 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
                 }
             }
         }
-        let drifting = cfg
+        // The drift begins on the next pass heading toward the zone (the pass overshoots the region's end).
+        let pending = cfg
             .faults
             .iter()
             .enumerate()
             .any(|(k, f)| f.rule == RuleId::KeepOut && t >= f.onset_s && !ko_done.contains(&k));
+        let zone_side = zone.map_or(1.0, |z| if z.start >= range.1 { 1.0 } else { -1.0 });
+        ko_drift = pending && (ko_drift || dir == zone_side);
+        let drifting = ko_drift;
         match (drifting, zone) {
             (true, Some(z)) => {
                 let target = keep_out_target(z, range);
                 let d = target - pos;
                 pos += d.signum() * step.min(d.abs());
-                dir = if target > range.1 { -1.0 } else { 1.0 };
+                // After the dwell, rolling resumes back toward the region.
+                dir = -zone_side;
             }
             _ => {
                 if pos > range.1 {
@@ -694,15 +681,13 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
                 injected_at: f.onset_s,
                 zone: None,
             }),
-            RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => {
-                truth.push(TruthFault {
-                    rule: f.rule.as_str().into(),
-                    onset: f.onset_s,
-                    end: (f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end),
-                    injected_at: f.onset_s,
-                    zone: None,
-                })
-            }
+            RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => truth.push(TruthFault {
+                rule: f.rule.as_str().into(),
+                onset: f.onset_s,
+                end: (f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end),
+                injected_at: f.onset_s,
+                zone: None,
+            }),
             _ => {}
         }
     }
@@ -757,11 +742,7 @@ pub fn truth_path(track: &Path) -> PathBuf {
 }
 
 /// Writes the track and its truth file; returns both paths.
-pub fn write(
-    track: &PoseTrack,
-    truth: &Truth,
-    path: &Path,
-) -> Result<(PathBuf, PathBuf), SynthError> {
+pub fn write(track: &PoseTrack, truth: &Truth, path: &Path) -> Result<(PathBuf, PathBuf), SynthError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|err| SynthError::Io {
             path: dir.to_path_buf(),
@@ -775,10 +756,7 @@ pub fn write(
     w.flush()?;
     let tp = truth_path(path);
     let text = serde_json::to_string_pretty(truth).expect("truth serialises");
-    std::fs::write(&tp, text + "\n").map_err(|err| SynthError::Io {
-        path: tp.clone(),
-        err,
-    })?;
+    std::fs::write(&tp, text + "\n").map_err(|err| SynthError::Io { path: tp.clone(), err })?;
     Ok((path.to_path_buf(), tp))
 }
 
@@ -812,10 +790,7 @@ mod tests {
         assert_eq!(xs, ys);
         let mean = xs.iter().sum::<f32>() / xs.len() as f32;
         let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / xs.len() as f32;
-        assert!(
-            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
-            "{mean} {var}"
-        );
+        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
     }
 
     #[test]

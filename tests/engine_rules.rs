@@ -2,9 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rollcoach::coach::{
-    self, analyze_track, write_outputs, CoachError, Engine, EngineConfig, CSV_COLUMNS,
-};
+use rollcoach::coach::{self, analyze_track, write_outputs, CoachError, Engine, EngineConfig, CSV_COLUMNS};
 use rollcoach::posetrack::PoseTrack;
 use rollcoach::synth::{self, FaultSpec, SynthConfig};
 
@@ -46,11 +44,7 @@ fn cues_start_with_faults_and_are_not_repeated() {
         cues.extend(engine.drain_new_cues());
     }
     assert_eq!(cue_during_fast.as_deref(), Some("slower"));
-    let slower: Vec<f64> = cues
-        .iter()
-        .filter(|c| c.text == "slower")
-        .map(|c| c.t)
-        .collect();
+    let slower: Vec<f64> = cues.iter().filter(|c| c.text == "slower").map(|c| c.t).collect();
     assert_eq!(slower.len(), 1, "{cues:?}");
     assert!(slower[0] >= 8.0 && slower[0] < 8.8, "{slower:?}");
     let knee: Vec<&coach::Cue> = cues.iter().filter(|c| c.rule == "keep_out").collect();
@@ -148,10 +142,7 @@ fn track_without_roller_gives_no_exercise_and_no_faults() {
     assert!(a.report.areas.is_empty());
     assert_eq!(a.report.frames_with_roller, 0);
     assert_eq!(a.report.frames_with_pose, tr.frames.len() - 50);
-    assert!(a
-        .metrics
-        .iter()
-        .all(|m| m.contact.is_none() && m.exercise.is_none()));
+    assert!(a.metrics.iter().all(|m| m.contact.is_none() && m.exercise.is_none()));
 }
 
 #[test]
@@ -177,19 +168,13 @@ fn malformed_exercise_file_in_dir_names_file_line_and_field() {
     let good = std::fs::read_to_string(exercises_dir().join("calves.toml")).unwrap();
     let bad = good.replace("max_speed_cm_s = 14.0", "max_speed_cm_s = -3.0");
     std::fs::write(dir.join("calves.toml"), bad).unwrap();
-    let e = Engine::new(EngineConfig::new(&dir))
-        .err()
-        .unwrap()
-        .to_string();
+    let e = Engine::new(EngineConfig::new(&dir)).err().unwrap().to_string();
     assert!(
         e.contains("calves.toml:") && e.contains("thresholds.max_speed_cm_s"),
         "{e}"
     );
     std::fs::write(dir.join("calves.toml"), "id = \"calves\"\nname = [1\n").unwrap();
-    let e = Engine::new(EngineConfig::new(&dir))
-        .err()
-        .unwrap()
-        .to_string();
+    let e = Engine::new(EngineConfig::new(&dir)).err().unwrap().to_string();
     assert!(e.contains("calves.toml:2:"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -207,21 +192,15 @@ fn outputs_have_documented_layout() {
     let a = analyze_track(&tr, EngineConfig::new(exercises_dir())).unwrap();
     let dir = std::env::temp_dir().join(format!("rc-out-{}", std::process::id()));
     let paths = write_outputs(&a, &dir, "ub").unwrap();
-    assert_eq!(
-        paths,
-        vec![dir.join("ub.report.json"), dir.join("ub.metrics.csv")]
-    );
+    assert_eq!(paths, vec![dir.join("ub.report.json"), dir.join("ub.metrics.csv")]);
     let csv = std::fs::read_to_string(&paths[1]).unwrap();
     let mut lines = csv.lines();
     assert_eq!(lines.next().unwrap(), CSV_COLUMNS.join(","));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), tr.frames.len());
-    assert!(rows
-        .iter()
-        .all(|r| r.split(',').count() == CSV_COLUMNS.len()));
+    assert!(rows.iter().all(|r| r.split(',').count() == CSV_COLUMNS.len()));
     assert!(rows.iter().any(|r| r.contains("hips_dropped")));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&paths[0]).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&paths[0]).unwrap()).unwrap();
     assert_eq!(v["format"], "rollcoach-coaching/1");
     let f = &v["faults"][0];
     assert_eq!(f["rule"], "hips_dropped");
@@ -244,9 +223,6 @@ fn outputs_have_documented_layout() {
     let mut term = Vec::new();
     coach::print_summary(&a, &mut term).unwrap();
     let term = String::from_utf8(term).unwrap();
-    assert!(
-        term.contains("upper_back") && term.contains("hips_dropped"),
-        "{term}"
-    );
+    assert!(term.contains("upper_back") && term.contains("hips_dropped"), "{term}");
     std::fs::remove_dir_all(&dir).ok();
 }

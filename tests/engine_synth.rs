@@ -63,9 +63,7 @@ fn assert_faults_found(a: &Analysis, truth: &Truth) {
 fn assert_no_false_faults(a: &Analysis, truth: &Truth) {
     for f in &a.report.faults {
         let ok = truth.faults.iter().any(|tf| {
-            tf.rule == f.rule
-                && f.start <= tf.end + ONSET_TOLERANCE_S
-                && f.end >= tf.onset - ONSET_TOLERANCE_S
+            tf.rule == f.rule && f.start <= tf.end + ONSET_TOLERANCE_S && f.end >= tf.onset - ONSET_TOLERANCE_S
         });
         assert!(
             ok,
@@ -76,20 +74,16 @@ fn assert_no_false_faults(a: &Analysis, truth: &Truth) {
 }
 
 fn area<'a>(a: &'a Analysis, id: &str) -> &'a coach::AreaReport {
-    a.report
-        .areas
-        .iter()
-        .find(|ar| ar.exercise == id)
-        .unwrap_or_else(|| {
-            panic!(
-                "no area {id}; areas: {:?}",
-                a.report
-                    .areas
-                    .iter()
-                    .map(|x| (&x.exercise, x.time_on_area_s))
-                    .collect::<Vec<_>>()
-            )
-        })
+    a.report.areas.iter().find(|ar| ar.exercise == id).unwrap_or_else(|| {
+        panic!(
+            "no area {id}; areas: {:?}",
+            a.report
+                .areas
+                .iter()
+                .map(|x| (&x.exercise, x.time_on_area_s))
+                .collect::<Vec<_>>()
+        )
+    })
 }
 
 const RECOGNISED: [&str; 8] = [
@@ -127,11 +121,7 @@ fn clean_tracks_are_recognised_without_faults_and_speed_is_measured() {
                 a.report.areas.len(),
                 1,
                 "{id}: areas {:?}",
-                a.report
-                    .areas
-                    .iter()
-                    .map(|x| &x.exercise)
-                    .collect::<Vec<_>>()
+                a.report.areas.iter().map(|x| &x.exercise).collect::<Vec<_>>()
             );
             let ar = area(&a, id);
             let mean = ar.mean_speed_cm_s.expect("passes measured");
@@ -166,12 +156,7 @@ fn adductors_with_override_is_clean() {
 
 #[test]
 fn too_fast_is_reported_near_onset() {
-    for (id, seed) in [
-        ("quads", 1),
-        ("upper_back", 2),
-        ("calves", 3),
-        ("it_band", 4),
-    ] {
+    for (id, seed) in [("quads", 1), ("upper_back", 2), ("calves", 3), ("it_band", 4)] {
         let faults = vec![
             FaultSpec::parse("too_fast@12.3+5").unwrap(),
             FaultSpec::parse("too_fast@31+4").unwrap(),
@@ -322,4 +307,54 @@ fn all_faults_together_on_one_track() {
     );
     assert_faults_found(&a, &truth);
     assert_no_false_faults(&a, &truth);
+}
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    const WITH_KEEP_OUT: [&str; 6] = ["upper_back", "quads", "hamstrings", "calves", "it_band", "lats"];
+    const WITH_HIPS: [&str; 3] = ["upper_back", "hamstrings", "calves"];
+
+    proptest! {
+        // ENGINE_PROPTEST_CASES=3000 for a long run (passed 3000 cases each when written).
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("ENGINE_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32)
+        ))]
+
+        /// Random exercise, speed, noise seed and fault times: every fault found near its onset, nothing else.
+        #[test]
+        fn injected_faults_found_and_nothing_else(
+            ex_i in 0usize..6, speed in 2.5f32..7.0, seed in 0u64..10_000, noise in 0.5f32..1.5,
+            fast_on in 6.0f64..10.0, ko_on in 16.0f64..20.0, hips_on in 40.0f64..46.0, hips_i in 0usize..3,
+        ) {
+            let id = WITH_KEEP_OUT[ex_i];
+            let mut faults = vec![
+                FaultSpec::parse(&format!("too_fast@{fast_on}+3")).unwrap(),
+                FaultSpec::parse(&format!("keep_out@{ko_on}+2")).unwrap(),
+            ];
+            let hips_id = WITH_HIPS[hips_i];
+            if id == hips_id {
+                faults.push(FaultSpec::parse(&format!("hips_dropped@{hips_on}+3")).unwrap());
+            }
+            let cfg = SynthConfig { speed_cm_s: speed, noise_px: noise, seed, duration_s: 55.0, faults, ..SynthConfig::default() };
+            let (a, truth) = run(id, cfg, false);
+            assert_faults_found(&a, &truth);
+            assert_no_false_faults(&a, &truth);
+        }
+
+        /// Clean tracks: no faults and speed within tolerance, for any seed and any speed up to 65 % of the
+        /// exercise's limit (the ideal is about 2.5 cm/s, 17-25 % of the limits).
+        #[test]
+        fn clean_tracks_stay_clean(ex_i in 0usize..7, frac in 0.17f32..0.65, seed in 0u64..10_000, noise in 0.5f32..1.5) {
+            let id = ["upper_back", "lats", "glutes", "it_band", "quads", "hamstrings", "calves"][ex_i];
+            let speed = frac * exercise(id).thresholds.max_speed_cm_s;
+            let cfg = SynthConfig { speed_cm_s: speed, noise_px: noise, seed, duration_s: 35.0, ..SynthConfig::default() };
+            let (a, _) = run(id, cfg, false);
+            prop_assert!(a.report.faults.is_empty(), "{id} @ {speed}: [{}]", faults_summary(&a));
+            prop_assert_eq!(a.report.areas.len(), 1);
+            let mean = area(&a, id).mean_speed_cm_s.unwrap();
+            prop_assert!((mean - speed).abs() <= SPEED_TOLERANCE * speed, "{} speed {} vs {}", id, mean, speed);
+        }
+    }
 }

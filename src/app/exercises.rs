@@ -65,11 +65,7 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
         Some(r) => writeln!(
             out,
             "  recognised when: {} with the roller under the {} at {:.2}..{:.2}",
-            r.orientation
-                .iter()
-                .map(|o| o.as_str())
-                .collect::<Vec<_>>()
-                .join("/"),
+            r.orientation.iter().map(|o| o.as_str()).collect::<Vec<_>>().join("/"),
             ex.segment.name,
             r.contact.0,
             r.contact.1
@@ -125,18 +121,14 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
 
 pub fn run(a: ExercisesArgs) -> Result<()> {
     let dir = a.exercises_dir.unwrap_or_else(coach::default_exercises_dir);
-    let all = coach::load_dir(&dir)
-        .with_context(|| format!("loading exercises from {}", dir.display()))?;
+    let all = coach::load_dir(&dir).with_context(|| format!("loading exercises from {}", dir.display()))?;
     let chosen: Vec<&Exercise> = match &a.name {
         None => all.iter().collect(),
         Some(n) => {
             let ex = all.iter().find(|e| &e.id == n).with_context(|| {
                 format!(
                     "unknown exercise {n:?}; known: {}",
-                    all.iter()
-                        .map(|e| e.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
                 )
             })?;
             vec![ex]

@@ -66,16 +66,12 @@ pub fn run(a: SynthArgs) -> Result<()> {
         .map(|s| FaultSpec::parse(s))
         .collect::<Result<Vec<_>, _>>()?;
     let dir = a.exercises_dir.unwrap_or_else(coach::default_exercises_dir);
-    let all = coach::load_dir(&dir)
-        .with_context(|| format!("loading exercises from {}", dir.display()))?;
+    let all = coach::load_dir(&dir).with_context(|| format!("loading exercises from {}", dir.display()))?;
     let ex = all.iter().find(|e| e.id == a.exercise).with_context(|| {
         format!(
             "unknown exercise {:?}; known: {}",
             a.exercise,
-            all.iter()
-                .map(|e| e.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
         )
     })?;
     let cfg = SynthConfig {

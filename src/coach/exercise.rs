@@ -411,12 +411,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(
-        &self,
-        span: std::ops::Range<usize>,
-        field: impl Into<String>,
-        msg: impl Into<String>,
-    ) -> CoachError {
+    fn err(&self, span: std::ops::Range<usize>, field: impl Into<String>, msg: impl Into<String>) -> CoachError {
         CoachError::Exercise {
             path: self.path.to_path_buf(),
             line: line_of(self.text, span.start),
@@ -426,12 +421,7 @@ impl Ctx<'_> {
     }
 }
 
-fn check_fraction(
-    ctx: &Ctx,
-    span: &std::ops::Range<usize>,
-    field: &str,
-    v: f32,
-) -> Result<(), CoachError> {
+fn check_fraction(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, v: f32) -> Result<(), CoachError> {
     if !v.is_finite() || !(-2.0..=3.0).contains(&v) {
         return Err(ctx.err(
             span.clone(),
@@ -442,12 +432,7 @@ fn check_fraction(
     Ok(())
 }
 
-fn landmark(
-    ctx: &Ctx,
-    span: &std::ops::Range<usize>,
-    field: &str,
-    name: &str,
-) -> Result<LandmarkRef, CoachError> {
+fn landmark(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, name: &str) -> Result<LandmarkRef, CoachError> {
     LandmarkRef::parse(name).ok_or_else(|| {
         ctx.err(
             span.clone(),
@@ -457,12 +442,7 @@ fn landmark(
     })
 }
 
-fn non_empty(
-    ctx: &Ctx,
-    span: &std::ops::Range<usize>,
-    field: &str,
-    s: &str,
-) -> Result<String, CoachError> {
+fn non_empty(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, s: &str) -> Result<String, CoachError> {
     if s.trim().is_empty() {
         return Err(ctx.err(span.clone(), field, "must not be empty"));
     }
@@ -510,11 +490,7 @@ impl Exercise {
             to_name: seg.to,
         };
         if segment.from == segment.to {
-            return Err(ctx.err(
-                seg_span,
-                "segment",
-                "`from` and `to` must be different landmarks",
-            ));
+            return Err(ctx.err(seg_span, "segment", "`from` and `to` must be different landmarks"));
         }
 
         let reg_span = raw.region.span();
@@ -552,11 +528,7 @@ impl Exercise {
                 ));
             }
             if z.start < region.end && z.end > region.start {
-                return Err(ctx.err(
-                    span,
-                    f("start"),
-                    "keep-out zone overlaps the region to roll",
-                ));
+                return Err(ctx.err(span, f("start"), "keep-out zone overlaps the region to roll"));
             }
             keep_out.push(Zone {
                 name: non_empty(&ctx, &span, &f("name"), &z.name)?,
@@ -575,31 +547,20 @@ impl Exercise {
             let f = |n: &str| format!("posture[{i}].{n}");
             let rule = RuleId::parse(&p.rule)
                 .filter(|r| RuleId::FAULTS.contains(r))
-                .ok_or_else(|| {
-                    ctx.err(
-                        span.clone(),
-                        f("rule"),
-                        format!("unknown fault rule {:?}", p.rule),
-                    )
-                })?;
+                .ok_or_else(|| ctx.err(span.clone(), f("rule"), format!("unknown fault rule {:?}", p.rule)))?;
             let need_lm = |name: &str, v: &Option<String>| -> Result<LandmarkRef, CoachError> {
                 let s = v
                     .as_deref()
                     .ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
                 landmark(&ctx, &span, &f(name), s)
             };
-            let need_num =
-                |name: &str, v: Option<f32>, lo: f32, hi: f32| -> Result<f32, CoachError> {
-                    let x = v.ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
-                    if !x.is_finite() || x < lo || x > hi {
-                        return Err(ctx.err(
-                            span.clone(),
-                            f(name),
-                            format!("{x} is outside {lo}..{hi}"),
-                        ));
-                    }
-                    Ok(x)
-                };
+            let need_num = |name: &str, v: Option<f32>, lo: f32, hi: f32| -> Result<f32, CoachError> {
+                let x = v.ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
+                if !x.is_finite() || x < lo || x > hi {
+                    return Err(ctx.err(span.clone(), f(name), format!("{x} is outside {lo}..{hi}")));
+                }
+                Ok(x)
+            };
             let kind = match p.check.as_str() {
                 "min_height" => PostureKind::MinHeight {
                     landmark: need_lm("landmark", &p.landmark)?,
@@ -615,11 +576,7 @@ impl Exercise {
                         .as_ref()
                         .ok_or_else(|| ctx.err(span.clone(), f("landmarks"), "missing field"))?;
                     if l.len() != 3 {
-                        return Err(ctx.err(
-                            span.clone(),
-                            f("landmarks"),
-                            "needs exactly three landmarks",
-                        ));
+                        return Err(ctx.err(span.clone(), f("landmarks"), "needs exactly three landmarks"));
                     }
                     PostureKind::Straight {
                         a: landmark(&ctx, &span, &f("landmarks"), &l[0])?,
@@ -641,13 +598,8 @@ impl Exercise {
                     ))
                 }
             };
-            let severity = Severity::parse(&p.severity).ok_or_else(|| {
-                ctx.err(
-                    span.clone(),
-                    f("severity"),
-                    "must be info, warning or critical",
-                )
-            })?;
+            let severity = Severity::parse(&p.severity)
+                .ok_or_else(|| ctx.err(span.clone(), f("severity"), "must be info, warning or critical"))?;
             posture.push(PostureCheck {
                 rule,
                 kind,
@@ -665,22 +617,11 @@ impl Exercise {
                 let a = a.into_inner();
                 let rule = RuleId::parse(&a.rule)
                     .filter(|r| RuleId::FAULTS.contains(r))
-                    .ok_or_else(|| {
-                        ctx.err(
-                            span.clone(),
-                            "avoid.rule",
-                            format!("unknown fault rule {:?}", a.rule),
-                        )
-                    })?;
+                    .ok_or_else(|| ctx.err(span.clone(), "avoid.rule", format!("unknown fault rule {:?}", a.rule)))?;
                 Some(Avoid {
                     rule,
-                    severity: Severity::parse(&a.severity).ok_or_else(|| {
-                        ctx.err(
-                            span.clone(),
-                            "avoid.severity",
-                            "must be info, warning or critical",
-                        )
-                    })?,
+                    severity: Severity::parse(&a.severity)
+                        .ok_or_else(|| ctx.err(span.clone(), "avoid.severity", "must be info, warning or critical"))?,
                     message: non_empty(&ctx, &span, "avoid.message", &a.message)?,
                     cue: non_empty(&ctx, &span, "avoid.cue", &a.cue)?,
                     source: non_empty(&ctx, &span, "avoid.source", &a.source)?,
@@ -704,18 +645,10 @@ impl Exercise {
                     })?);
                 }
                 if orientation.is_empty() {
-                    return Err(ctx.err(
-                        span,
-                        "recognize.orientation",
-                        "must name at least one orientation",
-                    ));
+                    return Err(ctx.err(span, "recognize.orientation", "must name at least one orientation"));
                 }
                 if !(r.contact[0] < r.contact[1]) {
-                    return Err(ctx.err(
-                        span,
-                        "recognize.contact",
-                        "must be [low, high] with low < high",
-                    ));
+                    return Err(ctx.err(span, "recognize.contact", "must be [low, high] with low < high"));
                 }
                 Some(Recognize {
                     orientation,
@@ -750,12 +683,7 @@ impl Exercise {
         };
         let thresholds = Thresholds {
             max_speed_cm_s: pos("max_speed_cm_s", th.max_speed_cm_s)?,
-            max_speed_source: non_empty(
-                &ctx,
-                &th_span,
-                "thresholds.max_speed_source",
-                &th.max_speed_source,
-            )?,
+            max_speed_source: non_empty(&ctx, &th_span, "thresholds.max_speed_source", &th.max_speed_source)?,
             target_speed_cm_s: pos("target_speed_cm_s", th.target_speed_cm_s)?,
             target_speed_source: non_empty(
                 &ctx,
@@ -774,11 +702,7 @@ impl Exercise {
             hold_source: non_empty(&ctx, &th_span, "thresholds.hold_source", &th.hold_source)?,
         };
         if thresholds.target_speed_cm_s >= thresholds.max_speed_cm_s {
-            return Err(ctx.err(
-                th_span,
-                "thresholds.target_speed_cm_s",
-                "must be below max_speed_cm_s",
-            ));
+            return Err(ctx.err(th_span, "thresholds.target_speed_cm_s", "must be below max_speed_cm_s"));
         }
 
         Ok(Exercise {
@@ -824,9 +748,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Exercise>, CoachError> {
     }
     paths.sort();
     if paths.is_empty() {
-        return Err(CoachError::NoExercises {
-            dir: dir.to_path_buf(),
-        });
+        return Err(CoachError::NoExercises { dir: dir.to_path_buf() });
     }
     let mut out: Vec<Exercise> = Vec::with_capacity(paths.len());
     for p in paths {
@@ -881,9 +803,7 @@ mod tests {
     }
 
     fn err_of(text: &str) -> String {
-        Exercise::parse(text, Path::new("ex/q.toml"))
-            .unwrap_err()
-            .to_string()
+        Exercise::parse(text, Path::new("ex/q.toml")).unwrap_err().to_string()
     }
 
     #[test]
@@ -898,11 +818,7 @@ mod tests {
     #[test]
     fn wrong_type_names_line_and_key() {
         let text = base().replace("max_speed_cm_s = 15.0", "max_speed_cm_s = \"fast\"");
-        let line = text
-            .lines()
-            .position(|l| l.starts_with("max_speed_cm_s"))
-            .unwrap()
-            + 1;
+        let line = text.lines().position(|l| l.starts_with("max_speed_cm_s")).unwrap() + 1;
         let e = err_of(&text);
         assert!(e.starts_with(&format!("ex/q.toml:{line}:")), "{e}");
         assert!(e.contains("max_speed_cm_s"), "{e}");

@@ -103,29 +103,14 @@ mod tests {
 
     #[test]
     fn projection_of_midpoint_below_horizontal_segment() {
-        let p = project(
-            P2::new(50.0, 30.0),
-            P2::new(0.0, 10.0),
-            P2::new(100.0, 10.0),
-        )
-        .unwrap();
+        let p = project(P2::new(50.0, 30.0), P2::new(0.0, 10.0), P2::new(100.0, 10.0)).unwrap();
         assert!((p.t - 0.5).abs() < 1e-6);
         assert!((p.offset_down_px - 20.0).abs() < 1e-4);
         assert!((p.len_px - 100.0).abs() < 1e-4);
         // Reversed direction: t mirrors, "down" stays down.
-        let q = project(
-            P2::new(50.0, 30.0),
-            P2::new(100.0, 10.0),
-            P2::new(0.0, 10.0),
-        )
-        .unwrap();
+        let q = project(P2::new(50.0, 30.0), P2::new(100.0, 10.0), P2::new(0.0, 10.0)).unwrap();
         assert!((q.t - 0.5).abs() < 1e-6 && (q.offset_down_px - 20.0).abs() < 1e-4);
-        let r = project(
-            P2::new(120.0, 10.0),
-            P2::new(100.0, 10.0),
-            P2::new(0.0, 10.0),
-        )
-        .unwrap();
+        let r = project(P2::new(120.0, 10.0), P2::new(100.0, 10.0), P2::new(0.0, 10.0)).unwrap();
         assert!((r.t + 0.2).abs() < 1e-6);
     }
 

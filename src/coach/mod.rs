@@ -22,8 +22,8 @@ use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
 
 pub use exercise::{load_dir, Exercise, LandmarkRef, Orientation, PostureKind, RuleId, Severity};
 pub use report::{
-    write_outputs, AreaReport, CsvSink, EventRecord, HoldRecord, JsonSink, ReportSink,
-    SessionReport, TerminalSink, CSV_COLUMNS,
+    write_outputs, AreaReport, CsvSink, EventRecord, HoldRecord, JsonSink, ReportSink, SessionReport, TerminalSink,
+    CSV_COLUMNS,
 };
 
 use geometry::{bend_deg, P2};
@@ -65,6 +65,12 @@ pub const CONTACT_LOSS_RESET_S: f64 = 0.5;
 const MAX_FRAME_GAP_S: f64 = 0.5;
 pub const TOO_FAST_ON_S: f64 = 0.2;
 pub const TOO_FAST_OFF_S: f64 = 0.8;
+/// A too-fast burst cut short (by a reversal) this close before a sustained one starts the event.
+pub const TOO_FAST_BRIDGE_S: f64 = 0.45;
+/// Share of the speed limit above which rolling counts as speeding up (start of a too-fast event).
+pub const TOO_FAST_LOW_FRACTION: f32 = 0.6;
+/// A too-fast event starts at most this long before the speed crossed the limit.
+pub const TOO_FAST_MAX_BACKDATE_S: f64 = 0.6;
 pub const KEEP_OUT_ON_S: f64 = 0.1;
 pub const KEEP_OUT_OFF_S: f64 = 0.5;
 pub const POSTURE_ON_S: f64 = 0.3;
@@ -216,6 +222,9 @@ pub struct Engine {
     posture: Vec<Debounce>,
     avoid: Debounce,
     hold: Debounce,
+    fastish_prev: bool,
+    fastish_chain_start: f64,
+    fastish_last_end: f64,
     still: StillDetector,
     hold_pos: f32,
     hold_anchor_cm: f32,
@@ -244,14 +253,8 @@ impl Engine {
     }
 
     /// Builds an engine over already loaded exercises (tests, embedded use).
-    pub fn with_exercises(
-        cfg: EngineConfig,
-        exercises: Vec<Exercise>,
-    ) -> Result<Engine, CoachError> {
-        if !(cfg.roller_diameter_cm.is_finite()
-            && cfg.roller_diameter_cm > 1.0
-            && cfg.roller_diameter_cm < 100.0)
-        {
+    pub fn with_exercises(cfg: EngineConfig, exercises: Vec<Exercise>) -> Result<Engine, CoachError> {
+        if !(cfg.roller_diameter_cm.is_finite() && cfg.roller_diameter_cm > 1.0 && cfg.roller_diameter_cm < 100.0) {
             return Err(CoachError::Config(format!(
                 "roller diameter {} cm is not plausible (expected 1-100 cm)",
                 cfg.roller_diameter_cm
@@ -267,19 +270,17 @@ impl Engine {
         }
         let override_idx = match &cfg.exercise {
             None => None,
-            Some(name) => Some(
-                exercises
-                    .iter()
-                    .position(|e| &e.id == name)
-                    .ok_or_else(|| CoachError::UnknownExercise {
-                        name: name.clone(),
-                        known: exercises
-                            .iter()
-                            .map(|e| e.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    })?,
-            ),
+            Some(name) => {
+                Some(
+                    exercises
+                        .iter()
+                        .position(|e| &e.id == name)
+                        .ok_or_else(|| CoachError::UnknownExercise {
+                            name: name.clone(),
+                            known: exercises.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", "),
+                        })?,
+                )
+            }
         };
         let mut segments: Vec<SegmentTrack> = Vec::new();
         let mut ex_segment = Vec::with_capacity(exercises.len());
@@ -322,7 +323,7 @@ impl Engine {
             current_since: 0.0,
             seg_len_px: None,
             last_contact_t: None,
-            too_fast: Debounce::new(TOO_FAST_ON_S, TOO_FAST_OFF_S),
+            too_fast: Debounce::with_bridge(TOO_FAST_ON_S, TOO_FAST_OFF_S, TOO_FAST_BRIDGE_S),
             keep_out: Debounce::new(KEEP_OUT_ON_S, KEEP_OUT_OFF_S),
             keep_out_zone: 0,
             posture: (0..max_posture)
@@ -331,6 +332,9 @@ impl Engine {
             avoid: Debounce::new(0.0, AVOID_OFF_S),
             hold: Debounce::new(HOLD_DETECT_S - HOLD_WINDOW_S, HOLD_OFF_S),
             still: StillDetector::new(fps),
+            fastish_prev: false,
+            fastish_chain_start: 0.0,
+            fastish_last_end: f64::NEG_INFINITY,
             hold_pos: 0.0,
             hold_anchor_cm: 0.0,
             hold_last_near: 0.0,
@@ -368,9 +372,7 @@ impl Engine {
     /// Processes one frame; frames must come in time order.
     pub fn push(&mut self, frame: &TrackFrame) -> &FrameMetrics {
         let t = frame.t;
-        let dt = self
-            .prev_t
-            .map_or(0.0, |p| (t - p).clamp(0.0, MAX_FRAME_GAP_S));
+        let dt = self.prev_t.map_or(0.0, |p| (t - p).clamp(0.0, MAX_FRAME_GAP_S));
         self.prev_t = Some(t);
         self.first_t.get_or_insert(t);
         self.frames += 1;
@@ -405,11 +407,7 @@ impl Engine {
                 }
                 s.history.push_back((t, c.t));
             }
-            while s
-                .history
-                .front()
-                .is_some_and(|&(t0, _)| t - t0 > RECOGNITION_WINDOW_S)
-            {
+            while s.history.front().is_some_and(|&(t0, _)| t - t0 > RECOGNITION_WINDOW_S) {
                 s.history.pop_front();
             }
         }
@@ -424,9 +422,7 @@ impl Engine {
         self.metrics.px_per_cm = self.px_per_cm;
         self.metrics.hip_height_cm = match (pose, self.floor_y, self.px_per_cm) {
             (Some(p), Some(f), Some(ppc)) => {
-                let (l, r) = LandmarkRef::parse("hip")
-                    .map(|h| h.sides())
-                    .unwrap_or((23, 24));
+                let (l, r) = LandmarkRef::parse("hip").map(|h| h.sides()).unwrap_or((23, 24));
                 let hip = p.mid(l, r);
                 (hip.visibility >= MIN_VISIBILITY).then(|| (f - hip.y) / ppc)
             }
@@ -465,18 +461,25 @@ impl Engine {
         let cand = match (best, orientation) {
             (Some(k), Some(o)) => {
                 let h = &self.segments[k].history;
-                let (lo, hi) = h
-                    .iter()
-                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &(_, c)| {
-                        (lo.min(c), hi.max(c))
-                    });
+                let (lo, hi) = h.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &(_, c)| {
+                    (lo.min(c), hi.max(c))
+                });
                 let mid = 0.5 * (lo + hi);
-                self.exercises.iter().enumerate().position(|(i, e)| {
-                    self.ex_segment[i] == k
-                        && e.recognize.as_ref().is_some_and(|r| {
-                            r.orientation.contains(&o) && mid >= r.contact.0 && mid < r.contact.1
-                        })
-                })
+                // Rolling into a keep-out zone of the current exercise on the same segment is that exercise's
+                // keep_out fault, not a new exercise (upper back drifting into the lumbar spine).
+                let in_current_keep_out = self.current.is_some_and(|cur| {
+                    self.ex_segment[cur] == k && self.exercises[cur].keep_out.iter().any(|z| z.contains(mid))
+                });
+                if in_current_keep_out {
+                    None
+                } else {
+                    self.exercises.iter().enumerate().position(|(i, e)| {
+                        self.ex_segment[i] == k
+                            && e.recognize
+                                .as_ref()
+                                .is_some_and(|r| r.orientation.contains(&o) && mid >= r.contact.0 && mid < r.contact.1)
+                    })
+                }
             }
             _ => None,
         };
@@ -540,10 +543,7 @@ impl Engine {
                 .seg_len_px
                 .map_or(c.len_px, |l| l + SEGMENT_LEN_EMA * (c.len_px - l));
             self.seg_len_px = Some(len);
-            if self
-                .last_contact_t
-                .is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S)
-            {
+            if self.last_contact_t.is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S) {
                 self.motion.reset();
                 self.still.reset();
             }
@@ -581,23 +581,32 @@ impl Engine {
         // ---- rules ----
         let on = contact.is_some();
         let too_fast = on && speed.is_some_and(|v| v > ex.thresholds.max_speed_cm_s);
-        let edge = self.too_fast.update(t, too_fast);
+        // Hysteresis in time: the event starts where the speed first rose above a lower threshold (chains of such
+        // runs with short gaps, e.g. a reversal, count as one), at most TOO_FAST_MAX_BACKDATE_S before the crossing.
+        let fastish = on && speed.is_some_and(|v| v > TOO_FAST_LOW_FRACTION * ex.thresholds.max_speed_cm_s);
+        if fastish {
+            if !self.fastish_prev {
+                if t - self.fastish_last_end > TOO_FAST_BRIDGE_S {
+                    self.fastish_chain_start = t;
+                }
+            }
+            self.fastish_prev = true;
+        } else if self.fastish_prev {
+            self.fastish_prev = false;
+            self.fastish_last_end = t;
+        }
+        let mut edge = self.too_fast.update(t, too_fast);
+        if let Edge::Started { start } = edge {
+            let early = start.min(self.fastish_chain_start).max(start - TOO_FAST_MAX_BACKDATE_S);
+            edge = Edge::Started { start: early };
+        }
         let ex_id = ex.id.as_str();
         if edge != Edge::None {
             let msg = format!(
                 "Rolling too fast: slow down to under {:.0} cm/s (about {:.1} cm/s is ideal).",
                 ex.thresholds.max_speed_cm_s, ex.thresholds.target_speed_cm_s
             );
-            self.handle_edge(
-                edge,
-                RuleId::TooFast,
-                Severity::Warning,
-                ex_id,
-                &msg,
-                "slower",
-                None,
-                t,
-            );
+            self.handle_edge(edge, RuleId::TooFast, Severity::Warning, ex_id, &msg, "slower", None, t);
         }
 
         let zone = contact.and_then(|c| ex.keep_out.iter().position(|z| z.contains(c.t)));
@@ -621,31 +630,13 @@ impl Engine {
         for (i, pc) in ex.posture.iter().enumerate() {
             let raw = on && pose.is_some_and(|p| posture_fault(&pc.kind, p, self.floor_y, ppc));
             let edge = self.posture[i].update(t, raw);
-            self.handle_edge(
-                edge,
-                pc.rule,
-                pc.severity,
-                ex_id,
-                &pc.message,
-                &pc.cue,
-                None,
-                t,
-            );
+            self.handle_edge(edge, pc.rule, pc.severity, ex_id, &pc.message, &pc.cue, None, t);
         }
 
         if let Some(av) = ex.avoid.as_ref() {
             let since = Some(self.current_since);
             let edge = self.avoid.update_since(t, on, since);
-            self.handle_edge(
-                edge,
-                av.rule,
-                av.severity,
-                ex_id,
-                &av.message,
-                &av.cue,
-                None,
-                t,
-            );
+            self.handle_edge(edge, av.rule, av.severity, ex_id, &av.message, &av.cue, None, t);
         }
 
         // Holds (non-fault).
@@ -669,9 +660,7 @@ impl Engine {
             Edge::Ended { start, end } => self.record_hold(e, start, end.min(self.hold_last_near)),
             Edge::None => {}
         }
-        if self.hold.is_active()
-            && smoothed.is_some_and(|p| (p - self.hold_anchor_cm).abs() <= HOLD_SPOT_CM)
-        {
+        if self.hold.is_active() && smoothed.is_some_and(|p| (p - self.hold_anchor_cm).abs() <= HOLD_SPOT_CM) {
             self.hold_last_near = t;
         }
         if self.hold.is_active() {
@@ -699,10 +688,7 @@ impl Engine {
             self.info(RuleId::AreaDone, &format!("good, {tmin:.0} seconds"), t);
         }
         if emit_long {
-            let m = format!(
-                "More than {:.0} s on {}; move to another area.",
-                tmax, ex.name
-            );
+            let m = format!("More than {:.0} s on {}; move to another area.", tmax, ex.name);
             self.events.push(EventRecord {
                 rule: RuleId::AreaTooLong.as_str().into(),
                 exercise: ex.id.clone(),
@@ -754,11 +740,7 @@ impl Engine {
     }
 
     fn speak(&mut self, cue: Cue) {
-        if let Some(entry) = self
-            .last_spoken
-            .iter_mut()
-            .find(|(txt, _)| *txt == cue.text)
-        {
+        if let Some(entry) = self.last_spoken.iter_mut().find(|(txt, _)| *txt == cue.text) {
             if cue.t - entry.1 < CUE_REPEAT_S {
                 return;
             }
@@ -790,10 +772,7 @@ impl Engine {
                     severity,
                     t,
                 };
-                self.active.push(ActiveFault {
-                    rule,
-                    cue: c.clone(),
-                });
+                self.active.push(ActiveFault { rule, cue: c.clone() });
                 self.speak(c);
                 // Recorded now with a provisional end; the end is fixed when the event ends.
                 self.faults.push(EventRecord {
@@ -832,27 +811,9 @@ impl Engine {
         let exs = std::sync::Arc::clone(&self.exercises);
         let ex_id = exs[e].id.as_str();
         let edge = self.too_fast.force_end(t);
-        self.handle_edge(
-            edge,
-            RuleId::TooFast,
-            Severity::Warning,
-            ex_id,
-            "",
-            "",
-            None,
-            t,
-        );
+        self.handle_edge(edge, RuleId::TooFast, Severity::Warning, ex_id, "", "", None, t);
         let edge = self.keep_out.force_end(t);
-        self.handle_edge(
-            edge,
-            RuleId::KeepOut,
-            Severity::Critical,
-            ex_id,
-            "",
-            "",
-            None,
-            t,
-        );
+        self.handle_edge(edge, RuleId::KeepOut, Severity::Critical, ex_id, "", "", None, t);
         for i in 0..self.posture.len() {
             let edge = self.posture[i].force_end(t);
             if let Some(pc) = self.exercises[e].posture.get(i) {
@@ -920,8 +881,7 @@ impl Engine {
             .map(|(i, a)| {
                 let ex = &self.exercises[i];
                 let speeds: Vec<f32> = a.passes.iter().map(|p| p.speed_cm_s).collect();
-                let mean =
-                    (!speeds.is_empty()).then(|| speeds.iter().sum::<f32>() / speeds.len() as f32);
+                let mean = (!speeds.is_empty()).then(|| speeds.iter().sum::<f32>() / speeds.len() as f32);
                 let max = speeds.iter().copied().reduce(f32::max);
                 let (tmin, tmax) = ex.thresholds.time_on_area_s;
                 let status = if a.time_on_area < tmin as f64 {
@@ -972,12 +932,7 @@ impl Engine {
 }
 
 /// True when the posture check fails on this pose (unknown measurements do not fail).
-pub fn posture_fault(
-    kind: &PostureKind,
-    pose: &Pose,
-    floor_y: Option<f32>,
-    px_per_cm: Option<f32>,
-) -> bool {
+pub fn posture_fault(kind: &PostureKind, pose: &Pose, floor_y: Option<f32>, px_per_cm: Option<f32>) -> bool {
     let vis = |k: Keypoint| k.visibility >= MIN_VISIBILITY;
     match *kind {
         PostureKind::MinHeight {
@@ -1002,33 +957,17 @@ pub fn posture_fault(
             }
             _ => false,
         },
-        PostureKind::Straight {
-            a,
-            b,
-            c,
-            max_bend_deg,
-        } => {
+        PostureKind::Straight { a, b, c, max_bend_deg } => {
             let (ka, kb, kc) = (a.mid(pose), b.mid(pose), c.mid(pose));
-            vis(ka)
-                && vis(kb)
-                && vis(kc)
-                && bend_deg(ka.into(), kb.into(), kc.into()).is_some_and(|d| d > max_bend_deg)
+            vis(ka) && vis(kb) && vis(kc) && bend_deg(ka.into(), kb.into(), kc.into()).is_some_and(|d| d > max_bend_deg)
         }
         PostureKind::Near {
             landmark,
             target,
             max_torso_frac,
         } => {
-            let sh = P2::from(
-                LandmarkRef::parse("shoulder")
-                    .map(|s| s.mid(pose))
-                    .unwrap_or_default(),
-            );
-            let hp = P2::from(
-                LandmarkRef::parse("hip")
-                    .map(|s| s.mid(pose))
-                    .unwrap_or_default(),
-            );
+            let sh = P2::from(LandmarkRef::parse("shoulder").map(|s| s.mid(pose)).unwrap_or_default());
+            let hp = P2::from(LandmarkRef::parse("hip").map(|s| s.mid(pose)).unwrap_or_default());
             let torso = sh.dist(hp);
             let (l1, l2) = landmark.sides();
             let (t1, t2) = target.sides();

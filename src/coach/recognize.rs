@@ -159,11 +159,7 @@ mod tests {
     use crate::landmarks::Keypoint;
 
     fn put(p: &mut Pose, i: usize, x: f32, y: f32) {
-        p.keypoints[i] = Keypoint {
-            x,
-            y,
-            visibility: 0.9,
-        };
+        p.keypoints[i] = Keypoint { x, y, visibility: 0.9 };
     }
 
     /// Lying horizontally, head at the left; `face_dy` is the nose's offset from the ears (negative = up).
@@ -184,10 +180,7 @@ mod tests {
 
     #[test]
     fn orientation_classes() {
-        assert_eq!(
-            classify_orientation(&lying(-20.0)),
-            Some(Orientation::Supine)
-        );
+        assert_eq!(classify_orientation(&lying(-20.0)), Some(Orientation::Supine));
         assert_eq!(classify_orientation(&lying(20.0)), Some(Orientation::Prone));
         let mut side = lying(0.0);
         put(&mut side, idx::RIGHT_SHOULDER, 100.0, 220.0);
@@ -224,16 +217,10 @@ mod tests {
         assert!((c.t - 0.5).abs() < 1e-4);
         assert!((c.gap_px - 10.0).abs() < 1e-3);
         // Roller above the body: no contact.
-        let above = RollerObs {
-            cy: 250.0,
-            ..roller
-        };
+        let above = RollerObs { cy: 250.0, ..roller };
         assert!(segment_contact(&pose, &seg, &above, 2.0, None).is_none());
         // Far beyond the knee: no contact.
-        let far = RollerObs {
-            cx: 500.0,
-            ..roller
-        };
+        let far = RollerObs { cx: 500.0, ..roller };
         assert!(segment_contact(&pose, &seg, &far, 2.0, None).is_none());
     }
 }

@@ -199,10 +199,7 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
         r.duration_s, r.frames, r.frames_with_pose, r.frames_with_roller
     )?;
     if r.areas.is_empty() {
-        writeln!(
-            out,
-            "no rolling recognised (is the roller visible under the body?)"
-        )?;
+        writeln!(out, "no rolling recognised (is the roller visible under the body?)")?;
     }
     for ar in &r.areas {
         writeln!(
@@ -242,11 +239,7 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// Writes `<stem>.report.json` and `<stem>.metrics.csv` into `out_dir` (created if missing).
-pub fn write_outputs(
-    analysis: &Analysis,
-    out_dir: &Path,
-    stem: &str,
-) -> Result<Vec<PathBuf>, CoachError> {
+pub fn write_outputs(analysis: &Analysis, out_dir: &Path, stem: &str) -> Result<Vec<PathBuf>, CoachError> {
     std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
     let json = out_dir.join(format!("{stem}.report.json"));
     let csv = out_dir.join(format!("{stem}.metrics.csv"));
