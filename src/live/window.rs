@@ -1,6 +1,9 @@
 //! The live window (minifb): shows a BGR frame and maps keys to actions.
 
-use minifb::{Key, KeyRepeat, Window, WindowOptions};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use minifb::{InputCallback, Key, Window, WindowOptions};
 use opencv::core::{Mat, CV_8UC3};
 use opencv::prelude::*;
 use thiserror::Error;
@@ -76,6 +79,37 @@ pub struct LiveWindow {
     win: Window,
     buf: Vec<u32>,
     size: (usize, usize),
+    keys: Rc<RefCell<KeyEdges>>,
+}
+
+/// Key presses collected from the window's input callback. minifb's `get_keys_pressed` loses a tap whose press and
+/// release both arrive between two polls (the state is sampled once per update), so presses are taken from the
+/// event stream itself: every up->down transition is queued once (auto-repeat is ignored).
+#[derive(Default)]
+struct KeyEdges {
+    down: Vec<Key>,
+    pressed: Vec<Key>,
+}
+
+impl KeyEdges {
+    fn set(&mut self, key: Key, is_down: bool) {
+        let was_down = self.down.contains(&key);
+        if is_down && !was_down {
+            self.down.push(key);
+            self.pressed.push(key);
+        } else if !is_down {
+            self.down.retain(|k| *k != key);
+        }
+    }
+}
+
+struct KeyCallback(Rc<RefCell<KeyEdges>>);
+
+impl InputCallback for KeyCallback {
+    fn add_char(&mut self, _uni_char: u32) {}
+    fn set_key_state(&mut self, key: Key, state: bool) {
+        self.0.borrow_mut().set(key, state);
+    }
 }
 
 impl LiveWindow {
@@ -85,7 +119,10 @@ impl LiveWindow {
         }
         let win = Window::new(title, width, height, WindowOptions { resize: true, ..WindowOptions::default() })
             .map_err(|e| WindowError::Open(e.to_string()))?;
-        Ok(Self { win, buf: Vec::with_capacity(width * height), size: (width, height) })
+        let mut win = win;
+        let keys = Rc::new(RefCell::new(KeyEdges::default()));
+        win.set_input_callback(Box::new(KeyCallback(Rc::clone(&keys))));
+        Ok(Self { win, buf: Vec::with_capacity(width * height), size: (width, height), keys })
     }
 
     /// Shows `bgr` and returns the actions of keys pressed since the last call.
@@ -109,7 +146,8 @@ impl LiveWindow {
             actions.push(Action::Quit);
             return;
         }
-        actions.extend(self.win.get_keys_pressed(KeyRepeat::No).into_iter().filter_map(action_for));
+        let mut keys = self.keys.borrow_mut();
+        actions.extend(keys.pressed.drain(..).filter_map(action_for));
     }
 
     /// The pixels last handed to the window.
@@ -134,6 +172,20 @@ mod tests {
         assert_eq!(px[0], (u32::from(d[2]) << 16) | (u32::from(d[1]) << 8) | u32::from(d[0]));
         let back = u32_to_bgr(&px, 3, 2).unwrap();
         assert_eq!(back.data_bytes().unwrap(), m.data_bytes().unwrap());
+    }
+
+    #[test]
+    fn a_quick_tap_is_one_press_and_auto_repeat_is_ignored() {
+        let mut k = KeyEdges::default();
+        k.set(Key::Space, true);
+        k.set(Key::Space, false); // released before anyone polled
+        k.set(Key::E, true);
+        k.set(Key::E, true); // auto-repeat
+        k.set(Key::E, true);
+        assert_eq!(k.pressed, vec![Key::Space, Key::E]);
+        k.set(Key::E, false);
+        k.set(Key::E, true);
+        assert_eq!(k.pressed.len(), 3);
     }
 
     #[test]
