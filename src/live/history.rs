@@ -217,6 +217,19 @@ pub fn render(sessions: &[SessionSummary]) -> String {
             let _ = writeln!(o, "      note: {n}");
         }
     }
+    let mut all: BTreeMap<String, f64> = BTreeMap::new();
+    for s in sessions {
+        for (a, v) in &s.area_s {
+            *all.entry(a.clone()).or_insert(0.0) += v;
+        }
+    }
+    let _ = writeln!(o, "Per area (all sessions):");
+    if all.is_empty() {
+        let _ = writeln!(o, "  -");
+    }
+    for (a, v) in &all {
+        let _ = writeln!(o, "  {a:<12} {:>7}", fmt_dur(*v));
+    }
     let _ = writeln!(o, "Per ISO week (UTC):");
     for ((y, w), t) in weekly(sessions) {
         let _ = writeln!(
@@ -286,6 +299,33 @@ mod tests {
         assert_eq!(w[&(2025, 24)].sessions, 2);
         assert!((w[&(2025, 24)].area_s["quads"] - 75.0).abs() < 1e-9);
         assert_eq!(w[&(2025, 25)].sessions, 1);
+    }
+
+    #[test]
+    fn render_lists_sessions_areas_and_weeks() {
+        let mk = |name: &str, unix: f64, area: &str, v: f64, status: &str| SessionSummary {
+            dir: PathBuf::from(name),
+            started_unix: unix,
+            duration_s: 100.0,
+            status: status.into(),
+            area_s: [(area.to_string(), v)].into_iter().collect(),
+            cues: 2,
+            notes: vec![],
+        };
+        let mon = super::super::session::days_from_civil(2025, 6, 9) as f64 * 86_400.0;
+        let text = render(&[
+            mk("20250609-080000", mon + 8.0 * 3600.0, "quads", 65.0, "complete"),
+            mk("20250610-080000", mon + 86_400.0, "quads", 30.0, "running"),
+            mk("20250617-080000", mon + 8.0 * 86_400.0, "calves", 45.0, "complete"),
+        ]);
+        assert!(text.contains("Sessions (3):"), "{text}");
+        assert!(text.contains("20250610-080000") && text.contains("[running]"), "{text}");
+        let area_line =
+            |a: &str| text.lines().find(|l| l.split_whitespace().next() == Some(a)).unwrap_or("").to_string();
+        assert!(area_line("quads").trim_end().ends_with("1:35"), "{text}");
+        assert!(area_line("calves").trim_end().ends_with("0:45"), "{text}");
+        assert!(text.contains("2025-W24  sessions  2    3:20  quads 1:35"), "{text}");
+        assert!(text.contains("2025-W25  sessions  1    1:40  calves 0:45"), "{text}");
     }
 
     #[test]
