@@ -919,7 +919,7 @@ impl Engine {
         SessionReport {
             format: report::REPORT_FORMAT.into(),
             duration_s: t_end - self.first_t.unwrap_or(t_end),
-            frames: self.frames,
+            frame_count: self.frames,
             frames_with_pose: self.frames_with_pose,
             frames_with_roller: self.frames_with_roller,
             roller_diameter_cm: self.cfg.roller_diameter_cm,

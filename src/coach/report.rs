@@ -67,7 +67,7 @@ pub struct AreaReport {
 pub struct SessionReport {
     pub format: String,
     pub duration_s: f64,
-    pub frames: usize,
+    pub frame_count: usize,
     pub frames_with_pose: usize,
     pub frames_with_roller: usize,
     pub roller_diameter_cm: f32,
@@ -196,7 +196,7 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "session {:.1} s, {} frames ({} with a person, {} with the roller)",
-        r.duration_s, r.frames, r.frames_with_pose, r.frames_with_roller
+        r.duration_s, r.frame_count, r.frames_with_pose, r.frames_with_roller
     )?;
     if r.areas.is_empty() {
         writeln!(out, "no rolling recognised (is the roller visible under the body?)")?;
