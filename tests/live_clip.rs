@@ -329,3 +329,31 @@ fn before_the_fault_joints_are_drawn_ok_not_faulty() {
     assert!(count_color(&img, body, JOINT_OK) > 60, "watched joints not drawn as OK");
     assert_eq!(count_color(&img, body, JOINT_FAULT), 0, "fault colour drawn before the fault");
 }
+
+#[test]
+fn missing_audio_is_reported_once_and_the_session_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tmp("audio");
+    // A machine with no player at all, and one whose player fails (no audio device).
+    let empty = dir.join("empty-bin");
+    let broken = dir.join("broken-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::create_dir_all(&broken).unwrap();
+    let aplay = broken.join("aplay");
+    std::fs::write(&aplay, "#!/bin/sh\necho 'aplay: main: audio open error: No such file or directory' >&2\nexit 1\n")
+        .unwrap();
+    std::fs::set_permissions(&aplay, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (bin, expect) in [(&empty, "no audio output found"), (&broken, "audio device not available")] {
+        let out = rollcoach()
+            .env("PATH", bin)
+            .args(["live", "--source", "samples/bridging.mp4", "--no-window", "--unpaced", "--quiet"])
+            .arg("--sessions-dir")
+            .arg(dir.join("s"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert_eq!(err.matches(expect).count(), 1, "expected {expect:?} exactly once:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

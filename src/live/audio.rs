@@ -313,8 +313,9 @@ impl AudioSink for SystemSink {
     }
 
     fn finish(&mut self) -> Result<(), AudioError> {
-        if let Some(mut c) = self.child.take() {
+        if let Some(c) = self.child.as_mut() {
             let _ = c.wait();
+            self.reap(); // reports a failed player (no audio device) if that is all that happened
         }
         let _ = std::fs::remove_file(&self.tmp_wav);
         Ok(())

@@ -1,7 +1,25 @@
-//! The live coach: capture thread -> latest-frame slot -> pipeline -> HUD overlay -> window + cues + session files.
+//! The live coach: capture thread -> latest-frame slot -> pipeline -> coaching engine -> HUD overlay -> window + cues
+//! + session files.
 //!
-//! Pure parts (cue scheduling, placement check, history aggregation, beep synthesis, colour conversion) are unit-tested
-//! without camera, window or audio device; the I/O edges (nokhwa, minifb, audio players, files) are thin wrappers.
+//! ```text
+//! capture thread (capture.rs)            main thread (run.rs)
+//!   CameraSource (nokhwa) or               take freshest frame (waits <= 50 ms, services window/keys meanwhile)
+//!   Paced<VideoFileSource>  --put-->  [LatestSlot, capacity 1: a newer frame replaces an untaken one]
+//!   reopens a lost camera every 1 s        Pipeline::process (pose, smoothing, roller)
+//!                                          LiveCoach::update (engine: exercise, contact, speed, rules, cues)
+//!                                          SessionWriter (poses.jsonl + events.jsonl, flushed every 250 ms)
+//!                                          CueScheduler -> AudioSink (espeak-ng / beeps / WAV file)
+//!                                          draw_hud -> LiveWindow (minifb) or headless; screenshot on request
+//! ```
+//!
+//! Latency is measured per frame from the moment the frame left the source to the moment its HUD is drawn
+//! (`rollcoach live --source CLIP --no-window --mute --bench [--repeat N]`); `--unpaced` reads the clip as fast as it
+//! is processed, for throughput.
+//!
+//! Pure parts (cue scheduling, placement check, joint colouring, history aggregation, calendar weeks, beep synthesis,
+//! colour conversion, key edges) are unit-tested without camera, window or audio device; the I/O edges (nokhwa,
+//! minifb, audio players, files, signals) are thin wrappers. End-to-end tests: `tests/live_clip.rs`,
+//! `tests/live_keys.rs` (run under `xvfb-run -a`).
 
 pub mod audio;
 pub mod capture;
