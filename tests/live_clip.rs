@@ -357,3 +357,78 @@ fn missing_audio_is_reported_once_and_the_session_goes_on() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// A "camera" made from the sample clip that is unplugged after `fail_after` frames; timestamps are session time,
+/// like a real camera's.
+struct Unpluggable {
+    inner: rollcoach::live::capture::Paced<rollcoach::source::VideoFileSource>,
+    epoch: Instant,
+    fail_after: Option<u32>,
+    n: u32,
+}
+
+impl rollcoach::source::FrameSource for Unpluggable {
+    fn info(&self) -> rollcoach::source::SourceInfo {
+        self.inner.info()
+    }
+    fn next_frame(&mut self, frame: &mut Mat) -> Result<Option<f64>, rollcoach::source::SourceError> {
+        if self.fail_after.is_some_and(|k| self.n >= k) {
+            return Err(rollcoach::source::SourceError::Camera("device unplugged".into()));
+        }
+        self.n += 1;
+        Ok(self.inner.next_frame(frame)?.map(|_| self.epoch.elapsed().as_secs_f64()))
+    }
+}
+
+#[test]
+fn unplugged_camera_is_reported_reopened_and_the_session_kept() {
+    use rollcoach::live::capture::{CaptureConfig, Opener, Paced};
+    use rollcoach::live::run::{run_live_with, LiveConfig, SourceSpec};
+    use rollcoach::source::{FrameSource, VideoFileSource};
+    let dir = tmp("unplug");
+    let sessions = dir.join("s");
+    let clip = root().join(CLIP);
+    let cfg = LiveConfig {
+        source: SourceSpec::Clip { path: clip.clone(), paced: true, repeats: 1 },
+        pipeline: rollcoach::pipeline::PipelineConfig::default(),
+        engine: rollcoach::coach::EngineConfig::new(root().join("exercises")),
+        exercise: None,
+        window: false,
+        mute: true,
+        cues_wav: None,
+        sessions_dir: sessions.clone(),
+        screenshot: None,
+        max_seconds: None,
+        bench: false,
+        quiet: true,
+    };
+    let pipeline = rollcoach::pipeline::Pipeline::new(&cfg.pipeline).unwrap();
+    let epoch = Instant::now();
+    let mut opens = 0;
+    // 1st open: works, unplugged after 20 frames; 2nd: still gone; 3rd: back, plays to the end.
+    let open: Opener = Box::new(move || {
+        opens += 1;
+        if opens == 2 {
+            return Err("no such device".into());
+        }
+        let inner = Paced::new(VideoFileSource::open(&clip).map_err(|e| e.to_string())?);
+        let fail_after = (opens == 1).then_some(20);
+        Ok(Box::new(Unpluggable { inner, epoch, fail_after, n: 0 }) as Box<dyn FrameSource>)
+    });
+    let capture =
+        CaptureConfig { retry: true, retry_interval: Duration::from_millis(200), lossless: false, repeats: 1 };
+    let stats = run_live_with(&cfg, pipeline, open, capture, "test camera".into()).unwrap();
+    let s = stats.session_dir.unwrap();
+    let events = std::fs::read_to_string(s.join(EVENTS_FILE)).unwrap();
+    let lost = events.find("\"camera_lost\"").unwrap_or_else(|| panic!("no camera_lost event:\n{events}"));
+    let back = events.find("\"camera_back\"").unwrap_or_else(|| panic!("no camera_back event:\n{events}"));
+    assert!(lost < back && events.contains("device unplugged"), "{events}");
+    let track = PoseTrack::read(&s.join(POSES_FILE)).unwrap();
+    // Frames from before the loss are kept, and frames after it follow in time.
+    assert!(track.frames.len() >= 20 + 60, "{} frames", track.frames.len());
+    assert!(track.frames.windows(2).all(|w| w[1].t > w[0].t), "timestamps not increasing across the reconnect");
+    let gap = track.frames.windows(2).map(|w| w[1].t - w[0].t).fold(0.0, f64::max);
+    assert!(gap > 0.3, "no gap while the camera was away (largest {gap:.2} s)");
+    let meta: SessionMeta = serde_json::from_str(&std::fs::read_to_string(s.join(META_FILE)).unwrap()).unwrap();
+    assert_eq!((meta.status.as_str(), meta.source.as_str()), ("complete", "test camera"));
+}

@@ -166,16 +166,31 @@ fn placement_cue(p: &PlacementReport) -> LiveCue {
 /// Runs a live session until the source ends, the user quits, or `max_seconds` pass.
 pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
     // Load the model before the clock starts, so a clip does not play while the model loads.
-    let mut pipeline = Pipeline::new(&cfg.pipeline)?;
+    let pipeline = Pipeline::new(&cfg.pipeline)?;
     let epoch = Instant::now();
     let (retry, repeats, lossless) = match &cfg.source {
         SourceSpec::Camera(_) => (true, 1, false),
         SourceSpec::Clip { paced, repeats, .. } => (false, *repeats, !*paced),
     };
-    let mut capture = CaptureThread::spawn(
-        opener(&cfg.source, epoch),
-        CaptureConfig { retry, retry_interval: RETRY_INTERVAL, lossless, repeats },
-    )?;
+    let source_name = match &cfg.source {
+        SourceSpec::Camera(r) => format!("camera {}", r.index),
+        SourceSpec::Clip { path, .. } => path.display().to_string(),
+    };
+    let capture_cfg = CaptureConfig { retry, retry_interval: RETRY_INTERVAL, lossless, repeats };
+    run_live_with(cfg, pipeline, opener(&cfg.source, epoch), capture_cfg, source_name)
+}
+
+/// The live loop over any source: `open` (re)opens it in the capture thread; with `capture_cfg.retry` a failing
+/// source is reported as a lost camera and reopened. `cfg.source` is not used.
+pub fn run_live_with(
+    cfg: &LiveConfig,
+    mut pipeline: Pipeline,
+    open: Opener,
+    capture_cfg: CaptureConfig,
+    source_name: String,
+) -> Result<LiveStats, LiveError> {
+    let retry = capture_cfg.retry;
+    let mut capture = CaptureThread::spawn(open, capture_cfg)?;
     let info = loop {
         match capture.events.recv_timeout(Duration::from_secs(30)) {
             Ok(CaptureEvent::Opened(info)) => break info,
@@ -183,10 +198,6 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
             Ok(_) => continue,
             Err(_) => return Err(LiveError::SourceOpen("the video source did not start within 30 s".into())),
         }
-    };
-    let source_name = match &cfg.source {
-        SourceSpec::Camera(r) => format!("camera {}", r.index),
-        SourceSpec::Clip { path, .. } => path.display().to_string(),
     };
     let mut engine_cfg = cfg.engine.clone();
     (engine_cfg.width, engine_cfg.height, engine_cfg.fps) = (info.width, info.height, info.fps);
