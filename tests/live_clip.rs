@@ -206,6 +206,19 @@ fn bad_sources_and_missing_history_are_clear_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("notes.mp4") && !err.contains("panicked"), "{err}");
+    // No display for the window: a clear hint, and no empty session left behind.
+    let out = rollcoach()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .args(["live", "--source", CLIP, "--mute"])
+        .arg("--sessions-dir")
+        .arg(dir.join("s"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--no-window") && !err.contains("panicked"), "{err}");
+    assert!(session_dir(&dir.join("s")).is_none(), "a session was left behind");
     let out = rollcoach().arg("history").arg("--sessions-dir").arg(dir.join("none")).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -216,11 +216,7 @@ pub fn run_live_with(
         duration_s: None,
         frames: None,
     };
-    let mut session = SessionWriter::create(&cfg.sessions_dir, meta)?;
-    if !cfg.quiet {
-        eprintln!("rollcoach: session folder {}", session.dir().display());
-    }
-    session.event(&Event::Start { t: 0.0, exercise: choice, area: String::new() })?;
+    // Window and audio first: if they cannot start, no empty session is left behind.
     let mut window = if cfg.window {
         Some(LiveWindow::open("rollcoach live", info.width as usize, info.height as usize)?)
     } else {
@@ -233,6 +229,11 @@ pub fn run_live_with(
     if !cfg.mute {
         audio.0.push(Box::new(SystemSink::new()));
     }
+    let mut session = SessionWriter::create(&cfg.sessions_dir, meta)?;
+    if !cfg.quiet {
+        eprintln!("rollcoach: session folder {}", session.dir().display());
+    }
+    session.event(&Event::Start { t: 0.0, exercise: choice, area: String::new() })?;
 
     let mut stats = LiveStats { width: info.width, height: info.height, ..LiveStats::default() };
     let mut sched = CueScheduler::new();
