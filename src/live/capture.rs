@@ -301,6 +301,9 @@ pub struct CaptureConfig {
     pub repeats: u32,
 }
 
+/// Longest wait for the capture thread to end when stopping.
+pub const STOP_WAIT: Duration = Duration::from_secs(2);
+
 /// Default wait between attempts to reopen a lost camera.
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -330,10 +333,18 @@ impl CaptureThread {
     }
 
     /// Stops the thread (it notices at its next frame or retry).
+    /// Stops the thread: it notices at its next frame or retry. A source stuck in a blocking read (a camera that hangs
+    /// when unplugged) is left behind after [`STOP_WAIT`] so quitting never hangs.
     pub fn stop(&mut self) {
         self.slot.close();
         if let Some(h) = self.handle.take() {
-            let _ = h.join();
+            let t0 = Instant::now();
+            while !h.is_finished() && t0.elapsed() < STOP_WAIT {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            }
         }
     }
 }
@@ -533,6 +544,30 @@ mod tests {
         assert!(matches!(evs[2], CaptureEvent::Reopened), "{evs:?}");
         assert!(matches!(evs[3], CaptureEvent::Ended), "{evs:?}");
         assert_eq!(n, 7);
+    }
+
+    /// A source whose read blocks (far) longer than any stop should wait.
+    struct Stuck;
+    impl FrameSource for Stuck {
+        fn info(&self) -> SourceInfo {
+            SourceInfo { width: 4, height: 2, fps: 30.0, frame_count: None }
+        }
+        fn next_frame(&mut self, _frame: &mut Mat) -> Result<Option<f64>, SourceError> {
+            std::thread::sleep(Duration::from_secs(30));
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn stopping_does_not_hang_on_a_blocked_source() {
+        let open: Opener = Box::new(|| Ok(Box::new(Stuck) as Box<dyn FrameSource>));
+        let cfg = CaptureConfig { retry: true, retry_interval: RETRY_INTERVAL, lossless: false, repeats: 1 };
+        let mut ct = CaptureThread::spawn(open, cfg).unwrap();
+        assert!(matches!(ct.events.recv().unwrap(), CaptureEvent::Opened(_)));
+        let t0 = Instant::now();
+        ct.stop();
+        let took = t0.elapsed();
+        assert!(took >= STOP_WAIT && took < STOP_WAIT + Duration::from_secs(1), "stop took {took:?}");
     }
 
     #[test]
