@@ -43,8 +43,8 @@ impl Default for RollerConfig {
             min_radius_frac: 0.025,
             max_radius_frac: 0.2,
             colour_hint_bgr: None,
-            canny_high: 100.0,
-            votes: 28.0,
+            canny_high: 60.0,
+            votes: 18.0,
             hold_frames: 10,
         }
     }
@@ -61,6 +61,48 @@ const CONFIDENCE_EMA: f32 = 0.2;
 /// Margin above the body's highest joint where the roller band starts, share of image height.
 const BAND_MARGIN_FRAC: f32 = 0.05;
 
+/// Landmarks below this visibility are not used for the body prior.
+const MIN_VIS: f32 = 0.3;
+/// Shoulder-hip + hip-knee + knee-ankle of a typical 170 cm adult (Winter's segment proportions), cm.
+const TYPICAL_CHAIN_CM: f32 = 49.0 + 41.7 + 41.8;
+/// Searched radius range around the radius expected from the body's size.
+const RADIUS_RANGE: (f32, f32) = (0.6, 1.6);
+/// Gap between the body line and the roller top, in roller radii: allowed range, typical value, no-penalty slack.
+const GAP_RANGE_R: (f32, f32) = (-0.8, 3.0);
+const GAP_TYPICAL_R: f32 = 0.9;
+const GAP_SLACK_R: f32 = 0.7;
+
+/// Where the roller may be, from the pose.
+struct BodyPrior {
+    /// Search box (image px).
+    rect: Rect,
+    /// Shoulder, hip, knee, ankle mid-points that are visible, in that order.
+    line: [(f32, f32); 4],
+    n_line: usize,
+    r_expected: Option<f32>,
+}
+
+impl BodyPrior {
+    /// Gap (in radii) between the circle's top and the body line right above it; `None` when no part of the body
+    /// line lies above the circle.
+    fn gap_below_line(&self, cx: f32, cy: f32, r: f32) -> Option<f32> {
+        let mut best: Option<f32> = None;
+        for w in self.line[..self.n_line].windows(2) {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            let (lo, hi) = (x0.min(x1), x0.max(x1));
+            if cx < lo - r || cx > hi + r || (hi - lo) < 1.0 {
+                continue;
+            }
+            let y_line = y0 + (y1 - y0) * ((cx - x0) / (x1 - x0)).clamp(0.0, 1.0);
+            let gap = ((cy - r) - y_line) / r;
+            if cy > y_line && best.is_none_or(|b| gap.abs() < b.abs()) {
+                best = Some(gap);
+            }
+        }
+        best
+    }
+}
+
 /// Pixels per cm given the roller in the image and its real diameter.
 pub fn px_per_cm(obs: &RollerObs, diameter_cm: f32) -> f32 {
     2.0 * obs.r / diameter_cm
@@ -69,8 +111,11 @@ pub fn px_per_cm(obs: &RollerObs, diameter_cm: f32) -> f32 {
 pub struct RollerDetector {
     cfg: RollerConfig,
     gray: Mat,
+    hsv: Mat,
+    sat: Mat,
     blur: Mat,
     circles: Vector<Vec3f>,
+    cands: Vec<(f32, f32, f32, f32)>,
     current: Option<RollerObs>,
     pending: Option<(RollerObs, u32)>,
     misses: u32,
@@ -82,8 +127,11 @@ impl RollerDetector {
         Self {
             cfg,
             gray: Mat::default(),
+            hsv: Mat::default(),
+            sat: Mat::default(),
             blur: Mat::default(),
             circles: Vector::new(),
+            cands: Vec::with_capacity(64),
             current: None,
             pending: None,
             misses: 0,
@@ -103,28 +151,58 @@ impl RollerDetector {
         self.confidence = 0.0;
     }
 
-    /// Vertical band (top row) where the roller may be: below the body's highest joint, else the lower 2/3.
-    fn band_top(&self, rows: i32, pose: Option<&Pose>) -> i32 {
-        let mut top = rows as f32 / 3.0;
-        if let Some(p) = pose {
-            let ys: Vec<f32> = [
-                idx::LEFT_HIP,
-                idx::RIGHT_HIP,
-                idx::LEFT_KNEE,
-                idx::RIGHT_KNEE,
-                idx::LEFT_SHOULDER,
-                idx::RIGHT_SHOULDER,
-            ]
-            .iter()
-            .map(|&i| p.keypoints[i])
-            .filter(|k| k.visibility >= 0.3)
-            .map(|k| k.y)
-            .collect();
-            if let Some(min_y) = ys.iter().copied().reduce(f32::min) {
-                top = min_y - BAND_MARGIN_FRAC * rows as f32;
+    /// Body prior from the pose: search box below the body, the body line, and the expected roller radius from
+    /// the body's size (torso + thigh + shank of a typical adult).
+    fn body_prior(&self, rows: i32, cols: i32, pose: Option<&Pose>) -> BodyPrior {
+        let mut prior = BodyPrior {
+            rect: Rect::new(0, rows / 3, cols, rows - rows / 3),
+            line: [(0.0, 0.0); 4],
+            n_line: 0,
+            r_expected: None,
+        };
+        let Some(p) = pose else { return prior };
+        let mid = |l: usize, r: usize| {
+            let (a, b) = (p.keypoints[l], p.keypoints[r]);
+            match (a.visibility >= MIN_VIS, b.visibility >= MIN_VIS) {
+                (true, true) => Some(((a.x + b.x) * 0.5, (a.y + b.y) * 0.5)),
+                (true, false) => Some((a.x, a.y)),
+                (false, true) => Some((b.x, b.y)),
+                _ => None,
             }
+        };
+        let chain = [
+            mid(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER),
+            mid(idx::LEFT_HIP, idx::RIGHT_HIP),
+            mid(idx::LEFT_KNEE, idx::RIGHT_KNEE),
+            mid(idx::LEFT_ANKLE, idx::RIGHT_ANKLE),
+        ];
+        let pts: Vec<(f32, f32)> = chain.iter().flatten().copied().collect();
+        if pts.len() < 2 {
+            return prior;
         }
-        (top.max(0.0) as i32).min(rows - 2)
+        for (i, q) in pts.iter().enumerate() {
+            prior.line[i] = *q;
+        }
+        prior.n_line = pts.len();
+        // Scale from the chain's segment lengths when the whole chain is visible.
+        if chain.iter().all(|c| c.is_some()) {
+            let len: f32 = pts
+                .windows(2)
+                .map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt())
+                .sum();
+            let px_per_cm = len / TYPICAL_CHAIN_CM;
+            prior.r_expected = Some(0.5 * self.cfg.diameter_cm * px_per_cm);
+        }
+        let (min_x, max_x) = pts
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), q| (a.min(q.0), b.max(q.0)));
+        let min_y = pts.iter().map(|q| q.1).fold(f32::INFINITY, f32::min);
+        let margin = BAND_MARGIN_FRAC * rows as f32;
+        let x0 = ((min_x - 2.0 * margin).max(0.0) as i32).min(cols - 2);
+        let x1 = ((max_x + 2.0 * margin).min(cols as f32) as i32).max(x0 + 2);
+        let y0 = ((min_y - margin).max(0.0) as i32).min(rows - 2);
+        prior.rect = Rect::new(x0, y0, x1 - x0, rows - y0);
+        prior
     }
 
     fn colour_score(&self, image: &Mat, cx: f32, cy: f32, r: f32) -> Result<f32, RollerError> {
@@ -155,36 +233,61 @@ impl RollerDetector {
             });
         }
         let (rows, cols) = (image_bgr.rows(), image_bgr.cols());
+        let prior = self.body_prior(rows, cols, pose);
+        let (min_r, max_r) = match prior.r_expected {
+            Some(r) => ((r * RADIUS_RANGE.0).max(4.0) as i32, (r * RADIUS_RANGE.1) as i32),
+            None => (
+                (self.cfg.min_radius_frac * rows as f32).max(4.0) as i32,
+                (self.cfg.max_radius_frac * rows as f32) as i32,
+            ),
+        };
+        let max_r = max_r.max(min_r + 2);
+        // Candidates from the gray image and from the colour saturation (foam rollers are usually saturated colours,
+        // often on a dark mat where gray contrast is low).
         imgproc::cvt_color(image_bgr, &mut self.gray, imgproc::COLOR_BGR2GRAY, 0)?;
-        imgproc::gaussian_blur(
-            &self.gray,
-            &mut self.blur,
-            Size::new(7, 7),
-            1.5,
-            1.5,
-            core::BORDER_DEFAULT,
-        )?;
-        let top = self.band_top(rows, pose);
-        let band = Mat::roi(&self.blur, Rect::new(0, top, cols, rows - top))?;
-        let min_r = (self.cfg.min_radius_frac * rows as f32).max(4.0) as i32;
-        let max_r = (self.cfg.max_radius_frac * rows as f32) as i32;
-        imgproc::hough_circles(
-            &band,
-            &mut self.circles,
-            imgproc::HOUGH_GRADIENT,
-            1.0,
-            (min_r * 2) as f64,
-            self.cfg.canny_high,
-            self.cfg.votes,
-            min_r,
-            max_r.max(min_r + 1),
-        )?;
+        imgproc::cvt_color(image_bgr, &mut self.hsv, imgproc::COLOR_BGR2HSV, 0)?;
+        core::extract_channel(&self.hsv, &mut self.sat, 1)?;
+        self.cands.clear();
+        for channel in 0..2 {
+            let src = if channel == 0 { &self.gray } else { &self.sat };
+            imgproc::gaussian_blur(src, &mut self.blur, Size::new(7, 7), 1.5, 1.5, core::BORDER_DEFAULT)?;
+            let band = Mat::roi(&self.blur, prior.rect)?;
+            imgproc::hough_circles(
+                &band,
+                &mut self.circles,
+                imgproc::HOUGH_GRADIENT,
+                1.0,
+                min_r as f64,
+                self.cfg.canny_high,
+                self.cfg.votes,
+                min_r,
+                max_r,
+            )?;
+            let n = self.circles.len();
+            for (rank, c) in self.circles.iter().enumerate() {
+                let rank_score = 1.0 - rank as f32 / (n as f32 + 1.0);
+                self.cands
+                    .push((c[0] + prior.rect.x as f32, c[1] + prior.rect.y as f32, c[2], rank_score));
+            }
+        }
 
         let mut best: Option<(f32, RollerObs)> = None;
-        let n = self.circles.len();
-        for (rank, c) in self.circles.iter().enumerate() {
-            let (cx, cy, r) = (c[0], c[1] + top as f32, c[2]);
-            let mut score = 1.0 - rank as f32 / (n as f32 + 1.0);
+        for i in 0..self.cands.len() {
+            let (cx, cy, r, rank_score) = self.cands[i];
+            let mut score = rank_score;
+            if prior.n_line >= 2 {
+                // The roller lies under the body: its top a little below the body line (soft tissue).
+                let Some(gap_r) = prior.gap_below_line(cx, cy, r) else {
+                    continue;
+                };
+                if !(GAP_RANGE_R.0..=GAP_RANGE_R.1).contains(&gap_r) {
+                    continue;
+                }
+                score += 2.0 * (-((gap_r - GAP_TYPICAL_R).abs() - GAP_SLACK_R).max(0.0)).exp();
+            }
+            if let Some(re) = prior.r_expected {
+                score += (1.0 - (r - re).abs() / re).max(0.0);
+            }
             if let Some(prev) = self.current {
                 let d = ((cx - prev.cx).powi(2) + (cy - prev.cy).powi(2)).sqrt();
                 score += 2.0 * (-d / prev.r.max(1.0)).exp();
@@ -346,6 +449,44 @@ mod tests {
         });
         let got = det.detect(&img, None).unwrap().expect("found");
         assert!((got.cx - roller.cx).abs() < 4.0, "{got:?}");
+    }
+
+    #[test]
+    fn body_prior_prefers_the_disc_under_the_body() {
+        use crate::landmarks::Keypoint;
+        // Body line at y=300 from the shoulders (x=150) to the ankles (x=500): 350 px for a ~132 cm chain, so a
+        // 15 cm roller should have r ~ 20 px and sit just below the line.
+        let mut pose = Pose {
+            score: 1.0,
+            ..Pose::default()
+        };
+        for (l, r, x) in [
+            (idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER, 150.0),
+            (idx::LEFT_HIP, idx::RIGHT_HIP, 280.0),
+            (idx::LEFT_KNEE, idx::RIGHT_KNEE, 390.0),
+            (idx::LEFT_ANKLE, idx::RIGHT_ANKLE, 500.0),
+        ] {
+            for i in [l, r] {
+                pose.keypoints[i] = Keypoint {
+                    x,
+                    y: 300.0,
+                    visibility: 0.9,
+                };
+            }
+        }
+        let roller = obs(330.0, 338.0, 20.0);
+        // A same-size disc far below the body (a ball on the floor) and a large one at the side.
+        let img = frame_with(&[
+            (roller, [200, 60, 60]),
+            (obs(240.0, 445.0, 20.0), [60, 60, 230]),
+            (obs(580.0, 380.0, 45.0), [60, 230, 60]),
+        ]);
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let got = det.detect(&img, Some(&pose)).unwrap().expect("found");
+        assert!(
+            (got.cx - roller.cx).abs() < 3.0 && (got.cy - roller.cy).abs() < 3.0,
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -538,6 +538,7 @@ impl Engine {
         let ppc = self.px_per_cm;
         let mut speed = None;
         let mut still_raw = false;
+        let mut display_speed = None;
         if let (Some(c), Some(ppc)) = (contact, ppc) {
             let len = self
                 .seg_len_px
@@ -553,6 +554,7 @@ impl Engine {
                 area.passes.push(pass);
             }
             speed = self.motion.speed().map(f32::abs);
+            display_speed = self.motion.display_speed();
             if let Some(p) = self.motion.smoothed() {
                 still_raw = self.still.push(t, p);
             }
@@ -566,7 +568,7 @@ impl Engine {
             }
         }
         self.metrics.contact = contact.map(|c| c.t);
-        self.metrics.speed_cm_s = speed;
+        self.metrics.speed_cm_s = display_speed;
         self.metrics.in_region = in_region;
         self.metrics.time_on_area_s = area.time_on_area;
         self.metrics.passes = area.passes.len();

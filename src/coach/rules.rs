@@ -134,6 +134,8 @@ pub struct Pass {
 
 /// Window of the speed regression, s.
 pub const SPEED_WINDOW_S: f64 = 0.5;
+/// Window of the steadier display speed, s.
+pub const DISPLAY_SPEED_WINDOW_S: f64 = 1.0;
 /// Share of the window that must be filled before a speed is reported (a short fit is noisy).
 const MIN_SPEED_SPAN: f64 = 0.7;
 /// Fewest samples for a speed estimate.
@@ -159,11 +161,36 @@ pub struct MotionTracker {
     pass_samples: Vec<(f64, f32)>,
     speed: Option<f32>,
     smoothed: Option<f32>,
+    display_speed: Option<f32>,
+}
+
+/// Linear regression slope and fitted value at `t_end` over `(t, pos)` samples; `None` when degenerate.
+fn fit<'a>(samples: impl Iterator<Item = &'a (f64, f32)> + Clone, t_end: f64) -> Option<(f64, f32)> {
+    let (mut n, mut st, mut sp) = (0usize, 0.0f64, 0.0f64);
+    for &(ti, pi) in samples.clone() {
+        n += 1;
+        st += ti;
+        sp += pi as f64;
+    }
+    if n < 2 {
+        return None;
+    }
+    let (mt, mp) = (st / n as f64, sp / n as f64);
+    let (mut stt, mut stp) = (0.0, 0.0);
+    for &(ti, pi) in samples {
+        stt += (ti - mt) * (ti - mt);
+        stp += (ti - mt) * (pi as f64 - mp);
+    }
+    if stt <= 1e-12 {
+        return None;
+    }
+    let slope = stp / stt;
+    Some((slope, (mp + slope * (t_end - mt)) as f32))
 }
 
 impl MotionTracker {
     pub fn new(fps: f64) -> Self {
-        let cap = ((SPEED_WINDOW_S * fps.max(1.0)).ceil() as usize + 4).max(8);
+        let cap = ((DISPLAY_SPEED_WINDOW_S * fps.max(1.0)).ceil() as usize + 4).max(8);
         Self {
             window: VecDeque::with_capacity(cap),
             dir: 0,
@@ -173,6 +200,7 @@ impl MotionTracker {
             pass_samples: Vec::with_capacity(cap * 32),
             speed: None,
             smoothed: None,
+            display_speed: None,
         }
     }
 
@@ -183,6 +211,7 @@ impl MotionTracker {
         self.pass_samples.clear();
         self.speed = None;
         self.smoothed = None;
+        self.display_speed = None;
     }
 
     /// Signed speed (cm/s, + toward the distal end) from the last update.
@@ -195,9 +224,19 @@ impl MotionTracker {
         self.smoothed
     }
 
+    /// Steadier speed for display and per-frame metrics: regression over `DISPLAY_SPEED_WINDOW_S` (blurs turns
+    /// more than [`speed`](Self::speed), which the rules use).
+    pub fn display_speed(&self) -> Option<f32> {
+        self.display_speed
+    }
+
     /// Adds a sample; returns a completed pass when a reversal was confirmed.
     pub fn push(&mut self, t: f64, pos_cm: f32) -> Option<Pass> {
-        while self.window.front().is_some_and(|&(t0, _)| t - t0 > SPEED_WINDOW_S) {
+        while self
+            .window
+            .front()
+            .is_some_and(|&(t0, _)| t - t0 > DISPLAY_SPEED_WINDOW_S)
+        {
             self.window.pop_front();
         }
         if self.window.len() == self.window.capacity() {
@@ -205,30 +244,27 @@ impl MotionTracker {
         }
         self.window.push_back((t, pos_cm));
         let span = t - self.window.front().map_or(t, |w| w.0);
-        if self.window.len() < MIN_SPEED_SAMPLES || span < MIN_SPEED_SPAN * SPEED_WINDOW_S {
+        self.display_speed = if span >= MIN_SPEED_SPAN * DISPLAY_SPEED_WINDOW_S {
+            fit(self.window.iter(), t).map(|(s, _)| (s as f32).abs())
+        } else {
+            None
+        };
+        let recent = self.window.iter().filter(|&&(ti, _)| t - ti <= SPEED_WINDOW_S);
+        let n_recent = recent.clone().count();
+        let span_recent = t - recent.clone().next().map_or(t, |w| w.0);
+        if n_recent < MIN_SPEED_SAMPLES || span_recent < MIN_SPEED_SPAN * SPEED_WINDOW_S {
             self.speed = None;
             self.smoothed = None;
             return None;
         }
-        let n = self.window.len() as f64;
-        let (mut st, mut sp) = (0.0, 0.0);
-        for &(ti, pi) in &self.window {
-            st += ti;
-            sp += pi as f64;
-        }
-        let (mt, mp) = (st / n, sp / n);
-        let (mut stt, mut stp) = (0.0, 0.0);
-        for &(ti, pi) in &self.window {
-            stt += (ti - mt) * (ti - mt);
-            stp += (ti - mt) * (pi as f64 - mp);
-        }
-        if stt <= 1e-12 {
+        let Some((slope, pos)) = fit(recent, t) else {
             return None;
-        }
-        let slope = stp / stt;
-        let pos = (mp + slope * (t - mt)) as f32;
+        };
         self.speed = Some(slope as f32);
         self.smoothed = Some(pos);
+        if self.display_speed.is_none() {
+            self.display_speed = Some((slope as f32).abs());
+        }
         self.pass_samples.push((t, pos_cm));
 
         let Some((ps_t, ps_pos)) = self.pass_start else {
