@@ -28,7 +28,14 @@ from mathutils import Vector
 
 HUMAN_BLEND = "/usr/share/assimp/models/BLEND/HUMAN.blend"
 # HUMAN.blend is 10.785 units tall (z -5.228 .. 5.557); scale it to a 1.75 m person.
-UNIT_M = 1.75 / 10.785
+# The mannequin's legs are short for its torso (hip-ankle / shoulder-hip = 1.34; about 1.6 in adults), and BlazePose
+# then put knees and ankles well short of the real joints: the legs below the hip joint are stretched by LEG_STRETCH
+# and given a knee/calf/ankle silhouette (LEG_PROFILE) to make the figure more human.
+HIP_Z_U, ANKLE_Z_U = -0.1, -4.85
+LEG_STRETCH = 1.2
+# (position along the leg 0 = hip .. 1 = ankle, radial scale of the leg's cross-section)
+LEG_PROFILE = [(0.0, 1.0), (0.35, 0.95), (0.5, 0.8), (0.57, 0.8), (0.7, 1.06), (0.85, 0.85), (0.97, 0.72), (1.2, 0.72)]
+UNIT_M = 1.75 / (10.785 + (HIP_Z_U + 5.228) * (LEG_STRETCH - 1))
 REST_ORIGIN_U = (0.0, 0.2, -0.1)  # hip-joint centre in model units -> world origin of the rest pose
 
 ROLLER_DIAMETER_M = 0.15
@@ -38,6 +45,9 @@ ROLLER_SINK_M = 0.01  # how far the body surface presses into the foam / soft ti
 FLOOR_CLEARANCE_M = 0.0
 
 WIDTH, HEIGHT = 640, 480
+# Long lens from farther away: the roller's near end face (what the camera sees as the circle) is 18 cm in front of the
+# body's mid-plane; at 3 m that shifts it by 6% of its distance from the image centre, at 2 m by 9%.
+CAMERA_LENS_MM = 42.0
 
 # Thresholds copied from exercises/*.toml (the engine's data); truth fault intervals are derived from them.
 EXERCISE_DATA = {
@@ -52,7 +62,25 @@ EXERCISE_DATA = {
 
 def U(x, y, z):
     """Model units -> rest-pose metres."""
+    if z < HIP_Z_U:
+        z = HIP_Z_U + (z - HIP_Z_U) * LEG_STRETCH
     return np.array([(x - REST_ORIGIN_U[0]) * UNIT_M, (y - REST_ORIGIN_U[1]) * UNIT_M, (z - REST_ORIGIN_U[2]) * UNIT_M])
+
+
+def shape_legs(P, co_u):
+    """Knee, calf and ankle silhouette: scales each leg vertex's distance from the hip-ankle axis (rest pose, m)."""
+    prof_s = np.array([a for a, _ in LEG_PROFILE])
+    prof_f = np.array([b for _, b in LEG_PROFILE])
+    for k, (x, y, z) in enumerate(co_u):
+        if z >= -0.4:
+            continue
+        sx = 1.0 if x >= 0 else -1.0
+        hip, ank = U(0.55 * sx, 0.2, HIP_Z_U), U(0.8 * sx, 0.35, ANKLE_Z_U)
+        s = (HIP_Z_U - z) / (HIP_Z_U - ANKLE_Z_U)
+        axis = hip + (ank - hip) * s
+        f = float(np.interp(s, prof_s, prof_f))
+        P[k, :2] = axis[:2] + (P[k, :2] - axis[:2]) * f
+    return P
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -183,7 +211,7 @@ def load_human():
 
 def body_weights(co_u, faces):
     """Linear-blend weights for HUMAN.blend vertices (model units)."""
-    P = np.array([U(*v) for v in co_u])
+    P = shape_legs(np.array([U(*v) for v in co_u]), co_u)
     nb = len(BONES)
     D = np.stack([seg_dist(P, h, t) for _, _, h, t in BONES], axis=1)
     cand = np.zeros((len(P), nb), bool)
@@ -271,7 +299,7 @@ PALETTES = [
     {"skin": (0.90, 0.70, 0.58), "shirt": (0.15, 0.55, 0.25), "shorts": (0.35, 0.25, 0.15), "shoe": (0.6, 0.1, 0.1),
      "hair": (0.45, 0.30, 0.12), "eye": (0.02, 0.02, 0.02), "long_pants": False},
     {"skin": (0.65, 0.45, 0.32), "shirt": (0.85, 0.75, 0.20), "shorts": (0.05, 0.05, 0.05), "shoe": (0.2, 0.3, 0.8),
-     "hair": (0.05, 0.03, 0.02), "eye": (0.02, 0.02, 0.02), "long_pants": True},
+     "hair": (0.05, 0.03, 0.02), "eye": (0.02, 0.02, 0.02), "long_pants": False},
 ]
 
 
@@ -454,8 +482,9 @@ class Quads(Exercise):
         p.set_angle("head", self.torso - 8)
         for s in "LR":
             p.set_angle(f"thigh.{s}", -2)
-            p.set_angle(f"shin.{s}", -6)
-            p.set_angle(f"foot.{s}", -75)
+            # knees bent, feet up: with straight legs BlazePose put the knee at the shorts' hem and the ankle mid-shin
+            p.set_angle(f"shin.{s}", 25)
+            p.set_angle(f"foot.{s}", -20)
             p.set_angle(f"uparm.{s}", -88)
             p.set_angle(f"forearm.{s}", 180)
             p.set_angle(f"hand.{s}", 180)
@@ -485,8 +514,9 @@ class Calves(Exercise):
         p.set_angle("chest", 140)
         p.set_angle("head", 150)
         for s in "LR":
-            p.set_angle(f"thigh.{s}", -9 + 22 * drop)
-            p.set_angle(f"shin.{s}", -2)
+            # knees slightly bent (apex up): with straight legs BlazePose put knees and ankles 20-40 px short
+            p.set_angle(f"thigh.{s}", -2 + 24 * drop)
+            p.set_angle(f"shin.{s}", -16)
             p.set_angle(f"foot.{s}", 70)
             p.set_angle(f"uparm.{s}", 255)
             p.set_angle(f"forearm.{s}", 255)
@@ -518,9 +548,12 @@ class ItBand(Exercise):
         p.set_angle("pelvis", 168)
         p.set_angle("chest", 168)
         p.set_angle("head", 172)
-        for s in "LR":
-            p.set_angle(f"thigh.{s}", 0)
-            p.set_angle(f"shin.{s}", -1)
+        # legs stacked: the top (left) leg is adducted onto the bottom one (parallel legs leave a gap that BlazePose
+        # took for the body's midline)
+        p.set_angle("thigh.R", 0)
+        p.set_angle("shin.R", -1)
+        p.set_angle("thigh.L", -13)
+        p.set_angle("shin.L", 2)
         p.set_angle("uparm.R", -90)
         p.set_angle("forearm.R", 180)
         p.set_angle("hand.R", 180)
@@ -557,13 +590,13 @@ SAMPLES = [
          path=[(0, 0.2), (4.5, 0.62), (8.0, 0.3)]),
     dict(name="quads_knee", exercise="quads", seconds=8.0, fps=15, palette=0, scene=1,
          path=[(0, 0.3), (2.5, 0.6), (4.0, 1.05), (5.5, 1.05), (7.0, 0.6), (8.0, 0.5)]),
-    dict(name="quads_too_fast", exercise="quads", seconds=8.0, fps=15, palette=1, scene=2,
+    dict(name="quads_too_fast", exercise="quads", seconds=8.0, fps=15, palette=2, scene=2,
          path=[(0, 0.3), (3.0, 0.45), (3.6, 0.8), (4.3, 0.2), (5.0, 0.8), (5.7, 0.3), (8.0, 0.4)]),
     dict(name="calves_clean", exercise="calves", seconds=8.0, fps=15, palette=1, scene=0,
          path=[(0, 0.2), (4.0, 0.6), (8.0, 0.3)]),
-    dict(name="calves_hips_dropped", exercise="calves", seconds=8.0, fps=15, palette=3, scene=3,
+    dict(name="calves_hips_dropped", exercise="calves", seconds=8.0, fps=15, palette=1, scene=3,
          path=[(0, 0.25), (8.0, 0.6)], hips_drop=[(3.0, 3.5), (6.5, 7.0)]),
-    dict(name="it_band_clean", exercise="it_band", seconds=8.0, fps=15, palette=3, scene=0,
+    dict(name="it_band_clean", exercise="it_band", seconds=8.0, fps=15, palette=0, scene=2,
          path=[(0, 0.2), (4.0, 0.6), (8.0, 0.25)]),
     dict(name="it_band_too_fast", exercise="it_band", seconds=8.0, fps=15, palette=2, scene=1,
          path=[(0, 0.25), (2.5, 0.4), (3.1, 0.75), (3.8, 0.2), (4.5, 0.75), (5.2, 0.35), (8.0, 0.45)]),
@@ -652,12 +685,12 @@ def setup_world(sc_def):
 
 def setup_camera(center_x, span_x):
     cam_data = bpy.data.cameras.new("cam")
-    cam_data.lens = 28.0
+    cam_data.lens = CAMERA_LENS_MM
     cam_data.sensor_width = 36.0
     cam_data.sensor_fit = "HORIZONTAL"
     cam = bpy.data.objects.new("cam", cam_data)
     bpy.context.scene.collection.objects.link(cam)
-    half_fov = math.atan(18.0 / 28.0)
+    half_fov = math.atan(18.0 / CAMERA_LENS_MM)
     dist = (span_x / 2) / math.tan(half_fov) * 1.02
     cam_z = 0.42
     look_z = 0.28
@@ -719,7 +752,7 @@ def intervals(ts, flags):
     return out
 
 
-def render_sample(sample, out_dir, preview=False, keep_frames=None):
+def render_sample(sample, out_dir, preview=False, keep_frames=None, truth_only=False):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     ex_cls = EXERCISES[sample["exercise"]]
     data = EXERCISE_DATA[sample["exercise"]]
@@ -765,6 +798,7 @@ def render_sample(sample, out_dir, preview=False, keep_frames=None):
     lo = min(xs_body) - 1.0
     hi = max(xs_body) + 1.0
     cam = setup_camera((lo + hi) / 2, hi - lo)
+    bpy.context.view_layer.update()  # the camera's world matrix is used by the truth projections below
     # px per cm on the body's mid-plane (y = 0) at roller-centre height
     mid = ((lo + hi) / 2, 0, ROLLER_DIAMETER_M / 2)
     pa, pb = project(cam, mid), project(cam, (mid[0] + 0.5, 0, mid[2]))
@@ -782,21 +816,29 @@ def render_sample(sample, out_dir, preview=False, keep_frames=None):
         A, B = seg_x(pose)
         P = np.array([roller_x, 0, ROLLER_DIAMETER_M / 2])
         ab = (B - A)[[0, 2]]
-        contact = float(np.dot((P - A)[[0, 2]], ab) / np.dot(ab, ab))
+        contact_world = float(np.dot((P - A)[[0, 2]], ab) / np.dot(ab, ab))
         lms = {nm: project(cam, joint_named(pose, j, s)) for nm, (j, s) in LANDMARKS.items()}
+        circle = roller_circle(cam, roller_x)
+        # What an ideal monocular system measures: the visible roller circle's centre projected on the image segment.
+        side_names = [("left_" if s == "L" else "right_") for s in ex.segment_sides]
+        Ai = np.mean([lms[sn + seg_a] for sn in side_names], axis=0)
+        Bi = np.mean([lms[sn + seg_b] for sn in side_names], axis=0)
+        abi = Bi - Ai
+        contact = float(np.dot(np.array(circle[:2]) - Ai, abi) / np.dot(abi, abi))
         hip_h = float(np.mean([pose.joint(f"hip.{s}")[2] for s in "LR"]) * 100)
         if ex.name == "it_band":
             hip_h = float(pose.joint("hip.R")[2] * 100)
         frames.append({
             "t": round(t, 4),
-            "roller": [round(v, 2) for v in roller_circle(cam, roller_x)],
+            "roller": [round(v, 2) for v in circle],
             "contact": round(contact, 4),
+            "contact_world": round(contact_world, 4),
             "speed_cm_s": round(abs(dc) * seg_len_m * 100, 3),
             "hip_height_cm": round(hip_h, 2),
             "landmarks": {nm: [round(v, 1) for v in xy] for nm, xy in lms.items()},
         })
         ts.append(t)
-        if preview and k not in (0, n // 2, n - 1):
+        if truth_only or (preview and k not in (0, n // 2, n - 1)):
             continue
         sc.render.filepath = os.path.join(frame_dir, f"f{k:04d}.png")
         bpy.ops.render.render(write_still=True)
@@ -834,7 +876,10 @@ def render_sample(sample, out_dir, preview=False, keep_frames=None):
     }
     with open(os.path.join(out_dir, f"{sample['name']}.json"), "w") as fh:
         json.dump(truth, fh, indent=1)
-    if not preview:
+    if truth_only:
+        if keep_frames is None:
+            shutil.rmtree(frame_dir, ignore_errors=True)
+    elif not preview:
         mp4 = os.path.join(out_dir, f"{sample['name']}.mp4")
         subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-framerate", str(fps), "-i",
                         os.path.join(frame_dir, "f%04d.png"), "-c:v", "libx264", "-preset", "slow", "-crf", "23",
@@ -846,7 +891,7 @@ def render_sample(sample, out_dir, preview=False, keep_frames=None):
 
 def main():
     argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
-    out, only, preview, keep = "samples/synthetic", None, False, None
+    out, only, preview, keep, truth_only = "samples/synthetic", None, False, None, False
     i = 0
     while i < len(argv):
         if argv[i] == "--out":
@@ -855,6 +900,8 @@ def main():
             only = argv[i + 1].split(","); i += 1
         elif argv[i] == "--preview":
             preview = True
+        elif argv[i] == "--truth-only":
+            truth_only = True
         elif argv[i] == "--keep-frames":
             keep = argv[i + 1]; i += 1
         else:
@@ -864,7 +911,7 @@ def main():
     for s in SAMPLES:
         if only and s["name"] not in only:
             continue
-        render_sample(s, os.path.abspath(out), preview, keep and os.path.join(keep, s["name"]))
+        render_sample(s, os.path.abspath(out), preview, keep and os.path.join(keep, s["name"]), truth_only)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,514 @@
+//! Replays every synthetic sample (samples/synthetic/*.mp4, rendered by tools/render/render_rolling.py) through
+//! `rollcoach analyze` and compares the result with the sample's truth file (`rollcoach-sample-truth/1`, documented
+//! in tools/render/README.md). Prints a table of the figures, then fails if any sample misses an acceptance check:
+//!
+//! - person found in >= 95% of frames;
+//! - roller found in >= 90% of frames, its centre within half a roller radius of the truth (median);
+//! - contact point within 10% of the segment (median absolute error over frames where both exist, against the truth's
+//!   `contact`: the visible roller circle projected on the image segment), and reported for >= 80% of the frames;
+//! - speed within 20% (mean reported speed vs mean true speed over frames at least 0.5 s away from a change of the
+//!   true speed, i.e. away from turnarounds);
+//! - every true fault found (same rule, same keep-out zone) with onset error <= 0.5 s;
+//! - no faults at all on clean samples.
+//!
+//! Needs the ONNX Runtime library (ORT_DYLIB_PATH) like every test that runs the pose model.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const MIN_PERSON_RATE: f64 = 0.95;
+const MIN_ROLLER_RATE: f64 = 0.90;
+/// Median distance between detected and true roller centre, in true roller radii.
+const MAX_ROLLER_CENTRE_ERR_RADII: f64 = 0.5;
+const MAX_CONTACT_ERR_SEGMENT: f64 = 0.10;
+const MIN_CONTACT_RATE: f64 = 0.80;
+const MAX_SPEED_REL_ERR: f64 = 0.20;
+/// Frames this close (s) to a change of the true speed are left out of the speed comparison.
+const SPEED_SETTLE_S: f64 = 0.5;
+const MAX_ONSET_ERR_S: f64 = 0.5;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn num(v: &Value, what: &str) -> Result<f64, String> {
+    v.as_f64()
+        .ok_or_else(|| format!("{what}: not a number: {v}"))
+}
+
+/// Splits one CSV line (RFC 4180 quoting).
+fn csv_split(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                out.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(String::new()),
+            (c, _) => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}
+
+/// Per-frame metrics from STEM.metrics.csv: (t, contact, speed_cm_s).
+fn read_metrics(path: &Path) -> Result<Vec<(f64, Option<f64>, Option<f64>)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = text.lines();
+    let header = csv_split(
+        lines
+            .next()
+            .ok_or_else(|| format!("{}: empty", path.display()))?,
+    );
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("{}: no column {name}", path.display()))
+    };
+    let (ct, cc, cs) = (col("t")?, col("contact")?, col("speed_cm_s")?);
+    let mut out = Vec::new();
+    for line in lines {
+        let f = csv_split(line);
+        let get = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok());
+        let t = get(ct).ok_or_else(|| format!("{}: bad t in {line:?}", path.display()))?;
+        out.push((t, get(cc), get(cs)));
+    }
+    Ok(out)
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Some(v[v.len() / 2])
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Some(v[((v.len() - 1) as f64 * p).round() as usize])
+}
+
+#[derive(Default)]
+struct Row {
+    name: String,
+    exercise: String,
+    person_rate: f64,
+    roller_rate: f64,
+    roller_err_radii: Option<f64>,
+    contact_rate: f64,
+    contact_err: Option<f64>,
+    contact_err_p90: Option<f64>,
+    speed_true: Option<f64>,
+    speed_found: Option<f64>,
+    faults: Vec<String>,
+    false_faults: Vec<String>,
+    failures: Vec<String>,
+}
+
+fn fmt_opt(v: Option<f64>, prec: usize) -> String {
+    v.map(|x| format!("{x:.prec$}"))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Nearest engine frame index for each truth time.
+fn nearest(ts: &[f64], t: f64) -> Option<usize> {
+    let i = ts.partition_point(|&x| x < t);
+    [i.checked_sub(1), Some(i)]
+        .into_iter()
+        .flatten()
+        .filter(|&j| j < ts.len())
+        .min_by(|&a, &b| (ts[a] - t).abs().total_cmp(&(ts[b] - t).abs()))
+        .filter(|&j| (ts[j] - t).abs() < 0.02)
+}
+
+fn check_sample(truth_path: &Path, out_root: &Path) -> Result<Row, String> {
+    let truth = read_json(truth_path)?;
+    if truth["format"] != "rollcoach-sample-truth/1" {
+        return Err(format!(
+            "{}: not a rollcoach-sample-truth/1 file",
+            truth_path.display()
+        ));
+    }
+    let name = truth["name"].as_str().ok_or("truth: no name")?.to_string();
+    let exercise = truth["exercise"]
+        .as_str()
+        .ok_or("truth: no exercise")?
+        .to_string();
+    let clip = truth_path.with_file_name(truth["clip"].as_str().ok_or("truth: no clip")?);
+    let tframes = truth["frames"].as_array().ok_or("truth: no frames")?;
+    let mut row = Row {
+        name: name.clone(),
+        exercise: exercise.clone(),
+        ..Default::default()
+    };
+
+    let out = out_root.join(&name);
+    let o = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
+        .arg("analyze")
+        .arg(&clip)
+        .args(["--exercise", &exercise, "--out"])
+        .arg(&out)
+        .args(["--no-video", "--quiet"])
+        .output()
+        .map_err(|e| format!("cannot run rollcoach: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "analyze {} failed: {}",
+            clip.display(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        ));
+    }
+    let report = read_json(&out.join(format!("{name}.report.json")))?;
+    let n_report = report["input"]["frames"].as_u64().unwrap_or(0) as usize;
+    if n_report != tframes.len() {
+        row.failures.push(format!(
+            "report has {n_report} frames, truth {}",
+            tframes.len()
+        ));
+    }
+    row.person_rate = report["pose"]["person_rate"].as_f64().unwrap_or(0.0);
+    if row.person_rate < MIN_PERSON_RATE {
+        row.failures.push(format!(
+            "person found in {:.0}% of frames",
+            row.person_rate * 100.0
+        ));
+    }
+
+    // roller
+    let rframes = report["frames"].as_array().ok_or("report: no frames")?;
+    let rts: Vec<f64> = rframes
+        .iter()
+        .map(|f| f["t"].as_f64().unwrap_or(f64::NAN))
+        .collect();
+    let mut roller_errs = Vec::new();
+    let mut roller_hits = 0usize;
+    for tf in tframes {
+        let t = num(&tf["t"], "truth t")?;
+        let tr = tf["roller"].as_array().ok_or("truth: no roller")?;
+        let (tx, ty, trr) = (
+            num(&tr[0], "roller")?,
+            num(&tr[1], "roller")?,
+            num(&tr[2], "roller")?,
+        );
+        if let Some(j) = nearest(&rts, t) {
+            if let Some(r) = rframes[j]["roller"].as_array() {
+                roller_hits += 1;
+                let (x, y) = (
+                    r[0].as_f64().unwrap_or(f64::NAN),
+                    r[1].as_f64().unwrap_or(f64::NAN),
+                );
+                roller_errs.push((x - tx).hypot(y - ty) / trr);
+            }
+        }
+    }
+    row.roller_rate = roller_hits as f64 / tframes.len().max(1) as f64;
+    row.roller_err_radii = median(roller_errs);
+    if row.roller_rate < MIN_ROLLER_RATE {
+        row.failures.push(format!(
+            "roller found in {:.0}% of frames",
+            row.roller_rate * 100.0
+        ));
+    }
+    if row
+        .roller_err_radii
+        .is_none_or(|e| e > MAX_ROLLER_CENTRE_ERR_RADII)
+    {
+        row.failures.push(format!(
+            "roller centre error {} radii",
+            fmt_opt(row.roller_err_radii, 2)
+        ));
+    }
+
+    // contact and speed from the per-frame metrics
+    let metrics = match read_metrics(&out.join(format!("{name}.metrics.csv"))) {
+        Ok(m) => m,
+        Err(e) => {
+            row.failures.push(format!("no per-frame metrics ({e})"));
+            Vec::new()
+        }
+    };
+    let mts: Vec<f64> = metrics.iter().map(|m| m.0).collect();
+    let true_speed: Vec<(f64, f64)> = tframes
+        .iter()
+        .map(|f| Ok((num(&f["t"], "t")?, num(&f["speed_cm_s"], "speed")?)))
+        .collect::<Result<_, String>>()?;
+    let changes: Vec<f64> = true_speed
+        .windows(2)
+        .filter(|w| (w[0].1 - w[1].1).abs() > 0.05)
+        .map(|w| w[1].0)
+        .collect();
+    let (mut cerr, mut s_true, mut s_found) = (Vec::new(), Vec::new(), Vec::new());
+    for (tf, &(t, sp)) in tframes.iter().zip(&true_speed) {
+        let Some(j) = nearest(&mts, t) else { continue };
+        if let Some(c) = metrics[j].1 {
+            cerr.push((c - num(&tf["contact"], "contact")?).abs());
+        }
+        let settled =
+            changes.iter().all(|&c| (c - t).abs() >= SPEED_SETTLE_S) && t >= SPEED_SETTLE_S;
+        if let (true, Some(s)) = (settled, metrics[j].2) {
+            s_true.push(sp);
+            s_found.push(s);
+        }
+    }
+    row.contact_rate = cerr.len() as f64 / tframes.len().max(1) as f64;
+    row.contact_err_p90 = percentile(cerr.clone(), 0.9);
+    row.contact_err = median(cerr);
+    if row.contact_rate < MIN_CONTACT_RATE {
+        row.failures.push(format!(
+            "contact reported in {:.0}% of frames",
+            row.contact_rate * 100.0
+        ));
+    }
+    if row.contact_err.is_none_or(|e| e > MAX_CONTACT_ERR_SEGMENT) {
+        row.failures.push(format!(
+            "contact error {} of the segment",
+            fmt_opt(row.contact_err, 3)
+        ));
+    }
+    if !s_true.is_empty() {
+        row.speed_true = Some(s_true.iter().sum::<f64>() / s_true.len() as f64);
+        row.speed_found = Some(s_found.iter().sum::<f64>() / s_found.len() as f64);
+    }
+    match (row.speed_true, row.speed_found) {
+        (Some(t), Some(f)) if ((f - t) / t).abs() <= MAX_SPEED_REL_ERR => {}
+        (t, f) => row.failures.push(format!(
+            "mean speed {} cm/s, true {} cm/s",
+            fmt_opt(f, 1),
+            fmt_opt(t, 1)
+        )),
+    }
+
+    // faults
+    // The engine's session report is merged into the top level of the analysis report (docs/engine.md).
+    let found: Vec<(String, f64, String)> = match report["faults"].as_array() {
+        Some(a) => a
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap_or("").to_string(),
+                    f["start"].as_f64().unwrap_or(f64::NAN),
+                    f["detail"].as_str().unwrap_or("").to_lowercase(),
+                )
+            })
+            .collect(),
+        None => {
+            row.failures
+                .push("report has no coaching.faults (engine not wired into analyze?)".into());
+            Vec::new()
+        }
+    };
+    let clean = truth["clean"].as_bool().unwrap_or(false);
+    let mut used = vec![false; found.len()];
+    for tf in truth["faults"].as_array().ok_or("truth: no faults")? {
+        let rule = tf["rule"].as_str().ok_or("truth fault: no rule")?;
+        let zone = tf["zone"].as_str().map(str::to_lowercase);
+        let start = num(&tf["start"], "fault start")?;
+        let hit = found
+            .iter()
+            .enumerate()
+            .filter(|(i, (r, _, d))| {
+                !used[*i]
+                    && r == rule
+                    && zone
+                        .as_ref()
+                        .is_none_or(|z| d.is_empty() || d.contains(z.as_str()))
+            })
+            .min_by(|a, b| (a.1 .1 - start).abs().total_cmp(&(b.1 .1 - start).abs()));
+        let label = match &zone {
+            Some(z) => format!("{rule}[{z}]@{start:.1}"),
+            None => format!("{rule}@{start:.1}"),
+        };
+        match hit {
+            Some((i, (_, s, _))) => {
+                used[i] = true;
+                let err = s - start;
+                row.faults.push(format!("{label}:{err:+.2}s"));
+                if err.abs() > MAX_ONSET_ERR_S {
+                    row.failures
+                        .push(format!("{label} found with onset error {err:+.2} s"));
+                }
+            }
+            None => {
+                row.faults.push(format!("{label}:missed"));
+                row.failures.push(format!("{label} not found"));
+            }
+        }
+    }
+    for (i, (r, s, _)) in found.iter().enumerate() {
+        if !used[i] {
+            row.false_faults.push(format!("{r}@{s:.1}"));
+        }
+    }
+    if clean && !row.false_faults.is_empty() {
+        row.failures.push(format!(
+            "false faults on a clean sample: {}",
+            row.false_faults.join(" ")
+        ));
+    }
+    Ok(row)
+}
+
+#[test]
+fn synthetic_samples_match_their_truth() {
+    let dir = repo().join("samples/synthetic");
+    let mut truths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("samples/synthetic exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    truths.sort();
+    assert!(
+        truths.len() >= 8,
+        "expected the synthetic samples in {}, found {}",
+        dir.display(),
+        truths.len()
+    );
+    let out_root = std::env::temp_dir().join(format!("rc-samples-truth-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_root);
+
+    let mut rows = Vec::new();
+    for t in &truths {
+        rows.push(check_sample(t, &out_root).unwrap_or_else(|e| {
+            Row {
+                name: t
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                failures: vec![e],
+                ..Default::default()
+            }
+        }));
+    }
+    let _ = std::fs::remove_dir_all(&out_root);
+
+    println!(
+        "\n{:<26} {:<10} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7}  {:<40} {:<20} result",
+        "sample",
+        "exercise",
+        "person%",
+        "roller%",
+        "rol.err",
+        "cont%",
+        "cont.err",
+        "cont.p90",
+        "v.true",
+        "v.found",
+        "faults (onset error)",
+        "false faults"
+    );
+    for r in &rows {
+        println!(
+            "{:<26} {:<10} {:>7.1} {:>7.1} {:>7} {:>7.1} {:>8} {:>8} {:>7} {:>7}  {:<40} {:<20} {}",
+            r.name,
+            r.exercise,
+            r.person_rate * 100.0,
+            r.roller_rate * 100.0,
+            fmt_opt(r.roller_err_radii, 2),
+            r.contact_rate * 100.0,
+            fmt_opt(r.contact_err, 3),
+            fmt_opt(r.contact_err_p90, 3),
+            fmt_opt(r.speed_true, 1),
+            fmt_opt(r.speed_found, 1),
+            if r.faults.is_empty() {
+                "-".to_string()
+            } else {
+                r.faults.join(" ")
+            },
+            if r.false_faults.is_empty() {
+                "-".to_string()
+            } else {
+                r.false_faults.join(" ")
+            },
+            if r.failures.is_empty() { "ok" } else { "FAIL" }
+        );
+    }
+    let failed: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.failures.is_empty())
+        .map(|r| format!("{}: {}", r.name, r.failures.join("; ")))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "samples failing their truth checks:\n{}",
+        failed.join("\n")
+    );
+}
+
+#[test]
+fn truth_files_are_consistent() {
+    // The truth files themselves: one frame per video frame time, contact/speed present, faults inside the clip,
+    // clean <=> no faults. This runs without the model.
+    let dir = repo().join("samples/synthetic");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).expect("samples/synthetic exists") {
+        let p = e.expect("dir entry").path();
+        if p.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        n += 1;
+        let t = read_json(&p).unwrap();
+        assert_eq!(t["format"], "rollcoach-sample-truth/1", "{}", p.display());
+        let clip = p.with_file_name(t["clip"].as_str().unwrap());
+        assert!(clip.is_file(), "{} missing", clip.display());
+        let fps = t["fps"].as_f64().unwrap();
+        let frames = t["frames"].as_array().unwrap();
+        assert!(frames.len() >= 30, "{}", p.display());
+        for (i, f) in frames.iter().enumerate() {
+            let ft = f["t"].as_f64().unwrap();
+            assert!(
+                (ft - i as f64 / fps).abs() < 1e-3,
+                "{} frame {i} t {ft}",
+                p.display()
+            );
+            assert!(
+                f["contact"].as_f64().is_some()
+                    && f["speed_cm_s"].as_f64().is_some_and(|s| s >= 0.0)
+            );
+            let r = f["roller"].as_array().unwrap();
+            assert_eq!(r.len(), 3);
+            assert!(
+                r[2].as_f64().unwrap() > 5.0,
+                "{} frame {i}: roller radius",
+                p.display()
+            );
+        }
+        let dur = frames.len() as f64 / fps;
+        let faults = t["faults"].as_array().unwrap();
+        for f in faults {
+            let (s, e) = (f["start"].as_f64().unwrap(), f["end"].as_f64().unwrap());
+            assert!(0.0 <= s && s < e && e <= dur, "{}: fault {f}", p.display());
+            assert!([
+                "too_fast",
+                "keep_out",
+                "hips_dropped",
+                "lower_back",
+                "neck_unsupported",
+                "plank_line"
+            ]
+            .contains(&f["rule"].as_str().unwrap()));
+        }
+        assert_eq!(
+            t["clean"].as_bool().unwrap(),
+            faults.is_empty(),
+            "{}",
+            p.display()
+        );
+    }
+    assert!(n >= 8, "found {n} truth files");
+}
