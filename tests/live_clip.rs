@@ -456,3 +456,38 @@ fn unplugged_camera_is_reported_reopened_and_the_session_kept() {
     let meta: SessionMeta = serde_json::from_str(&std::fs::read_to_string(s.join(META_FILE)).unwrap()).unwrap();
     assert_eq!((meta.status.as_str(), meta.source.as_str()), ("complete", "test camera"));
 }
+
+#[test]
+fn empty_scene_prompts_get_in_frame() {
+    use opencv::core::{Scalar, Size, CV_8UC3};
+    let dir = tmp("empty");
+    let clip = dir.join("empty.avi");
+    // 4 s of an empty, evenly lit room (no person), written with OpenCV.
+    let fourcc = videoio::VideoWriter::fourcc('M', 'J', 'P', 'G').unwrap();
+    let mut w = videoio::VideoWriter::new(clip.to_str().unwrap(), fourcc, 10.0, Size::new(320, 240), true).unwrap();
+    assert!(w.is_opened().unwrap());
+    let frame = Mat::new_rows_cols_with_default(240, 320, CV_8UC3, Scalar::new(120.0, 130.0, 140.0, 0.0)).unwrap();
+    for _ in 0..40 {
+        w.write(&frame).unwrap();
+    }
+    w.release().unwrap();
+    let (shot, sessions) = (dir.join("shot.png"), dir.join("s"));
+    let out = rollcoach()
+        .args(["live", "--no-window", "--mute", "--unpaced", "--quiet", "--screenshot-at", "2.0", "--source"])
+        .arg(&clip)
+        .arg("--screenshot")
+        .arg(&shot)
+        .arg("--sessions-dir")
+        .arg(&sessions)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = std::fs::read_to_string(session_dir(&sessions).unwrap().join(EVENTS_FILE)).unwrap();
+    assert!(events.contains("\"text\":\"get in frame\""), "no get-in-frame cue:\n{events}");
+    let img = imgcodecs::imread(shot.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    let all = Rect::new(0, 0, 320, 240);
+    assert_eq!(count_color(&img, all, BONE_COLOR), 0, "a skeleton drawn in an empty room");
+    // The prompt sits on a dark panel across the middle of the image.
+    let middle = Rect::new(0, 80, 320, 60);
+    assert!(count_color(&img, middle, rollcoach::live::overlay::PANEL_BG) > 1500, "no get-in-frame panel");
+}

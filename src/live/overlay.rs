@@ -244,9 +244,19 @@ fn joint_color(s: JointState) -> (u8, u8, u8) {
     }
 }
 
+/// HUD size relative to the 640-px-wide layout, so text stays legible on 320x240 and in proportion at 1280x720.
+pub fn ui_scale(width: i32) -> f64 {
+    (f64::from(width) / 640.0).clamp(0.5, 3.0)
+}
+
+fn px(k: f64, v: i32) -> i32 {
+    (f64::from(v) * k).round() as i32
+}
+
 /// Draws the HUD onto `img` (BGR).
 pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
     let (w, h) = (img.cols(), img.rows());
+    let k = ui_scale(w);
     if let Some(seg) = hud.segment {
         draw_segment(img, seg)?;
     }
@@ -257,49 +267,50 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         imgproc::circle(img, pt(r.cx, r.cy), r.r.round().max(2.0) as i32, sc(ROLLER_COLOR), 2, imgproc::LINE_AA, 0)?;
     }
     if let Some((x, y)) = hud.contact_px {
-        imgproc::circle(img, pt(x, y), 7, sc(CONTACT_COLOR), imgproc::FILLED, imgproc::LINE_8, 0)?;
+        imgproc::circle(img, pt(x, y), px(k, 7), sc(CONTACT_COLOR), imgproc::FILLED, imgproc::LINE_8, 0)?;
     }
-    draw_top_panel(img, hud)?;
+    draw_top_panel(img, hud, k)?;
     if hud.pose.is_none() && hud.status.is_none() {
-        draw_centered(img, GET_IN_FRAME, h / 2, 1.4, (0, 200, 255))?;
+        draw_centered(img, GET_IN_FRAME, h / 2, 1.4 * k, (0, 200, 255), k)?;
     }
     if let Some(s) = hud.status {
-        draw_centered(img, s, h / 2, 1.2, (0, 200, 255))?;
+        draw_centered(img, s, h / 2, 1.2 * k, (0, 200, 255), k)?;
     }
     if let Some(pl) = hud.placement {
-        draw_placement(img, pl)?;
+        draw_placement(img, pl, k)?;
     }
     if let Some((cue, sev)) = hud.cue {
-        fill_rect(img, Rect::new(0, h - CUE_BAND_H, w, CUE_BAND_H), CUE_BG)?;
+        fill_rect(img, Rect::new(0, h - px(k, CUE_BAND_H), w, px(k, CUE_BAND_H)), CUE_BG)?;
         let bar = match sev {
             Severity::Info => JOINT_OK,
             Severity::Warn => JOINT_WARN,
             Severity::Fault => JOINT_FAULT,
         };
-        fill_rect(img, Rect::new(0, h - CUE_BAND_H, 10, CUE_BAND_H), bar)?;
-        let mut scale = CUE_FONT_SCALE;
-        let mut sz = text_size(cue, scale, CUE_FONT_THICKNESS)?;
-        while sz.width > w - 30 && scale > 0.5 {
+        fill_rect(img, Rect::new(0, h - px(k, CUE_BAND_H), px(k, 10), px(k, CUE_BAND_H)), bar)?;
+        let mut scale = CUE_FONT_SCALE * k;
+        let mut sz = text_size(cue, scale, px(k, CUE_FONT_THICKNESS))?;
+        while sz.width > w - px(k, 30) && scale > 0.3 {
             scale *= 0.85;
-            sz = text_size(cue, scale, CUE_FONT_THICKNESS)?;
+            sz = text_size(cue, scale, px(k, CUE_FONT_THICKNESS))?;
         }
-        let org = Point::new((w - sz.width) / 2, h - (CUE_BAND_H - sz.height) / 2);
-        text(img, cue, org, scale, CUE_TEXT, CUE_FONT_THICKNESS)?;
+        let org = Point::new((w - sz.width) / 2, h - (px(k, CUE_BAND_H) - sz.height) / 2);
+        text(img, cue, org, scale, CUE_TEXT, px(k, CUE_FONT_THICKNESS))?;
     }
     Ok(())
 }
 
-fn draw_centered(img: &mut Mat, s: &str, y: i32, scale: f64, color: (u8, u8, u8)) -> opencv::Result<()> {
+fn draw_centered(img: &mut Mat, s: &str, y: i32, scale: f64, color: (u8, u8, u8), k: f64) -> opencv::Result<()> {
     let w = img.cols();
-    let sz = text_size(s, scale, 2)?;
+    let thick = px(k, 2).max(1);
+    let sz = text_size(s, scale, thick)?;
     let r = Rect::new(
-        (w - sz.width) / 2 - PANEL_PAD,
-        y - sz.height - PANEL_PAD,
-        sz.width + 2 * PANEL_PAD,
-        sz.height + 2 * PANEL_PAD,
+        (w - sz.width) / 2 - px(k, PANEL_PAD),
+        y - sz.height - px(k, PANEL_PAD),
+        sz.width + 2 * px(k, PANEL_PAD),
+        sz.height + 2 * px(k, PANEL_PAD),
     );
     fill_rect(img, r, PANEL_BG)?;
-    text(img, s, Point::new((w - sz.width) / 2, y), scale, color, 2)
+    text(img, s, Point::new((w - sz.width) / 2, y), scale, color, thick)
 }
 
 fn draw_skeleton(img: &mut Mat, p: &Pose, joints: Option<&[JointState; NUM_LANDMARKS]>) -> opencv::Result<()> {
@@ -336,24 +347,24 @@ fn fmt_mmss(s: f64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-fn draw_top_panel(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
+fn draw_top_panel(img: &mut Mat, hud: &Hud, k: f64) -> opencv::Result<()> {
     let w = img.cols();
-    fill_rect(img, Rect::new(0, 0, w, 58), PANEL_BG)?;
+    fill_rect(img, Rect::new(0, 0, w, px(k, 58)), PANEL_BG)?;
     // Left: exercise, time on area against the target, passes.
     let (tmin, tmax) = hud.time_target_s;
     let label = format!("{}  {}  passes {}", hud.exercise, fmt_mmss(hud.time_on_area_s), hud.passes);
-    text(img, &label, Point::new(PANEL_PAD, 22), 0.6, TEXT, 1)?;
-    let bar = Rect::new(PANEL_PAD, 32, GAUGE_W, GAUGE_H);
+    text(img, &label, Point::new(px(k, PANEL_PAD), px(k, 22)), 0.6 * k, TEXT, 1)?;
+    let bar = Rect::new(px(k, PANEL_PAD), px(k, 32), px(k, GAUGE_W), px(k, GAUGE_H));
     fill_rect(img, bar, (70, 70, 70))?;
     if tmax > 0.0 {
         let f = (hud.time_on_area_s / tmax).clamp(0.0, 1.0);
         let col = if hud.time_on_area_s >= tmin { JOINT_OK } else { JOINT_WARN };
-        fill_rect(img, Rect::new(bar.x, bar.y, (f * GAUGE_W as f64) as i32, GAUGE_H), col)?;
-        let xmin = bar.x + (tmin / tmax * GAUGE_W as f64) as i32;
+        fill_rect(img, Rect::new(bar.x, bar.y, (f * px(k, GAUGE_W) as f64) as i32, px(k, GAUGE_H)), col)?;
+        let xmin = bar.x + (tmin / tmax * px(k, GAUGE_W) as f64) as i32;
         imgproc::line(
             img,
-            Point::new(xmin, bar.y - 3),
-            Point::new(xmin, bar.y + GAUGE_H + 3),
+            Point::new(xmin, bar.y - px(k, 3)),
+            Point::new(xmin, bar.y + px(k, GAUGE_H) + px(k, 3)),
             sc(TEXT),
             2,
             imgproc::LINE_8,
@@ -361,27 +372,27 @@ fn draw_top_panel(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         )?;
     }
     let t = format!("{}-{}", fmt_mmss(tmin), fmt_mmss(tmax));
-    text(img, &t, Point::new(bar.x + GAUGE_W + 6, bar.y + GAUGE_H - 2), 0.45, TEXT, 1)?;
+    text(img, &t, Point::new(bar.x + px(k, GAUGE_W) + px(k, 6), bar.y + px(k, GAUGE_H) - px(k, 2)), 0.45 * k, TEXT, 1)?;
     // Right: speed gauge with the target band.
-    let gx = w - GAUGE_W - PANEL_PAD;
-    let gauge = Rect::new(gx, 32, GAUGE_W, GAUGE_H);
+    let gx = w - px(k, GAUGE_W) - px(k, PANEL_PAD);
+    let gauge = Rect::new(gx, px(k, 32), px(k, GAUGE_W), px(k, GAUGE_H));
     let vmax = (hud.max_speed_cm_s * 1.25).max(hud.target_speed_cm_s * 3.0).max(1.0);
-    let xv = |v: f32| gx + ((v / vmax).clamp(0.0, 1.0) * GAUGE_W as f32) as i32;
+    let xv = |v: f32| gx + ((v / vmax).clamp(0.0, 1.0) * px(k, GAUGE_W) as f32) as i32;
     fill_rect(img, gauge, (70, 70, 70))?;
     let (lo, hi) = (hud.target_speed_cm_s * SPEED_BAND_LOW_FACTOR, hud.target_speed_cm_s * SPEED_BAND_HIGH_FACTOR);
-    fill_rect(img, Rect::new(xv(lo), gauge.y, xv(hi) - xv(lo), GAUGE_H), (60, 150, 60))?;
+    fill_rect(img, Rect::new(xv(lo), gauge.y, xv(hi) - xv(lo), px(k, GAUGE_H)), (60, 150, 60))?;
     if hud.max_speed_cm_s > 0.0 {
         fill_rect(
             img,
-            Rect::new(xv(hud.max_speed_cm_s), gauge.y, gx + GAUGE_W - xv(hud.max_speed_cm_s), GAUGE_H),
+            Rect::new(xv(hud.max_speed_cm_s), gauge.y, gx + px(k, GAUGE_W) - xv(hud.max_speed_cm_s), px(k, GAUGE_H)),
             (40, 40, 160),
         )?;
     }
     let tx = xv(hud.target_speed_cm_s);
     imgproc::line(
         img,
-        Point::new(tx, gauge.y - 3),
-        Point::new(tx, gauge.y + GAUGE_H + 3),
+        Point::new(tx, gauge.y - px(k, 3)),
+        Point::new(tx, gauge.y + px(k, GAUGE_H) + px(k, 3)),
         sc(TEXT),
         1,
         imgproc::LINE_8,
@@ -392,8 +403,8 @@ fn draw_top_panel(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
             let x = xv(v);
             imgproc::line(
                 img,
-                Point::new(x, gauge.y - 4),
-                Point::new(x, gauge.y + GAUGE_H + 4),
+                Point::new(x, gauge.y - px(k, 4)),
+                Point::new(x, gauge.y + px(k, GAUGE_H) + px(k, 4)),
                 sc((0, 255, 255)),
                 3,
                 imgproc::LINE_8,
@@ -403,28 +414,28 @@ fn draw_top_panel(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         }
         None => format!("speed -  target {:.1} cm/s", hud.target_speed_cm_s),
     };
-    let sz = text_size(&speed_label, 0.45, 1)?;
-    text(img, &speed_label, Point::new(w - PANEL_PAD - sz.width, 22), 0.45, TEXT, 1)?;
+    let sz = text_size(&speed_label, 0.45 * k, 1)?;
+    text(img, &speed_label, Point::new(w - px(k, PANEL_PAD) - sz.width, px(k, 22)), 0.45 * k, TEXT, 1)?;
     if let Some(fps) = hud.fps {
-        text(img, &format!("{fps:.0} fps"), Point::new(w / 2 - 20, 50), 0.4, (180, 180, 180), 1)?;
+        text(img, &format!("{fps:.0} fps"), Point::new(w / 2 - px(k, 20), px(k, 50)), 0.4 * k, (180, 180, 180), 1)?;
     }
     Ok(())
 }
 
-fn draw_placement(img: &mut Mat, pl: &PlacementReport) -> opencv::Result<()> {
+fn draw_placement(img: &mut Mat, pl: &PlacementReport, k: f64) -> opencv::Result<()> {
     let items = [("side view", &pl.side_view), ("whole body in frame", &pl.whole_body), ("enough light", &pl.light)];
-    let (x0, y0) = (PANEL_PAD, 70);
-    fill_rect(img, Rect::new(x0, y0, 430, 24 * items.len() as i32 + 30), PANEL_BG)?;
-    text(img, "Camera set-up", Point::new(x0 + 6, y0 + 20), 0.55, TEXT, 1)?;
+    let (x0, y0) = (px(k, PANEL_PAD), px(k, 70));
+    fill_rect(img, Rect::new(x0, y0, px(k, 430), px(k, 24) * items.len() as i32 + px(k, 30)), PANEL_BG)?;
+    text(img, "Camera set-up", Point::new(x0 + px(k, 6), y0 + px(k, 20)), 0.55 * k, TEXT, 1)?;
     for (i, (name, c)) in items.iter().enumerate() {
-        let y = y0 + 44 + 24 * i as i32;
+        let y = y0 + px(k, 44) + px(k, 24) * i as i32;
         let (mark, col, msg) = match c {
             Check::Ok => ("ok", JOINT_OK, String::new()),
             Check::Bad(m) => ("NO", JOINT_FAULT, format!(": {m}")),
             Check::Unknown => ("?", JOINT_WARN, ": waiting for a person".to_string()),
         };
-        text(img, mark, Point::new(x0 + 6, y), 0.5, col, 1)?;
-        text(img, &format!("{name}{msg}"), Point::new(x0 + 40, y), 0.42, TEXT, 1)?;
+        text(img, mark, Point::new(x0 + px(k, 6), y), 0.5 * k, col, 1)?;
+        text(img, &format!("{name}{msg}"), Point::new(x0 + px(k, 40), y), 0.42 * k, TEXT, 1)?;
     }
     Ok(())
 }
