@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::coach::{default_exercises_dir, EngineConfig, DEFAULT_ROLLER_DIAMETER_CM};
 use crate::live::capture::{list_cameras, CameraRequest};
+use crate::live::audio::CueSound;
 use crate::live::history;
 use crate::live::run::{percentile, run_live, LiveConfig, SourceSpec};
 use crate::pipeline::PipelineConfig;
@@ -49,6 +50,9 @@ pub struct LiveArgs {
     /// No sound.
     #[arg(long)]
     pub mute: bool,
+    /// How cues sound: auto (speech when espeak-ng is installed, else beeps), speech, or beep.
+    #[arg(long, value_enum, default_value_t = CueSound::Auto)]
+    pub cue_sound: CueSound,
     /// Also write every cue (speech or beeps) at its session time into this WAV file.
     #[arg(long, value_name = "PATH")]
     pub cues_wav: Option<PathBuf>,
@@ -148,6 +152,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
         exercise: a.exercise,
         window: !a.no_window,
         mute: a.mute,
+        cue_sound: a.cue_sound,
         cues_wav: a.cues_wav,
         sessions_dir: a.sessions_dir,
         screenshot: a.screenshot.map(|p| (p, a.screenshot_at)),

@@ -31,6 +31,25 @@ const BEEP_FADE_S: f32 = 0.005;
 /// Speaking rate for espeak-ng (words per minute): a bit slow, the listener is busy.
 const ESPEAK_WPM: &str = "160";
 
+/// How cues sound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CueSound {
+    /// Speech when espeak-ng is installed, else beeps.
+    #[default]
+    Auto,
+    /// Spoken with espeak-ng (beeps when it is missing or fails).
+    Speech,
+    /// Beep patterns only (one per severity).
+    Beep,
+}
+
+impl CueSound {
+    /// Whether cues are spoken on this machine.
+    pub fn speaks(self) -> bool {
+        self != CueSound::Beep && have_program("espeak-ng")
+    }
+}
+
 /// One tone of a pattern: frequency (Hz), duration (s), silence after (s).
 type Tone = (f32, f32, f32);
 
@@ -235,13 +254,33 @@ enum SystemMode {
     Off,
 }
 
+/// Whether the machine has somewhere to play sound: an ALSA playback device, or a PulseAudio/PipeWire server.
+pub fn audio_output_present() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    let alsa = std::fs::read_dir("/dev/snd")
+        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("pcmC")))
+        .unwrap_or(false);
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
+    let server = runtime.is_some_and(|r| r.join("pulse/native").exists() || r.join("pipewire-0").exists());
+    alsa || server || std::env::var_os("PULSE_SERVER").is_some()
+}
+
 /// Players tried in order for beeps (PulseAudio, PipeWire, ALSA).
 const PLAYERS: [&str; 3] = ["paplay", "pw-play", "aplay"];
 
 impl SystemSink {
     /// Chooses espeak-ng (speech) or a WAV player; prints once and stays silent when none exists.
-    pub fn new() -> Self {
-        let mode = if have_program("espeak-ng") {
+    pub fn new(sound: CueSound) -> Self {
+        if sound == CueSound::Speech && !have_program("espeak-ng") {
+            eprintln!("rollcoach: espeak-ng is not installed; cues are beeps");
+        }
+        let mode = if sound.speaks() && !audio_output_present() {
+            // espeak-ng exits 0 even when it has nowhere to play, so look for an output first.
+            eprintln!("rollcoach: no audio device found; cues are shown on screen only");
+            SystemMode::Off
+        } else if sound.speaks() {
             SystemMode::Speak
         } else if let Some(p) = PLAYERS.iter().find(|p| have_program(p)) {
             SystemMode::Player(p)
@@ -272,12 +311,6 @@ impl SystemSink {
             Ok(None) => {}
             Err(_) => self.child = None,
         }
-    }
-}
-
-impl Default for SystemSink {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -401,6 +434,25 @@ mod tests {
         let spans = sound_spans(&s, SAMPLE_RATE, 0.3);
         assert_eq!(spans.len(), 2, "{spans:?}");
         assert!((spans[0].0 - 0.5).abs() < 0.02 && (spans[1].0 - 2.0).abs() < 0.02, "{spans:?}");
+    }
+
+    #[test]
+    fn speech_is_rendered_when_espeak_ng_is_installed() {
+        if !have_program("espeak-ng") {
+            eprintln!("SKIPPED: espeak-ng not installed (cues are beeps)");
+            return;
+        }
+        let mut speech = Vec::new();
+        render_cue(
+            &LiveCue { rule: "hold".into(), text: "good, thirty seconds".into(), severity: Severity::Info },
+            true,
+            &mut speech,
+        );
+        let mut beep = Vec::new();
+        synth_pattern(beep_pattern(Severity::Info), &mut beep);
+        let secs = speech.len() as f64 / f64::from(SAMPLE_RATE);
+        assert!(secs > 0.8 && speech.len() != beep.len(), "speech lasted {secs:.2} s");
+        assert!(!sound_spans(&speech, SAMPLE_RATE, 0.3).is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use opencv::core::Mat;
 use thiserror::Error;
 
-use super::audio::{AudioError, AudioSink, MultiSink, SystemSink, WavFileSink};
+use super::audio::{AudioError, AudioSink, CueSound, MultiSink, SystemSink, WavFileSink};
 use super::capture::{
     CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, Opener, Paced,
     RETRY_INTERVAL,
@@ -70,6 +70,7 @@ pub struct LiveConfig {
     pub exercise: Option<String>,
     pub window: bool,
     pub mute: bool,
+    pub cue_sound: CueSound,
     pub cues_wav: Option<PathBuf>,
     pub sessions_dir: PathBuf,
     /// Write the window's pixels (or the composed frame with `--no-window`) to this PNG at `screenshot_at` s.
@@ -224,10 +225,10 @@ pub fn run_live_with(
     };
     let mut audio = MultiSink::default();
     if let Some(p) = &cfg.cues_wav {
-        audio.0.push(Box::new(WavFileSink::create(p, super::audio::have_program("espeak-ng"))?));
+        audio.0.push(Box::new(WavFileSink::create(p, cfg.cue_sound.speaks())?));
     }
     if !cfg.mute {
-        audio.0.push(Box::new(SystemSink::new()));
+        audio.0.push(Box::new(SystemSink::new(cfg.cue_sound)));
     }
     let mut session = SessionWriter::create(&cfg.sessions_dir, meta)?;
     if !cfg.quiet {
