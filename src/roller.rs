@@ -271,6 +271,8 @@ impl RollerDetector {
             }
         }
 
+        // The best candidate on its own merits; closeness to the previous roller is left to `update`, so that a
+        // wrong first lock cannot keep winning on proximity alone.
         let mut best: Option<(f32, RollerObs)> = None;
         for i in 0..self.cands.len() {
             let (cx, cy, r, rank_score) = self.cands[i];
@@ -287,11 +289,6 @@ impl RollerDetector {
             }
             if let Some(re) = prior.r_expected {
                 score += (1.0 - (r - re).abs() / re).max(0.0);
-            }
-            if let Some(prev) = self.current {
-                let d = ((cx - prev.cx).powi(2) + (cy - prev.cy).powi(2)).sqrt();
-                score += 2.0 * (-d / prev.r.max(1.0)).exp();
-                score += (1.0 - (r - prev.r).abs() / prev.r.max(1.0)).max(0.0);
             }
             score += self.colour_score(image_bgr, cx, cy, r)?;
             if best.is_none_or(|(s, _)| score > s) {

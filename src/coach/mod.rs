@@ -63,7 +63,7 @@ pub const RECOGNITION_WINDOW_S: f64 = 8.0;
 pub const CONTACT_LOSS_RESET_S: f64 = 0.5;
 /// Longest frame gap that still counts towards time on area.
 const MAX_FRAME_GAP_S: f64 = 0.5;
-pub const TOO_FAST_ON_S: f64 = 0.2;
+pub const TOO_FAST_ON_S: f64 = 0.3;
 pub const TOO_FAST_OFF_S: f64 = 0.8;
 /// A too-fast burst cut short (by a reversal) this close before a sustained one starts the event.
 pub const TOO_FAST_BRIDGE_S: f64 = 0.45;
@@ -71,7 +71,7 @@ pub const TOO_FAST_BRIDGE_S: f64 = 0.45;
 pub const TOO_FAST_LOW_FRACTION: f32 = 0.6;
 /// A too-fast event starts at most this long before the speed crossed the limit.
 pub const TOO_FAST_MAX_BACKDATE_S: f64 = 0.6;
-pub const KEEP_OUT_ON_S: f64 = 0.1;
+pub const KEEP_OUT_ON_S: f64 = 0.2;
 pub const KEEP_OUT_OFF_S: f64 = 0.5;
 pub const POSTURE_ON_S: f64 = 0.3;
 pub const POSTURE_OFF_S: f64 = 0.8;

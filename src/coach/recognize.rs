@@ -78,6 +78,7 @@ pub struct SegmentContact {
     pub side: u8,
 }
 
+/// Side 0 = left chain, 1 = right chain.
 fn chain(pose: &Pose, r: LandmarkRef, side: u8) -> Option<P2> {
     let (l, rr) = r.sides();
     let i = if side == 0 { l } else { rr };

@@ -266,7 +266,6 @@ impl MotionTracker {
             self.display_speed = Some((slope as f32).abs());
         }
         self.pass_samples.push((t, pos_cm));
-
         let Some((ps_t, ps_pos)) = self.pass_start else {
             self.pass_start = Some((t, pos));
             self.ext_t = t;
