@@ -261,7 +261,7 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         draw_segment(img, seg)?;
     }
     if let Some(p) = hud.pose {
-        draw_skeleton(img, p, hud.joints)?;
+        draw_skeleton(img, p, hud.joints, k)?;
     }
     if let Some(r) = hud.roller {
         imgproc::circle(img, pt(r.cx, r.cy), r.r.round().max(2.0) as i32, sc(ROLLER_COLOR), 2, imgproc::LINE_AA, 0)?;
@@ -313,21 +313,29 @@ fn draw_centered(img: &mut Mat, s: &str, y: i32, scale: f64, color: (u8, u8, u8)
     text(img, s, Point::new((w - sz.width) / 2, y), scale, color, thick)
 }
 
-fn draw_skeleton(img: &mut Mat, p: &Pose, joints: Option<&[JointState; NUM_LANDMARKS]>) -> opencv::Result<()> {
+fn draw_skeleton(img: &mut Mat, p: &Pose, joints: Option<&[JointState; NUM_LANDMARKS]>, k: f64) -> opencv::Result<()> {
     let vis = |i: usize| p.keypoints[i].visibility >= MIN_DRAW_VISIBILITY;
     for &(a, b) in EDGES.iter() {
         if vis(a) && vis(b) {
             let (ka, kb) = (p.keypoints[a], p.keypoints[b]);
-            imgproc::line(img, pt(ka.x, ka.y), pt(kb.x, kb.y), sc(BONE_COLOR), BONE_THICKNESS, imgproc::LINE_8, 0)?;
+            imgproc::line(
+                img,
+                pt(ka.x, ka.y),
+                pt(kb.x, kb.y),
+                sc(BONE_COLOR),
+                px(k, BONE_THICKNESS).max(1),
+                imgproc::LINE_8,
+                0,
+            )?;
         }
     }
-    for (i, k) in p.keypoints.iter().enumerate() {
+    for (i, kp) in p.keypoints.iter().enumerate() {
         if !vis(i) {
             continue;
         }
         let s = joints.map_or(JointState::Neutral, |j| j[i]);
-        let r = if s >= JointState::Warn { JOINT_RADIUS + 2 } else { JOINT_RADIUS };
-        imgproc::circle(img, pt(k.x, k.y), r, sc(joint_color(s)), imgproc::FILLED, imgproc::LINE_8, 0)?;
+        let r = px(k, if s >= JointState::Warn { JOINT_RADIUS + 2 } else { JOINT_RADIUS }).max(2);
+        imgproc::circle(img, pt(kp.x, kp.y), r, sc(joint_color(s)), imgproc::FILLED, imgproc::LINE_8, 0)?;
     }
     Ok(())
 }
