@@ -445,8 +445,16 @@ impl Engine {
         for a in &self.active {
             self.metrics.faults.push(a.rule.as_str());
         }
-        let cue_text = self.current_cue().map(|c| c.text.clone());
-        self.metrics.cue = cue_text;
+        // Reassign only when the cue changed (no per-frame allocation).
+        let same = match (self.current_cue(), self.metrics.cue.as_deref()) {
+            (Some(c), Some(m)) => c.text == m,
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            let cue_text = self.current_cue().map(|c| c.text.clone());
+            self.metrics.cue = cue_text;
+        }
         &self.metrics
     }
 
