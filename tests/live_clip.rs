@@ -111,6 +111,10 @@ fn live_window_over_clip_writes_screenshot_cue_wav_and_session() {
         .map(|e| e["t"].as_f64().unwrap())
         .collect();
     assert!(!cue_times.is_empty(), "no cue in the session");
+    // Start-up guidance comes first: the camera placement verdict at ~1 s.
+    let first = std::fs::read_to_string(s.join(EVENTS_FILE)).unwrap();
+    let first = first.lines().find(|l| l.contains("\"kind\":\"cue\"")).unwrap().to_string();
+    assert!(first.contains("\"rule\":\"placement\"") && (0.95..1.2).contains(&cue_times[0]), "{first}");
     let (rate, samples) = parse_wav_pcm16_mono(&std::fs::read(&wav).unwrap()).unwrap();
     // Cues are at least 4 s apart; a 1 s merge gap joins the words of a spoken cue into one sound.
     let starts: Vec<f64> = sound_spans(&samples, rate, 1.0).into_iter().map(|(a, _)| a).collect();

@@ -351,6 +351,11 @@ pub fn run_live_with(
             session.write_frame(&tf)?;
             new_cues.clear();
             coach.update(&tf, &mut new_cues, &mut joints, &mut view);
+            // Start-up guidance is said first: engine cues before (and at) the placement verdict are only shown.
+            let verdict_due = !placement_done && placement.is_none() && frame.t >= PLACEMENT_VERDICT_S;
+            if frame.t < PLACEMENT_VERDICT_S || verdict_due {
+                new_cues.clear();
+            }
             for c in new_cues.drain(..) {
                 sched.offer(c, frame.t);
             }
