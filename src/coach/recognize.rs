@@ -14,6 +14,8 @@ pub const SEATED_INCLINE_DEG: f32 = 35.0;
 pub const MAX_SEGMENT_INCLINE_DEG: f32 = 50.0;
 /// Largest gap between the segment's landmark line and the roller's top (soft-tissue thickness), cm.
 pub const MAX_TISSUE_GAP_CM: f32 = 22.0;
+/// The other side must be better placed by this many roller radii to switch sides.
+const SIDE_SWITCH_MARGIN_R: f32 = 1.0;
 /// The roller may appear to overlap the landmark line by this share of its radius (noise, perspective).
 const MAX_OVERLAP_R: f32 = 0.6;
 
@@ -139,8 +141,8 @@ pub fn segment_contact(
     match (l, r) {
         (None, x) | (x, None) => x,
         (Some(l), Some(r)) => {
-            // Hysteresis: switching sides needs a clear margin (a third of the roller radius).
-            let margin = roller.r / px_per_cm / 3.0;
+            // Hysteresis: switching sides needs a clear margin (the roller radius): a switch jumps the contact.
+            let margin = SIDE_SWITCH_MARGIN_R * roller.r / px_per_cm;
             let (cur, other) = match prefer {
                 Some(1) => (r, l),
                 _ => (l, r),
