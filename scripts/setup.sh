@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything rollcoach needs on Debian 12 (bookworm) x86_64, as root. Idempotent.
-#   - Debian packages to build (OpenCV, clang for the opencv binding generator) and to test (Xvfb, ImageMagick, ffmpeg)
+#   - Debian packages to build (OpenCV, clang for the opencv binding generator), to speak cues (espeak-ng, aplay)
+#     and to test (Xvfb, ImageMagick, ffmpeg)
 #   - ONNX Runtime shared library taken from the PyPI `onnxruntime` wheel (ort's own download cannot work offline)
 #   - checks the BlazePose models in models/ against models/SHA256SUMS
 # Afterwards the program finds the runtime itself (ORT_DYLIB_PATH, ./runtime, /opt/onnxruntime-*).
@@ -12,7 +13,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DEBIAN_FRONTEND=noninteractive
 
 need_pkgs=()
-for p in ca-certificates g++ pkg-config libopencv-dev clang libclang-dev xvfb xauth imagemagick ffmpeg curl; do
+for p in ca-certificates g++ pkg-config libopencv-dev clang libclang-dev xvfb xauth imagemagick ffmpeg espeak-ng alsa-utils; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
@@ -20,7 +21,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
   apt-get install -y --no-install-recommends "${need_pkgs[@]}"
 fi
 
-# Rust toolchain (the machine image has rustup; a bare Debian gets it from Debian's cargo if missing)
+# Rust toolchain: rustup's (Debian 12's own cargo is too old for these crates)
 if ! command -v cargo >/dev/null 2>&1; then
   if [ -x "$HOME/.cargo/bin/cargo" ]; then export PATH="$HOME/.cargo/bin:$PATH"; else
     echo "setup: cargo not found; install Rust >= 1.92 (rustup) first" >&2; exit 1; fi
