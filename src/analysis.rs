@@ -9,7 +9,11 @@ use opencv::prelude::*;
 use opencv::videoio;
 use thiserror::Error;
 
+use crate::coach::{Analysis, CoachError, EngineConfig};
 use crate::draw;
+use crate::landmarks::NUM_LANDMARKS;
+use crate::live::coach_view::{CoachView, LiveCoach};
+use crate::live::overlay::{self, JointState};
 use crate::pipeline::{FrameResult, Pipeline, PipelineError};
 use crate::posetrack::{TrackError, TrackFrame, TrackHeader, TrackWriter};
 use crate::source::{FrameSource, SourceError};
@@ -24,6 +28,8 @@ pub enum AnalysisError {
     Track(#[from] TrackError),
     #[error("{path}: cannot write video: {msg}")]
     VideoWrite { path: PathBuf, msg: String },
+    #[error(transparent)]
+    Coach(#[from] CoachError),
     #[error("drawing: {0}")]
     Draw(#[from] opencv::Error),
 }
@@ -111,25 +117,6 @@ impl ClipStats {
     }
 }
 
-/// Draws the analysis overlay for one frame onto `frame` in place.
-pub fn annotate(frame: &mut Mat, r: &FrameResult) -> Result<(), opencv::Error> {
-    match &r.pose {
-        Some(p) => draw::draw_skeleton(frame, p, None)?,
-        None => draw::draw_text(frame, "no person found", 12, 30, 0.8, draw::TEXT)?,
-    }
-    if let Some(roller) = &r.roller {
-        draw::draw_roller(frame, roller)?;
-    }
-    draw::draw_text(
-        frame,
-        &format!("t {:.2} s", r.t),
-        12,
-        frame.rows() - 14,
-        0.6,
-        draw::TEXT,
-    )
-}
-
 /// Frames queued between the model loop and the drawing/encoding thread.
 const ENCODE_QUEUE: usize = 4;
 
@@ -208,4 +195,49 @@ pub fn run_clip<O: Send>(
     track.flush()?;
     stats.wall_seconds = start.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// A clip run with coaching: the form engine sees every frame, the annotated video carries the coaching HUD
+/// (skeleton coloured by rule state, roller, contact, region, speed gauge, timer, passes, cue).
+pub struct CoachedClip {
+    pub stats: ClipStats,
+    pub frames: Vec<TrackFrame>,
+    pub analysis: Analysis,
+}
+
+pub fn run_clip_coached(
+    source: &mut dyn FrameSource,
+    pipeline: &mut Pipeline,
+    outputs: &ClipOutputs,
+    engine: EngineConfig,
+    mut on_progress: impl FnMut(),
+) -> Result<CoachedClip, AnalysisError> {
+    let info = source.info();
+    let header = TrackHeader::new(info.width, info.height, info.fps);
+    let exercise = engine.exercise.clone();
+    let mut coach = LiveCoach::new(EngineConfig { width: info.width, height: info.height, fps: info.fps, ..engine }, exercise)?;
+    let n = info.frame_count.unwrap_or(0) as usize;
+    let (mut frames, mut metrics) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut view = CoachView::default();
+    let mut joints = [JointState::Neutral; NUM_LANDMARKS];
+    let mut cues = Vec::new();
+    let stats = run_clip(
+        source,
+        pipeline,
+        outputs,
+        |_, tf| {
+            frames.push(tf.clone());
+            coach.update(tf, &mut cues, &mut joints, &mut view);
+            cues.clear(); // a recorded clip has no audio cues; the report lists every event
+            metrics.push(coach.metrics().clone());
+            on_progress();
+            (view.clone(), joints)
+        },
+        |frame, r, (view, joints)| {
+            let label = view.exercise.as_ref().map(|(_, name)| name.as_str()).unwrap_or("");
+            overlay::draw_hud(frame, &view.hud(r.pose.as_ref(), joints, r.roller, label))?;
+            draw::draw_text(frame, &format!("t {:.2} s", r.t), frame.cols() - 120, frame.rows() - 14, 0.6, draw::TEXT)
+        },
+    )?;
+    Ok(CoachedClip { stats, frames, analysis: Analysis { header, metrics, report: coach.finish() } })
 }

@@ -176,7 +176,6 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
     let info = source.info();
     let header = TrackHeader::new(info.width, info.height, info.fps);
     let mut pipeline = Pipeline::new(&plan.pipeline).context("loading the pose model")?;
-    let mut engine = Engine::new(engine_config(plan, &header))?;
     let outputs = ClipOutputs {
         annotated_video: plan.write_video.then(|| plan.out("annotated.mp4")),
         pose_track: plan.out("poses.jsonl"),
@@ -193,22 +192,10 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
         b.set_message(clip.display().to_string());
         b
     };
-    let n = info.frame_count.unwrap_or(0) as usize;
-    let (mut frames, mut metrics) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let stats = analysis::run_clip(
-        &mut source,
-        &mut pipeline,
-        &outputs,
-        |_, tf| {
-            frames.push(tf.clone());
-            metrics.push(engine.push(tf).clone());
-            bar.inc(1);
-        },
-        |m, r, _| analysis::annotate(m, r),
-    )?;
+    let run = analysis::run_clip_coached(&mut source, &mut pipeline, &outputs, engine_config(plan, &header), || bar.inc(1))?;
     bar.finish_and_clear();
-    let analysis = Analysis { header: header.clone(), metrics, report: engine.finish() };
-    let pose = PoseSummary::of(pipeline.describe(), &frames);
+    let stats = &run.stats;
+    let pose = PoseSummary::of(pipeline.describe(), &run.frames);
     if !plan.quiet {
         println!(
             "{}: {} frames ({:.1} s of video) in {:.1} s ({:.1} fps); person found in {:.1}% of frames",
@@ -224,7 +211,7 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
         }
         println!("  pose track:      {}", outputs.pose_track.display());
     }
-    write_outputs(plan, InputInfo::new("video", clip, &header, &frames), pose, &frames, &analysis)
+    write_outputs(plan, InputInfo::new("video", clip, &header, &run.frames), pose, &run.frames, &run.analysis)
 }
 
 /// One analysis, several sinks: the JSON report, the per-frame CSV and the terminal summary.

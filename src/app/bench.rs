@@ -9,6 +9,7 @@ use opencv::core::Mat;
 use opencv::prelude::*;
 
 use crate::analysis::{self, ClipOutputs};
+use crate::coach::{default_exercises_dir, EngineConfig};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel};
 use crate::pose::PoseEstimator;
@@ -123,7 +124,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
     for _ in 0..a.runs {
         pipeline.reset();
         let mut src = VideoFileSource::open(&a.clip)?;
-        let stats = analysis::run_clip(&mut src, &mut pipeline, &outputs, |_, _| {}, |m, r, _| analysis::annotate(m, r))?;
+        let stats = analysis::run_clip_coached(&mut src, &mut pipeline, &outputs, EngineConfig::new(default_exercises_dir()), || {})?.stats;
         fps.push(stats.frames as f64 / stats.wall_seconds);
     }
     let _ = std::fs::remove_dir_all(&out);

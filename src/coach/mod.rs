@@ -365,6 +365,11 @@ impl Engine {
     }
 
     /// Current exercise, if recognised (or overridden).
+    /// Metrics of the last frame pushed.
+    pub fn metrics(&self) -> &FrameMetrics {
+        &self.metrics
+    }
+
     pub fn current_exercise(&self) -> Option<&Exercise> {
         self.current.map(|i| &self.exercises[i])
     }

@@ -2,11 +2,12 @@
 //! what the HUD, the cue scheduler and the session writer need per frame.
 
 use crate::coach::{CoachError, Engine, EngineConfig, Exercise, PostureKind, RuleId, Severity as EngineSeverity};
-use crate::landmarks::NUM_LANDMARKS;
+use crate::coach::{FrameMetrics, SessionReport};
+use crate::landmarks::{Pose, RollerObs, NUM_LANDMARKS};
 use crate::posetrack::TrackFrame;
 
 use super::cues::{LiveCue, Severity};
-use super::overlay::{rule_landmarks, JointState, SegmentPx};
+use super::overlay::{rule_landmarks, Hud, JointState, SegmentPx};
 
 /// Target slow-rolling speed (cm/s) shown before an exercise is known (product spec: about 1 inch per second).
 pub const DEFAULT_TARGET_SPEED_CM_S: f32 = 2.5;
@@ -41,6 +42,34 @@ pub struct CoachView {
     pub time_target_s: (f64, f64),
     /// The engine's current cue (shown on screen).
     pub current_cue: Option<(String, Severity)>,
+}
+
+impl CoachView {
+    /// The HUD for this view; the caller adds what only it knows (cue shown, placement, status, fps).
+    pub fn hud<'a>(
+        &'a self,
+        pose: Option<&'a Pose>,
+        joints: &'a [JointState; NUM_LANDMARKS],
+        roller: Option<RollerObs>,
+        exercise_label: &'a str,
+    ) -> Hud<'a> {
+        Hud {
+            pose,
+            joints: Some(joints),
+            roller,
+            contact_px: self.contact_px,
+            segment: self.segment.as_ref(),
+            speed_cm_s: self.speed_cm_s,
+            target_speed_cm_s: self.target_speed_cm_s,
+            max_speed_cm_s: self.max_speed_cm_s,
+            exercise: exercise_label,
+            time_on_area_s: self.time_on_area_s,
+            time_target_s: self.time_target_s,
+            passes: self.passes,
+            cue: self.current_cue.as_ref().map(|(t, s)| (t.as_str(), *s)),
+            ..Hud::default()
+        }
+    }
 }
 
 impl Default for CoachView {
@@ -96,6 +125,16 @@ impl LiveCoach {
         self.engine = Engine::new(self.cfg.clone())?;
         self.watch.clear();
         Ok(())
+    }
+
+    /// The engine's metrics of the last frame pushed.
+    pub fn metrics(&self) -> &FrameMetrics {
+        self.engine.metrics()
+    }
+
+    /// Ends the session: the engine's report.
+    pub fn finish(self) -> SessionReport {
+        self.engine.finish()
     }
 
     pub fn current_exercise(&self) -> Option<&Exercise> {
