@@ -64,6 +64,11 @@ fn bridging_clip_person_found_and_hips_rise_and_fall() {
         report["frames"][0]["keypoints"].as_array().unwrap().len(),
         33
     );
+    // a glute bridge on a mat is not foam rolling: no area coached, no fault raised
+    assert_eq!(report["areas"].as_array().unwrap().len(), 0, "areas: {}", report["areas"]);
+    assert_eq!(report["faults"].as_array().unwrap().len(), 0, "faults: {}", report["faults"]);
+    let csv = std::fs::read_to_string(out.join("bridging.metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 91, "one CSV row per frame after the header");
 
     // the pose track says the same, in its own format
     let track = PoseTrack::read(&out.join("bridging.poses.jsonl")).unwrap();
