@@ -77,8 +77,9 @@ pub struct LiveArgs {
     /// With --source: read frames as fast as they are processed (throughput) instead of at the clip's frame rate.
     #[arg(long)]
     pub unpaced: bool,
-    /// Landmark model. Live defaults to lite: on a 2-core laptop it keeps 30 fps with p99 capture-to-overlay latency
-    /// under 60 ms where full does not, and gave the same cues on the rendered samples; use full for accuracy.
+    /// Landmark model. Live defaults to lite: latency matters most here, lite had the lower p99 capture-to-overlay
+    /// latency in every paired run on 2 cores (see `--bench`), and gave the same cues on the rendered samples.
+    /// Use full for accuracy when the machine has headroom.
     #[arg(long, value_enum, default_value_t = LandmarkModel::Lite)]
     pub model: LandmarkModel,
     /// Folder with the ONNX models and SHA256SUMS.
