@@ -78,7 +78,7 @@ pub struct LiveArgs {
     #[arg(long)]
     pub unpaced: bool,
     /// Landmark model. Live defaults to lite: latency matters most here, lite had the lower p99 capture-to-overlay
-    /// latency in every paired run on 2 cores (see `--bench`), and gave the same cues on the rendered samples.
+    /// latency in 5 of 7 paired runs on 2 cores (see `--bench`), and gave the same cues on the rendered samples.
     /// Use full for accuracy when the machine has headroom.
     #[arg(long, value_enum, default_value_t = LandmarkModel::Lite)]
     pub model: LandmarkModel,
