@@ -546,13 +546,16 @@ mod tests {
         assert_eq!(n, 7);
     }
 
-    /// A source whose read blocks (far) longer than any stop should wait.
-    struct Stuck;
+    /// A source whose read blocks (far) longer than any stop should wait; `reading` says the read has begun.
+    struct Stuck {
+        reading: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
     impl FrameSource for Stuck {
         fn info(&self) -> SourceInfo {
             SourceInfo { width: 4, height: 2, fps: 30.0, frame_count: None }
         }
         fn next_frame(&mut self, _frame: &mut Mat) -> Result<Option<f64>, SourceError> {
+            self.reading.store(true, std::sync::atomic::Ordering::SeqCst);
             std::thread::sleep(Duration::from_secs(30));
             Ok(None)
         }
@@ -560,10 +563,18 @@ mod tests {
 
     #[test]
     fn stopping_does_not_hang_on_a_blocked_source() {
-        let open: Opener = Box::new(|| Ok(Box::new(Stuck) as Box<dyn FrameSource>));
+        let reading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = reading.clone();
+        let open: Opener = Box::new(move || Ok(Box::new(Stuck { reading: flag.clone() }) as Box<dyn FrameSource>));
         let cfg = CaptureConfig { retry: true, retry_interval: RETRY_INTERVAL, lossless: false, repeats: 1 };
         let mut ct = CaptureThread::spawn(open, cfg).unwrap();
         assert!(matches!(ct.events.recv().unwrap(), CaptureEvent::Opened(_)));
+        // stop only once the capture thread is inside the blocking read (else it simply sees the stop and ends)
+        let wait0 = Instant::now();
+        while !reading.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(wait0.elapsed() < Duration::from_secs(10), "the capture thread never started reading");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let t0 = Instant::now();
         ct.stop();
         let took = t0.elapsed();
