@@ -68,10 +68,11 @@ pub fn find_ort_library() -> Result<PathBuf, RuntimeError> {
     let mut looked = Vec::new();
     if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
         let p = PathBuf::from(p);
+        // an explicit override that points nowhere is a mistake to report, not to route around
         if p.is_file() {
             return Ok(p);
         }
-        looked.push(format!("ORT_DYLIB_PATH={}", p.display()));
+        return Err(RuntimeError::OrtNotFound { looked: format!("ORT_DYLIB_PATH={} (no such file)", p.display()) });
     }
     for r in roots() {
         let p = r.join("runtime").join("libonnxruntime.so");

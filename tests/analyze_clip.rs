@@ -267,3 +267,23 @@ fn help_documents_every_option() {
         assert!(words_after_flag >= 3, "{opt} has no description: {line:?}");
     }
 }
+
+#[test]
+fn missing_runtime_or_models_say_which_command_fixes_it() {
+    let out = tmp("runtime");
+    let clip = repo().join("samples/bridging.mp4");
+    let o = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
+        .args(["analyze", s(&clip), "--out", s(&out), "--quiet"])
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("/nonexistent/libonnxruntime.so") && err.contains("bash scripts/setup.sh"), "{err}");
+
+    let empty = tmp("no-models");
+    let o = analyze(&[s(&clip), "--out", s(&out), "--quiet", "--models", s(&empty)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(s(&empty)) && err.contains("git checkout -- models"), "{err}");
+}
