@@ -267,14 +267,24 @@ def prim(kind, size, center, rot=None, segs=12):
     return V + center, F
 
 
-def extras():
-    """(verts m, faces, bone, material) for shoes, hands, hair and eyes in the rest pose."""
+def extras(low_shoes=False):
+    """(verts m, faces, bone, material) for shoes, hands, hair and eyes in the rest pose.
+
+    low_shoes: low-cut shoes whose top stays below the ankle joint, with a heel behind it (calves). The default shoe
+    (one ellipsoid whose top reaches the ankle joint and with no heel behind it) hid the ankle when the foot points up;
+    BlazePose then put the ankle at the shin's end, 10-25 px up the shin from the joint."""
     out = []
     for s, sx in (("L", 1.0), ("R", -1.0)):
-        # shoe: box from behind the heel to the toes
         ank = U(0.8 * sx, 0.35, -4.85)
-        V, F = prim("sphere", (0.048, 0.13, 0.04), ank + np.array([0, -0.07, -0.045]))
-        out.append((V, F, f"foot.{s}", "shoe"))
+        if low_shoes:
+            V, F = prim("sphere", (0.048, 0.13, 0.032), ank + np.array([0, -0.065, -0.06]))
+            out.append((V, F, f"foot.{s}", "shoe"))
+            V, F = prim("sphere", (0.04, 0.045, 0.035), ank + np.array([0, 0.02, -0.055]))  # heel
+            out.append((V, F, f"foot.{s}", "shoe"))
+        else:
+            # shoe: ellipsoid from behind the ankle to the toes
+            V, F = prim("sphere", (0.048, 0.13, 0.04), ank + np.array([0, -0.07, -0.045]))
+            out.append((V, F, f"foot.{s}", "shoe"))
         # hand: flattened ellipsoid along the hand bone
         w, tip = U(1.95 * sx, 0.3, 0.75), U(2.2 * sx, 0.3, 0.15)
         d = norm(tip - w)
@@ -316,7 +326,7 @@ def make_material(name, rgb, roughness=0.6):
 
 
 class Figure:
-    def __init__(self, palette):
+    def __init__(self, palette, low_shoes=False):
         co_u, faces = load_human()
         P, W = body_weights(co_u, faces)
         mats = ["skin", "shirt", "shorts", "shoe", "hair", "eye"]
@@ -348,7 +358,7 @@ class Figure:
         weights = [W]
         all_faces = list(faces)
         off = len(P)
-        for V, F, bone, mat in extras():
+        for V, F, bone, mat in extras(low_shoes):
             verts.append(V)
             w = np.zeros((len(V), len(BONES)))
             w[:, BONE_INDEX[bone]] = 1
@@ -424,6 +434,7 @@ class Exercise:
     ref_kind = "left"
     ref_world = (0, 1, 0)
     contact_bones = ()
+    low_shoes = False
     segment_sides = ("L", "R")  # landmarks averaged over these sides for the contact truth
 
     def __init__(self, fig):
@@ -507,6 +518,7 @@ class Calves(Exercise):
     name = "calves"
     ref_world = (0, 1, 0)
     contact_bones = ("shin.L", "shin.R")
+    low_shoes = True  # see extras(): the ankle must be visible between the shin and the shoe
 
     def angles(self, p, st):
         drop = st.get("hips_drop", 0.0)
@@ -514,10 +526,12 @@ class Calves(Exercise):
         p.set_angle("chest", 140)
         p.set_angle("head", 150)
         for s in "LR":
-            # knees slightly bent (apex up): with straight legs BlazePose put knees and ankles 20-40 px short
-            p.set_angle(f"thigh.{s}", -2 + 24 * drop)
-            p.set_angle(f"shin.{s}", -16)
-            p.set_angle(f"foot.{s}", 70)
+            # knees bent 28 deg (apex up): with straight legs BlazePose put knees and ankles 20-40 px short, with a
+            # 16 deg bend still 10-25 px short (toward the head). More bend (thigh up) would put the hip more than
+            # 7 cm below the knee, which is the hips_dropped posture.
+            p.set_angle(f"thigh.{s}", 4 + 20 * drop)
+            p.set_angle(f"shin.{s}", -24)
+            p.set_angle(f"foot.{s}", 60)
             p.set_angle(f"uparm.{s}", 255)
             p.set_angle(f"forearm.{s}", 255)
             p.set_angle(f"hand.{s}", 200)
@@ -592,9 +606,11 @@ SAMPLES = [
          path=[(0, 0.3), (2.5, 0.6), (4.0, 1.05), (5.5, 1.05), (7.0, 0.6), (8.0, 0.5)]),
     dict(name="quads_too_fast", exercise="quads", seconds=8.0, fps=15, palette=2, scene=2,
          path=[(0, 0.3), (3.0, 0.45), (3.6, 0.8), (4.3, 0.2), (5.0, 0.8), (5.7, 0.3), (8.0, 0.4)]),
-    dict(name="calves_clean", exercise="calves", seconds=8.0, fps=15, palette=3, scene=0,
+    # calves: scene 1 (orange roller); with the blue roller of scene 0 next to blue shoes the roller detector fitted
+    # the circle to the cylinder's far end in the last 3 s (contact off by 0.2).
+    dict(name="calves_clean", exercise="calves", seconds=8.0, fps=15, palette=3, scene=1,
          path=[(0, 0.2), (4.0, 0.6), (8.0, 0.3)]),
-    dict(name="calves_hips_dropped", exercise="calves", seconds=8.0, fps=15, palette=3, scene=3,
+    dict(name="calves_hips_dropped", exercise="calves", seconds=8.0, fps=15, palette=3, scene=1,
          path=[(0, 0.2), (4.0, 0.62), (8.0, 0.25)], hips_drop=[(3.0, 3.5), (6.5, 7.0)]),
     dict(name="it_band_clean", exercise="it_band", seconds=8.0, fps=15, palette=0, scene=2,
          path=[(0, 0.2), (4.0, 0.6), (8.0, 0.25)]),
@@ -758,7 +774,7 @@ def render_sample(sample, out_dir, preview=False, keep_frames=None, truth_only=F
     data = EXERCISE_DATA[sample["exercise"]]
     sc_def = SCENES[sample["scene"]]
     roller = setup_world(sc_def)
-    fig = Figure(PALETTES[sample["palette"]])
+    fig = Figure(PALETTES[sample["palette"]], ex_cls.low_shoes)
     ex = ex_cls(fig)
     fps, n = sample["fps"], int(round(sample["seconds"] * sample["fps"]))
 
