@@ -53,8 +53,10 @@ pub enum CoachError {
 pub const DEFAULT_ROLLER_DIAMETER_CM: f32 = 15.0;
 
 // ---- timing constants (seconds unless named otherwise) ----
-/// A first exercise is accepted after this much consistent evidence.
-pub const INITIAL_RECOGNITION_S: f64 = 0.3;
+/// A first exercise is accepted after this much consistent evidence. One second keeps brief circle-like things near
+/// the body (hands on the mat beside the hips) from starting a session; events are back-dated to when the evidence
+/// began, so the delay only postpones the first cue.
+pub const INITIAL_RECOGNITION_S: f64 = 1.0;
 /// Switching to another exercise needs this much consistent evidence.
 pub const SWITCH_RECOGNITION_S: f64 = 3.0;
 /// Contact history used to place the rolling range for recognition.
