@@ -104,7 +104,6 @@ pub struct ClipStats {
     pub seconds_of_video: f64,
     /// Wall-clock seconds spent (decode + model + drawing + writing).
     pub wall_seconds: f64,
-    pub model_seconds: f64,
 }
 
 impl ClipStats {
@@ -167,9 +166,7 @@ pub fn run_clip<O: Send>(
                 let Some(t) = source.next_frame(&mut frame)? else {
                     return Ok(());
                 };
-                let m0 = Instant::now();
                 let r = pipeline.process(&frame, t)?;
-                stats.model_seconds += m0.elapsed().as_secs_f64();
                 stats.frames += 1;
                 stats.frames_with_person += r.pose.is_some() as u64;
                 stats.seconds_of_video = t + 1.0 / info.fps;

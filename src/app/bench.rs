@@ -9,6 +9,7 @@ use opencv::core::Mat;
 use opencv::prelude::*;
 
 use crate::analysis::{self, ClipOutputs};
+use crate::live::run::percentile;
 use crate::coach::{default_exercises_dir, EngineConfig};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel};
@@ -32,22 +33,9 @@ pub struct BenchArgs {
     pub runs: u32,
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v[v.len() / 2]
-    }
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v[((v.len() - 1) as f64 * p).round() as usize]
-    }
+/// Nearest-rank percentile (0-100) shared with the live benchmark; NaN for no samples.
+fn pct(v: &[f64], p: f64) -> f64 {
+    percentile(v, p).unwrap_or(f64::NAN)
 }
 
 pub fn run(a: BenchArgs) -> Result<()> {
@@ -96,10 +84,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
         }
         Ok((ms, bp.detector_runs))
     };
-    let (mut tracked, det_runs) = per_frame_ms(true)?;
-    let (mut untracked, _) = per_frame_ms(false)?;
-    let (tracked_med, tracked_p99) = (median(&mut tracked), percentile(&mut tracked, 0.99));
-    let untracked_med = median(&mut untracked);
+    let (tracked, det_runs) = per_frame_ms(true)?;
+    let (untracked, _) = per_frame_ms(false)?;
+    let (tracked_med, tracked_p99) = (pct(&tracked, 50.0), pct(&tracked, 99.0));
+    let untracked_med = pct(&untracked, 50.0);
     println!("model only, tracking on : median {tracked_med:6.2} ms/frame, p99 {tracked_p99:6.2} ms (detector ran on {det_runs} of {} frames)", tracked.len());
     println!("model only, tracking off: median {untracked_med:6.2} ms/frame (detector + landmarks every frame)");
     println!("  tracking speed-up: x{:.2}", untracked_med / tracked_med);
@@ -128,7 +116,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         fps.push(stats.frames as f64 / stats.wall_seconds);
     }
     let _ = std::fs::remove_dir_all(&out);
-    let e2e = median(&mut fps);
+    let e2e = pct(&fps, 50.0);
     println!("end to end (analyze):     {e2e:6.1} frames/s");
     println!(
         "  ratio to real time ({:.0} fps): x{:.2}",
