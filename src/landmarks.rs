@@ -127,13 +127,20 @@ pub struct Pose {
     pub keypoints: [Keypoint; NUM_LANDMARKS],
     /// Person presence / detection score of the estimator (0..1).
     pub score: f32,
+    /// 3-D world landmarks in metres (`body` space: hip-centred, x right and y down as in the image, z away from
+    /// the camera), when the estimator gives them (BlazePose output `Identity_4`, rotated from crop to image axes).
+    pub world: Option<WorldLandmarks>,
 }
+
+/// 33 landmarks in metres, hip-centred, image-aligned axes (see [`Pose::world`]).
+pub type WorldLandmarks = [[f32; 3]; NUM_LANDMARKS];
 
 impl Default for Pose {
     fn default() -> Self {
         Self {
             keypoints: [Keypoint::default(); NUM_LANDMARKS],
             score: 0.0,
+            world: None,
         }
     }
 }
@@ -154,7 +161,17 @@ impl Pose {
     }
 }
 
-/// The roller as seen in the image (a circle in a side view), image pixels.
+/// Which self-massage tool was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolKind {
+    #[default]
+    Roller,
+    Ball,
+}
+
+/// The roller (or ball) as seen in the image, image pixels. `cx, cy, r` is the end face (a circle in a side view;
+/// for an oblique view the centre of the nearer end face and the roller's radius in pixels there).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct RollerObs {
     pub cx: f32,
@@ -162,4 +179,12 @@ pub struct RollerObs {
     pub r: f32,
     /// Detection confidence 0..1 (1 for rollers read from a pose track).
     pub confidence: f32,
+    /// The roller's axis as two end points `[[x0, y0], [x1, y1]]` (image pixels), when the detector sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub axis: Option<[[f32; 2]; 2]>,
+    /// The image point where the roller touches the body (its top line under the body segment), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<[f32; 2]>,
+    #[serde(default)]
+    pub kind: ToolKind,
 }

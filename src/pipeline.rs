@@ -53,6 +53,8 @@ pub struct FrameResult {
     /// Smoothed pose in image pixels; `None` when no person was found.
     pub pose: Option<Pose>,
     pub roller: Option<RollerObs>,
+    /// Person segmentation (low resolution, image axes), when the estimator gives one.
+    pub mask: Option<crate::pose::PersonMask>,
 }
 
 pub struct Pipeline {
@@ -94,7 +96,8 @@ impl Pipeline {
             Some(d) => d.detect(image_bgr, pose.as_ref())?,
             None => None,
         };
-        self.result = FrameResult { t, pose, roller };
+        let mask = pose.as_ref().and(self.estimator.mask()).cloned();
+        self.result = FrameResult { t, pose, roller, mask };
         Ok(&self.result)
     }
 

@@ -150,6 +150,7 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
         cy,
         r,
         confidence: 1.0,
+            ..Default::default()
     });
     Ok(TrackFrame {
         t: fl.t,
@@ -333,6 +334,7 @@ mod tests {
                     cy: 6.0,
                     r: 7.0,
                     confidence: 1.0,
+            ..Default::default()
                 }),
             },
         ];

@@ -299,6 +299,7 @@ impl RollerDetector {
                         cy,
                         r,
                         confidence: 0.0,
+            ..Default::default()
                     },
                 ));
             }
@@ -333,6 +334,7 @@ impl RollerDetector {
                                 cy: prev.cy + k * (obs.cy - prev.cy),
                                 r: prev.r + k * (obs.r - prev.r),
                                 confidence: 0.0,
+            ..Default::default()
                             });
                             self.confidence += CONFIDENCE_EMA * (1.0 - self.confidence);
                         } else {
@@ -418,6 +420,7 @@ mod tests {
             cy,
             r,
             confidence: 1.0,
+            ..Default::default()
         }
     }
 

@@ -566,6 +566,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             cy: ry + 0.3 * cfg.noise_px * rng.normal(),
             r: roller_r * s + 0.2 * cfg.noise_px * rng.normal(),
             confidence: 1.0,
+            ..Default::default()
         };
         frames.push(TrackFrame {
             t,

@@ -215,6 +215,7 @@ mod tests {
             cy: 330.0,
             r: 20.0,
             confidence: 1.0,
+            ..Default::default()
         };
         let c = segment_contact(&pose, &seg, &roller, 2.0, None).unwrap();
         assert!((c.t - 0.5).abs() < 1e-4);
