@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::coach::{Analysis, CoachError, EngineConfig};
 use crate::draw;
+use crate::outputs;
 use crate::landmarks::NUM_LANDMARKS;
 use crate::live::coach_view::{CoachView, LiveCoach};
 use crate::live::overlay::{self, JointState};
@@ -32,6 +33,8 @@ pub enum AnalysisError {
     Coach(#[from] CoachError),
     #[error("drawing: {0}")]
     Draw(#[from] opencv::Error),
+    #[error("interrupted (SIGINT/SIGTERM): partial outputs removed")]
+    Interrupted,
 }
 
 /// Writes the annotated video. Tries H.264 first, then MPEG-4 part 2, which every OpenCV/ffmpeg build has.
@@ -79,13 +82,23 @@ impl AnnotatedVideoWriter {
             })
     }
 
+    /// Closes the file and checks that it reads back: OpenCV's writer drops write errors (a full disk gives an mp4
+    /// without its index), so a file that does not open is the only sign of them.
     pub fn finish(mut self) -> Result<(), AnalysisError> {
-        self.writer
-            .release()
-            .map_err(|e| AnalysisError::VideoWrite {
-                path: self.path.clone(),
-                msg: e.to_string(),
-            })
+        let err = |msg: String| AnalysisError::VideoWrite { path: self.path.clone(), msg };
+        self.writer.release().map_err(|e| err(e.to_string()))?;
+        let name = self.path.to_str().unwrap_or_default();
+        let readable = videoio::VideoCapture::from_file(name, videoio::CAP_FFMPEG)
+            .and_then(|c| Ok(c.is_opened()? && c.get(videoio::CAP_PROP_FRAME_COUNT)? > 0.0))
+            .unwrap_or(false);
+        if readable {
+            return Ok(());
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        if outputs::free_bytes(dir).is_some_and(|b| b < outputs::LOW_SPACE_BYTES) {
+            return Err(err("no space left on the device: free some space or choose another --out folder".into()));
+        }
+        Err(err("the encoder wrote a file that does not read back".into()))
     }
 }
 
@@ -115,6 +128,10 @@ impl ClipStats {
         }
     }
 }
+
+/// Frames of per-frame records allocated up front from the container's frame count (an hour at 30 fps); longer
+/// clips grow the buffers as they go, so a wrong count in a header costs no memory.
+const PREALLOC_FRAMES: u64 = 108_000;
 
 /// Frames queued between the model loop and the drawing/encoding thread.
 const ENCODE_QUEUE: usize = 4;
@@ -162,6 +179,9 @@ pub fn run_clip<O: Send>(
         });
         let mut read = || -> Result<(), AnalysisError> {
             loop {
+                if crate::signals::stop_requested() {
+                    return Err(AnalysisError::Interrupted);
+                }
                 let mut frame = recycled.try_recv().unwrap_or_default();
                 let Some(t) = source.next_frame(&mut frame)? else {
                     return Ok(());
@@ -213,7 +233,7 @@ pub fn run_clip_coached(
     let header = TrackHeader::new(info.width, info.height, info.fps);
     let exercise = engine.exercise.clone();
     let mut coach = LiveCoach::new(EngineConfig { width: info.width, height: info.height, fps: info.fps, ..engine }, exercise)?;
-    let n = info.frame_count.unwrap_or(0) as usize;
+    let n = info.frame_count.unwrap_or(0).min(PREALLOC_FRAMES) as usize;
     let (mut frames, mut metrics) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut view = CoachView::default();
     let mut joints = [JointState::Neutral; NUM_LANDMARKS];

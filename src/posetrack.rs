@@ -18,6 +18,13 @@ use thiserror::Error;
 use crate::landmarks::{Keypoint, Pose, RollerObs, LAYOUT_BLAZEPOSE33, NUM_LANDMARKS};
 
 pub const FORMAT: &str = "rollcoach-poses/1";
+/// Frame rates a track (or a clip) may state: the engine sizes its windows from fps, so a header's number is bounded
+/// before use. 1000 fps is above any camera rollcoach meets; below 1 fps no motion can be measured.
+pub const FPS_RANGE: std::ops::RangeInclusive<f64> = 1.0..=1000.0;
+/// Largest frame side in pixels (16K video is 15360 wide).
+pub const MAX_FRAME_SIDE: u32 = 16_384;
+/// Latest frame time accepted: a week of session, far beyond any real recording; larger times are corrupt numbers.
+pub const MAX_TRACK_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
 #[derive(Debug, Error)]
 pub enum TrackError {
@@ -117,8 +124,8 @@ fn round3(v: f32) -> f32 {
 pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
     let fl: FrameLine =
         serde_json::from_str(line).map_err(|e| format!("not a pose-track frame: {e}"))?;
-    if !fl.t.is_finite() {
-        return Err("field \"t\" is not a finite number".into());
+    if !(fl.t.is_finite() && (0.0..=MAX_TRACK_SECONDS).contains(&fl.t)) {
+        return Err(format!("field \"t\" is {}, expected seconds in 0-{MAX_TRACK_SECONDS}", fl.t));
     }
     let pose = match fl.keypoints {
         None => None,
@@ -135,6 +142,9 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
                 if !(x.is_finite() && y.is_finite() && v.is_finite()) {
                     return Err(format!("field \"keypoints\"[{i}] is not finite"));
                 }
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(format!("field \"keypoints\"[{i}] visibility is {v}, expected 0-1"));
+                }
                 pose.keypoints[i] = Keypoint {
                     x,
                     y,
@@ -145,6 +155,11 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
             Some(pose)
         }
     };
+    if let Some(r) = fl.roller {
+        if !(r.iter().all(|v| v.is_finite()) && r[2] > 0.0) {
+            return Err(format!("field \"roller\" is {r:?}, expected finite [cx, cy, r] with r > 0"));
+        }
+    }
     let roller = fl.roller.map(|[cx, cy, r]| RollerObs {
         cx,
         cy,
@@ -157,6 +172,19 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
         pose,
         roller,
     })
+}
+
+/// Bounds on a header's size-bearing numbers; `Err` is a message without location.
+fn check_header(h: &TrackHeader) -> Result<(), String> {
+    if !(h.fps.is_finite() && FPS_RANGE.contains(&h.fps)) {
+        return Err(format!("fps is {}, expected {}-{}", h.fps, FPS_RANGE.start(), FPS_RANGE.end()));
+    }
+    for (name, v) in [("width", h.width), ("height", h.height)] {
+        if !(1..=MAX_FRAME_SIDE).contains(&v) {
+            return Err(format!("{name} is {v}, expected 1-{MAX_FRAME_SIDE} pixels"));
+        }
+    }
+    Ok(())
 }
 
 /// A whole pose track in memory.
@@ -212,12 +240,8 @@ impl PoseTrack {
                     ),
                 });
             }
-            if !(h.fps.is_finite() && h.fps > 0.0) {
-                return Err(TrackError::Parse {
-                    path: path.into(),
-                    line: i + 1,
-                    msg: "fps must be > 0".into(),
-                });
+            if let Err(msg) = check_header(&h) {
+                return Err(TrackError::Parse { path: path.into(), line: i + 1, msg });
             }
             break h;
         };
@@ -241,6 +265,14 @@ impl PoseTrack {
                 });
             }
             match parse_frame_line(&line) {
+                Ok(f) if frames.last().is_some_and(|p: &TrackFrame| f.t < p.t) => {
+                    let prev = frames.last().map_or(0.0, |p| p.t);
+                    return Err(TrackError::Parse {
+                        path: path.into(),
+                        line: i + 1,
+                        msg: format!("field \"t\" goes backwards ({} after {prev}); frames must be in time order", f.t),
+                    });
+                }
                 Ok(f) => frames.push(f),
                 Err(msg) if !line.trim_end().ends_with('}') => cut_off = Some((i + 1, msg)),
                 Err(msg) => {

@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::coach::SessionReport;
 use crate::posetrack::{TrackFrame, TrackHeader};
+use crate::source::DecodeGap;
 
 pub const REPORT_FORMAT: &str = "rollcoach-report/1";
 
@@ -30,10 +31,13 @@ pub struct InputInfo {
     pub fps: f64,
     pub frames: u64,
     pub seconds: f64,
+    /// Undecodable frames skipped in the middle of a clip (corrupt data), in clip order; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decode_gaps: Vec<DecodeGap>,
 }
 
 impl InputInfo {
-    pub fn new(kind: &'static str, path: &Path, header: &TrackHeader, frames: &[TrackFrame]) -> Self {
+    pub fn new(kind: &'static str, path: &Path, header: &TrackHeader, frames: &[TrackFrame], gaps: &[DecodeGap]) -> Self {
         Self {
             kind,
             path: path.display().to_string(),
@@ -42,6 +46,7 @@ impl InputInfo {
             fps: header.fps,
             frames: frames.len() as u64,
             seconds: frames.last().map(|f| f.t + 1.0 / header.fps).unwrap_or(0.0),
+            decode_gaps: gaps.to_vec(),
         }
     }
 }

@@ -104,12 +104,52 @@ pub fn find_ort_library() -> Result<PathBuf, RuntimeError> {
     })
 }
 
+/// Checks that `path` is a whole 64-bit little-endian ELF shared object before it is loaded: `dlopen` maps the file,
+/// and touching a page past the end of a truncated file kills the process with SIGBUS, with no message. Every part
+/// the loader maps (program segments) and the section table must lie inside the file.
+pub fn check_shared_library(path: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    let mut eh = [0u8; 64];
+    f.read_exact(&mut eh).map_err(|_| format!("file is {len} bytes, too short to be a shared library"))?;
+    if &eh[..4] != b"\x7fELF" {
+        return Err("not an ELF shared library (bad magic number)".into());
+    }
+    if eh[4] != 2 || eh[5] != 1 {
+        return Err("not a 64-bit little-endian ELF library".into());
+    }
+    let u16_at = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]) as u64;
+    let u64_at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+    let (phoff, shoff) = (u64_at(&eh, 32), u64_at(&eh, 40));
+    let (phentsize, phnum, shentsize, shnum) = (u16_at(&eh, 54), u16_at(&eh, 56), u16_at(&eh, 58), u16_at(&eh, 60));
+    let truncated = |what: &str, end: u64| format!("truncated: {what} ends at byte {end} but the file has {len}");
+    let ph_end = phoff.saturating_add(phentsize * phnum);
+    if ph_end > len || phentsize < 56 {
+        return Err(truncated("the program header table", ph_end));
+    }
+    let sh_end = shoff.saturating_add(shentsize * shnum);
+    if sh_end > len {
+        return Err(truncated("the section header table", sh_end));
+    }
+    let mut ph = vec![0u8; (phentsize * phnum) as usize];
+    f.seek(SeekFrom::Start(phoff)).and_then(|_| f.read_exact(&mut ph)).map_err(|e| e.to_string())?;
+    for seg in ph.chunks_exact(phentsize as usize) {
+        let end = u64_at(seg, 8).saturating_add(u64_at(seg, 32)); // p_offset + p_filesz
+        if end > len {
+            return Err(truncated("a loadable segment", end));
+        }
+    }
+    Ok(())
+}
+
 static ORT_ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
 
 /// Loads ONNX Runtime once per process and returns its environment.
 pub fn ort_environment() -> Result<&'static ort::environment::Environment, RuntimeError> {
     let path = find_ort_library()?;
     let res = ORT_ENV.get_or_init(|| {
+        check_shared_library(&path)?;
         let b = ort::init_from(&path).map_err(|e| e.to_string())?;
         b.with_name("rollcoach").build().map_err(|e| e.to_string())
     });
@@ -197,6 +237,20 @@ fn sha256_file(path: &Path) -> Result<String, RuntimeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncated_or_foreign_libraries_are_refused_before_loading() {
+        let lib = find_ort_library().expect("bash scripts/setup.sh installs the runtime library");
+        let bytes = std::fs::read(&lib).unwrap();
+        assert_eq!(check_shared_library(&lib), Ok(()));
+        let dir = tempfile::tempdir().unwrap();
+        let cut = dir.path().join("libonnxruntime.so");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let e = check_shared_library(&cut).unwrap_err();
+        assert!(e.contains("truncated"), "{e}");
+        std::fs::write(&cut, b"not a library at all, just some text, long enough for a header check ....").unwrap();
+        assert!(check_shared_library(&cut).unwrap_err().contains("ELF"));
+    }
 
     #[test]
     fn checksum_mismatch_names_file() {

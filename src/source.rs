@@ -8,6 +8,8 @@ use opencv::prelude::*;
 use opencv::videoio;
 use thiserror::Error;
 
+use crate::posetrack::FPS_RANGE;
+
 #[derive(Debug, Error)]
 pub enum SourceError {
     #[error("{path}: file not found")]
@@ -50,16 +52,35 @@ pub trait FrameSource {
     fn next_frame(&mut self, frame: &mut Mat) -> Result<Option<f64>, SourceError>;
 }
 
+/// Undecodable frames skipped in the middle of a clip: `frames` bad frames before the good frame at `before_t`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct DecodeGap {
+    /// Time (s) of the first good frame after the gap.
+    pub before_t: f64,
+    pub frames: u64,
+}
+
 /// A clip read with OpenCV videoio (mp4/H.264, avi/MJPG, webm, ...).
 pub struct VideoFileSource {
     path: PathBuf,
     cap: videoio::VideoCapture,
     info: SourceInfo,
+    /// Frames delivered so far.
     index: u64,
+    /// Time of the last delivered frame.
+    last_t: Option<f64>,
+    gaps: Vec<DecodeGap>,
 }
 
 /// Frame rate assumed when a container does not state one.
 const FALLBACK_FPS: f64 = 30.0;
+/// A container frame count above this (about 4 days at 30 fps) is treated as unknown: it only sizes buffers and the
+/// progress bar, and a corrupt header must not make us allocate for it.
+pub const MAX_CONTAINER_FRAMES: u64 = 10_000_000;
+/// Consecutive failed reads after which a clip is taken to have ended. A read fails once per undecodable frame
+/// (measured: zeroing 20 kB in the middle of samples/bridging.mp4 gives 2 failed reads, then 46 good frames), and a
+/// few hundred failed reads at the real end cost milliseconds; 300 frames is 10 s of corrupt video at 30 fps.
+const MAX_CONSECUTIVE_BAD_READS: u64 = 300;
 /// Containers' frame counts are estimates (from duration x fps); a clip that ends this many frames short of it
 /// (and at least this fraction short) is reported as truncated.
 const TRUNCATION_MIN_MISSING_FRAMES: u64 = 3;
@@ -96,13 +117,13 @@ impl VideoFileSource {
             return Err(SourceError::NotVideo { path: path.into() });
         }
         let fps = cap.get(videoio::CAP_PROP_FPS).map_err(other)?;
-        let fps = if fps.is_finite() && fps > 1.0 && fps < 1000.0 {
+        let fps = if fps.is_finite() && FPS_RANGE.contains(&fps) {
             fps
         } else {
             FALLBACK_FPS
         };
         let n = cap.get(videoio::CAP_PROP_FRAME_COUNT).map_err(other)?;
-        let frame_count = (n.is_finite() && n > 0.0).then_some(n as u64);
+        let frame_count = (n.is_finite() && n >= 1.0 && n <= MAX_CONTAINER_FRAMES as f64).then_some(n as u64);
         Ok(Self {
             path: path.into(),
             cap,
@@ -113,11 +134,61 @@ impl VideoFileSource {
                 frame_count,
             },
             index: 0,
+            last_t: None,
+            gaps: Vec::new(),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Undecodable frames skipped so far, in clip order.
+    pub fn decode_gaps(&self) -> &[DecodeGap] {
+        &self.gaps
+    }
+
+    /// The frame's presentation time (s) from the container, falling back to one frame after the previous frame
+    /// when the container gives none or a time that does not advance.
+    fn frame_time(&self) -> f64 {
+        let ms = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN);
+        let pts = ms / 1000.0;
+        match self.last_t {
+            None if pts.is_finite() && pts >= 0.0 => pts,
+            None => 0.0,
+            Some(prev) if pts.is_finite() && pts > prev => pts,
+            Some(prev) => prev + 1.0 / self.info.fps,
+        }
+    }
+
+    /// Reads until a frame decodes; returns the number of failed reads before it, or `None` at the end.
+    fn read_good(&mut self, frame: &mut Mat) -> Result<Option<u64>, SourceError> {
+        let mut bad = 0;
+        while bad < MAX_CONSECUTIVE_BAD_READS {
+            // An OpenCV error on one packet is a bad frame like a failed read: skip it.
+            let ok = self.cap.read(frame).unwrap_or(false);
+            if ok && !frame.empty() {
+                return Ok(Some(bad));
+            }
+            bad += 1;
+        }
+        Ok(None)
+    }
+
+    fn end_of_clip(&self) -> Result<Option<f64>, SourceError> {
+        if self.index == 0 {
+            return Err(SourceError::NoFrames { path: self.path.clone() });
+        }
+        if let Some(expected) = self.info.frame_count {
+            let seen = self.index + self.gaps.iter().map(|g| g.frames).sum::<u64>();
+            let missing = expected.saturating_sub(seen);
+            if missing >= TRUNCATION_MIN_MISSING_FRAMES
+                && missing as f64 >= TRUNCATION_MIN_MISSING_FRACTION * expected as f64
+            {
+                return Err(SourceError::Truncated { path: self.path.clone(), decoded: self.index, expected });
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -127,31 +198,14 @@ impl FrameSource for VideoFileSource {
     }
 
     fn next_frame(&mut self, frame: &mut Mat) -> Result<Option<f64>, SourceError> {
-        let ok = self.cap.read(frame).map_err(|e| SourceError::Other {
-            path: self.path.clone(),
-            msg: e.to_string(),
-        })?;
-        if !ok || frame.empty() {
-            if self.index == 0 {
-                return Err(SourceError::NoFrames {
-                    path: self.path.clone(),
-                });
-            }
-            if let Some(expected) = self.info.frame_count {
-                let missing = expected.saturating_sub(self.index);
-                if missing >= TRUNCATION_MIN_MISSING_FRAMES
-                    && missing as f64 >= TRUNCATION_MIN_MISSING_FRACTION * expected as f64
-                {
-                    return Err(SourceError::Truncated {
-                        path: self.path.clone(),
-                        decoded: self.index,
-                        expected,
-                    });
-                }
-            }
-            return Ok(None);
+        let Some(bad) = self.read_good(frame)? else {
+            return self.end_of_clip();
+        };
+        let t = self.frame_time();
+        if bad > 0 {
+            self.gaps.push(DecodeGap { before_t: t, frames: bad });
         }
-        let t = self.index as f64 / self.info.fps;
+        self.last_t = Some(t);
         self.index += 1;
         Ok(Some(t))
     }

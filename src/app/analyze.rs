@@ -9,14 +9,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analysis::{self, ClipOutputs};
 use crate::pipeline::{Pipeline, PipelineConfig};
-use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
+use super::options::{EngineOptions, ModelOptions};
 use crate::coach::report::{CsvSink, ReportSink};
-use crate::coach::{self, default_exercises_dir, Analysis, Engine, EngineConfig};
+use crate::coach::{self, Analysis, Engine, EngineConfig};
+use crate::outputs::{OutputError, StagedOutputs};
+use crate::pose::blazepose::LandmarkModel;
 use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
 use crate::report::{InputInfo, PoseSummary, Report};
-use crate::roller::RollerConfig;
 use crate::smoothing::KEYPOINT_SMOOTHING;
-use crate::source::{FrameSource, VideoFileSource};
+use crate::source::{DecodeGap, FrameSource, VideoFileSource};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -42,21 +43,10 @@ pub struct AnalyzeArgs {
     /// Exercise to coach (see `rollcoach exercises`); default: recognised from body position and roller contact.
     #[arg(long, value_name = "NAME")]
     pub exercise: Option<String>,
-    /// Folder of exercise definition files (TOML); default: `exercises/` of the rollcoach checkout.
-    #[arg(long, value_name = "DIR")]
-    pub exercises_dir: Option<PathBuf>,
-    /// Real diameter of the foam roller in cm (gives the pixels-to-cm scale).
-    #[arg(long, value_name = "CM", default_value_t = 15.0)]
-    pub roller_diameter_cm: f32,
-    /// Landmark model: full (more accurate) or lite (faster).
-    #[arg(long, value_enum, default_value_t = LandmarkModel::Full)]
-    pub model: LandmarkModel,
-    /// Folder with the ONNX models and SHA256SUMS; default: models/ next to the binary or in the checkout.
-    #[arg(long, value_name = "DIR", env = "ROLLCOACH_MODELS")]
-    pub models: Option<PathBuf>,
-    /// ONNX Runtime threads per model.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub threads: u16,
+    #[command(flatten)]
+    pub engine: EngineOptions,
+    #[command(flatten)]
+    pub model: ModelOptions,
     /// Run the detector on every frame instead of tracking from the previous frame.
     #[arg(long)]
     pub no_tracking: bool,
@@ -100,12 +90,6 @@ impl Plan {
         if !path.exists() {
             bail!("{}: file not found", path.display());
         }
-        if !(a.roller_diameter_cm.is_finite() && (5.0..=40.0).contains(&a.roller_diameter_cm)) {
-            bail!(
-                "--roller-diameter-cm {} is outside 5-40 cm",
-                a.roller_diameter_cm
-            );
-        }
         let stem = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -119,21 +103,15 @@ impl Plan {
             })
             .filter(|s| !s.is_empty())
             .with_context(|| format!("{}: cannot name outputs after this path", path.display()))?;
-        std::fs::create_dir_all(&a.out)
-            .with_context(|| format!("{}: cannot create output folder", a.out.display()))?;
+        std::fs::create_dir_all(&a.out).map_err(|source| OutputError::NotWritable { path: a.out.clone(), source })?;
+        StagedOutputs::check_dir(&a.out)?;
         let pipeline = PipelineConfig {
-            models_dir: a.models,
-            blazepose: BlazePoseConfig {
-                landmark_model: a.model,
-                threads: a.threads as usize,
-                tracking: !a.no_tracking,
-            },
+            models_dir: a.model.models.clone(),
+            blazepose: a.model.blazepose(LandmarkModel::Full, !a.no_tracking),
             smoothing: (!a.no_smoothing).then_some(KEYPOINT_SMOOTHING),
-            roller: Some(RollerConfig { diameter_cm: a.roller_diameter_cm, ..RollerConfig::default() }),
+            roller: Some(a.engine.roller()),
         };
-        let mut engine = EngineConfig::new(a.exercises_dir.unwrap_or_else(default_exercises_dir));
-        engine.exercise = a.exercise;
-        engine.roller_diameter_cm = a.roller_diameter_cm;
+        let engine = a.engine.engine_config(a.exercise);
         // exercise files and the --exercise name are checked before any video is read
         Engine::new(engine.clone()).context("loading exercises")?;
         Ok(Self {
@@ -154,50 +132,72 @@ impl Plan {
 
 pub fn run(args: AnalyzeArgs) -> Result<()> {
     let plan = Plan::from_args(args)?;
-    match &plan.input {
-        Input::Clip(p) => run_clip(&plan, p),
-        Input::Poses(p) => run_poses(&plan, p),
+    crate::signals::install();
+    let mut staged = StagedOutputs::default();
+    // The terminal summary is printed only once every output is in place under its final name.
+    let summary = match &plan.input {
+        Input::Clip(p) => run_clip(&plan, p, &mut staged)?,
+        Input::Poses(p) => run_poses(&plan, p, &mut staged)?,
+    };
+    if crate::signals::stop_requested() {
+        bail!("interrupted (SIGINT/SIGTERM): partial outputs removed");
     }
+    staged.commit()?;
+    if !plan.quiet {
+        print!("{summary}");
+    }
+    Ok(())
 }
 
 fn engine_config(plan: &Plan, header: &TrackHeader) -> EngineConfig {
     EngineConfig { width: header.width, height: header.height, fps: header.fps, ..plan.engine.clone() }
 }
 
-fn run_poses(plan: &Plan, path: &Path) -> Result<()> {
+fn run_poses(plan: &Plan, path: &Path, staged: &mut StagedOutputs) -> Result<String> {
     let track = PoseTrack::read(path)?;
     let analysis = coach::analyze_track(&track, engine_config(plan, &track.header))?;
     let pose = PoseSummary::of("pose track (no model)".into(), &track.frames);
-    write_outputs(plan, InputInfo::new("pose-track", path, &track.header, &track.frames), pose, &track.frames, &analysis)
+    let input = InputInfo::new("pose-track", path, &track.header, &track.frames, &[]);
+    write_outputs(plan, staged, input, pose, &track.frames, &analysis, String::new())
 }
 
-fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
+fn progress_bar(plan: &Plan, clip: &Path, frames: Option<u64>) -> ProgressBar {
+    if plan.quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(frames.unwrap_or(0));
+    b.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} frames, {per_sec}, eta {eta}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    b.set_message(clip.display().to_string());
+    b
+}
+
+fn run_clip(plan: &Plan, clip: &Path, staged: &mut StagedOutputs) -> Result<String> {
     let mut source = VideoFileSource::open(clip)?;
     let info = source.info();
     let header = TrackHeader::new(info.width, info.height, info.fps);
     let mut pipeline = Pipeline::new(&plan.pipeline).context("loading the pose model")?;
+    let final_video = plan.write_video.then(|| plan.out("annotated.mp4"));
+    let final_track = plan.out("poses.jsonl");
     let outputs = ClipOutputs {
-        annotated_video: plan.write_video.then(|| plan.out("annotated.mp4")),
-        pose_track: plan.out("poses.jsonl"),
+        annotated_video: final_video.as_deref().map(|p| staged.stage(p)),
+        pose_track: staged.stage(&final_track),
     };
-    let bar = if plan.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::new(info.frame_count.unwrap_or(0));
-        b.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} frames, {per_sec}, eta {eta}")
-                .expect("static template")
-                .progress_chars("=> "),
-        );
-        b.set_message(clip.display().to_string());
-        b
-    };
+    let bar = progress_bar(plan, clip, info.frame_count);
     let run = analysis::run_clip_coached(&mut source, &mut pipeline, &outputs, engine_config(plan, &header), || bar.inc(1))?;
     bar.finish_and_clear();
+    let gaps = source.decode_gaps();
+    report_gaps(clip, gaps);
     let stats = &run.stats;
     let pose = PoseSummary::of(pipeline.describe(), &run.frames);
-    if !plan.quiet {
-        println!(
+    let mut out = String::new();
+    {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            out,
             "{}: {} frames ({:.1} s of video) in {:.1} s ({:.1} fps); person found in {:.1}% of frames",
             clip.display(),
             stats.frames,
@@ -206,24 +206,70 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
             stats.frames as f64 / stats.wall_seconds.max(1e-9),
             100.0 * stats.person_rate()
         );
-        if let Some(v) = &outputs.annotated_video {
-            println!("  annotated video: {}", v.display());
+        if let Some(v) = &final_video {
+            let _ = writeln!(out, "  annotated video: {}", v.display());
         }
-        println!("  pose track:      {}", outputs.pose_track.display());
+        let _ = writeln!(out, "  pose track:      {}", final_track.display());
     }
-    write_outputs(plan, InputInfo::new("video", clip, &header, &run.frames), pose, &run.frames, &run.analysis)
+    let input = InputInfo::new("video", clip, &header, &run.frames, gaps);
+    write_outputs(plan, staged, input, pose, &run.frames, &run.analysis, out)
+}
+
+/// Most decode gaps listed on the terminal; the report lists all of them.
+const MAX_GAPS_SHOWN: usize = 5;
+
+/// Undecodable frames skipped in the middle of the clip, one line on stderr.
+fn report_gaps(clip: &Path, gaps: &[DecodeGap]) {
+    if gaps.is_empty() {
+        return;
+    }
+    let total: u64 = gaps.iter().map(|g| g.frames).sum();
+    let mut at: Vec<String> = gaps.iter().take(MAX_GAPS_SHOWN).map(|g| format!("{} before {:.2} s", g.frames, g.before_t)).collect();
+    if gaps.len() > MAX_GAPS_SHOWN {
+        at.push(format!("... {} more gaps in the report", gaps.len() - MAX_GAPS_SHOWN));
+    }
+    eprintln!(
+        "rollcoach: warning: {}: skipped {total} undecodable frame(s) (corrupt data): {}",
+        clip.display(),
+        at.join(", ")
+    );
+}
+
+/// Fault lines printed on the terminal before the list is summed up in one line (the report has every fault).
+const MAX_FAULT_LINES: usize = 20;
+
+/// The engine's terminal summary with a long fault list cut to one line.
+fn summary(analysis: &Analysis, report_path: &Path) -> Result<String> {
+    let mut text = Vec::new();
+    coach::print_summary(analysis, &mut text)?;
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let faults = &analysis.report.faults;
+    let Some(head) = text.split_once("\nfaults:\n").map(|(h, _)| h).filter(|_| faults.len() > MAX_FAULT_LINES) else {
+        return Ok(text);
+    };
+    let mut by_rule: std::collections::BTreeMap<String, usize> = Default::default();
+    for f in faults {
+        *by_rule.entry(f.rule.to_string()).or_default() += 1;
+    }
+    let counts: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    Ok(format!("{head}\nfaults: {} ({}); full list in {}\n", faults.len(), counts.join(", "), report_path.display()))
 }
 
 /// One analysis, several sinks: the JSON report, the per-frame CSV and the terminal summary.
-fn write_outputs(plan: &Plan, input: InputInfo, pose: PoseSummary, frames: &[TrackFrame], analysis: &Analysis) -> Result<()> {
+fn write_outputs(
+    plan: &Plan,
+    staged: &mut StagedOutputs,
+    input: InputInfo,
+    pose: PoseSummary,
+    frames: &[TrackFrame],
+    analysis: &Analysis,
+    mut terminal: String,
+) -> Result<String> {
     let report_path = plan.out("report.json");
-    Report::new(input, pose, frames, &analysis.report)?.write(&report_path)?;
+    Report::new(input, pose, frames, &analysis.report)?.write(&staged.stage(&report_path))?;
     let csv_path = plan.out("metrics.csv");
-    CsvSink { path: csv_path.clone() }.write(analysis)?;
-    if !plan.quiet {
-        println!("  report:          {}", report_path.display());
-        println!("  metrics:         {}", csv_path.display());
-        coach::print_summary(analysis, &mut std::io::stdout().lock())?;
-    }
-    Ok(())
+    CsvSink { path: staged.stage(&csv_path) }.write(analysis)?;
+    terminal += &format!("  report:          {}\n  metrics:         {}\n", report_path.display(), csv_path.display());
+    terminal += &summary(analysis, &report_path)?;
+    Ok(terminal)
 }

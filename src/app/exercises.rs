@@ -1,10 +1,10 @@
 //! `rollcoach exercises`: lists the exercises (data files in `exercises/`) and their rules with sources.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use super::options::ExercisesDirOption;
 use crate::coach::{self, Exercise, PostureKind};
 
 #[derive(clap::Args, Debug)]
@@ -16,9 +16,8 @@ pub struct ExercisesArgs {
     /// Show only this exercise (by id).
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
-    /// Folder of exercise definition files (TOML); default: `exercises/` of the rollcoach checkout.
-    #[arg(long, value_name = "DIR")]
-    pub exercises_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub exercises: ExercisesDirOption,
     /// Also print the source of every rule and threshold.
     #[arg(long, short)]
     pub verbose: bool,
@@ -120,7 +119,7 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
 }
 
 pub fn run(a: ExercisesArgs) -> Result<()> {
-    let dir = a.exercises_dir.unwrap_or_else(coach::default_exercises_dir);
+    let dir = a.exercises.dir();
     let all = coach::load_dir(&dir).with_context(|| format!("loading exercises from {}", dir.display()))?;
     let chosen: Vec<&Exercise> = match &a.name {
         None => all.iter().collect(),

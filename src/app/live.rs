@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use crate::coach::{default_exercises_dir, EngineConfig, DEFAULT_ROLLER_DIAMETER_CM};
+use super::options::{EngineOptions, ModelOptions};
 use crate::live::capture::{list_cameras, CameraRequest};
 use crate::live::audio::CueSound;
 use crate::live::history;
 use crate::live::run::{percentile, run_live, LiveConfig, SourceSpec};
 use crate::pipeline::PipelineConfig;
-use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
+use crate::live::session::default_sessions_dir;
+use crate::pose::blazepose::LandmarkModel;
 use crate::smoothing::KEYPOINT_SMOOTHING;
 
 #[derive(clap::Args, Debug)]
@@ -38,12 +39,8 @@ pub struct LiveArgs {
     /// Exercise to start with (see `rollcoach exercises`); default: recognised automatically. `e`/tab switches.
     #[arg(long, value_name = "NAME")]
     pub exercise: Option<String>,
-    /// Folder of exercise definition files (TOML); default: `exercises/` of the rollcoach checkout.
-    #[arg(long, value_name = "DIR")]
-    pub exercises_dir: Option<PathBuf>,
-    /// Real diameter of the foam roller in cm (gives the pixels-to-cm scale).
-    #[arg(long, value_name = "CM", default_value_t = DEFAULT_ROLLER_DIAMETER_CM)]
-    pub roller_diameter_cm: f32,
+    #[command(flatten)]
+    pub engine: EngineOptions,
     /// No window (headless): the session, cues and screenshots are still produced.
     #[arg(long)]
     pub no_window: bool,
@@ -56,9 +53,8 @@ pub struct LiveArgs {
     /// Also write every cue (speech or beeps) at its session time into this WAV file.
     #[arg(long, value_name = "PATH")]
     pub cues_wav: Option<PathBuf>,
-    /// Folder for session recordings.
-    #[arg(long, value_name = "DIR", default_value = "sessions")]
-    pub sessions_dir: PathBuf,
+    #[command(flatten)]
+    pub sessions: SessionsDirOption,
     /// Write a PNG of the window (or the composed frame with --no-window) at --screenshot-at seconds.
     #[arg(long, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
@@ -77,17 +73,8 @@ pub struct LiveArgs {
     /// With --source: read frames as fast as they are processed (throughput) instead of at the clip's frame rate.
     #[arg(long)]
     pub unpaced: bool,
-    /// Landmark model. Live defaults to lite: latency matters most here, lite had the lower p99 capture-to-overlay
-    /// latency in 5 of 7 paired runs on 2 cores (see `--bench`), and gave the same cues on the rendered samples.
-    /// Use full for accuracy when the machine has headroom.
-    #[arg(long, value_enum, default_value_t = LandmarkModel::Lite)]
-    pub model: LandmarkModel,
-    /// Folder with the ONNX models and SHA256SUMS.
-    #[arg(long, value_name = "DIR", env = "ROLLCOACH_MODELS")]
-    pub models: Option<PathBuf>,
-    /// ONNX Runtime threads per model.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub threads: u16,
+    #[command(flatten)]
+    pub model: ModelOptions,
     /// Less output on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
@@ -98,9 +85,22 @@ pub struct DevicesArgs {}
 
 #[derive(clap::Args, Debug)]
 pub struct HistoryArgs {
-    /// Folder of session recordings.
-    #[arg(long, value_name = "DIR", default_value = "sessions")]
-    pub sessions_dir: PathBuf,
+    #[command(flatten)]
+    pub sessions: SessionsDirOption,
+}
+
+/// Where session recordings live, for `live` and `history` alike.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SessionsDirOption {
+    /// Folder of session recordings; default: $XDG_DATA_HOME/rollcoach/sessions (~/.local/share/rollcoach/sessions).
+    #[arg(long, value_name = "DIR", env = "ROLLCOACH_SESSIONS")]
+    pub sessions_dir: Option<PathBuf>,
+}
+
+impl SessionsDirOption {
+    pub fn dir(&self) -> PathBuf {
+        self.sessions_dir.clone().unwrap_or_else(default_sessions_dir)
+    }
 }
 
 pub fn run(a: LiveArgs) -> Result<()> {
@@ -134,21 +134,16 @@ pub fn run(a: LiveArgs) -> Result<()> {
     if a.seconds.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         bail!("--seconds must be > 0");
     }
-    if !(a.roller_diameter_cm.is_finite() && (5.0..=40.0).contains(&a.roller_diameter_cm)) {
-        bail!("--roller-diameter-cm {} is outside 5-40 cm", a.roller_diameter_cm);
-    }
-    let mut engine = EngineConfig::new(a.exercises_dir.clone().unwrap_or_else(default_exercises_dir));
-    engine.roller_diameter_cm = a.roller_diameter_cm;
     // Check the exercise files and the --exercise name before any capture starts.
-    engine.exercise = a.exercise.clone();
+    let engine = a.engine.engine_config(a.exercise.clone());
     crate::coach::Engine::new(engine.clone()).context("loading exercises")?;
     let cfg = LiveConfig {
         source,
         pipeline: PipelineConfig {
-            models_dir: a.models,
-            blazepose: BlazePoseConfig { landmark_model: a.model, threads: a.threads as usize, tracking: true },
+            models_dir: a.model.models.clone(),
+            blazepose: a.model.blazepose(LandmarkModel::Lite, true),
             smoothing: Some(KEYPOINT_SMOOTHING),
-            roller: Some(crate::roller::RollerConfig { diameter_cm: a.roller_diameter_cm, ..Default::default() }),
+            roller: Some(a.engine.roller()),
         },
         engine,
         exercise: a.exercise,
@@ -156,13 +151,18 @@ pub fn run(a: LiveArgs) -> Result<()> {
         mute: a.mute,
         cue_sound: a.cue_sound,
         cues_wav: a.cues_wav,
-        sessions_dir: a.sessions_dir,
+        sessions_dir: a.sessions.dir(),
         screenshot: a.screenshot.map(|p| (p, a.screenshot_at)),
         max_seconds: a.seconds,
         bench: a.bench,
         quiet: a.quiet,
     };
     let stats = run_live(&cfg).context("live session")?;
+    // The loop ends a session whose source failed like any other (the data is kept); the exit status tells.
+    if let Some(msg) = stats.session_dir.as_deref().and_then(history::source_failure) {
+        let dir = stats.session_dir.as_deref().unwrap_or(std::path::Path::new("?"));
+        bail!("video source failed: {msg}; the session up to then is kept in {}", dir.display());
+    }
     if let Some(d) = &stats.session_dir {
         if !a.quiet {
             println!(
@@ -215,7 +215,7 @@ pub fn devices(_a: DevicesArgs) -> Result<()> {
 }
 
 pub fn history(a: HistoryArgs) -> Result<()> {
-    let sessions = history::read_all(&a.sessions_dir)?;
-    print!("{}", history::render(&sessions));
+    let sessions = history::read_all(&a.sessions.dir())?;
+    print!("{}", history::render(&sessions, &jiff::tz::TimeZone::system()));
     Ok(())
 }

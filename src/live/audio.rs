@@ -6,7 +6,6 @@
 //! device the system sink says so once and goes quiet; the session goes on.
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -94,48 +93,36 @@ pub fn render_cue(cue: &LiveCue, speech: bool, out: &mut Vec<i16>) {
 }
 
 fn espeak_samples(text: &str) -> Option<Vec<i16>> {
-    let out =
-        Command::new("espeak-ng").args(["--stdout", "-s", ESPEAK_WPM, text]).stderr(Stdio::null()).output().ok()?;
-    if !out.status.success() {
+    let tmp = tempfile::Builder::new().prefix("rollcoach-speech-").suffix(".wav").tempfile().ok()?;
+    let status = Command::new("espeak-ng")
+        .args(["-s", ESPEAK_WPM, "-w"])
+        .arg(tmp.path())
+        .arg(text)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
         return None;
     }
-    let (rate, samples) = parse_wav_pcm16_mono(&out.stdout).ok()?;
+    let (rate, samples) = read_wav(tmp.path()).ok()?;
     Some(resample_linear(&samples, rate, SAMPLE_RATE))
 }
 
-/// Parses a mono 16-bit PCM WAV; returns (sample rate, samples). Tolerates a data size of 0 or too large (streamed
-/// WAVs from espeak-ng on stdout, or a file cut off by a kill).
-pub fn parse_wav_pcm16_mono(bytes: &[u8]) -> Result<(u32, Vec<i16>), String> {
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return Err("no RIFF/WAVE header".into());
+/// Reads a mono 16-bit PCM WAV; returns (sample rate, samples).
+pub fn read_wav(path: &Path) -> Result<(u32, Vec<i16>), AudioError> {
+    let bad = |msg: String| AudioError::BadWav { path: path.into(), msg };
+    let r = hound::WavReader::open(path).map_err(|e| bad(e.to_string()))?;
+    let spec = r.spec();
+    if spec.channels != 1 || spec.bits_per_sample != 16 || spec.sample_format != hound::SampleFormat::Int {
+        return Err(bad(format!(
+            "{} channel(s), {} bits {:?}; expected PCM mono 16-bit",
+            spec.channels, spec.bits_per_sample, spec.sample_format
+        )));
     }
-    let mut pos = 12;
-    let mut rate = None;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size = u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
-        let body = pos + 8;
-        if id == b"fmt " {
-            if body + 16 > bytes.len() {
-                return Err("fmt chunk cut off".into());
-            }
-            let fmt = u16::from_le_bytes([bytes[body], bytes[body + 1]]);
-            let ch = u16::from_le_bytes([bytes[body + 2], bytes[body + 3]]);
-            let sr = u32::from_le_bytes([bytes[body + 4], bytes[body + 5], bytes[body + 6], bytes[body + 7]]);
-            let bits = u16::from_le_bytes([bytes[body + 14], bytes[body + 15]]);
-            if fmt != 1 || ch != 1 || bits != 16 {
-                return Err(format!("format {fmt}, {ch} channel(s), {bits} bits; expected PCM mono 16-bit"));
-            }
-            rate = Some(sr);
-        } else if id == b"data" {
-            let rate = rate.ok_or("data before fmt chunk")?;
-            let end = if size == 0 || body + size > bytes.len() { bytes.len() } else { body + size };
-            let samples = bytes[body..end].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
-            return Ok((rate, samples));
-        }
-        pos = body + size + (size & 1);
-    }
-    Err("no data chunk".into())
+    let rate = spec.sample_rate;
+    let samples = r.into_samples::<i16>().collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))?;
+    Ok((rate, samples))
 }
 
 fn resample_linear(x: &[i16], from: u32, to: u32) -> Vec<i16> {
@@ -155,30 +142,27 @@ fn resample_linear(x: &[i16], from: u32, to: u32) -> Vec<i16> {
         .collect()
 }
 
-fn wav_header(data_bytes: u32) -> [u8; 44] {
-    let mut h = [0u8; 44];
-    h[0..4].copy_from_slice(b"RIFF");
-    h[4..8].copy_from_slice(&(36 + data_bytes).to_le_bytes());
-    h[8..16].copy_from_slice(b"WAVEfmt ");
-    h[16..20].copy_from_slice(&16u32.to_le_bytes());
-    h[20..22].copy_from_slice(&1u16.to_le_bytes());
-    h[22..24].copy_from_slice(&1u16.to_le_bytes());
-    h[24..28].copy_from_slice(&SAMPLE_RATE.to_le_bytes());
-    h[28..32].copy_from_slice(&(SAMPLE_RATE * 2).to_le_bytes());
-    h[32..34].copy_from_slice(&2u16.to_le_bytes());
-    h[34..36].copy_from_slice(&16u16.to_le_bytes());
-    h[36..40].copy_from_slice(b"data");
-    h[40..44].copy_from_slice(&data_bytes.to_le_bytes());
-    h
+/// Mono 16-bit PCM at [`SAMPLE_RATE`]: what every cue is rendered in.
+const WAV_SPEC: hound::WavSpec =
+    hound::WavSpec { channels: 1, sample_rate: SAMPLE_RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+
+fn hound_error(path: &Path, e: hound::Error) -> AudioError {
+    let source = match e {
+        hound::Error::IoError(io) => io,
+        other => std::io::Error::other(other),
+    };
+    AudioError::Write { path: path.into(), source }
 }
 
 /// Writes a whole mono 16-bit WAV at [`SAMPLE_RATE`].
 pub fn write_wav(path: &Path, samples: &[i16]) -> Result<(), AudioError> {
-    let err = |source| AudioError::Write { path: path.into(), source };
-    let mut f = File::create(path).map_err(err)?;
-    f.write_all(&wav_header((samples.len() * 2) as u32)).map_err(err)?;
-    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    f.write_all(&bytes).map_err(err)
+    let mut w = hound::WavWriter::create(path, WAV_SPEC).map_err(|e| hound_error(path, e))?;
+    let mut iw = w.get_i16_writer(samples.len() as u32);
+    for &s in samples {
+        iw.write_sample(s);
+    }
+    iw.flush().map_err(|e| hound_error(path, e))?;
+    w.finalize().map_err(|e| hound_error(path, e))
 }
 
 /// Where cues go.
@@ -191,11 +175,11 @@ pub trait AudioSink {
     }
 }
 
-/// Writes each cue into one WAV at its session time (silence in between). The header is rewritten after every cue,
-/// so the file is valid even if the process is killed.
+/// Writes each cue into one WAV at its session time (silence in between). The header is brought up to date after
+/// every cue (`WavWriter::flush`), so the file is valid even if the process is killed.
 pub struct WavFileSink {
     path: PathBuf,
-    file: File,
+    file: hound::WavWriter<std::io::BufWriter<File>>,
     written: usize,
     speech: bool,
     buf: Vec<i16>,
@@ -205,24 +189,21 @@ pub struct WavFileSink {
 
 impl WavFileSink {
     pub fn create(path: &Path, speech: bool) -> Result<Self, AudioError> {
-        let err = |source| AudioError::Write { path: path.into(), source };
-        let mut file = File::create(path).map_err(err)?;
-        file.write_all(&wav_header(0)).map_err(err)?;
+        let mut file = hound::WavWriter::create(path, WAV_SPEC).map_err(|e| hound_error(path, e))?;
+        file.flush().map_err(|e| hound_error(path, e))?;
         Ok(Self { path: path.into(), file, written: 0, speech, buf: Vec::new(), log: Vec::new() })
     }
 
-    fn append(&mut self, t: f64, cue: &LiveCue) -> std::io::Result<()> {
+    fn append(&mut self, t: f64, cue: &LiveCue) -> Result<(), hound::Error> {
         let at = (t.max(0.0) * SAMPLE_RATE as f64) as usize;
         self.buf.clear();
         self.buf.extend(std::iter::repeat_n(0i16, at.saturating_sub(self.written)));
         render_cue(cue, self.speech, &mut self.buf);
-        let bytes: Vec<u8> = self.buf.iter().flat_map(|s| s.to_le_bytes()).collect();
-        self.file.seek(SeekFrom::End(0))?;
-        self.file.write_all(&bytes)?;
+        for &s in &self.buf {
+            self.file.write_sample(s)?;
+        }
         self.written += self.buf.len();
-        self.file.seek(SeekFrom::Start(0))?;
-        self.file.write_all(&wav_header((self.written * 2) as u32))?;
-        Ok(())
+        self.file.flush()
     }
 }
 
@@ -235,7 +216,7 @@ impl AudioSink for WavFileSink {
     }
 
     fn finish(&mut self) -> Result<(), AudioError> {
-        self.file.flush().map_err(|source| AudioError::Write { path: self.path.clone(), source })
+        self.file.flush().map_err(|e| hound_error(&self.path, e))
     }
 }
 
@@ -419,29 +400,25 @@ mod tests {
 
     #[test]
     fn wav_sink_places_cues_at_their_time_and_stays_readable() {
-        let dir = std::env::temp_dir().join(format!("rc-audio-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("cues.wav");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cues.wav");
         let mut sink = WavFileSink::create(&path, false).unwrap();
         sink.play(&cue(Severity::Warn), 0.5);
         // Not finished: the file must already be a valid WAV (a killed process leaves it like this).
-        let (rate, s) = parse_wav_pcm16_mono(&std::fs::read(&path).unwrap()).unwrap();
+        let (rate, s) = read_wav(&path).unwrap();
         assert_eq!(rate, SAMPLE_RATE);
         assert_eq!(sound_spans(&s, rate, 0.02).len(), 1);
         sink.play(&cue(Severity::Fault), 2.0);
         sink.finish().unwrap();
-        let (_, s) = parse_wav_pcm16_mono(&std::fs::read(&path).unwrap()).unwrap();
+        let (_, s) = read_wav(&path).unwrap();
         let spans = sound_spans(&s, SAMPLE_RATE, 0.3);
         assert_eq!(spans.len(), 2, "{spans:?}");
         assert!((spans[0].0 - 0.5).abs() < 0.02 && (spans[1].0 - 2.0).abs() < 0.02, "{spans:?}");
     }
 
     #[test]
-    fn speech_is_rendered_when_espeak_ng_is_installed() {
-        if !have_program("espeak-ng") {
-            eprintln!("SKIPPED: espeak-ng not installed (cues are beeps)");
-            return;
-        }
+    fn speech_is_rendered_with_espeak_ng() {
+        assert!(have_program("espeak-ng"), "espeak-ng is not installed: run `bash scripts/setup.sh`");
         let mut speech = Vec::new();
         render_cue(
             &LiveCue { rule: "hold".into(), text: "good, thirty seconds".into(), severity: Severity::Info },
@@ -456,11 +433,17 @@ mod tests {
     }
 
     #[test]
-    fn wav_parser_rejects_non_wav_and_stereo() {
-        assert!(parse_wav_pcm16_mono(b"hello world, not a wav").is_err());
-        let mut h = wav_header(0).to_vec();
-        h[22] = 2;
-        assert!(parse_wav_pcm16_mono(&h).unwrap_err().contains("2 channel"));
+    fn wav_reader_rejects_non_wav_and_stereo() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("text.wav");
+        std::fs::write(&text, b"hello world, not a wav").unwrap();
+        assert!(read_wav(&text).unwrap_err().to_string().contains("text.wav"));
+        let stereo = dir.path().join("stereo.wav");
+        let mut w = hound::WavWriter::create(&stereo, hound::WavSpec { channels: 2, ..WAV_SPEC }).unwrap();
+        w.write_sample(0i16).unwrap();
+        w.write_sample(0i16).unwrap();
+        w.finalize().unwrap();
+        assert!(read_wav(&stereo).unwrap_err().to_string().contains("2 channel"), "stereo accepted");
     }
 
     #[test]

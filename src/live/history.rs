@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::session::{iso_week, Event, SessionMeta, EVENTS_FILE, META_FILE, POSES_FILE};
+use jiff::tz::TimeZone;
+
+use super::session::{iso_week_in, parse_stamp_in, Event, MetaFile, SessionMeta, EVENTS_FILE, META_FILE, POSES_FILE};
 use crate::posetrack::PoseTrack;
 
 #[derive(Debug, Error)]
@@ -25,7 +27,8 @@ pub struct SessionSummary {
     pub dir: PathBuf,
     pub started_unix: f64,
     pub duration_s: f64,
-    /// `complete`, `running` (the process did not end normally) or `unknown`.
+    /// `complete`, `running` (its process is alive), `interrupted` (its process died before ending it) or
+    /// `unknown` (no readable meta.json).
     pub status: String,
     /// Seconds on each area (engine's time on area), sorted by area name.
     pub area_s: BTreeMap<String, f64>,
@@ -84,10 +87,22 @@ pub fn parse_events(text: &str, notes: &mut Vec<String>, path: &Path) -> Vec<Eve
     out
 }
 
+/// Why the session's video source failed, when the session ended with it lost (a clip that could not be read on, a
+/// camera that did not come back): the message of its last `camera_lost` event with no `camera_back` after it.
+pub fn source_failure(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(EVENTS_FILE)).ok()?;
+    let events = parse_events(&text, &mut Vec::new(), dir);
+    let last = events.iter().rev().find(|e| matches!(e, Event::CameraLost { .. } | Event::CameraBack { .. }))?;
+    match last {
+        Event::CameraLost { msg, .. } => Some(msg.clone()),
+        _ => None,
+    }
+}
+
 /// Reads one session folder.
 pub fn read_session(dir: &Path) -> SessionSummary {
     let mut notes = Vec::new();
-    let meta: Option<SessionMeta> = match std::fs::read_to_string(dir.join(META_FILE)) {
+    let meta: Option<MetaFile<SessionMeta>> = match std::fs::read_to_string(dir.join(META_FILE)) {
         Ok(t) => match serde_json::from_str(&t) {
             Ok(m) => Some(m),
             Err(e) => {
@@ -109,7 +124,7 @@ pub fn read_session(dir: &Path) -> SessionSummary {
         }
     };
     let last_event_t = events.iter().map(event_t).fold(0.0, f64::max);
-    let duration_s = match meta.as_ref().and_then(|m| m.duration_s) {
+    let duration_s = match meta.as_ref().and_then(|m| m.meta.duration_s) {
         Some(d) => d,
         None => {
             // Not ended normally: the pose track tells how far it got.
@@ -123,12 +138,12 @@ pub fn read_session(dir: &Path) -> SessionSummary {
             track_t.max(last_event_t)
         }
     };
-    let started_unix = meta.as_ref().map(|m| m.started_unix).or_else(|| stamp_to_unix(dir)).unwrap_or(0.0);
+    let started_unix = meta.as_ref().map(|m| m.meta.started_unix).or_else(|| stamp_to_unix(dir)).unwrap_or(0.0);
     SessionSummary {
         dir: dir.into(),
         started_unix,
         duration_s,
-        status: meta.map_or_else(|| "unknown".to_string(), |m| m.status),
+        status: meta.map_or_else(|| "unknown".to_string(), |m| status_now(&m, &events_path)),
         area_s: area_totals(&events),
         cues: events.iter().filter(|e| matches!(e, Event::Cue { .. })).count() as u32,
         notes,
@@ -149,16 +164,44 @@ fn event_t(e: &Event) -> f64 {
     }
 }
 
-/// Unix time from a `YYYYmmdd-HHMMSS[-n]` folder name.
+/// A session without a process id (written before ids were recorded) counts as interrupted when its events file,
+/// which gets a progress line every second while coaching, has not changed for this long. A paused session writes
+/// nothing, so this is only the fallback.
+const HEARTBEAT_STALE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// `running` as written, checked against the writing process: `interrupted` when that process is gone.
+fn status_now(m: &MetaFile<SessionMeta>, events_path: &Path) -> String {
+    if m.meta.status != "running" {
+        return m.meta.status.clone();
+    }
+    let alive = match m.pid {
+        Some(pid) => process_is_rollcoach(pid),
+        None => std::fs::metadata(events_path)
+            .and_then(|md| md.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age < HEARTBEAT_STALE),
+    };
+    if alive { "running" } else { "interrupted" }.into()
+}
+
+/// Whether `pid` is a live rollcoach process (not a zombie, and not another program that reused the id).
+fn process_is_rollcoach(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // `pid (comm) state ...`: comm may hold spaces, so split at the last ')'.
+    let Some((head, rest)) = stat.rsplit_once(')') else {
+        return false;
+    };
+    let state = rest.split_whitespace().next().unwrap_or("");
+    head.contains("rollcoach") && !matches!(state, "Z" | "X")
+}
+
+/// Unix time from a `YYYYmmdd-HHMMSS[-n]` folder name (local time, as written).
 fn stamp_to_unix(dir: &Path) -> Option<f64> {
     let name = dir.file_name()?.to_str()?;
-    let b = name.as_bytes();
-    if b.len() < 15 || b[8] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| name.get(r)?.parse::<i64>().ok();
-    let days = super::session::days_from_civil(num(0..4)?, num(4..6)? as u32, num(6..8)? as u32);
-    Some((days * 86_400 + num(9..11)? * 3600 + num(11..13)? * 60 + num(13..15)?) as f64)
+    parse_stamp_in(name.get(..15)?, &TimeZone::system())
 }
 
 /// Reads all sessions under `root`, oldest first.
@@ -177,11 +220,11 @@ pub fn read_all(root: &Path) -> Result<Vec<SessionSummary>, HistoryError> {
     Ok(out)
 }
 
-/// Totals per ISO week (UTC), keyed `(iso_year, week)`.
-pub fn weekly(sessions: &[SessionSummary]) -> BTreeMap<(i64, u32), WeekTotal> {
+/// Totals per ISO week in the time zone `tz`, keyed `(iso_year, week)`.
+pub fn weekly(sessions: &[SessionSummary], tz: &TimeZone) -> BTreeMap<(i64, u32), WeekTotal> {
     let mut weeks: BTreeMap<(i64, u32), WeekTotal> = BTreeMap::new();
     for s in sessions {
-        let w = weeks.entry(iso_week((s.started_unix as i64).div_euclid(86_400))).or_default();
+        let w = weeks.entry(iso_week_in(s.started_unix, tz)).or_default();
         w.sessions += 1;
         w.duration_s += s.duration_s;
         for (a, v) in &s.area_s {
@@ -198,13 +241,10 @@ fn fmt_areas(a: &BTreeMap<String, f64>) -> String {
     a.iter().map(|(k, v)| format!("{k} {}", fmt_dur(*v))).collect::<Vec<_>>().join(", ")
 }
 
-pub fn fmt_dur(s: f64) -> String {
-    let s = s.max(0.0).round() as u64;
-    format!("{}:{:02}", s / 60, s % 60)
-}
+use crate::timefmt::mm_ss as fmt_dur;
 
-/// The text `rollcoach history` prints.
-pub fn render(sessions: &[SessionSummary]) -> String {
+/// The text `rollcoach history` prints, weeks in the time zone `tz`.
+pub fn render(sessions: &[SessionSummary], tz: &TimeZone) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
     let _ = writeln!(o, "Sessions ({}):", sessions.len());
@@ -230,8 +270,8 @@ pub fn render(sessions: &[SessionSummary]) -> String {
     for (a, v) in &all {
         let _ = writeln!(o, "  {a:<12} {:>7}", fmt_dur(*v));
     }
-    let _ = writeln!(o, "Per ISO week (UTC):");
-    for ((y, w), t) in weekly(sessions) {
+    let _ = writeln!(o, "Per ISO week ({}):", tz.iana_name().unwrap_or("local time"));
+    for ((y, w), t) in weekly(sessions, tz) {
         let _ = writeln!(
             o,
             "  {y}-W{w:02}  sessions {:>2}  {:>6}  {}",
@@ -293,8 +333,8 @@ mod tests {
             cues: 0,
             notes: vec![],
         };
-        let mon = super::super::session::days_from_civil(2025, 6, 9) as f64 * 86_400.0;
-        let w = weekly(&[mk(mon, 30.0), mk(mon + 6.0 * 86_400.0, 45.0), mk(mon + 7.0 * 86_400.0, 10.0)]);
+        let mon = parse_stamp_in("20250609-000000", &TimeZone::UTC).unwrap();
+        let w = weekly(&[mk(mon, 30.0), mk(mon + 6.0 * 86_400.0, 45.0), mk(mon + 7.0 * 86_400.0, 10.0)], &TimeZone::UTC);
         assert_eq!(w.len(), 2);
         assert_eq!(w[&(2025, 24)].sessions, 2);
         assert!((w[&(2025, 24)].area_s["quads"] - 75.0).abs() < 1e-9);
@@ -312,12 +352,12 @@ mod tests {
             cues: 2,
             notes: vec![],
         };
-        let mon = super::super::session::days_from_civil(2025, 6, 9) as f64 * 86_400.0;
+        let mon = parse_stamp_in("20250609-000000", &TimeZone::UTC).unwrap();
         let text = render(&[
             mk("20250609-080000", mon + 8.0 * 3600.0, "quads", 65.0, "complete"),
             mk("20250610-080000", mon + 86_400.0, "quads", 30.0, "running"),
             mk("20250617-080000", mon + 8.0 * 86_400.0, "calves", 45.0, "complete"),
-        ]);
+        ], &TimeZone::UTC);
         assert!(text.contains("Sessions (3):"), "{text}");
         assert!(text.contains("20250610-080000") && text.contains("[running]"), "{text}");
         let area_line =
@@ -330,7 +370,9 @@ mod tests {
 
     #[test]
     fn folder_name_gives_start_time_when_meta_is_missing() {
-        assert_eq!(stamp_to_unix(Path::new("/s/20231114-221320-2")), Some(1_700_000_000.0));
+        let local = parse_stamp_in("20231114-221320", &TimeZone::system());
+        assert_eq!(stamp_to_unix(Path::new("/s/20231114-221320-2")), local);
+        assert!(local.is_some());
         assert_eq!(stamp_to_unix(Path::new("/s/notes")), None);
     }
 }

@@ -350,10 +350,7 @@ fn draw_segment(img: &mut Mat, s: &SegmentPx) -> opencv::Result<()> {
     Ok(())
 }
 
-fn fmt_mmss(s: f64) -> String {
-    let s = s.max(0.0) as u64;
-    format!("{}:{:02}", s / 60, s % 60)
-}
+use crate::timefmt::mm_ss as fmt_mmss;
 
 fn draw_top_panel(img: &mut Mat, hud: &Hud, k: f64) -> opencv::Result<()> {
     let w = img.cols();

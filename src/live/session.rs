@@ -7,13 +7,15 @@
 //!                                                exercise switch, camera lost/back, pause/resume, end
 //! ```
 //! Buffers are flushed to the OS every [`FLUSH_INTERVAL`] (survives a killed process) and fsynced every
-//! [`FSYNC_INTERVAL`] (survives most power losses). Times are UTC.
+//! [`FSYNC_INTERVAL`] (survives most power losses). Folder names are local time; times inside are unix seconds.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -220,54 +222,62 @@ impl SessionWriter {
     }
 }
 
+/// `meta.json` on disk: the meta plus the id of the process writing the session, so that `history` can tell a
+/// session still running from one whose process died.
+#[derive(Serialize, Deserialize)]
+pub struct MetaFile<M> {
+    #[serde(flatten)]
+    pub meta: M,
+    #[serde(default)]
+    pub pid: Option<u32>,
+}
+
 fn write_meta(dir: &Path, meta: &SessionMeta) -> Result<(), SessionError> {
     // Write-then-rename so a kill never leaves a half-written meta.json.
     let tmp = dir.join(".meta.json.tmp");
     let path = dir.join(META_FILE);
-    let text = serde_json::to_string_pretty(meta).expect("meta serialises");
+    let text = serde_json::to_string_pretty(&MetaFile { meta, pid: Some(std::process::id()) }).expect("meta serialises");
     std::fs::write(&tmp, text).map_err(|source| SessionError::Write { path: tmp.clone(), source })?;
     std::fs::rename(&tmp, &path).map_err(|source| SessionError::Write { path, source })
 }
 
-/// Civil date (year, month 1-12, day 1-31) of a day count since 1970-01-01 (H. Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// `YYYYmmdd-HHMMSS` of a unix time in the given time zone (session folder names use the local zone).
+pub fn format_stamp_in(unix: f64, tz: &TimeZone) -> String {
+    let ts = Timestamp::from_second(unix.max(0.0) as i64).unwrap_or(Timestamp::UNIX_EPOCH);
+    ts.to_zoned_datetime(tz.clone()).strftime(STAMP_FORMAT).to_string()
 }
 
-/// Days since 1970-01-01 of a civil date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// ISO 8601 (year, week) of a day count since 1970-01-01.
-pub fn iso_week(days: i64) -> (i64, u32) {
-    let weekday = (days + 3).rem_euclid(7); // Monday = 0 (1970-01-01 was a Thursday)
-    let thursday = days - weekday + 3;
-    let (year, _, _) = civil_from_days(thursday);
-    let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
-    (year, week as u32)
-}
-
-/// `YYYYmmdd-HHMMSS` (UTC) of a unix time.
+/// `YYYYmmdd-HHMMSS` of a unix time, local time.
 pub fn format_stamp(unix: f64) -> String {
-    let secs = unix.max(0.0) as i64;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!("{y:04}{m:02}{d:02}-{:02}{:02}{:02}", s / 3600, s / 60 % 60, s % 60)
+    format_stamp_in(unix, &TimeZone::system())
+}
+
+/// Unix time of a `YYYYmmdd-HHMMSS` stamp read in the given time zone.
+pub fn parse_stamp_in(stamp: &str, tz: &TimeZone) -> Option<f64> {
+    let dt = jiff::civil::DateTime::strptime(STAMP_FORMAT, stamp).ok()?;
+    Some(dt.to_zoned_datetime(tz.clone()).ok()?.timestamp().as_second() as f64)
+}
+
+/// ISO 8601 (year, week) of a unix time in the given time zone.
+pub fn iso_week_in(unix: f64, tz: &TimeZone) -> (i64, u32) {
+    let ts = Timestamp::from_second(unix as i64).unwrap_or(Timestamp::UNIX_EPOCH);
+    let w = ts.to_zoned_datetime(tz.clone()).date().iso_week_date();
+    (i64::from(w.year()), w.week() as u32)
+}
+
+const STAMP_FORMAT: &str = "%Y%m%d-%H%M%S";
+
+/// Where sessions are kept: `$ROLLCOACH_SESSIONS` (handled by the command line), else
+/// `$XDG_DATA_HOME/rollcoach/sessions`, else `~/.local/share/rollcoach/sessions` (the XDG base directory default),
+/// else `./sessions` when there is no home folder at all.
+pub fn default_sessions_dir() -> PathBuf {
+    let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let data = nonempty("XDG_DATA_HOME").filter(|p| p.is_absolute());
+    match (data, nonempty("HOME")) {
+        (Some(d), _) => d.join("rollcoach").join("sessions"),
+        (None, Some(h)) => h.join(".local/share/rollcoach/sessions"),
+        (None, None) => PathBuf::from("sessions"),
+    }
 }
 
 #[cfg(test)]
@@ -276,17 +286,20 @@ mod tests {
     use crate::posetrack::PoseTrack;
 
     #[test]
-    fn calendar_and_iso_weeks() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(days_from_civil(2024, 2, 29), 19782);
-        assert_eq!(civil_from_days(19782), (2024, 2, 29));
+    fn stamps_and_iso_weeks_follow_the_time_zone() {
+        let utc = TimeZone::UTC;
+        let day = |s: &str| parse_stamp_in(&format!("{s}-120000"), &utc).unwrap();
         // ISO weeks at year boundaries: 2021-01-03 is 2020-W53, 2024-12-30 is 2025-W01, 2023-01-01 is 2022-W52.
-        assert_eq!(iso_week(days_from_civil(2021, 1, 3)), (2020, 53));
-        assert_eq!(iso_week(days_from_civil(2021, 1, 4)), (2021, 1));
-        assert_eq!(iso_week(days_from_civil(2024, 12, 30)), (2025, 1));
-        assert_eq!(iso_week(days_from_civil(2023, 1, 1)), (2022, 52));
-        assert_eq!(iso_week(days_from_civil(2025, 6, 15)), (2025, 24));
-        assert_eq!(format_stamp(1_700_000_000.0), "20231114-221320");
+        assert_eq!(iso_week_in(day("20210103"), &utc), (2020, 53));
+        assert_eq!(iso_week_in(day("20210104"), &utc), (2021, 1));
+        assert_eq!(iso_week_in(day("20241230"), &utc), (2025, 1));
+        assert_eq!(iso_week_in(day("20230101"), &utc), (2022, 52));
+        assert_eq!(format_stamp_in(1_700_000_000.0, &utc), "20231114-221320");
+        assert_eq!(parse_stamp_in("20231114-221320", &utc), Some(1_700_000_000.0));
+        // Sunday 23:30 UTC is already Monday (next ISO week) in Berlin.
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let sunday_late = parse_stamp_in("20250615-233000", &utc).unwrap();
+        assert_eq!((iso_week_in(sunday_late, &utc), iso_week_in(sunday_late, &berlin)), ((2025, 24), (2025, 25)));
     }
 
     fn meta(t: f64) -> SessionMeta {
@@ -311,7 +324,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
         let mut w = SessionWriter::create(&root, meta(1_700_000_000.0)).unwrap();
         let w2 = SessionWriter::create(&root, meta(1_700_000_000.0)).unwrap();
-        assert!(w2.dir().ends_with("20231114-221320-2"));
+        let stamp = format_stamp(1_700_000_000.0);
+        assert!(w2.dir().ends_with(format!("{stamp}-2")));
         for i in 0..5 {
             w.write_frame(&TrackFrame { t: i as f64 / 30.0, pose: None, roller: None }).unwrap();
         }
