@@ -8,10 +8,11 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum OutputError {
-    #[error("{path}: cannot write in the output folder: {}", describe_io(source))]
-    NotWritable { path: PathBuf, source: std::io::Error },
-    #[error("{path}: cannot finish writing: {}", describe_io(source))]
-    Finish { path: PathBuf, source: std::io::Error },
+    // (the I/O error is part of the message, not a `source`, so that it is not printed twice)
+    #[error("{path}: cannot write in the output folder: {}", describe_io(io))]
+    NotWritable { path: PathBuf, io: std::io::Error },
+    #[error("{path}: cannot finish writing: {}", describe_io(io))]
+    Finish { path: PathBuf, io: std::io::Error },
     #[error("{path}: no space left on the device (the output was removed)")]
     NoSpace { path: PathBuf },
 }
@@ -53,7 +54,7 @@ impl StagedOutputs {
         let probe = dir.join(format!(".rollcoach-probe-{}", std::process::id()));
         let res = std::fs::write(&probe, b"probe");
         let _ = std::fs::remove_file(&probe);
-        res.map_err(|source| OutputError::NotWritable { path: dir.into(), source })
+        res.map_err(|io| OutputError::NotWritable { path: dir.into(), io })
     }
 
     /// Registers `final_path` and returns the temporary path to write it under: `.NAME.partial-PID.EXT` in the same
@@ -80,10 +81,10 @@ impl StagedOutputs {
     }
 }
 
-fn finish_error(path: &Path, source: std::io::Error) -> OutputError {
-    match source.raw_os_error() {
+fn finish_error(path: &Path, io: std::io::Error) -> OutputError {
+    match io.raw_os_error() {
         Some(libc::ENOSPC) | Some(libc::EDQUOT) => OutputError::NoSpace { path: path.into() },
-        _ => OutputError::Finish { path: path.into(), source },
+        _ => OutputError::Finish { path: path.into(), io },
     }
 }
 

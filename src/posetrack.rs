@@ -125,7 +125,7 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
     let fl: FrameLine =
         serde_json::from_str(line).map_err(|e| format!("not a pose-track frame: {e}"))?;
     if !(fl.t.is_finite() && (0.0..=MAX_TRACK_SECONDS).contains(&fl.t)) {
-        return Err(format!("field \"t\" is {}, expected seconds in 0-{MAX_TRACK_SECONDS}", fl.t));
+        return Err(format!("field \"t\" is {}, expected seconds in 0-{MAX_TRACK_SECONDS}", num(fl.t)));
     }
     let pose = match fl.keypoints {
         None => None,
@@ -174,10 +174,19 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
     })
 }
 
+/// A number as a person reads it: huge or tiny magnitudes in exponent form (1e300, not 301 digits).
+fn num(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// Bounds on a header's size-bearing numbers; `Err` is a message without location.
 fn check_header(h: &TrackHeader) -> Result<(), String> {
     if !(h.fps.is_finite() && FPS_RANGE.contains(&h.fps)) {
-        return Err(format!("fps is {}, expected {}-{}", h.fps, FPS_RANGE.start(), FPS_RANGE.end()));
+        return Err(format!("fps is {}, expected {}-{}", num(h.fps), FPS_RANGE.start(), FPS_RANGE.end()));
     }
     for (name, v) in [("width", h.width), ("height", h.height)] {
         if !(1..=MAX_FRAME_SIDE).contains(&v) {

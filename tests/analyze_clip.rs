@@ -1,7 +1,11 @@
 //! `rollcoach analyze CLIP` end to end on the bundled real clip, other containers, and bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+use common::{in_mount_namespace, rollcoach, run, wait_for};
 
 use opencv::core::{Mat, Size};
 use opencv::prelude::*;
@@ -15,15 +19,11 @@ const MIN_PERSON_RATE: f64 = 0.95;
 /// The bridge lifts the hips by well over a quarter of the torso length (shoulder-hip) and lowers them again.
 const MIN_HIP_TRAVEL_TORSOS: f64 = 0.25;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{repo, s};
 
+/// A scratch folder kept for the test binary's life (removed with the process's temp files by the OS).
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rc-analyze-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::tmp(name).keep()
 }
 
 fn analyze(args: &[&str]) -> std::process::Output {
@@ -32,10 +32,6 @@ fn analyze(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]
@@ -283,4 +279,220 @@ fn missing_runtime_or_models_say_which_command_fixes_it() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains(s(&empty)) && err.contains("git checkout -- models"), "{err}");
+}
+
+/// A pose-track header with the given fps, width and height, and `frames` frame lines.
+fn track_text(fps: &str, width: &str, frames: &[&str]) -> String {
+    let mut t = format!(
+        "{{\"format\":\"rollcoach-poses/1\",\"width\":{width},\"height\":480,\"fps\":{fps},\"layout\":\"blazepose33\"}}\n"
+    );
+    for f in frames {
+        t += f;
+        t.push('\n');
+    }
+    t
+}
+
+fn pose_line(t: f64, visibility: f64) -> String {
+    let k = vec![format!("[100.0,100.0,{visibility}]"); 33].join(",");
+    format!("{{\"t\":{t},\"keypoints\":[{k}]}}")
+}
+
+/// Why bullet 1: size-bearing numbers in a pose track (fps 1e300 panicked, 1e12 aborted allocating 128 TB),
+/// visibility outside 0-1 and times going backwards are errors naming the file and line.
+#[test]
+fn pose_track_numbers_out_of_bounds_are_errors_naming_file_and_line() {
+    let d = tmp("bounds");
+    let ok = pose_line(0.0, 0.9);
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        ("fps1e300", track_text("1e300", "640", &[&ok]), &["line 1", "fps"]),
+        ("fps1e12", track_text("1e12", "640", &[&ok]), &["line 1", "fps"]),
+        ("fps0", track_text("0.0", "640", &[&ok]), &["line 1", "fps"]),
+        ("wide", track_text("30.0", "4000000000", &[&ok]), &["line 1", "width"]),
+        ("vis", track_text("30.0", "640", &[&ok, &pose_line(0.1, 7.5)]), &["line 3", "visibility"]),
+        ("back", track_text("30.0", "640", &[&ok, &pose_line(0.5, 0.9), &pose_line(0.2, 0.9)]), &["line 4", "backwards"]),
+        ("huge_t", track_text("30.0", "640", &[&pose_line(1e300, 0.9)]), &["line 2", "\"t\""]),
+    ];
+    for (name, text, needles) in cases {
+        let path = d.join(format!("{name}.jsonl"));
+        std::fs::write(&path, text).unwrap();
+        let r = run(rollcoach().args(["analyze", "--quiet", "--out"]).arg(d.join("out")).arg("--poses").arg(&path));
+        r.assert_error(s(&path), needles);
+    }
+}
+
+/// The sample with 20 kB zeroed in the middle of its video data: ffmpeg's h264 decoder rejects a few frames.
+fn corrupt_copy(dir: &Path) -> PathBuf {
+    let mut b = std::fs::read(repo().join("samples/bridging.mp4")).unwrap();
+    let mid = b.len() / 2;
+    b[mid..mid + 20_000].fill(0);
+    let p = dir.join("corrupt.mp4");
+    std::fs::write(&p, b).unwrap();
+    p
+}
+
+/// Frames ffmpeg itself decodes from `clip`.
+fn ffprobe_frames(clip: &Path) -> u64 {
+    let o = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v", "-show_entries", "stream=nb_read_frames"])
+        .args(["-of", "csv=p=0", s(clip)])
+        .output()
+        .expect("ffprobe (run scripts/setup.sh)");
+    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+}
+
+/// Why bullet 4: corrupt bytes mid-clip: the bad frames are skipped, the rest analysed (as many as ffmpeg decodes),
+/// and the skipped frames reported with where they were.
+#[test]
+fn corrupt_frames_mid_clip_are_skipped_and_reported() {
+    let d = tmp("corrupt");
+    let clip = corrupt_copy(&d);
+    let expected = ffprobe_frames(&clip);
+    assert!(expected < 91 && expected > 60, "the corruption should cost ffmpeg a few frames, it decoded {expected}");
+    let r = run(rollcoach().args(["analyze", "--no-video", "--out", s(&d), s(&clip)]));
+    r.assert_ok();
+    assert!(r.stderr.contains("corrupt.mp4") && r.stderr.contains("skipped"), "{}", r.stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(d.join("corrupt.report.json")).unwrap()).unwrap();
+    assert_eq!(report["input"]["frames"].as_u64(), Some(expected), "{}", report["input"]);
+    let gaps = report["input"]["decode_gaps"].as_array().expect("decode_gaps listed");
+    let skipped: u64 = gaps.iter().map(|g| g["frames"].as_u64().unwrap()).sum();
+    assert_eq!(skipped, 91 - expected);
+    let at = gaps[0]["before_t"].as_f64().unwrap();
+    assert!(at > 0.5 && at < 2.5, "gap at {at} s; the damage is in the middle of the 3 s clip");
+    // Frame times come from the container: they jump over the skipped frames instead of closing up.
+    let track = PoseTrack::read(&d.join("corrupt.poses.jsonl")).unwrap();
+    let jump = track.frames.windows(2).map(|w| w[1].t - w[0].t).fold(0.0, f64::max);
+    assert!(jump > 1.5 / 30.0, "largest step {jump:.3} s: skipped frames did not leave a gap in time");
+}
+
+/// Issue 12: frames are timed by their presentation timestamps. A clip with a 1 s pause after frame 45 (variable
+/// frame rate) gives frame 46 the time 46/30 + 1 s, not 46/30.
+#[test]
+fn clip_frames_are_timed_by_their_timestamps() {
+    let d = tmp("vfr");
+    let vfr = d.join("vfr.mp4");
+    let st = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i", s(&repo().join("samples/bridging.mp4"))])
+        .args(["-vf", "setpts=N/30/TB+gte(N\\,46)/TB", "-fps_mode", "passthrough", "-an", s(&vfr)])
+        .status()
+        .expect("ffmpeg (run scripts/setup.sh)");
+    assert!(st.success());
+    run(rollcoach().args(["analyze", "--no-video", "--quiet", "--out", s(&d), s(&vfr)])).assert_ok();
+    let track = PoseTrack::read(&d.join("vfr.poses.jsonl")).unwrap();
+    assert_eq!(track.frames.len(), 91);
+    let t = |i: usize| track.frames[i].t;
+    assert!((t(45) - 45.0 / 30.0).abs() < 0.02, "frame 45 at {}", t(45));
+    assert!((t(46) - (46.0 / 30.0 + 1.0)).abs() < 0.02, "frame 46 at {}", t(46));
+}
+
+/// The files in `dir` (names only, sorted).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// Why bullets 2 and 3: a full disk mid-run. The error says so (not "annotated video: ..." as if written), no
+/// partial file is left, and an earlier run's report in the folder is untouched. The disk is a 300 kB tmpfs mounted
+/// in a private mount namespace.
+#[test]
+fn disk_full_is_reported_and_leaves_no_partial_outputs() {
+    let clip = repo().join("samples/bridging.mp4");
+    let script = format!(
+        "set -e; d=$(mktemp -d); mount -t tmpfs -o size=300k tmpfs \"$d\"; echo old > \"$d/bridging.report.json\"; \
+         set +e; \"$RC\" analyze {} --out \"$d\"; echo \"rc=$?\"; ls -A \"$d\"; cat \"$d/bridging.report.json\"",
+        s(&clip)
+    );
+    let r = in_mount_namespace(&script);
+    assert!(r.stdout.contains("rc=1"), "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.to_lowercase().contains("no space left"), "{}", r.stderr);
+    assert!(!r.stdout.contains("annotated video:"), "outputs announced although not written:\n{}", r.stdout);
+    let after: Vec<&str> = r.stdout.lines().skip_while(|l| !l.starts_with("rc=")).skip(1).collect();
+    assert_eq!(after, ["bridging.report.json", "old"], "folder after the failed run:\n{}", r.stdout);
+}
+
+/// Why bullet 5: a read-only output folder is reported as such (it was "no usable encoder (tried avc1, mp4v)").
+#[test]
+fn read_only_output_folder_is_reported_as_such() {
+    let clip = repo().join("samples/bridging.mp4");
+    let script = format!(
+        "set -e; d=$(mktemp -d); mount -t tmpfs -o ro,size=64k tmpfs \"$d\"; set +e; \
+         \"$RC\" analyze {} --out \"$d\"; echo \"rc=$?\"",
+        s(&clip)
+    );
+    let r = in_mount_namespace(&script);
+    assert!(r.stdout.contains("rc=1"), "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("Read-only file system") && r.stderr.contains("--out"), "{}", r.stderr);
+    assert!(!r.stderr.contains("encoder"), "{}", r.stderr);
+}
+
+/// Why bullet 3: SIGTERM (or Ctrl-C) mid-run removes the partial files; nothing appears under a final name.
+#[test]
+fn interrupted_analyze_removes_its_partial_files() {
+    let d = tmp("sigterm");
+    let mut child = rollcoach()
+        .args(["analyze", "--quiet", "--out", s(&d), s(&repo().join("samples/bridging.mp4"))])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Stop it once it has written some frames of its pose track (under the temporary name).
+    wait_for("a partial pose track with 5 frames", Some(&mut child), || {
+        listing(&d)
+            .iter()
+            .find(|n| n.contains(".partial") && n.ends_with(".jsonl"))
+            .filter(|n| common::frames_written(&d.join(n)) >= 5)
+            .cloned()
+    });
+    // SAFETY: plain kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let r = common::checked(child.wait_with_output().unwrap());
+    r.assert_error("interrupted", &["partial outputs removed"]);
+    assert_eq!(listing(&d), Vec::<String>::new(), "files left behind");
+}
+
+/// Why bullet 7: a truncated libonnxruntime.so is refused with a message (it killed the process with SIGBUS).
+#[test]
+fn truncated_runtime_library_is_refused_with_a_message() {
+    let d = tmp("ort");
+    let lib = rollcoach::runtime::find_ort_library().expect("runtime library (run scripts/setup.sh)");
+    let bytes = std::fs::read(&lib).unwrap();
+    let cut = d.join("libonnxruntime.so");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let r = run(rollcoach()
+        .env("ORT_DYLIB_PATH", &cut)
+        .args(["analyze", "--quiet", "--no-video", "--out", s(&d), s(&repo().join("samples/bridging.mp4"))]));
+    r.assert_error(s(&cut), &["truncated", "bash scripts/setup.sh"]);
+}
+
+/// Why bullet 7: a long fault list is one line on stdout; the report has every fault.
+#[test]
+fn long_fault_list_is_one_line_on_stdout_and_complete_in_the_report() {
+    let d = tmp("faults");
+    let track = d.join("many.jsonl");
+    let mut synth = rollcoach();
+    synth.args(["synth", "--exercise", "quads", "--speed", "2.5", "--duration", "200", "--out", s(&track)]);
+    for i in 0..30 {
+        synth.args(["--fault", &format!("too_fast@{}+2", 5 + i * 6)]);
+    }
+    run(&mut synth).assert_ok();
+    let r = run(rollcoach().args(["analyze", "--out", s(&d), "--poses", s(&track)]));
+    r.assert_ok();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(d.join("many.report.json")).unwrap()).unwrap();
+    let n = report["faults"].as_array().unwrap().len();
+    assert!(n > 20, "only {n} faults: the test needs a long list");
+    let line = r.stdout.lines().find(|l| l.starts_with("faults:")).unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(line.contains(&n.to_string()) && line.contains("many.report.json"), "{line}");
+    assert!(r.stdout.lines().count() < 15, "{} lines on stdout:\n{}", r.stdout.lines().count(), r.stdout);
+}
+
+/// Roller diameters are validated once for every command that takes one.
+#[test]
+fn shared_options_have_one_validation() {
+    for cmd in ["analyze", "live"] {
+        let r = run(rollcoach().args([cmd, "--roller-diameter-cm", "150"]));
+        assert_eq!(r.code, Some(2), "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("150 cm is outside 5-40 cm"), "{cmd}: {}", r.stderr);
+    }
 }

@@ -1,15 +1,20 @@
 //! Keyboard control of the live window under X11 (Xvfb): space pauses and resumes, `e` switches exercise, `q` quits
 //! with the session closed. Keys are injected with the XTEST extension into the window found by its title.
 //!
-//! Needs a display: run with `xvfb-run -a cargo test --test live_keys`. Without DISPLAY it fails when CI=true and is
-//! skipped (with a message) otherwise. Needs the ONNX Runtime library like the other live tests.
+//! Needs a display: run with `xvfb-run -a cargo test --test live_keys`; without DISPLAY it fails. Needs the ONNX
+//! Runtime library like the other live tests.
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::ffi::CStr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{frames_written, session_dir, wait_for};
+use rollcoach::live::session::POSES_FILE;
 
 use rollcoach::live::session::{SessionMeta, EVENTS_FILE, META_FILE};
 use x11_dl::xlib::{Display, Xlib};
@@ -70,38 +75,24 @@ impl X {
     }
 }
 
-fn session_dir(root: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(root).ok()?.flatten().map(|e| e.path()).find(|p| p.is_dir())
-}
-
 /// Waits until events.jsonl has `n` lines containing `needle`.
 fn wait_for_event(s: &Path, needle: &str, n: usize) -> String {
-    let t0 = Instant::now();
-    loop {
+    wait_for(&format!("{n} {needle} event(s)"), None, || {
         let ev = std::fs::read_to_string(s.join(EVENTS_FILE)).unwrap_or_default();
-        if ev.lines().filter(|l| l.contains(needle)).count() >= n {
-            return ev;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(5), "no {needle} event (x{n}) after 5 s:\n{ev}");
-        std::thread::sleep(Duration::from_millis(30));
-    }
+        (ev.lines().filter(|l| l.contains(needle)).count() >= n).then_some(ev)
+    })
 }
+
+/// The clip is played this many times (3.03 s each), so it cannot end before the keys are pressed.
+const REPEATS: u32 = 100;
 
 #[test]
 fn keys_pause_resume_switch_exercise_and_quit() {
-    if std::env::var_os("DISPLAY").is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("DISPLAY is not set: run the test suite under xvfb-run");
-        }
-        eprintln!("SKIPPED: no DISPLAY; run with `xvfb-run -a cargo test --test live_keys`");
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("rc-live-keys-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let sessions = dir.join("sessions");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["live", "--source", "samples/bridging.mp4", "--repeat", "20", "--mute", "--quiet"])
+    common::require_display();
+    let dir = common::tmp("live-keys");
+    let sessions = dir.path().join("sessions");
+    let mut child = common::rollcoach()
+        .args(["live", "--source", common::CLIP, "--repeat", &REPEATS.to_string(), "--mute", "--quiet"])
         .arg("--sessions-dir")
         .arg(&sessions)
         .stdout(Stdio::null())
@@ -110,20 +101,11 @@ fn keys_pause_resume_switch_exercise_and_quit() {
         .unwrap();
     let x = X::open();
     let root = unsafe { (x.xlib.XDefaultRootWindow)(x.dpy) };
-    let t0 = Instant::now();
-    let (s, win) = loop {
-        if let (Some(s), Some(w)) = (session_dir(&sessions), x.find(root, TITLE)) {
-            break (s, w);
-        }
-        if let Ok(Some(st)) = child.try_wait() {
-            let mut err = String::new();
-            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-            panic!("live exited early ({st}): {err}");
-        }
-        assert!(t0.elapsed() < Duration::from_secs(60), "no window titled {TITLE:?} after 60 s");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    std::thread::sleep(Duration::from_millis(500));
+    let (s, win) = wait_for(&format!("a session and a window titled {TITLE:?}"), Some(&mut child), || {
+        Some((session_dir(&sessions)?, x.find(root, TITLE)?))
+    });
+    // The loop is running (and the window handling keys) once frames reach the session.
+    wait_for("frames in the session", Some(&mut child), || (frames_written(&s.join(POSES_FILE)) >= 5).then_some(()));
     use x11_dl::keysym::{XK_e, XK_q, XK_space};
     x.press(win, XK_space);
     wait_for_event(&s, "\"paused\"", 1);
@@ -133,21 +115,12 @@ fn keys_pause_resume_switch_exercise_and_quit() {
     let ev = wait_for_event(&s, "\"kind\":\"exercise\"", 1);
     assert!(!ev.contains("\"kind\":\"exercise\",\"t\":0.0,\"exercise\":\"auto\""), "{ev}");
     x.press(win, XK_q);
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if t0.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("q did not quit within 10 s");
-        }
-        std::thread::sleep(Duration::from_millis(30));
-    };
+    let status = wait_for("live to quit after q", None, || child.try_wait().unwrap());
     assert!(status.success(), "{status}");
     let meta: SessionMeta = serde_json::from_str(&std::fs::read_to_string(s.join(META_FILE)).unwrap()).unwrap();
     assert_eq!(meta.status, "complete");
-    // Quit long before the 20 repeats (60 s) of the clip were over.
-    assert!(meta.duration_s.unwrap() < 30.0, "{meta:?}");
+    // q ended it, not the end of the clip's repeats.
+    let whole = f64::from(REPEATS) * 91.0 / 30.0;
+    assert!(meta.duration_s.unwrap() < whole - 1.0, "{meta:?}");
     unsafe { (x.xlib.XCloseDisplay)(x.dpy) };
 }

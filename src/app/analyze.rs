@@ -103,7 +103,7 @@ impl Plan {
             })
             .filter(|s| !s.is_empty())
             .with_context(|| format!("{}: cannot name outputs after this path", path.display()))?;
-        std::fs::create_dir_all(&a.out).map_err(|source| OutputError::NotWritable { path: a.out.clone(), source })?;
+        std::fs::create_dir_all(&a.out).map_err(|io| OutputError::NotWritable { path: a.out.clone(), io })?;
         StagedOutputs::check_dir(&a.out)?;
         let pipeline = PipelineConfig {
             models_dir: a.model.models.clone(),
@@ -136,9 +136,12 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     let mut staged = StagedOutputs::default();
     // The terminal summary is printed only once every output is in place under its final name.
     let summary = match &plan.input {
-        Input::Clip(p) => run_clip(&plan, p, &mut staged)?,
-        Input::Poses(p) => run_poses(&plan, p, &mut staged)?,
+        Input::Clip(p) => run_clip(&plan, p, &mut staged),
+        Input::Poses(p) => run_poses(&plan, p, &mut staged),
     };
+    let summary = summary.with_context(|| {
+        format!("{}: {}.* not written (partial files removed)", plan.out_dir.display(), plan.stem)
+    })?;
     if crate::signals::stop_requested() {
         bail!("interrupted (SIGINT/SIGTERM): partial outputs removed");
     }
