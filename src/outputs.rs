@@ -68,6 +68,10 @@ impl StagedOutputs {
         tmp
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// Flushes every staged file to disk, then renames them all into place.
     pub fn commit(mut self) -> Result<(), OutputError> {
         for (tmp, _) in &self.files {

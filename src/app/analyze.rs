@@ -139,9 +139,13 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         Input::Clip(p) => run_clip(&plan, p, &mut staged),
         Input::Poses(p) => run_poses(&plan, p, &mut staged),
     };
-    let summary = summary.with_context(|| {
-        format!("{}: {}.* not written (partial files removed)", plan.out_dir.display(), plan.stem)
-    })?;
+    // Once outputs are started, say that none of them was kept.
+    let summary = match summary {
+        Err(e) if !staged.is_empty() => {
+            return Err(e.context(format!("{}: {}.* not written (partial files removed)", plan.out_dir.display(), plan.stem)))
+        }
+        other => other?,
+    };
     if crate::signals::stop_requested() {
         bail!("interrupted (SIGINT/SIGTERM): partial outputs removed");
     }

@@ -2,7 +2,7 @@
 //! and contact point, target region along the body segment, speed gauge against the target band, time on area,
 //! pass count, the current cue in large text, the "get in frame" prompt and the start-up placement check.
 //!
-//! [`check_placement`] and [`joint_states`] are pure; [`draw_hud`] only draws what it is given.
+//! [`check_placement`] is pure; [`draw_hud`] only draws what it is given.
 
 use opencv::core::{Mat, Point, Rect, Scalar};
 use opencv::imgproc;
@@ -76,32 +76,6 @@ pub fn rule_landmarks(rule: &str, segment: &[usize]) -> Vec<usize> {
         "plank_line" => vec![LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE],
         "keep_out" | "too_fast" => segment.to_vec(),
         _ => Vec::new(),
-    }
-}
-
-/// Joint states from the exercise's rules and the faults active now: every landmark a rule watches is `Ok` unless an
-/// active fault on it says otherwise (the worse state wins).
-pub fn joint_states(
-    watched_rules: &[&str],
-    active: &[(&str, Severity)],
-    segment: &[usize],
-    out: &mut [JointState; NUM_LANDMARKS],
-) {
-    out.fill(JointState::Neutral);
-    for r in watched_rules {
-        for i in rule_landmarks(r, segment) {
-            out[i] = out[i].max(JointState::Ok);
-        }
-    }
-    for (r, sev) in active {
-        let s = match sev {
-            Severity::Fault => JointState::Fault,
-            Severity::Warn => JointState::Warn,
-            Severity::Info => JointState::Ok,
-        };
-        for i in rule_landmarks(r, segment) {
-            out[i] = out[i].max(s);
-        }
     }
 }
 
@@ -542,28 +516,12 @@ mod tests {
     }
 
     #[test]
-    fn active_faults_colour_their_joints_and_worst_wins() {
-        let mut j = [JointState::Neutral; NUM_LANDMARKS];
-        let seg = [idx::LEFT_HIP, idx::RIGHT_HIP, idx::LEFT_KNEE, idx::RIGHT_KNEE];
-        joint_states(
-            &["keep_out", "plank_line"],
-            &[("keep_out", Severity::Fault), ("plank_line", Severity::Warn)],
-            &seg,
-            &mut j,
-        );
-        assert_eq!(j[idx::LEFT_KNEE], JointState::Fault);
-        assert_eq!(j[idx::LEFT_SHOULDER], JointState::Warn);
-        assert_eq!(j[idx::NOSE], JointState::Neutral);
-        joint_states(&["plank_line"], &[], &seg, &mut j);
-        assert_eq!(j[idx::LEFT_SHOULDER], JointState::Ok);
-    }
-
-    #[test]
     fn hud_draws_skeleton_cue_and_prompt() {
         let blank = || Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(90.0)).unwrap();
         let p = lying_pose(640.0, 480.0);
         let mut j = [JointState::Neutral; NUM_LANDMARKS];
-        joint_states(&["keep_out"], &[("keep_out", Severity::Fault)], &[idx::LEFT_KNEE, idx::RIGHT_KNEE], &mut j);
+        j[idx::LEFT_KNEE] = JointState::Fault;
+        j[idx::RIGHT_KNEE] = JointState::Fault;
         let seg =
             SegmentPx { from: (320.0, 288.0), to: (448.0, 288.0), region: (0.1, 0.8), keep_out: vec![(0.9, 1.2)] };
         let hud = Hud {
