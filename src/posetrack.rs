@@ -215,45 +215,7 @@ impl PoseTrack {
     /// Reads a track; `path` is only used in messages.
     pub fn from_reader(r: impl BufRead, path: &Path) -> Result<Self, TrackError> {
         let mut lines = r.lines().enumerate();
-        let header = loop {
-            let Some((i, line)) = lines.next() else {
-                return Err(TrackError::Empty { path: path.into() });
-            };
-            let line = line.map_err(|source| TrackError::Read {
-                path: path.into(),
-                line: i + 1,
-                source,
-            })?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let h: TrackHeader = serde_json::from_str(&line).map_err(|e| TrackError::Parse {
-                path: path.into(),
-                line: i + 1,
-                msg: format!("not a pose-track header: {e}"),
-            })?;
-            if h.format != FORMAT {
-                return Err(TrackError::Parse {
-                    path: path.into(),
-                    line: i + 1,
-                    msg: format!("format is {:?}, expected {FORMAT:?}", h.format),
-                });
-            }
-            if h.layout != LAYOUT_BLAZEPOSE33 {
-                return Err(TrackError::Parse {
-                    path: path.into(),
-                    line: i + 1,
-                    msg: format!(
-                        "layout is {:?}, only {LAYOUT_BLAZEPOSE33:?} is supported",
-                        h.layout
-                    ),
-                });
-            }
-            if let Err(msg) = check_header(&h) {
-                return Err(TrackError::Parse { path: path.into(), line: i + 1, msg });
-            }
-            break h;
-        };
+        let header = read_header(&mut lines, path)?;
         let mut frames = Vec::new();
         // A cut-off final line (process killed mid-write) is tolerated; a bad line anywhere else is an error.
         let mut cut_off: Option<(usize, String)> = None;
@@ -294,6 +256,52 @@ impl PoseTrack {
             }
         }
         Ok(Self { header, frames })
+    }
+}
+
+/// Reads the header (the first non-blank line) and checks it.
+fn read_header(
+    lines: &mut impl Iterator<Item = (usize, std::io::Result<String>)>,
+    path: &Path,
+) -> Result<TrackHeader, TrackError> {
+    loop {
+        let Some((i, line)) = lines.next() else {
+            return Err(TrackError::Empty { path: path.into() });
+        };
+        let line = line.map_err(|source| TrackError::Read {
+            path: path.into(),
+            line: i + 1,
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let h: TrackHeader = serde_json::from_str(&line).map_err(|e| TrackError::Parse {
+            path: path.into(),
+            line: i + 1,
+            msg: format!("not a pose-track header: {e}"),
+        })?;
+        if h.format != FORMAT {
+            return Err(TrackError::Parse {
+                path: path.into(),
+                line: i + 1,
+                msg: format!("format is {:?}, expected {FORMAT:?}", h.format),
+            });
+        }
+        if h.layout != LAYOUT_BLAZEPOSE33 {
+            return Err(TrackError::Parse {
+                path: path.into(),
+                line: i + 1,
+                msg: format!(
+                    "layout is {:?}, only {LAYOUT_BLAZEPOSE33:?} is supported",
+                    h.layout
+                ),
+            });
+        }
+        if let Err(msg) = check_header(&h) {
+            return Err(TrackError::Parse { path: path.into(), line: i + 1, msg });
+        }
+        return Ok(h);
     }
 }
 

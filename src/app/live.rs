@@ -103,8 +103,9 @@ impl SessionsDirOption {
     }
 }
 
-pub fn run(a: LiveArgs) -> Result<()> {
-    let source = match &a.source {
+/// The frame source: the clip (checked to exist) or the camera (checked to be connected).
+fn source_spec(a: &LiveArgs) -> Result<SourceSpec> {
+    Ok(match &a.source {
         Some(p) => {
             if !p.is_file() {
                 bail!("{}: file not found", p.display());
@@ -127,7 +128,11 @@ pub fn run(a: LiveArgs) -> Result<()> {
             }
             SourceSpec::Camera(CameraRequest { index: a.camera, width: a.width, height: a.height, fps: a.fps })
         }
-    };
+    })
+}
+
+pub fn run(a: LiveArgs) -> Result<()> {
+    let source = source_spec(&a)?;
     if !(a.screenshot_at.is_finite() && a.screenshot_at >= 0.0) {
         bail!("--screenshot-at must be a time in seconds >= 0");
     }
@@ -176,31 +181,36 @@ pub fn run(a: LiveArgs) -> Result<()> {
         }
     }
     if a.bench {
-        let pct = |v: &[f64], p: f64| percentile(v, p).unwrap_or(f64::NAN);
-        let l = &stats.latencies_ms;
-        println!(
-            "live bench: {}x{}, {} frames processed, {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, \
-             p99 {:.1} ms, {:.2}x real time (session {:.2} s in {:.2} s wall)",
-            stats.width,
-            stats.height,
-            stats.frames,
-            stats.dropped,
-            stats.fps(),
-            pct(l, 50.0),
-            pct(l, 99.0),
-            if stats.wall_s > 0.0 { stats.session_s / stats.wall_s } else { 0.0 },
-            stats.session_s,
-            stats.wall_s
-        );
-        println!(
-            "  of which: waiting for the loop median {:.1} / p99 {:.1} ms; pose + engine median {:.1} / p99 {:.1} ms",
-            pct(&stats.wait_ms, 50.0),
-            pct(&stats.wait_ms, 99.0),
-            pct(&stats.process_ms, 50.0),
-            pct(&stats.process_ms, 99.0)
-        );
+        print_bench(&stats);
     }
     Ok(())
+}
+
+/// The `--bench` figures of a finished run.
+fn print_bench(stats: &crate::live::run::LiveStats) {
+    let pct = |v: &[f64], p: f64| percentile(v, p).unwrap_or(f64::NAN);
+    let l = &stats.latencies_ms;
+    println!(
+        "live bench: {}x{}, {} frames processed, {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, \
+         p99 {:.1} ms, {:.2}x real time (session {:.2} s in {:.2} s wall)",
+        stats.width,
+        stats.height,
+        stats.frames,
+        stats.dropped,
+        stats.fps(),
+        pct(l, 50.0),
+        pct(l, 99.0),
+        if stats.wall_s > 0.0 { stats.session_s / stats.wall_s } else { 0.0 },
+        stats.session_s,
+        stats.wall_s
+    );
+    println!(
+        "  of which: waiting for the loop median {:.1} / p99 {:.1} ms; pose + engine median {:.1} / p99 {:.1} ms",
+        pct(&stats.wait_ms, 50.0),
+        pct(&stats.wait_ms, 99.0),
+        pct(&stats.process_ms, 50.0),
+        pct(&stats.process_ms, 99.0)
+    );
 }
 
 pub fn devices(_a: DevicesArgs) -> Result<()> {
