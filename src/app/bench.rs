@@ -9,7 +9,7 @@ use opencv::core::Mat;
 use opencv::prelude::*;
 
 use crate::analysis::{self, ClipOutputs};
-use crate::live::run::percentile;
+use crate::stats::percentile_or_nan as pct;
 use crate::coach::{default_exercises_dir, EngineConfig};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel};
@@ -31,11 +31,6 @@ pub struct BenchArgs {
     /// Passes over the clip per measurement (the median pass is reported).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub runs: u32,
-}
-
-/// Nearest-rank percentile (0-100) shared with the live benchmark; NaN for no samples.
-fn pct(v: &[f64], p: f64) -> f64 {
-    percentile(v, p).unwrap_or(f64::NAN)
 }
 
 pub fn run(a: BenchArgs) -> Result<()> {

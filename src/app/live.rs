@@ -8,7 +8,8 @@ use crate::coach::{default_exercises_dir, EngineConfig, DEFAULT_ROLLER_DIAMETER_
 use crate::live::capture::{list_cameras, CameraRequest};
 use crate::live::audio::CueSound;
 use crate::live::history;
-use crate::live::run::{percentile, run_live, LiveConfig, SourceSpec};
+use crate::live::run::{run_live, LiveConfig, SourceSpec};
+use crate::stats::percentile_or_nan as pct;
 use crate::pipeline::PipelineConfig;
 use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
 use crate::smoothing::KEYPOINT_SMOOTHING;
@@ -176,7 +177,6 @@ pub fn run(a: LiveArgs) -> Result<()> {
         }
     }
     if a.bench {
-        let pct = |v: &[f64], p: f64| percentile(v, p).unwrap_or(f64::NAN);
         let l = &stats.latencies_ms;
         println!(
             "live bench: {}x{}, {} frames processed, {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, \

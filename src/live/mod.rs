@@ -23,10 +23,8 @@
 
 pub mod audio;
 pub mod capture;
-pub mod coach_view;
 pub mod cues;
 pub mod history;
-pub mod overlay;
 pub mod run;
 pub mod session;
 pub mod signals;

@@ -15,9 +15,9 @@ use super::capture::{
     CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, Opener, Paced,
     RETRY_INTERVAL,
 };
-use super::coach_view::{CoachView, LiveCoach, AUTO_LABEL};
+use crate::hud::coach_view::{CoachView, LiveCoach, AUTO_LABEL};
 use super::cues::{CueScheduler, LiveCue, Severity};
-use super::overlay::{self, Check, Hud, JointState, PlacementReport};
+use crate::hud::overlay::{self, Check, Hud, JointState, PlacementReport};
 use super::session::{unix_now, Event, SessionError, SessionMeta, SessionWriter, SESSION_FORMAT};
 use super::window::{Action, LiveWindow, WindowError};
 use crate::coach::{CoachError, EngineConfig};
@@ -122,17 +122,6 @@ impl LiveStats {
             0.0
         }
     }
-}
-
-/// The `p`-th percentile (0-100, nearest rank) of `v`; `None` if empty.
-pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * s.len() as f64).ceil().max(1.0) as usize;
-    Some(s[rank.min(s.len()) - 1])
 }
 
 fn opener(spec: &SourceSpec, epoch: Instant) -> Opener {
@@ -500,15 +489,6 @@ fn write_screenshot(path: &std::path::Path, window: Option<&LiveWindow>, compose
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_by_nearest_rank() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 50.0), Some(50.0));
-        assert_eq!(percentile(&v, 99.0), Some(99.0));
-        assert_eq!(percentile(&[3.0], 99.0), Some(3.0));
-        assert_eq!(percentile(&[], 50.0), None);
-    }
 
     #[test]
     fn placement_cue_names_the_first_problem() {
