@@ -4,13 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use opencv::core::{Mat, Size};
+use opencv::core::Mat;
 use opencv::prelude::*;
-use opencv::videoio;
 use thiserror::Error;
 
 use crate::coach::{Analysis, CoachError, EngineConfig};
 use crate::draw;
+use crate::encode::{self, EncodeError, VideoEncoder, VideoSize};
+use crate::hud;
 use crate::landmarks::NUM_LANDMARKS;
 use crate::hud::coach_view::{CoachView, LiveCoach};
 use crate::hud::overlay::{self, JointState};
@@ -26,66 +27,33 @@ pub enum AnalysisError {
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Track(#[from] TrackError),
-    #[error("{path}: cannot write video: {msg}")]
-    VideoWrite { path: PathBuf, msg: String },
+    #[error(transparent)]
+    Video(#[from] EncodeError),
     #[error(transparent)]
     Coach(#[from] CoachError),
     #[error("drawing: {0}")]
     Draw(#[from] opencv::Error),
 }
 
-/// Writes the annotated video. Tries H.264 first, then MPEG-4 part 2, which every OpenCV/ffmpeg build has.
+/// Writes the annotated video (see `encode`: libx264 through ffmpeg, else OpenCV's writer).
 pub struct AnnotatedVideoWriter {
-    path: PathBuf,
-    writer: videoio::VideoWriter,
+    encoder: VideoEncoder,
     pub codec: &'static str,
 }
 
 impl AnnotatedVideoWriter {
+    /// A `width` x `height` video (the output size; frames must have it).
     pub fn create(path: &Path, width: u32, height: u32, fps: f64) -> Result<Self, AnalysisError> {
-        let err = |msg: String| AnalysisError::VideoWrite {
-            path: path.into(),
-            msg,
-        };
-        let name = path
-            .to_str()
-            .ok_or_else(|| err("path is not UTF-8".into()))?;
-        for (codec, cc) in [
-            ("avc1", ['a', 'v', 'c', '1']),
-            ("mp4v", ['m', 'p', '4', 'v']),
-        ] {
-            let fourcc = videoio::VideoWriter::fourcc(cc[0], cc[1], cc[2], cc[3])
-                .map_err(|e| err(e.to_string()))?;
-            let size = Size::new(width as i32, height as i32);
-            if let Ok(w) = videoio::VideoWriter::new(name, fourcc, fps, size, true) {
-                if w.is_opened().unwrap_or(false) {
-                    return Ok(Self {
-                        path: path.into(),
-                        writer: w,
-                        codec,
-                    });
-                }
-            }
-        }
-        Err(err("no usable encoder (tried avc1, mp4v)".into()))
+        let encoder = VideoEncoder::create(path, (width, height), fps, false)?;
+        Ok(Self { codec: encoder.codec, encoder })
     }
 
     pub fn write(&mut self, frame: &Mat) -> Result<(), AnalysisError> {
-        self.writer
-            .write(frame)
-            .map_err(|e| AnalysisError::VideoWrite {
-                path: self.path.clone(),
-                msg: e.to_string(),
-            })
+        Ok(self.encoder.write(frame)?)
     }
 
-    pub fn finish(mut self) -> Result<(), AnalysisError> {
-        self.writer
-            .release()
-            .map_err(|e| AnalysisError::VideoWrite {
-                path: self.path.clone(),
-                msg: e.to_string(),
-            })
+    pub fn finish(self) -> Result<(), AnalysisError> {
+        Ok(self.encoder.finish()?)
     }
 }
 
@@ -93,6 +61,8 @@ impl AnnotatedVideoWriter {
 #[derive(Debug, Clone)]
 pub struct ClipOutputs {
     pub annotated_video: Option<PathBuf>,
+    /// Largest size of the annotated video (the frame is scaled down to fit before the HUD is drawn).
+    pub video_size: VideoSize,
     pub pose_track: PathBuf,
 }
 
@@ -116,29 +86,28 @@ impl ClipStats {
     }
 }
 
-/// Frames queued between the model loop and the drawing/encoding thread.
+/// Frames queued between the model loop and the drawing/encoding thread. The queued frames are already at the
+/// video's (bounded) size, so the queue's memory does not grow with the input resolution.
 const ENCODE_QUEUE: usize = 4;
 
 /// Runs a whole clip. `on_frame` sees every processed frame (progress bar, engine, report) and returns what the
-/// overlay needs; `draw` then draws it onto the frame. Drawing and video encoding run on a second thread,
-/// overlapping with the next frame's decode and model run; frame buffers travel back to the reader, so nothing is
-/// allocated per frame once the queue is full.
+/// overlay needs; `draw` then draws it onto the frame scaled to the video's size (the `FrameResult` is scaled to
+/// match; `draw`'s last argument is the scale, for positions inside the overlay). Drawing and video encoding run on
+/// a second thread, overlapping with the next frame's decode and model run; frame buffers travel back to the
+/// reader, so nothing is allocated per frame once the queue is full.
 pub fn run_clip<O: Send>(
     source: &mut dyn FrameSource,
     pipeline: &mut Pipeline,
     outputs: &ClipOutputs,
     mut on_frame: impl FnMut(&FrameResult, &TrackFrame) -> O,
-    draw: impl Fn(&mut Mat, &FrameResult, &O) -> Result<(), opencv::Error> + Send,
+    draw: impl Fn(&mut Mat, &FrameResult, &O, f32) -> Result<(), opencv::Error> + Send,
 ) -> Result<ClipStats, AnalysisError> {
     use std::sync::mpsc::sync_channel;
     let info = source.info();
+    let out_size = outputs.video_size.output_for(info.width, info.height);
+    let scale = out_size.0 as f32 / info.width.max(1) as f32;
     let video = match &outputs.annotated_video {
-        Some(p) => Some(AnnotatedVideoWriter::create(
-            p,
-            info.width,
-            info.height,
-            info.fps,
-        )?),
+        Some(p) => Some(AnnotatedVideoWriter::create(p, out_size.0, out_size.1, info.fps)?),
         None => None,
     };
     let mut track = TrackWriter::create(
@@ -153,16 +122,16 @@ pub fn run_clip<O: Send>(
         let writer = video.map(|mut video| {
             scope.spawn(move || -> Result<(), AnalysisError> {
                 for (mut frame, r, overlay) in from_reader {
-                    draw(&mut frame, &r, &overlay)?;
+                    draw(&mut frame, &r, &overlay, scale)?;
                     video.write(&frame)?;
                     let _ = recycle.try_send(frame);
                 }
                 video.finish()
             })
         });
+        let mut frame = Mat::default();
         let mut read = || -> Result<(), AnalysisError> {
             loop {
-                let mut frame = recycled.try_recv().unwrap_or_default();
                 let Some(t) = source.next_frame(&mut frame)? else {
                     return Ok(());
                 };
@@ -177,7 +146,12 @@ pub fn run_clip<O: Send>(
                 };
                 track.write(&tf)?;
                 let overlay = on_frame(r, &tf);
-                if writer.is_some() && to_writer.send((frame, r.clone(), overlay)).is_err() {
+                if writer.is_none() {
+                    continue;
+                }
+                let mut small = recycled.try_recv().unwrap_or_default();
+                encode::resize_into(&frame, &mut small, out_size)?;
+                if to_writer.send((small, scaled_result(r, scale), overlay)).is_err() {
                     return Ok(()); // the writer stopped: its error is reported below
                 }
             }
@@ -192,6 +166,15 @@ pub fn run_clip<O: Send>(
     track.flush()?;
     stats.wall_seconds = start.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// `r` with its image positions times `s` (for drawing on the scaled frame).
+fn scaled_result(r: &FrameResult, s: f32) -> FrameResult {
+    FrameResult {
+        pose: r.pose.as_ref().map(|p| hud::scale_pose(p, s)),
+        roller: r.roller.map(|o| hud::scale_roller(o, s)),
+        ..r.clone()
+    }
 }
 
 /// A clip run with coaching: the form engine sees every frame, the annotated video carries the coaching HUD
@@ -230,8 +213,9 @@ pub fn run_clip_coached(
             on_progress();
             (view.clone(), joints)
         },
-        |frame, r, (view, joints)| {
+        |frame, r, (view, joints), scale| {
             let label = view.exercise.as_ref().map(|(_, name)| name.as_str()).unwrap_or("");
+            let view = view.scaled(scale);
             overlay::draw_hud(frame, &view.hud(r.pose.as_ref(), joints, r.roller, label))?;
             draw::draw_text(frame, &format!("t {:.2} s", r.t), frame.cols() - 120, frame.rows() - 14, 0.6, draw::TEXT)
         },

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod app;
 pub mod coach;
 pub mod draw;
+pub mod encode;
 pub mod geometry;
 pub mod hud;
 pub mod landmarks;

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analysis::{self, ClipOutputs};
+use crate::encode::VideoSize;
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
 use crate::coach::report::{CsvSink, ReportSink};
@@ -15,6 +16,7 @@ use crate::coach::{self, default_exercises_dir, Analysis, Engine, EngineConfig};
 use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
 use crate::report::{InputInfo, PoseSummary, Report};
 use crate::roller::RollerConfig;
+use crate::runtime;
 use crate::smoothing::KEYPOINT_SMOOTHING;
 use crate::source::{FrameSource, VideoFileSource};
 
@@ -54,9 +56,12 @@ pub struct AnalyzeArgs {
     /// Folder with the ONNX models and SHA256SUMS; default: models/ next to the binary or in the checkout.
     #[arg(long, value_name = "DIR", env = "ROLLCOACH_MODELS")]
     pub models: Option<PathBuf>,
-    /// ONNX Runtime threads per model.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub threads: u16,
+    /// ONNX Runtime threads per model; default: 1 on machines with up to 4 cores, else 2 (see `runtime::default_threads`).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: Option<u16>,
+    /// Do not look for the roller (no contact coaching; for measuring the rest of the pipeline).
+    #[arg(long)]
+    pub no_roller: bool,
     /// Run the detector on every frame instead of tracking from the previous frame.
     #[arg(long)]
     pub no_tracking: bool,
@@ -66,6 +71,9 @@ pub struct AnalyzeArgs {
     /// Do not write the annotated video.
     #[arg(long)]
     pub no_video: bool,
+    /// Largest size of the annotated video: `720p` (default), `1080p`, a height, WIDTHxHEIGHT, or `source`.
+    #[arg(long, value_name = "SIZE", default_value = "720p")]
+    pub video_size: VideoSize,
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
@@ -81,6 +89,7 @@ pub struct Plan {
     pub stem: String,
     pub pipeline: PipelineConfig,
     pub write_video: bool,
+    pub video_size: VideoSize,
     pub quiet: bool,
 }
 
@@ -125,11 +134,11 @@ impl Plan {
             models_dir: a.models,
             blazepose: BlazePoseConfig {
                 landmark_model: a.model,
-                threads: a.threads as usize,
+                threads: runtime::threads_or_default(a.threads),
                 tracking: !a.no_tracking,
             },
             smoothing: (!a.no_smoothing).then_some(KEYPOINT_SMOOTHING),
-            roller: Some(RollerConfig { diameter_cm: a.roller_diameter_cm, ..RollerConfig::default() }),
+            roller: (!a.no_roller).then(|| RollerConfig { diameter_cm: a.roller_diameter_cm, ..RollerConfig::default() }),
         };
         let mut engine = EngineConfig::new(a.exercises_dir.unwrap_or_else(default_exercises_dir));
         engine.exercise = a.exercise;
@@ -143,6 +152,7 @@ impl Plan {
             stem,
             pipeline,
             write_video: !a.no_video,
+            video_size: a.video_size,
             quiet: a.quiet,
         })
     }
@@ -178,6 +188,7 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
     let mut pipeline = Pipeline::new(&plan.pipeline).context("loading the pose model")?;
     let outputs = ClipOutputs {
         annotated_video: plan.write_video.then(|| plan.out("annotated.mp4")),
+        video_size: plan.video_size,
         pose_track: plan.out("poses.jsonl"),
     };
     let bar = if plan.quiet || !std::io::stderr().is_terminal() {

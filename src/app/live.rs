@@ -9,6 +9,7 @@ use crate::live::capture::{list_cameras, CameraRequest};
 use crate::live::audio::CueSound;
 use crate::live::history;
 use crate::live::run::{run_live, LiveConfig, SourceSpec};
+use crate::runtime;
 use crate::stats::percentile_or_nan as pct;
 use crate::pipeline::PipelineConfig;
 use crate::pose::blazepose::{BlazePoseConfig, LandmarkModel};
@@ -86,9 +87,12 @@ pub struct LiveArgs {
     /// Folder with the ONNX models and SHA256SUMS.
     #[arg(long, value_name = "DIR", env = "ROLLCOACH_MODELS")]
     pub models: Option<PathBuf>,
-    /// ONNX Runtime threads per model.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub threads: u16,
+    /// ONNX Runtime threads per model; default: 1 on machines with up to 4 cores, else 2 (see `runtime::default_threads`).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: Option<u16>,
+    /// Do not look for the roller (no contact coaching; for measuring the rest of the pipeline).
+    #[arg(long)]
+    pub no_roller: bool,
     /// Less output on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
@@ -147,9 +151,9 @@ pub fn run(a: LiveArgs) -> Result<()> {
         source,
         pipeline: PipelineConfig {
             models_dir: a.models,
-            blazepose: BlazePoseConfig { landmark_model: a.model, threads: a.threads as usize, tracking: true },
+            blazepose: BlazePoseConfig { landmark_model: a.model, threads: runtime::threads_or_default(a.threads), tracking: true },
             smoothing: Some(KEYPOINT_SMOOTHING),
-            roller: Some(crate::roller::RollerConfig { diameter_cm: a.roller_diameter_cm, ..Default::default() }),
+            roller: (!a.no_roller).then(|| crate::roller::RollerConfig { diameter_cm: a.roller_diameter_cm, ..Default::default() }),
         },
         engine,
         exercise: a.exercise,

@@ -72,6 +72,18 @@ impl CoachView {
     }
 }
 
+impl CoachView {
+    /// This view for a frame scaled by `s` (image-pixel positions times `s`).
+    pub fn scaled(&self, s: f32) -> CoachView {
+        let sc = |(x, y): (f32, f32)| (x * s, y * s);
+        CoachView {
+            contact_px: self.contact_px.map(sc),
+            segment: self.segment.as_ref().map(|g| SegmentPx { from: sc(g.from), to: sc(g.to), ..g.clone() }),
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for CoachView {
     fn default() -> Self {
         Self {
