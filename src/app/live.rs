@@ -183,11 +183,12 @@ pub fn run(a: LiveArgs) -> Result<()> {
     if a.bench {
         let l = &stats.latencies_ms;
         println!(
-            "live bench: {}x{}, {} frames processed, {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, \
+            "live bench: {}x{}, {} frames processed ({} with a predicted pose), {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, \
              p99 {:.1} ms, {:.2}x real time (session {:.2} s in {:.2} s wall)",
             stats.width,
             stats.height,
             stats.frames,
+            stats.predicted,
             stats.dropped,
             stats.fps(),
             pct(l, 50.0),
