@@ -17,7 +17,7 @@ use crate::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel};
 use crate::pose::PoseEstimator;
 use crate::runtime;
 use crate::source::{FrameSource, VideoFileSource};
-use crate::stats::percentile_or_nan as pct;
+use crate::stats::{cpu_seconds, percentile_or_nan as pct};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -41,13 +41,15 @@ pub struct BenchArgs {
     pub no_roller: bool,
 }
 
-/// Frames kept in memory for the model-only pass (bounded so a 4K clip does not need gigabytes).
+/// Frames kept in memory for the model-only pass: at most this many, and at most [`MODEL_PASS_BYTES`] of them (so
+/// a 4K clip does not need gigabytes; 256 MiB holds 10 4K frames, 60 1080p ones).
 const MODEL_PASS_FRAMES: usize = 60;
+const MODEL_PASS_BYTES: usize = 256 << 20;
 
 pub fn run(a: BenchArgs) -> Result<()> {
     let threads = runtime::threads_or_default(a.threads);
     let info = VideoFileSource::open(&a.clip)?.info();
-    let (decode_ms, frames) = decode_pass(&a)?;
+    let (decode_ms, decode_cpu, frames) = decode_pass(&a)?;
     println!(
         "rollcoach bench: {} ({}x{}, {:.0} fps), landmark model {:?}, {} thread(s), {} run(s), {} cores",
         a.clip.display(),
@@ -59,10 +61,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
         a.runs,
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
-    println!("decode only:              median {decode_ms:6.2} ms/frame");
-    let tracked_med = model_pass(&a, threads, &frames)?;
+    println!("decode only:              median {decode_ms:6.2} ms/frame (CPU {decode_cpu:.2} ms/frame)");
+    let (tracked_med, model_cpu) = model_pass(&a, threads, &frames)?;
     drop(frames);
-    let e2e = end_to_end_pass(&a, threads)?;
+    let (e2e, e2e_cpu) = end_to_end_pass(&a, threads)?;
     let frame_ms = 1000.0 / e2e;
     println!("end to end (analyze):     {e2e:6.1} frames/s ({frame_ms:.1} ms/frame)");
     println!("  ratio to real time ({:.0} fps): x{:.2}", info.fps, e2e / info.fps);
@@ -72,39 +74,47 @@ pub fn run(a: BenchArgs) -> Result<()> {
         frame_ms - decode_ms - tracked_med,
         frame_ms - decode_ms
     );
+    println!(
+        "  CPU per frame (all threads, the encoder included; load-independent): decode {decode_cpu:.1} ms, model \
+         {model_cpu:.1} ms, end to end {e2e_cpu:.1} ms; end to end minus decode {:.1} ms",
+        e2e_cpu - decode_cpu
+    );
     Ok(())
 }
 
-/// Median decode time per frame over the whole clip (the decoder's own threads included), and up to
+/// Median decode time per frame over the whole clip (wall, and CPU with the decoder's own threads), and up to
 /// [`MODEL_PASS_FRAMES`] decoded frames for the model pass.
-fn decode_pass(a: &BenchArgs) -> Result<(f64, Vec<Mat>)> {
+fn decode_pass(a: &BenchArgs) -> Result<(f64, f64, Vec<Mat>)> {
     let mut frames = Vec::new();
-    let mut ms = Vec::new();
+    let (mut ms, mut cpu_ms) = (Vec::new(), Vec::new());
     for _ in 0..a.runs {
         let mut src = VideoFileSource::open(&a.clip)?;
         let mut m = Mat::default();
         let mut n = 0usize;
-        let t0 = Instant::now();
+        let (t0, c0) = (Instant::now(), cpu_seconds());
         while src.next_frame(&mut m)?.is_some() {
             n += 1;
-            if frames.len() < MODEL_PASS_FRAMES && ms.is_empty() {
+            let bytes = m.total() * m.elem_size().unwrap_or(3);
+            if frames.len() < MODEL_PASS_FRAMES && (frames.len() + 1) * bytes <= MODEL_PASS_BYTES && ms.is_empty() {
                 frames.push(m.try_clone()?);
             }
         }
         ms.push(t0.elapsed().as_secs_f64() * 1e3 / n.max(1) as f64);
+        cpu_ms.push((cpu_seconds() - c0) * 1e3 / n.max(1) as f64);
     }
-    Ok((pct(&ms, 50.0), frames))
+    Ok((pct(&ms, 50.0), pct(&cpu_ms, 50.0), frames))
 }
 
-/// Model only on frames already in memory, tracking on and off; returns the tracked median (ms/frame).
-fn model_pass(a: &BenchArgs, threads: usize, frames: &[Mat]) -> Result<f64> {
+/// Model only on frames already in memory, tracking on and off; returns the tracked median and mean CPU (ms/frame).
+fn model_pass(a: &BenchArgs, threads: usize, frames: &[Mat]) -> Result<(f64, f64)> {
     let models = runtime::find_models_dir(None)?;
-    let per_frame_ms = |tracking: bool| -> Result<(Vec<f64>, u64)> {
+    let per_frame_ms = |tracking: bool| -> Result<(Vec<f64>, u64, f64)> {
         let mut bp = BlazePose::new(&models, BlazePoseConfig { landmark_model: a.model, threads, tracking })?;
         bp.estimate(&frames[0])?; // warm-up
         bp.reset();
         bp.detector_runs = 0;
         let mut ms = Vec::new();
+        let c0 = cpu_seconds();
         for _ in 0..a.runs {
             bp.reset();
             for f in frames {
@@ -113,20 +123,22 @@ fn model_pass(a: &BenchArgs, threads: usize, frames: &[Mat]) -> Result<f64> {
                 ms.push(t0.elapsed().as_secs_f64() * 1e3);
             }
         }
-        Ok((ms, bp.detector_runs))
+        let cpu_ms = (cpu_seconds() - c0) * 1e3 / ms.len().max(1) as f64;
+        Ok((ms, bp.detector_runs, cpu_ms))
     };
-    let (tracked, det_runs) = per_frame_ms(true)?;
-    let (untracked, _) = per_frame_ms(false)?;
+    let (tracked, det_runs, cpu_ms) = per_frame_ms(true)?;
+    let (untracked, _, _) = per_frame_ms(false)?;
     let (tracked_med, tracked_p99) = (pct(&tracked, 50.0), pct(&tracked, 99.0));
     let untracked_med = pct(&untracked, 50.0);
     println!("model only, tracking on : median {tracked_med:6.2} ms/frame, p99 {tracked_p99:6.2} ms (detector ran on {det_runs} of {} frames)", tracked.len());
     println!("model only, tracking off: median {untracked_med:6.2} ms/frame (detector + landmarks every frame)");
     println!("  tracking speed-up: x{:.2}", untracked_med / tracked_med);
-    Ok(tracked_med)
+    Ok((tracked_med, cpu_ms))
 }
 
-/// End to end: decode + model + smoothing + roller + engine + drawing + video encode + pose track; median fps.
-fn end_to_end_pass(a: &BenchArgs, threads: usize) -> Result<f64> {
+/// End to end: decode + model + smoothing + roller + engine + drawing + video encode + pose track; median fps and
+/// median CPU ms per frame.
+fn end_to_end_pass(a: &BenchArgs, threads: usize) -> Result<(f64, f64)> {
     let out = std::env::temp_dir().join(format!("rollcoach-bench-{}", std::process::id()));
     std::fs::create_dir_all(&out).with_context(|| out.display().to_string())?;
     let defaults = PipelineConfig::default();
@@ -141,14 +153,16 @@ fn end_to_end_pass(a: &BenchArgs, threads: usize) -> Result<f64> {
         video_size: a.video_size,
         pose_track: out.join("bench.poses.jsonl"),
     };
-    let mut fps = Vec::new();
+    let (mut fps, mut cpu_ms) = (Vec::new(), Vec::new());
     for _ in 0..a.runs {
+        let c0 = cpu_seconds();
         pipeline.reset();
         let mut src = VideoFileSource::open(&a.clip)?;
         let engine = EngineConfig::new(default_exercises_dir());
         let stats = analysis::run_clip_coached(&mut src, &mut pipeline, &outputs, engine, || {})?.stats;
         fps.push(stats.frames as f64 / stats.wall_seconds);
+        cpu_ms.push((cpu_seconds() - c0) * 1e3 / stats.frames.max(1) as f64);
     }
     let _ = std::fs::remove_dir_all(&out);
-    Ok(pct(&fps, 50.0))
+    Ok((pct(&fps, 50.0), pct(&cpu_ms, 50.0)))
 }
