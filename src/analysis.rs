@@ -4,17 +4,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use opencv::core::{Mat, Size};
+use opencv::core::Mat;
 use opencv::prelude::*;
-use opencv::videoio;
 use thiserror::Error;
 
 use crate::coach::{Analysis, CoachError, EngineConfig};
 use crate::draw;
+use crate::encode::{self, EncodeError, VideoEncoder, VideoSize};
+use crate::hud;
 use crate::outputs;
 use crate::landmarks::NUM_LANDMARKS;
-use crate::live::coach_view::{CoachView, LiveCoach};
-use crate::live::overlay::{self, JointState};
+use crate::hud::coach_view::{CoachView, LiveCoach};
+use crate::hud::overlay::{self, JointState};
 use crate::pipeline::{FrameResult, Pipeline, PipelineError};
 use crate::posetrack::{TrackError, TrackFrame, TrackHeader, TrackWriter};
 use crate::source::{FrameSource, SourceError};
@@ -27,8 +28,8 @@ pub enum AnalysisError {
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Track(#[from] TrackError),
-    #[error("{path}: cannot write video: {msg}")]
-    VideoWrite { path: PathBuf, msg: String },
+    #[error(transparent)]
+    Video(#[from] EncodeError),
     #[error(transparent)]
     Coach(#[from] CoachError),
     #[error("drawing: {0}")]
@@ -37,65 +38,45 @@ pub enum AnalysisError {
     Interrupted,
 }
 
-/// Writes the annotated video. Tries H.264 first, then MPEG-4 part 2, which every OpenCV/ffmpeg build has.
+/// Writes the annotated video (see `encode`: libx264 through ffmpeg, else OpenCV's writer).
 pub struct AnnotatedVideoWriter {
     path: PathBuf,
-    writer: videoio::VideoWriter,
+    encoder: VideoEncoder,
     pub codec: &'static str,
 }
 
 impl AnnotatedVideoWriter {
+    /// A `width` x `height` video (the output size; frames must have it).
     pub fn create(path: &Path, width: u32, height: u32, fps: f64) -> Result<Self, AnalysisError> {
-        let err = |msg: String| AnalysisError::VideoWrite {
-            path: path.into(),
-            msg,
-        };
-        let name = path
-            .to_str()
-            .ok_or_else(|| err("path is not UTF-8".into()))?;
-        for (codec, cc) in [
-            ("avc1", ['a', 'v', 'c', '1']),
-            ("mp4v", ['m', 'p', '4', 'v']),
-        ] {
-            let fourcc = videoio::VideoWriter::fourcc(cc[0], cc[1], cc[2], cc[3])
-                .map_err(|e| err(e.to_string()))?;
-            let size = Size::new(width as i32, height as i32);
-            if let Ok(w) = videoio::VideoWriter::new(name, fourcc, fps, size, true) {
-                if w.is_opened().unwrap_or(false) {
-                    return Ok(Self {
-                        path: path.into(),
-                        writer: w,
-                        codec,
-                    });
-                }
-            }
-        }
-        Err(err("no usable encoder (tried avc1, mp4v)".into()))
+        let encoder = VideoEncoder::create(path, (width, height), fps, false)?;
+        Ok(Self { path: path.to_path_buf(), codec: encoder.codec, encoder })
     }
 
     pub fn write(&mut self, frame: &Mat) -> Result<(), AnalysisError> {
-        self.writer
-            .write(frame)
-            .map_err(|e| AnalysisError::VideoWrite {
-                path: self.path.clone(),
-                msg: e.to_string(),
-            })
+        Ok(self.encoder.write(frame)?)
     }
 
-    /// Closes the file and checks that it reads back: OpenCV's writer drops write errors (a full disk gives an mp4
-    /// without its index), so a file that does not open is the only sign of them.
-    pub fn finish(mut self) -> Result<(), AnalysisError> {
-        let err = |msg: String| AnalysisError::VideoWrite { path: self.path.clone(), msg };
-        self.writer.release().map_err(|e| err(e.to_string()))?;
-        let name = self.path.to_str().unwrap_or_default();
+    /// Closes the file and checks that it reads back (OpenCV's writer drops write errors: a full disk gives an mp4
+    /// without its index); a failure on a nearly full disk is reported as such.
+    pub fn finish(self) -> Result<(), AnalysisError> {
+        let path = self.path.clone();
+        let err = |msg: String| AnalysisError::VideoWrite { path: path.clone(), msg };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let disk_full = || outputs::free_bytes(dir).is_some_and(|b| b < outputs::LOW_SPACE_BYTES);
+        if let Err(e) = self.encoder.finish() {
+            if disk_full() {
+                return Err(err("no space left on the device: free some space or choose another --out folder".into()));
+            }
+            return Err(e.into());
+        }
+        let name = path.to_str().unwrap_or_default();
         let readable = videoio::VideoCapture::from_file(name, videoio::CAP_FFMPEG)
             .and_then(|c| Ok(c.is_opened()? && c.get(videoio::CAP_PROP_FRAME_COUNT)? > 0.0))
             .unwrap_or(false);
         if readable {
             return Ok(());
         }
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        if outputs::free_bytes(dir).is_some_and(|b| b < outputs::LOW_SPACE_BYTES) {
+        if disk_full() {
             return Err(err("no space left on the device: free some space or choose another --out folder".into()));
         }
         Err(err("the encoder wrote a file that does not read back".into()))
@@ -106,6 +87,8 @@ impl AnnotatedVideoWriter {
 #[derive(Debug, Clone)]
 pub struct ClipOutputs {
     pub annotated_video: Option<PathBuf>,
+    /// Largest size of the annotated video (the frame is scaled down to fit before the HUD is drawn).
+    pub video_size: VideoSize,
     pub pose_track: PathBuf,
 }
 
@@ -133,29 +116,28 @@ impl ClipStats {
 /// clips grow the buffers as they go, so a wrong count in a header costs no memory.
 const PREALLOC_FRAMES: u64 = 108_000;
 
-/// Frames queued between the model loop and the drawing/encoding thread.
+/// Frames queued between the model loop and the drawing/encoding thread. The queued frames are already at the
+/// video's (bounded) size, so the queue's memory does not grow with the input resolution.
 const ENCODE_QUEUE: usize = 4;
 
 /// Runs a whole clip. `on_frame` sees every processed frame (progress bar, engine, report) and returns what the
-/// overlay needs; `draw` then draws it onto the frame. Drawing and video encoding run on a second thread,
-/// overlapping with the next frame's decode and model run; frame buffers travel back to the reader, so nothing is
-/// allocated per frame once the queue is full.
+/// overlay needs; `draw` then draws it onto the frame scaled to the video's size (the `FrameResult` is scaled to
+/// match; `draw`'s last argument is the scale, for positions inside the overlay). Drawing and video encoding run on
+/// a second thread, overlapping with the next frame's decode and model run; frame buffers travel back to the
+/// reader, so nothing is allocated per frame once the queue is full.
 pub fn run_clip<O: Send>(
     source: &mut dyn FrameSource,
     pipeline: &mut Pipeline,
     outputs: &ClipOutputs,
     mut on_frame: impl FnMut(&FrameResult, &TrackFrame) -> O,
-    draw: impl Fn(&mut Mat, &FrameResult, &O) -> Result<(), opencv::Error> + Send,
+    draw: impl Fn(&mut Mat, &FrameResult, &O, f32) -> Result<(), opencv::Error> + Send,
 ) -> Result<ClipStats, AnalysisError> {
     use std::sync::mpsc::sync_channel;
     let info = source.info();
+    let out_size = outputs.video_size.output_for(info.width, info.height);
+    let scale = out_size.0 as f32 / info.width.max(1) as f32;
     let video = match &outputs.annotated_video {
-        Some(p) => Some(AnnotatedVideoWriter::create(
-            p,
-            info.width,
-            info.height,
-            info.fps,
-        )?),
+        Some(p) => Some(AnnotatedVideoWriter::create(p, out_size.0, out_size.1, info.fps)?),
         None => None,
     };
     let mut track = TrackWriter::create(
@@ -170,19 +152,19 @@ pub fn run_clip<O: Send>(
         let writer = video.map(|mut video| {
             scope.spawn(move || -> Result<(), AnalysisError> {
                 for (mut frame, r, overlay) in from_reader {
-                    draw(&mut frame, &r, &overlay)?;
+                    draw(&mut frame, &r, &overlay, scale)?;
                     video.write(&frame)?;
                     let _ = recycle.try_send(frame);
                 }
                 video.finish()
             })
         });
+        let mut frame = Mat::default();
         let mut read = || -> Result<(), AnalysisError> {
             loop {
                 if crate::signals::stop_requested() {
                     return Err(AnalysisError::Interrupted);
                 }
-                let mut frame = recycled.try_recv().unwrap_or_default();
                 let Some(t) = source.next_frame(&mut frame)? else {
                     return Ok(());
                 };
@@ -197,7 +179,12 @@ pub fn run_clip<O: Send>(
                 };
                 track.write(&tf)?;
                 let overlay = on_frame(r, &tf);
-                if writer.is_some() && to_writer.send((frame, r.clone(), overlay)).is_err() {
+                if writer.is_none() {
+                    continue;
+                }
+                let mut small = recycled.try_recv().unwrap_or_default();
+                encode::resize_into(&frame, &mut small, out_size)?;
+                if to_writer.send((small, scaled_result(r, scale), overlay)).is_err() {
                     return Ok(()); // the writer stopped: its error is reported below
                 }
             }
@@ -212,6 +199,15 @@ pub fn run_clip<O: Send>(
     track.flush()?;
     stats.wall_seconds = start.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// `r` with its image positions times `s` (for drawing on the scaled frame).
+fn scaled_result(r: &FrameResult, s: f32) -> FrameResult {
+    FrameResult {
+        pose: r.pose.as_ref().map(|p| hud::scale_pose(p, s)),
+        roller: r.roller.map(|o| hud::scale_roller(o, s)),
+        ..r.clone()
+    }
 }
 
 /// A clip run with coaching: the form engine sees every frame, the annotated video carries the coaching HUD
@@ -250,8 +246,9 @@ pub fn run_clip_coached(
             on_progress();
             (view.clone(), joints)
         },
-        |frame, r, (view, joints)| {
+        |frame, r, (view, joints), scale| {
             let label = view.exercise.as_ref().map(|(_, name)| name.as_str()).unwrap_or("");
+            let view = view.scaled(scale);
             overlay::draw_hud(frame, &view.hud(r.pose.as_ref(), joints, r.roller, label))?;
             draw::draw_text(frame, &format!("t {:.2} s", r.t), frame.cols() - 120, frame.rows() - 14, 0.6, draw::TEXT)
         },

@@ -62,7 +62,13 @@ pub struct Pipeline {
     smoother: Option<PoseSmoother>,
     roller: Option<RollerDetector>,
     result: FrameResult,
+    /// The last two poses the model gave (time, pose), newest last, for [`Pipeline::predict`].
+    recent: [Option<(f64, Pose)>; 2],
 }
+
+/// A predicted pose moves on at the last measured velocity for at most this many model intervals (further out a
+/// constant-velocity guess is worse than holding still).
+const MAX_PREDICT_INTERVALS: f64 = 1.0;
 
 impl Pipeline {
     /// Builds the BlazePose pipeline (loads and checks the models).
@@ -79,6 +85,7 @@ impl Pipeline {
             smoother: cfg.smoothing.map(PoseSmoother::new),
             roller: cfg.roller.clone().map(RollerDetector::new),
             result: FrameResult::default(),
+            recent: [None, None],
         }
     }
 
@@ -98,17 +105,76 @@ impl Pipeline {
         };
         let mask = pose.as_ref().and(self.estimator.mask()).cloned();
         self.result = FrameResult { t, pose, roller, mask };
+        self.recent = [self.recent[1], pose.map(|p| (t, p))];
         Ok(&self.result)
+    }
+
+    /// The frame at `t` without running the models (the live loop under load): the last pose moved on at its
+    /// last velocity (see [`MAX_PREDICT_INTERVALS`]), the last roller and mask. Tracking state is left as is.
+    pub fn predict(&mut self, t: f64) -> &FrameResult {
+        let pose = match self.recent {
+            [Some((t0, p0)), Some((t1, p1))] if t1 > t0 => {
+                let k = ((t - t1) / (t1 - t0)).clamp(0.0, MAX_PREDICT_INTERVALS) as f32;
+                let mut p = p1;
+                for (q, (a, b)) in p.keypoints.iter_mut().zip(p0.keypoints.iter().zip(p1.keypoints.iter())) {
+                    (q.x, q.y) = (b.x + (b.x - a.x) * k, b.y + (b.y - a.y) * k);
+                }
+                Some(p)
+            }
+            [_, last] => last.map(|(_, p)| p),
+        };
+        self.result.t = t;
+        self.result.pose = pose;
+        &self.result
     }
 
     /// Forgets tracking and smoothing state (after a seek or camera restart).
     pub fn reset(&mut self) {
         self.estimator.reset();
+        self.recent = [None, None];
         if let Some(s) = self.smoother.as_mut() {
             s.reset();
         }
         if let Some(r) = self.roller.as_mut() {
             r.reset();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A person moving right by 10 px per call.
+    struct Walker(f32);
+
+    impl PoseEstimator for Walker {
+        fn estimate(&mut self, _: &Mat) -> Result<Option<Pose>, PoseError> {
+            self.0 += 10.0;
+            let mut p = Pose::default();
+            p.keypoints.iter_mut().for_each(|k| (k.x, k.y) = (self.0, 50.0));
+            Ok(Some(p))
+        }
+        fn reset(&mut self) {}
+        fn describe(&self) -> String {
+            "walker".into()
+        }
+    }
+
+    #[test]
+    fn predict_moves_the_last_pose_on_at_its_velocity_without_running_the_model() {
+        let cfg = PipelineConfig { smoothing: None, roller: None, ..PipelineConfig::default() };
+        let mut p = Pipeline::with_estimator(Box::new(Walker(0.0)), &cfg);
+        let img = Mat::default();
+        assert_eq!(p.process(&img, 0.0).unwrap().pose.unwrap().keypoints[0].x, 10.0);
+        assert!(p.predict(0.05).pose.is_some(), "one pose: held still");
+        assert_eq!(p.process(&img, 0.1).unwrap().pose.unwrap().keypoints[0].x, 20.0);
+        let r = p.predict(0.15);
+        assert_eq!((r.t, r.pose.unwrap().keypoints[0].x), (0.15, 25.0));
+        let far = p.predict(1.0).pose.unwrap().keypoints[0].x;
+        assert_eq!(far, 30.0, "at most one model interval ahead");
+        assert_eq!(p.process(&img, 0.2).unwrap().pose.unwrap().keypoints[0].x, 30.0, "model ran twice before");
+        p.reset();
+        assert!(p.predict(0.3).pose.is_none(), "nothing to predict from after a reset");
     }
 }

@@ -63,6 +63,26 @@ fn roots() -> Vec<PathBuf> {
     v
 }
 
+/// ONNX Runtime intra-op threads per model when `--threads` is not given: 1 on machines with up to
+/// [`FEW_CORES`] cores, else 2. Measured on the 2-core build machine under load (issue 13): a second thread per model
+/// gave no speed-up end to end and cost CPU that drawing, encoding and the other model need.
+pub fn default_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores <= FEW_CORES {
+        1
+    } else {
+        2
+    }
+}
+
+/// Up to this many cores, one intra-op thread per model (two models plus decode/draw/encode threads share them).
+pub const FEW_CORES: usize = 4;
+
+/// `--threads` if given, else [`default_threads`].
+pub fn threads_or_default(threads: Option<u16>) -> usize {
+    threads.map_or_else(default_threads, usize::from)
+}
+
 /// Locates libonnxruntime.
 pub fn find_ort_library() -> Result<PathBuf, RuntimeError> {
     let mut looked = Vec::new();

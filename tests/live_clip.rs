@@ -16,7 +16,7 @@ use opencv::prelude::*;
 use opencv::{imgcodecs, videoio};
 use rollcoach::live::audio::{read_wav, sound_spans};
 use rollcoach::live::history;
-use rollcoach::live::overlay::{count_color, BONE_COLOR, CUE_BG, CUE_TEXT, JOINT_FAULT, JOINT_NEUTRAL, JOINT_OK};
+use rollcoach::hud::overlay::{count_color, BONE_COLOR, CUE_BG, CUE_TEXT, JOINT_FAULT, JOINT_NEUTRAL, JOINT_OK};
 use rollcoach::live::session::{SessionMeta, EVENTS_FILE, META_FILE, POSES_FILE};
 use rollcoach::posetrack::PoseTrack;
 
@@ -520,5 +520,5 @@ fn empty_scene_prompts_get_in_frame() {
     assert_eq!(count_color(&img, all, BONE_COLOR), 0, "a skeleton drawn in an empty room");
     // The prompt sits on a dark panel across the middle of the image.
     let middle = Rect::new(0, 80, 320, 60);
-    assert!(count_color(&img, middle, rollcoach::live::overlay::PANEL_BG) > 1500, "no get-in-frame panel");
+    assert!(count_color(&img, middle, rollcoach::hud::overlay::PANEL_BG) > 1500, "no get-in-frame panel");
 }

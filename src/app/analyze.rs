@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analysis::{self, ClipOutputs};
+use crate::encode::VideoSize;
 use crate::pipeline::{Pipeline, PipelineConfig};
 use super::options::{EngineOptions, ModelOptions};
 use crate::coach::report::{CsvSink, ReportSink};
@@ -47,6 +48,9 @@ pub struct AnalyzeArgs {
     pub engine: EngineOptions,
     #[command(flatten)]
     pub model: ModelOptions,
+    /// Do not look for the roller (no contact coaching; for measuring the rest of the pipeline).
+    #[arg(long)]
+    pub no_roller: bool,
     /// Run the detector on every frame instead of tracking from the previous frame.
     #[arg(long)]
     pub no_tracking: bool,
@@ -56,6 +60,9 @@ pub struct AnalyzeArgs {
     /// Do not write the annotated video.
     #[arg(long)]
     pub no_video: bool,
+    /// Largest size of the annotated video: `720p` (default), `1080p`, a height, WIDTHxHEIGHT, or `source`.
+    #[arg(long, value_name = "SIZE", default_value = "720p")]
+    pub video_size: VideoSize,
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
@@ -71,6 +78,7 @@ pub struct Plan {
     pub stem: String,
     pub pipeline: PipelineConfig,
     pub write_video: bool,
+    pub video_size: VideoSize,
     pub quiet: bool,
 }
 
@@ -109,7 +117,7 @@ impl Plan {
             models_dir: a.model.models.clone(),
             blazepose: a.model.blazepose(LandmarkModel::Full, !a.no_tracking),
             smoothing: (!a.no_smoothing).then_some(KEYPOINT_SMOOTHING),
-            roller: Some(a.engine.roller()),
+            roller: (!a.no_roller).then(|| a.engine.roller()),
         };
         let engine = a.engine.engine_config(a.exercise);
         // exercise files and the --exercise name are checked before any video is read
@@ -121,6 +129,7 @@ impl Plan {
             stem,
             pipeline,
             write_video: !a.no_video,
+            video_size: a.video_size,
             quiet: a.quiet,
         })
     }
@@ -192,6 +201,7 @@ fn run_clip(plan: &Plan, clip: &Path, staged: &mut StagedOutputs) -> Result<Stri
     let outputs = ClipOutputs {
         annotated_video: final_video.as_deref().map(|p| staged.stage(p)),
         pose_track: staged.stage(&final_track),
+        video_size: plan.video_size,
     };
     let bar = progress_bar(plan, clip, info.frame_count);
     let run = analysis::run_clip_coached(&mut source, &mut pipeline, &outputs, engine_config(plan, &header), || bar.inc(1))?;

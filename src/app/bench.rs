@@ -1,5 +1,6 @@
-//! `rollcoach bench`: model-only time per frame, end-to-end `analyze` frames per second and the ratio to real
-//! time, measured on one clip in one run (so the figures compare with each other on the same machine state).
+//! `rollcoach bench`: decode time, model-only time per frame, end-to-end `analyze` frames per second and the ratio
+//! to real time, measured on one clip in one run (so the figures compare with each other on the same machine state).
+//! The split (decode / model / the rest) shows what grows with the frame size.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,13 +10,14 @@ use opencv::core::Mat;
 use opencv::prelude::*;
 
 use crate::analysis::{self, ClipOutputs};
-use crate::live::run::percentile;
 use crate::coach::{default_exercises_dir, EngineConfig};
+use crate::encode::VideoSize;
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel};
 use crate::pose::PoseEstimator;
 use crate::runtime;
 use crate::source::{FrameSource, VideoFileSource};
+use crate::stats::{cpu_seconds, percentile_or_nan as pct};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -25,107 +27,142 @@ pub struct BenchArgs {
     /// Landmark model.
     #[arg(long, value_enum, default_value_t = LandmarkModel::Full)]
     pub model: LandmarkModel,
-    /// ONNX Runtime threads per model.
-    #[arg(long, default_value_t = 2)]
-    pub threads: usize,
+    /// ONNX Runtime threads per model; default as in `analyze`.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: Option<u16>,
     /// Passes over the clip per measurement (the median pass is reported).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub runs: u32,
+    /// Largest size of the annotated video written by the end-to-end pass (as `analyze --video-size`).
+    #[arg(long, value_name = "SIZE", default_value = "720p")]
+    pub video_size: VideoSize,
+    /// Leave the roller step out of the end-to-end pass.
+    #[arg(long)]
+    pub no_roller: bool,
 }
 
-/// Nearest-rank percentile (0-100) shared with the live benchmark; NaN for no samples.
-fn pct(v: &[f64], p: f64) -> f64 {
-    percentile(v, p).unwrap_or(f64::NAN)
-}
+/// Frames kept in memory for the model-only pass: at most this many, and at most [`MODEL_PASS_BYTES`] of them (so
+/// a 4K clip does not need gigabytes; 256 MiB holds 10 4K frames, 60 1080p ones).
+const MODEL_PASS_FRAMES: usize = 60;
+const MODEL_PASS_BYTES: usize = 256 << 20;
 
 pub fn run(a: BenchArgs) -> Result<()> {
-    let mut src = VideoFileSource::open(&a.clip)?;
-    let info = src.info();
-    let mut frames = Vec::new();
-    let mut m = Mat::default();
-    while src.next_frame(&mut m)?.is_some() {
-        frames.push(m.try_clone()?);
-    }
-    let models = runtime::find_models_dir(None)?;
+    let threads = runtime::threads_or_default(a.threads);
+    let info = VideoFileSource::open(&a.clip)?.info();
+    let (decode_ms, decode_cpu, frames) = decode_pass(&a)?;
     println!(
-        "rollcoach bench: {} ({}x{}, {} frames, {:.0} fps), landmark model {:?}, {} thread(s), {} run(s), {} cores",
+        "rollcoach bench: {} ({}x{}, {:.0} fps), landmark model {:?}, {} thread(s), {} run(s), {} cores",
         a.clip.display(),
         info.width,
         info.height,
-        frames.len(),
         info.fps,
         a.model,
-        a.threads,
+        threads,
         a.runs,
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
+    println!("decode only:              median {decode_ms:6.2} ms/frame (CPU {decode_cpu:.2} ms/frame)");
+    let (tracked_med, model_cpu) = model_pass(&a, threads, &frames)?;
+    drop(frames);
+    let (e2e, e2e_cpu) = end_to_end_pass(&a, threads)?;
+    let frame_ms = 1000.0 / e2e;
+    println!("end to end (analyze):     {e2e:6.1} frames/s ({frame_ms:.1} ms/frame)");
+    println!("  ratio to real time ({:.0} fps): x{:.2}", info.fps, e2e / info.fps);
+    println!(
+        "  split per frame: decode {decode_ms:.1} ms, model {tracked_med:.1} ms, rest (roller, engine, resize, draw, \
+         encode, overlap) {:.1} ms; end to end minus decode {:.1} ms",
+        frame_ms - decode_ms - tracked_med,
+        frame_ms - decode_ms
+    );
+    println!(
+        "  CPU per frame (all threads, the encoder included; load-independent): decode {decode_cpu:.1} ms, model \
+         {model_cpu:.1} ms, end to end {e2e_cpu:.1} ms; end to end minus decode {:.1} ms",
+        e2e_cpu - decode_cpu
+    );
+    Ok(())
+}
 
-    // 1. model only, frames already decoded in memory
-    let per_frame_ms = |tracking: bool| -> Result<(Vec<f64>, u64)> {
-        let mut bp = BlazePose::new(
-            &models,
-            BlazePoseConfig {
-                landmark_model: a.model,
-                threads: a.threads,
-                tracking,
-            },
-        )?;
+/// Median decode time per frame over the whole clip (wall, and CPU with the decoder's own threads), and up to
+/// [`MODEL_PASS_FRAMES`] decoded frames for the model pass.
+fn decode_pass(a: &BenchArgs) -> Result<(f64, f64, Vec<Mat>)> {
+    let mut frames = Vec::new();
+    let (mut ms, mut cpu_ms) = (Vec::new(), Vec::new());
+    for _ in 0..a.runs {
+        let mut src = VideoFileSource::open(&a.clip)?;
+        let mut m = Mat::default();
+        let mut n = 0usize;
+        let (t0, c0) = (Instant::now(), cpu_seconds());
+        while src.next_frame(&mut m)?.is_some() {
+            n += 1;
+            let bytes = m.total() * m.elem_size().unwrap_or(3);
+            if frames.len() < MODEL_PASS_FRAMES && (frames.len() + 1) * bytes <= MODEL_PASS_BYTES && ms.is_empty() {
+                frames.push(m.try_clone()?);
+            }
+        }
+        ms.push(t0.elapsed().as_secs_f64() * 1e3 / n.max(1) as f64);
+        cpu_ms.push((cpu_seconds() - c0) * 1e3 / n.max(1) as f64);
+    }
+    Ok((pct(&ms, 50.0), pct(&cpu_ms, 50.0), frames))
+}
+
+/// Model only on frames already in memory, tracking on and off; returns the tracked median and mean CPU (ms/frame).
+fn model_pass(a: &BenchArgs, threads: usize, frames: &[Mat]) -> Result<(f64, f64)> {
+    let models = runtime::find_models_dir(None)?;
+    let per_frame_ms = |tracking: bool| -> Result<(Vec<f64>, u64, f64)> {
+        let mut bp = BlazePose::new(&models, BlazePoseConfig { landmark_model: a.model, threads, tracking })?;
         bp.estimate(&frames[0])?; // warm-up
         bp.reset();
         bp.detector_runs = 0;
         let mut ms = Vec::new();
+        let c0 = cpu_seconds();
         for _ in 0..a.runs {
             bp.reset();
-            for f in &frames {
+            for f in frames {
                 let t0 = Instant::now();
                 bp.estimate(f)?;
                 ms.push(t0.elapsed().as_secs_f64() * 1e3);
             }
         }
-        Ok((ms, bp.detector_runs))
+        let cpu_ms = (cpu_seconds() - c0) * 1e3 / ms.len().max(1) as f64;
+        Ok((ms, bp.detector_runs, cpu_ms))
     };
-    let (tracked, det_runs) = per_frame_ms(true)?;
-    let (untracked, _) = per_frame_ms(false)?;
+    let (tracked, det_runs, cpu_ms) = per_frame_ms(true)?;
+    let (untracked, _, _) = per_frame_ms(false)?;
     let (tracked_med, tracked_p99) = (pct(&tracked, 50.0), pct(&tracked, 99.0));
     let untracked_med = pct(&untracked, 50.0);
     println!("model only, tracking on : median {tracked_med:6.2} ms/frame, p99 {tracked_p99:6.2} ms (detector ran on {det_runs} of {} frames)", tracked.len());
     println!("model only, tracking off: median {untracked_med:6.2} ms/frame (detector + landmarks every frame)");
     println!("  tracking speed-up: x{:.2}", untracked_med / tracked_med);
+    Ok((tracked_med, cpu_ms))
+}
 
-    // 2. end to end: decode + model + smoothing + drawing + video encode + pose track
+/// End to end: decode + model + smoothing + roller + engine + drawing + video encode + pose track; median fps and
+/// median CPU ms per frame.
+fn end_to_end_pass(a: &BenchArgs, threads: usize) -> Result<(f64, f64)> {
     let out = std::env::temp_dir().join(format!("rollcoach-bench-{}", std::process::id()));
     std::fs::create_dir_all(&out).with_context(|| out.display().to_string())?;
+    let defaults = PipelineConfig::default();
     let cfg = PipelineConfig {
-        blazepose: BlazePoseConfig {
-            landmark_model: a.model,
-            threads: a.threads,
-            tracking: true,
-        },
-        ..PipelineConfig::default()
+        blazepose: BlazePoseConfig { landmark_model: a.model, threads, tracking: true },
+        roller: if a.no_roller { None } else { defaults.roller.clone() },
+        ..defaults
     };
     let mut pipeline = Pipeline::new(&cfg)?;
     let outputs = ClipOutputs {
         annotated_video: Some(out.join("bench.mp4")),
+        video_size: a.video_size,
         pose_track: out.join("bench.poses.jsonl"),
     };
-    let mut fps = Vec::new();
+    let (mut fps, mut cpu_ms) = (Vec::new(), Vec::new());
     for _ in 0..a.runs {
+        let c0 = cpu_seconds();
         pipeline.reset();
         let mut src = VideoFileSource::open(&a.clip)?;
-        let stats = analysis::run_clip_coached(&mut src, &mut pipeline, &outputs, EngineConfig::new(default_exercises_dir()), || {})?.stats;
+        let engine = EngineConfig::new(default_exercises_dir());
+        let stats = analysis::run_clip_coached(&mut src, &mut pipeline, &outputs, engine, || {})?.stats;
         fps.push(stats.frames as f64 / stats.wall_seconds);
+        cpu_ms.push((cpu_seconds() - c0) * 1e3 / stats.frames.max(1) as f64);
     }
     let _ = std::fs::remove_dir_all(&out);
-    let e2e = pct(&fps, 50.0);
-    println!("end to end (analyze):     {e2e:6.1} frames/s");
-    println!(
-        "  ratio to real time ({:.0} fps): x{:.2}",
-        info.fps,
-        e2e / info.fps
-    );
-    println!(
-        "  model share of a frame: {:.0}%",
-        100.0 * tracked_med / (1000.0 / e2e)
-    );
-    Ok(())
+    Ok((pct(&fps, 50.0), pct(&cpu_ms, 50.0)))
 }

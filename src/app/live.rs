@@ -8,7 +8,9 @@ use super::options::{EngineOptions, ModelOptions};
 use crate::live::capture::{list_cameras, CameraRequest};
 use crate::live::audio::CueSound;
 use crate::live::history;
-use crate::live::run::{percentile, run_live, LiveConfig, SourceSpec};
+use crate::live::run::{run_live, LiveConfig, SourceSpec};
+use crate::runtime;
+use crate::stats::percentile_or_nan as pct;
 use crate::pipeline::PipelineConfig;
 use crate::live::session::default_sessions_dir;
 use crate::pose::blazepose::LandmarkModel;
@@ -75,6 +77,9 @@ pub struct LiveArgs {
     pub unpaced: bool,
     #[command(flatten)]
     pub model: ModelOptions,
+    /// Do not look for the roller (no contact coaching; for measuring the rest of the pipeline).
+    #[arg(long)]
+    pub no_roller: bool,
     /// Less output on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
@@ -148,7 +153,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
             models_dir: a.model.models.clone(),
             blazepose: a.model.blazepose(LandmarkModel::Lite, true),
             smoothing: Some(KEYPOINT_SMOOTHING),
-            roller: Some(a.engine.roller()),
+            roller: (!a.no_roller).then(|| a.engine.roller()),
         },
         engine,
         exercise: a.exercise,
@@ -188,14 +193,14 @@ pub fn run(a: LiveArgs) -> Result<()> {
 
 /// The `--bench` figures of a finished run.
 fn print_bench(stats: &crate::live::run::LiveStats) {
-    let pct = |v: &[f64], p: f64| percentile(v, p).unwrap_or(f64::NAN);
     let l = &stats.latencies_ms;
     println!(
-        "live bench: {}x{}, {} frames processed, {} dropped, {:.1} fps, capture-to-overlay latency median {:.1} ms, \
-         p99 {:.1} ms, {:.2}x real time (session {:.2} s in {:.2} s wall)",
+        "live bench: {}x{}, {} frames processed ({} with a predicted pose), {} dropped, {:.1} fps, capture-to-overlay \
+         latency median {:.1} ms, p99 {:.1} ms, {:.2}x real time (session {:.2} s in {:.2} s wall)",
         stats.width,
         stats.height,
         stats.frames,
+        stats.predicted,
         stats.dropped,
         stats.fps(),
         pct(l, 50.0),

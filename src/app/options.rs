@@ -67,13 +67,13 @@ pub struct ModelOptions {
     /// Folder with the ONNX models and SHA256SUMS; default: models/ next to the binary or in the checkout.
     #[arg(long, value_name = "DIR", env = "ROLLCOACH_MODELS")]
     pub models: Option<PathBuf>,
-    /// ONNX Runtime threads per model.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub threads: u16,
+    /// ONNX Runtime threads per model; default: 1 on machines with up to 4 cores, else 2 (see `runtime::default_threads`).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: Option<u16>,
 }
 
 impl ModelOptions {
     pub fn blazepose(&self, default_model: LandmarkModel, tracking: bool) -> BlazePoseConfig {
-        BlazePoseConfig { landmark_model: self.model.unwrap_or(default_model), threads: self.threads as usize, tracking }
+        BlazePoseConfig { landmark_model: self.model.unwrap_or(default_model), threads: crate::runtime::threads_or_default(self.threads), tracking }
     }
 }

@@ -338,7 +338,7 @@ impl AudioSink for SystemSink {
 
 /// Fans a cue out to several sinks.
 #[derive(Default)]
-pub struct MultiSink(pub Vec<Box<dyn AudioSink>>);
+pub struct MultiSink(pub Vec<Box<dyn AudioSink + Send>>);
 
 impl AudioSink for MultiSink {
     fn play(&mut self, cue: &LiveCue, t: f64) {

@@ -7,9 +7,10 @@
 //!   Paced<VideoFileSource>  --put-->  [LatestSlot, capacity 1: a newer frame replaces an untaken one]
 //!   reopens a lost camera every 1 s        Pipeline::process (pose, smoothing, roller)
 //!                                          LiveCoach::update (engine: exercise, contact, speed, rules, cues)
-//!                                          SessionWriter (poses.jsonl + events.jsonl, flushed every 250 ms)
-//!                                          CueScheduler -> AudioSink (espeak-ng / beeps / WAV file)
-//!                                          draw_hud -> LiveWindow (minifb) or headless; screenshot on request
+//!                                          (under load: the models are skipped on a frame, pose predicted)
+//!                                          CueScheduler; draw_hud (crate::hud) -> LiveWindow (minifb) or headless
+//!                                     --> writer thread (writer.rs): SessionWriter (poses.jsonl + events.jsonl,
+//!                                          flushed every 250 ms), AudioSink (espeak-ng / beeps / WAV file)
 //! ```
 //!
 //! Latency is measured per frame from the moment the frame left the source to the moment its HUD is drawn
@@ -23,11 +24,10 @@
 
 pub mod audio;
 pub mod capture;
-pub mod coach_view;
 pub mod cues;
 pub mod history;
-pub mod overlay;
 pub mod run;
 pub mod session;
 pub mod signals;
 pub mod window;
+pub mod writer;

@@ -1,5 +1,9 @@
 //! The live loop: capture thread -> latest-frame slot -> pipeline -> HUD -> window + cues + session files.
 //!
+//! `LiveLoop` holds the session's state; each frame goes through its named steps: `perceive` (pose measured, or
+//! predicted when the loop is behind: `LoadShed`), `check_placement`, `schedule_cues`, `log_progress`, `draw`,
+//! `present`. Session files and cue players run on the writer thread (`writer.rs`), never on the frame thread.
+//!
 //! Latency is measured per frame from the moment the frame left the source (capture thread) to the moment its HUD is
 //! drawn; `bench` prints its median and p99 with the loop's frame rate.
 
@@ -10,21 +14,22 @@ use std::time::{Duration, Instant};
 use opencv::core::Mat;
 use thiserror::Error;
 
-use super::audio::{AudioError, AudioSink, CueSound, MultiSink, SystemSink, WavFileSink};
+use super::audio::{AudioError, CueSound, MultiSink, SystemSink, WavFileSink};
 use super::capture::{
-    CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, Opener, Paced,
-    RETRY_INTERVAL,
+    CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, CapturedFrame, Opener,
+    Paced, RETRY_INTERVAL,
 };
-use super::coach_view::{CoachView, LiveCoach, AUTO_LABEL};
 use super::cues::{CueScheduler, LiveCue, Severity};
-use super::overlay::{self, Check, Hud, JointState, PlacementReport};
 use super::session::{unix_now, Event, SessionError, SessionMeta, SessionWriter, SESSION_FORMAT};
 use super::window::{Action, LiveWindow, WindowError};
+use super::writer::{WriterError, WriterThread};
 use crate::coach::{CoachError, EngineConfig};
-use crate::landmarks::NUM_LANDMARKS;
+use crate::hud::coach_view::{CoachView, LiveCoach, AUTO_LABEL};
+use crate::hud::overlay::{self, Check, Hud, JointState, PlacementReport};
+use crate::landmarks::{Pose, RollerObs, NUM_LANDMARKS};
 use crate::pipeline::{Pipeline, PipelineConfig, PipelineError};
 use crate::posetrack::TrackFrame;
-use crate::source::{FrameSource, VideoFileSource};
+use crate::source::{FrameSource, SourceInfo, VideoFileSource};
 
 #[derive(Debug, Error)]
 pub enum LiveError {
@@ -46,6 +51,10 @@ pub enum LiveError {
     Draw(#[from] opencv::Error),
     #[error("{path}: cannot write screenshot: {msg}")]
     Screenshot { path: PathBuf, msg: String },
+    #[error(transparent)]
+    Writer(#[from] WriterError),
+    #[error("cannot start the session writer thread: {0}")]
+    Thread(String),
 }
 
 /// Where frames come from.
@@ -100,6 +109,8 @@ const FRAME_WAIT: Duration = Duration::from_millis(50);
 pub struct LiveStats {
     pub frames: u64,
     pub frames_with_person: u64,
+    /// Frames shown with a predicted pose (models skipped because the loop was behind; see `LoadShed`).
+    pub predicted: u64,
     pub dropped: u64,
     pub wall_s: f64,
     pub session_s: f64,
@@ -122,17 +133,6 @@ impl LiveStats {
             0.0
         }
     }
-}
-
-/// The `p`-th percentile (0-100, nearest rank) of `v`; `None` if empty.
-pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * s.len() as f64).ceil().max(1.0) as usize;
-    Some(s[rank.min(s.len()) - 1])
 }
 
 fn opener(spec: &SourceSpec, epoch: Instant) -> Opener {
@@ -185,12 +185,12 @@ pub fn run_live(cfg: &LiveConfig) -> Result<LiveStats, LiveError> {
 /// source is reported as a lost camera and reopened. `cfg.source` is not used.
 pub fn run_live_with(
     cfg: &LiveConfig,
-    mut pipeline: Pipeline,
+    pipeline: Pipeline,
     open: Opener,
     capture_cfg: CaptureConfig,
     source_name: String,
 ) -> Result<LiveStats, LiveError> {
-    let retry = capture_cfg.retry;
+    let (retry, lossless) = (capture_cfg.retry, capture_cfg.lossless);
     let mut capture = CaptureThread::spawn(open, capture_cfg)?;
     let info = loop {
         match capture.events.recv_timeout(Duration::from_secs(30)) {
@@ -200,283 +200,437 @@ pub fn run_live_with(
             Err(_) => return Err(LiveError::SourceOpen("the video source did not start within 30 s".into())),
         }
     };
-    let mut engine_cfg = cfg.engine.clone();
-    (engine_cfg.width, engine_cfg.height, engine_cfg.fps) = (info.width, info.height, info.fps);
-    let mut coach = LiveCoach::new(engine_cfg, cfg.exercise.clone())?;
-    let choice = coach.choice_id().to_string();
-    let meta = SessionMeta {
-        format: SESSION_FORMAT.into(),
-        started_unix: unix_now(),
-        source: source_name,
-        exercise: choice.clone(),
-        area: coach.current_exercise().map(|e| e.id.clone()).unwrap_or_default(),
-        width: info.width,
-        height: info.height,
-        fps: info.fps,
-        status: "running".into(),
-        duration_s: None,
-        frames: None,
-    };
-    // Window and audio first: if they cannot start, no empty session is left behind.
-    let mut window = if cfg.window {
-        Some(LiveWindow::open("rollcoach live", info.width as usize, info.height as usize)?)
-    } else {
-        None
-    };
-    let mut audio = MultiSink::default();
-    if let Some(p) = &cfg.cues_wav {
-        audio.0.push(Box::new(WavFileSink::create(p, cfg.cue_sound.speaks())?));
-    }
-    if !cfg.mute {
-        audio.0.push(Box::new(SystemSink::new(cfg.cue_sound)));
-    }
-    let mut session = SessionWriter::create(&cfg.sessions_dir, meta)?;
-    if !cfg.quiet {
-        eprintln!("rollcoach: session folder {}", session.dir().display());
-    }
-    session.event(&Event::Start { t: 0.0, exercise: choice, area: String::new() })?;
+    let shed = (!lossless).then(|| LoadShed::new(info.fps));
+    let mut live = LiveLoop::start(cfg, pipeline, info, source_name, retry, shed)?;
+    live.run(&mut capture)?;
+    live.finish(capture)
+}
 
-    let mut stats = LiveStats { width: info.width, height: info.height, ..LiveStats::default() };
-    let mut sched = CueScheduler::new();
-    let mut shown_cue: Option<(LiveCue, f64)> = None;
-    let mut actions = Vec::new();
-    let mut joints = [JointState::Neutral; NUM_LANDMARKS];
-    let mut view = CoachView::default();
-    let mut new_cues: Vec<LiveCue> = Vec::new();
-    let mut exercise_label = String::new();
-    let mut paused = false;
-    let mut status: Option<String> = None;
-    let mut placement: Option<PlacementReport> = None;
-    let mut placement_done = false;
-    let mut last_person_t = 0.0;
-    let mut last_progress_t = 0.0;
-    let mut t_now = 0.0;
-    let mut screenshot_pending = cfg.screenshot.clone();
-    let mut fps_window: std::collections::VecDeque<Instant> = std::collections::VecDeque::with_capacity(64);
-    let wall0 = Instant::now();
+/// Keeps the loop at the source's frame rate under load: when the loop has fallen behind (its iterations took
+/// longer than the frame interval, summed as a debt), the next frame skips the models and the pose is predicted
+/// from the last two (`Pipeline::predict`); the debt is paid back by those cheap frames. Frames are never queued:
+/// the capture slot holds one frame, a newer frame replaces it. Off for lossless (unpaced) clips.
+#[derive(Debug, Clone)]
+pub struct LoadShed {
+    interval_s: f64,
+    debt_s: f64,
+    in_a_row: u32,
+}
 
-    super::signals::install();
-    'run: loop {
-        if super::signals::stop_requested() {
-            if !cfg.quiet {
-                eprintln!("rollcoach: stopping, closing the session");
-            }
-            break 'run;
-        }
-        // Capture thread reports.
-        for ev in capture.events.try_iter() {
-            match ev {
-                CaptureEvent::Lost(msg) => {
-                    if retry {
-                        eprintln!(
-                            "rollcoach: camera lost ({msg}); session data is kept, retrying every {} s",
-                            RETRY_INTERVAL.as_secs()
-                        );
-                    } else {
-                        eprintln!("rollcoach: video source failed ({msg}); ending the session, data is kept");
-                    }
-                    session.event(&Event::CameraLost { t: t_now, msg: msg.clone() })?;
-                    status = Some("Camera lost - reconnecting".into());
-                    // The window keeps showing the last frame otherwise: replace it with the message.
-                    if let (Some(w), true) = (window.as_mut(), retry) {
-                        let mut blank = Mat::new_rows_cols_with_default(
-                            info.height as i32,
-                            info.width as i32,
-                            opencv::core::CV_8UC3,
-                            opencv::core::Scalar::all(0.0),
-                        )?;
-                        let hud = Hud { exercise: &exercise_label, status: status.as_deref(), ..Hud::default() };
-                        overlay::draw_hud(&mut blank, &hud)?;
-                        w.show(&blank, &mut actions)?;
-                    }
-                }
-                CaptureEvent::Reopened => {
-                    eprintln!("rollcoach: camera back");
-                    session.event(&Event::CameraBack { t: t_now })?;
-                    pipeline.reset();
-                    status = None;
-                }
-                CaptureEvent::OpenFailed { msg, fatal } => {
-                    if fatal {
-                        eprintln!("rollcoach: video source failed: {msg}");
-                        break 'run;
-                    }
-                }
-                CaptureEvent::Ended => {}
-                CaptureEvent::Opened(_) => {}
-            }
-        }
-        for a in actions.drain(..) {
-            match a {
-                Action::Quit => break 'run,
-                Action::TogglePause => {
-                    paused = !paused;
-                    session.event(&if paused { Event::Paused { t: t_now } } else { Event::Resumed { t: t_now } })?;
-                }
-                Action::NextExercise => {
-                    coach.next_exercise()?;
-                    let area = coach.current_exercise().map(|e| e.id.clone()).unwrap_or_default();
-                    session.event(&Event::Exercise { t: t_now, exercise: coach.choice_id().to_string(), area })?;
-                    view = CoachView::default();
-                    if !cfg.quiet {
-                        eprintln!("rollcoach: exercise: {}", coach.choice_id());
-                    }
-                }
-            }
-        }
-        let Some(mut frame) = capture.slot.take(FRAME_WAIT) else {
-            if capture.slot.is_closed() {
-                break 'run; // source ended (or failed for good)
-            }
-            if let Some(w) = window.as_mut() {
-                w.idle(&mut actions);
-            }
-            continue;
-        };
-        t_now = frame.t;
-        if cfg.max_seconds.is_some_and(|m| frame.t >= m) {
-            capture.recycle(frame.bgr);
-            break 'run;
-        }
-        let paused_status = "Paused - space to resume";
-        let mut pose = None;
-        let mut roller = None;
-        if !paused {
-            let p0 = Instant::now();
-            stats.wait_ms.push(p0.duration_since(frame.captured_at).as_secs_f64() * 1e3);
-            let r = pipeline.process(&frame.bgr, frame.t)?;
-            pose = r.pose;
-            roller = r.roller;
-            let tf = TrackFrame { t: r.t, pose, roller };
-            session.write_frame(&tf)?;
-            new_cues.clear();
-            coach.update(&tf, &mut new_cues, &mut joints, &mut view);
-            // Start-up guidance is said first: engine cues before (and at) the placement verdict are only shown.
-            let verdict_due = !placement_done && placement.is_none() && frame.t >= PLACEMENT_VERDICT_S;
-            if frame.t < PLACEMENT_VERDICT_S || verdict_due {
-                new_cues.clear();
-            }
-            for c in new_cues.drain(..) {
-                sched.offer(c, frame.t);
-            }
-            stats.process_ms.push(p0.elapsed().as_secs_f64() * 1e3);
-            stats.frames += 1;
-            if pose.is_some() {
-                stats.frames_with_person += 1;
-                last_person_t = frame.t;
-            }
-        }
-        // Start-up placement check: a verdict (and a cue) once, then the panel stays until it is all OK.
-        if !placement_done && !paused {
-            let p = overlay::check_placement(pose.as_ref(), info.width, info.height, overlay::mean_luma(&frame.bgr));
-            if frame.t >= PLACEMENT_VERDICT_S && placement.is_none() {
-                sched.offer(placement_cue(&p), frame.t);
-            }
-            if frame.t >= PLACEMENT_VERDICT_S || placement.is_some() {
-                let ok = p.all_ok();
-                placement = Some(p);
-                if ok && frame.t >= PLACEMENT_CHECK_S {
-                    placement_done = true;
-                    placement = None;
-                }
-            }
-        }
-        if !paused && pose.is_none() && frame.t - last_person_t >= NO_PERSON_CUE_S {
-            sched.offer(
-                LiveCue { rule: "no_person".into(), text: "get in frame".into(), severity: Severity::Warn },
-                frame.t,
-            );
-        }
-        if let Some(c) = sched.poll(frame.t) {
-            audio.play(&c, frame.t);
-            session.event(&Event::Cue {
-                t: frame.t,
-                rule: c.rule.clone(),
-                text: c.text.clone(),
-                severity: c.severity.as_str().into(),
-            })?;
-            stats.cues.push((frame.t, c.text.clone()));
-            shown_cue = Some((c, frame.t));
-        }
-        if shown_cue.as_ref().is_some_and(|(_, t)| frame.t - t > CUE_DISPLAY_S) {
-            shown_cue = None;
-        }
-        if !paused && frame.t - last_progress_t >= PROGRESS_INTERVAL_S {
-            last_progress_t = frame.t;
-            if let Some((id, _)) = &view.exercise {
-                session.event(&Event::Progress {
-                    t: frame.t,
-                    exercise: coach.choice_id().to_string(),
-                    area: id.clone(),
-                    time_on_area_s: view.time_on_area_s,
-                    passes: view.passes,
-                })?;
-            }
-        }
-        // HUD.
+/// At most this many frames in a row are predicted, so the pose is measured at least every other frame.
+pub const MAX_PREDICTED_IN_A_ROW: u32 = 1;
+/// The debt is capped at this many frame intervals, so one stall (a page fault, a busy moment) does not lead to
+/// a long run of predicted frames afterwards.
+pub const MAX_DEBT_INTERVALS: f64 = 2.0;
+
+impl LoadShed {
+    pub fn new(fps: f64) -> Self {
+        Self { interval_s: 1.0 / fps.max(1.0), debt_s: 0.0, in_a_row: 0 }
+    }
+
+    /// Whether the coming frame should be predicted instead of measured.
+    pub fn should_predict(&mut self) -> bool {
+        let predict = self.debt_s > 0.0 && self.in_a_row < MAX_PREDICTED_IN_A_ROW;
+        self.in_a_row = if predict { self.in_a_row + 1 } else { 0 };
+        predict
+    }
+
+    /// Books one iteration's wall time (from taking the frame to showing it, plus the wait before it).
+    pub fn account(&mut self, iteration_s: f64) {
+        self.debt_s = (self.debt_s + iteration_s - self.interval_s).clamp(0.0, MAX_DEBT_INTERVALS * self.interval_s);
+    }
+}
+
+/// Frames per second over the last 2 s, for the HUD.
+#[derive(Default)]
+struct FpsMeter(std::collections::VecDeque<Instant>);
+
+impl FpsMeter {
+    fn tick(&mut self) -> Option<f64> {
         let now = Instant::now();
-        fps_window.push_back(now);
-        while fps_window.len() > 1 && now.duration_since(fps_window[0]) > Duration::from_secs(2) {
-            fps_window.pop_front();
+        self.0.push_back(now);
+        while self.0.len() > 1 && now.duration_since(self.0[0]) > Duration::from_secs(2) {
+            self.0.pop_front();
         }
-        let fps = (fps_window.len() > 1)
-            .then(|| (fps_window.len() - 1) as f64 / now.duration_since(fps_window[0]).as_secs_f64());
+        (self.0.len() > 1).then(|| (self.0.len() - 1) as f64 / now.duration_since(self.0[0]).as_secs_f64())
+    }
+}
+
+/// Cue and guidance state: the scheduler, the cue on screen, the start-up placement check, progress events.
+struct CueState {
+    sched: CueScheduler,
+    shown: Option<(LiveCue, f64)>,
+    new_cues: Vec<LiveCue>,
+    placement: Option<PlacementReport>,
+    placement_done: bool,
+    last_person_t: f64,
+    last_progress_t: f64,
+}
+
+/// What the HUD shows besides the frame's own results.
+struct HudState {
+    view: CoachView,
+    joints: [JointState; NUM_LANDMARKS],
+    exercise_label: String,
+    /// "Camera lost" and the like.
+    status: Option<String>,
+    paused: bool,
+    fps: FpsMeter,
+    actions: Vec<Action>,
+}
+
+const PAUSED_STATUS: &str = "Paused - space to resume";
+
+/// One live session: the frame loop's state and its named steps.
+struct LiveLoop<'a> {
+    cfg: &'a LiveConfig,
+    info: SourceInfo,
+    retry: bool,
+    pipeline: Pipeline,
+    coach: LiveCoach,
+    writer: WriterThread,
+    window: Option<LiveWindow>,
+    hud: HudState,
+    cues: CueState,
+    shed: Option<LoadShed>,
+    stats: LiveStats,
+    t_now: f64,
+    screenshot_pending: Option<(PathBuf, f64)>,
+    wall0: Instant,
+}
+
+impl<'a> LiveLoop<'a> {
+    /// Opens the window and audio, then the session (so a failure leaves no empty session behind).
+    fn start(
+        cfg: &'a LiveConfig,
+        pipeline: Pipeline,
+        info: SourceInfo,
+        source_name: String,
+        retry: bool,
+        shed: Option<LoadShed>,
+    ) -> Result<Self, LiveError> {
+        let mut engine_cfg = cfg.engine.clone();
+        (engine_cfg.width, engine_cfg.height, engine_cfg.fps) = (info.width, info.height, info.fps);
+        let coach = LiveCoach::new(engine_cfg, cfg.exercise.clone())?;
+        let choice = coach.choice_id().to_string();
+        let meta = SessionMeta {
+            format: SESSION_FORMAT.into(),
+            started_unix: unix_now(),
+            source: source_name,
+            exercise: choice.clone(),
+            area: coach.current_exercise().map(|e| e.id.clone()).unwrap_or_default(),
+            width: info.width,
+            height: info.height,
+            fps: info.fps,
+            status: "running".into(),
+            duration_s: None,
+            frames: None,
+        };
+        let window = match cfg.window {
+            true => Some(LiveWindow::open("rollcoach live", info.width as usize, info.height as usize)?),
+            false => None,
+        };
+        let mut audio = MultiSink::default();
+        if let Some(p) = &cfg.cues_wav {
+            audio.0.push(Box::new(WavFileSink::create(p, cfg.cue_sound.speaks())?));
+        }
+        if !cfg.mute {
+            audio.0.push(Box::new(SystemSink::new(cfg.cue_sound)));
+        }
+        let session = SessionWriter::create(&cfg.sessions_dir, meta)?;
+        let mut writer = WriterThread::spawn(session, audio).map_err(|e| LiveError::Thread(e.to_string()))?;
+        if !cfg.quiet {
+            eprintln!("rollcoach: session folder {}", writer.dir().display());
+        }
+        writer.event(Event::Start { t: 0.0, exercise: choice, area: String::new() })?;
+        let hud = HudState {
+            view: CoachView::default(),
+            joints: [JointState::Neutral; NUM_LANDMARKS],
+            exercise_label: String::new(),
+            status: None,
+            paused: false,
+            fps: FpsMeter::default(),
+            actions: Vec::new(),
+        };
+        let cues = CueState {
+            sched: CueScheduler::new(),
+            shown: None,
+            new_cues: Vec::new(),
+            placement: None,
+            placement_done: false,
+            last_person_t: 0.0,
+            last_progress_t: 0.0,
+        };
+        let stats = LiveStats { width: info.width, height: info.height, ..LiveStats::default() };
+        let screenshot_pending = cfg.screenshot.clone();
+        let (t_now, wall0) = (0.0, Instant::now());
+        Ok(Self { cfg, info, retry, pipeline, coach, writer, window, hud, cues, shed, stats, t_now, screenshot_pending, wall0 })
+    }
+
+    /// Runs until the source ends, the user quits, a stop signal arrives or `max_seconds` pass.
+    fn run(&mut self, capture: &mut CaptureThread) -> Result<(), LiveError> {
+        super::signals::install();
+        loop {
+            if super::signals::stop_requested() {
+                if !self.cfg.quiet {
+                    eprintln!("rollcoach: stopping, closing the session");
+                }
+                return Ok(());
+            }
+            if self.capture_events(capture)? || self.key_actions()? {
+                return Ok(());
+            }
+            let Some(mut frame) = capture.slot.take(FRAME_WAIT) else {
+                if capture.slot.is_closed() {
+                    return Ok(()); // source ended (or failed for good)
+                }
+                if let Some(w) = self.window.as_mut() {
+                    w.idle(&mut self.hud.actions);
+                }
+                continue;
+            };
+            self.t_now = frame.t;
+            if self.cfg.max_seconds.is_some_and(|m| frame.t >= m) {
+                capture.recycle(frame.bgr);
+                return Ok(());
+            }
+            self.step(&mut frame)?;
+            capture.recycle(frame.bgr);
+        }
+    }
+
+    /// One frame through the named steps.
+    fn step(&mut self, frame: &mut CapturedFrame) -> Result<(), LiveError> {
+        let picked = Instant::now();
+        let (pose, roller) = if self.hud.paused { (None, None) } else { self.perceive(frame, picked)? };
+        if !self.hud.paused {
+            self.check_placement(frame, pose.as_ref());
+        }
+        self.schedule_cues(frame.t, pose.is_some())?;
+        self.log_progress(frame.t)?;
+        self.draw(&mut frame.bgr, pose.as_ref(), roller)?;
+        if !self.hud.paused {
+            self.stats.latencies_ms.push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
+        }
+        self.present(frame)?;
+        if let Some(s) = self.shed.as_mut() {
+            // the frame's wait in the slot counts: it is time the loop was behind the source
+            s.account(picked.duration_since(frame.captured_at).as_secs_f64().min(s.interval_s) + picked.elapsed().as_secs_f64());
+        }
+        Ok(())
+    }
+
+    /// Pose (measured, or predicted when the loop is behind), roller, session line, coaching engine and its cues.
+    fn perceive(
+        &mut self,
+        frame: &CapturedFrame,
+        picked: Instant,
+    ) -> Result<(Option<Pose>, Option<RollerObs>), LiveError> {
+        self.stats.wait_ms.push(picked.duration_since(frame.captured_at).as_secs_f64() * 1e3);
+        let predict = self.shed.as_mut().is_some_and(LoadShed::should_predict);
+        let r = if predict { self.pipeline.predict(frame.t) } else { self.pipeline.process(&frame.bgr, frame.t)? };
+        let tf = TrackFrame { t: r.t, pose: r.pose, roller: r.roller };
+        self.writer.frame(&tf)?;
+        let c = &mut self.cues;
+        c.new_cues.clear();
+        self.coach.update(&tf, &mut c.new_cues, &mut self.hud.joints, &mut self.hud.view);
+        // Start-up guidance is said first: engine cues before (and at) the placement verdict are only shown.
+        let verdict_due = !c.placement_done && c.placement.is_none() && frame.t >= PLACEMENT_VERDICT_S;
+        if frame.t < PLACEMENT_VERDICT_S || verdict_due {
+            c.new_cues.clear();
+        }
+        for cue in c.new_cues.drain(..) {
+            c.sched.offer(cue, frame.t);
+        }
+        self.stats.process_ms.push(picked.elapsed().as_secs_f64() * 1e3);
+        self.stats.frames += 1;
+        self.stats.predicted += predict as u64;
+        if tf.pose.is_some() {
+            self.stats.frames_with_person += 1;
+            c.last_person_t = frame.t;
+        }
+        Ok((tf.pose, tf.roller))
+    }
+
+    /// Start-up placement check: a verdict (and a cue) once, then the panel stays until it is all OK.
+    fn check_placement(&mut self, frame: &CapturedFrame, pose: Option<&Pose>) {
+        let c = &mut self.cues;
+        if c.placement_done {
+            return;
+        }
+        let p = overlay::check_placement(pose, self.info.width, self.info.height, overlay::mean_luma(&frame.bgr));
+        if frame.t >= PLACEMENT_VERDICT_S && c.placement.is_none() {
+            c.sched.offer(placement_cue(&p), frame.t);
+        }
+        if frame.t >= PLACEMENT_VERDICT_S || c.placement.is_some() {
+            let ok = p.all_ok();
+            c.placement = Some(p);
+            if ok && frame.t >= PLACEMENT_CHECK_S {
+                c.placement_done = true;
+                c.placement = None;
+            }
+        }
+    }
+
+    /// "Get in frame" when nobody is seen; the due cue is played (writer thread), logged and shown.
+    fn schedule_cues(&mut self, t: f64, person: bool) -> Result<(), LiveError> {
+        let c = &mut self.cues;
+        if !self.hud.paused && !person && t - c.last_person_t >= NO_PERSON_CUE_S {
+            c.sched.offer(LiveCue { rule: "no_person".into(), text: "get in frame".into(), severity: Severity::Warn }, t);
+        }
+        if let Some(cue) = c.sched.poll(t) {
+            self.writer.cue(&cue, t)?;
+            let severity = cue.severity.as_str().into();
+            self.writer.event(Event::Cue { t, rule: cue.rule.clone(), text: cue.text.clone(), severity })?;
+            self.stats.cues.push((t, cue.text.clone()));
+            c.shown = Some((cue, t));
+        }
+        if c.shown.as_ref().is_some_and(|(_, t0)| t - t0 > CUE_DISPLAY_S) {
+            c.shown = None;
+        }
+        Ok(())
+    }
+
+    /// A progress event every [`PROGRESS_INTERVAL_S`] while an exercise is coached.
+    fn log_progress(&mut self, t: f64) -> Result<(), LiveError> {
+        if self.hud.paused || t - self.cues.last_progress_t < PROGRESS_INTERVAL_S {
+            return Ok(());
+        }
+        self.cues.last_progress_t = t;
+        if let Some((id, _)) = &self.hud.view.exercise {
+            self.writer.event(Event::Progress {
+                t,
+                exercise: self.coach.choice_id().to_string(),
+                area: id.clone(),
+                time_on_area_s: self.hud.view.time_on_area_s,
+                passes: self.hud.view.passes,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The HUD onto the frame.
+    fn draw(&mut self, bgr: &mut Mat, pose: Option<&Pose>, roller: Option<RollerObs>) -> Result<(), LiveError> {
+        let fps = self.hud.fps.tick();
+        let h = &mut self.hud;
         // The cue just spoken, else the engine's current cue (a fault that persists).
-        let cue_text = shown_cue
-            .as_ref()
-            .map(|(c, _)| (c.text.as_str(), c.severity))
-            .or(view.current_cue.as_ref().map(|(t, s)| (t.as_str(), *s)));
-        exercise_label.clear();
-        let _ = match (&view.exercise, coach.choice_id()) {
-            (Some((_, name)), "auto") => write!(exercise_label, "{name} ({AUTO_LABEL})"),
-            (Some((_, name)), _) => write!(exercise_label, "{name}"),
-            (None, "auto") => write!(exercise_label, "{AUTO_LABEL}: recognising"),
-            (None, id) => write!(exercise_label, "{id}"),
+        let cue = (self.cues.shown.as_ref().map(|(c, _)| (c.text.as_str(), c.severity)))
+            .or(h.view.current_cue.as_ref().map(|(t, s)| (t.as_str(), *s)));
+        h.exercise_label.clear();
+        let _ = match (&h.view.exercise, self.coach.choice_id()) {
+            (Some((_, name)), "auto") => write!(h.exercise_label, "{name} ({AUTO_LABEL})"),
+            (Some((_, name)), _) => write!(h.exercise_label, "{name}"),
+            (None, "auto") => write!(h.exercise_label, "{AUTO_LABEL}: recognising"),
+            (None, id) => write!(h.exercise_label, "{id}"),
         };
-        let status_text = if paused { Some(paused_status) } else { status.as_deref() };
         let hud = Hud {
-            pose: pose.as_ref(),
-            joints: Some(&joints),
-            roller,
-            contact_px: view.contact_px,
-            segment: view.segment.as_ref(),
-            speed_cm_s: view.speed_cm_s,
-            target_speed_cm_s: view.target_speed_cm_s,
-            max_speed_cm_s: view.max_speed_cm_s,
-            exercise: &exercise_label,
-            time_on_area_s: view.time_on_area_s,
-            time_target_s: view.time_target_s,
-            passes: view.passes,
-            cue: cue_text,
-            placement: placement.as_ref(),
-            status: status_text,
+            cue,
+            placement: self.cues.placement.as_ref(),
+            status: if h.paused { Some(PAUSED_STATUS) } else { h.status.as_deref() },
             fps,
+            ..h.view.hud(pose, &h.joints, roller, &h.exercise_label)
         };
-        overlay::draw_hud(&mut frame.bgr, &hud)?;
-        if !paused {
-            stats.latencies_ms.push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
+        overlay::draw_hud(bgr, &hud)?;
+        Ok(())
+    }
+
+    /// The frame to the window; the screenshot when due.
+    fn present(&mut self, frame: &CapturedFrame) -> Result<(), LiveError> {
+        if let Some(w) = self.window.as_mut() {
+            w.show(&frame.bgr, &mut self.hud.actions)?;
         }
-        if let Some(w) = window.as_mut() {
-            w.show(&frame.bgr, &mut actions)?;
-        }
-        if let Some((path, at)) = &screenshot_pending {
+        if let Some((path, at)) = &self.screenshot_pending {
             if frame.t >= *at {
-                write_screenshot(path, window.as_ref(), &frame.bgr)?;
-                if !cfg.quiet {
+                write_screenshot(path, self.window.as_ref(), &frame.bgr)?;
+                if !self.cfg.quiet {
                     eprintln!("rollcoach: screenshot {} at t={:.2} s", path.display(), frame.t);
                 }
-                screenshot_pending = None;
+                self.screenshot_pending = None;
             }
         }
-        capture.recycle(frame.bgr);
+        Ok(())
     }
-    stats.wall_s = wall0.elapsed().as_secs_f64();
-    stats.session_s = t_now;
-    stats.dropped = capture.slot.dropped();
-    capture.stop();
-    audio.finish()?;
-    stats.session_dir = Some(session.finish(t_now)?);
-    Ok(stats)
+
+    /// The capture thread's reports (camera lost / back, fatal failure); true = stop.
+    fn capture_events(&mut self, capture: &CaptureThread) -> Result<bool, LiveError> {
+        for ev in capture.events.try_iter() {
+            match ev {
+                CaptureEvent::Lost(msg) => self.camera_lost(msg)?,
+                CaptureEvent::Reopened => {
+                    eprintln!("rollcoach: camera back");
+                    self.writer.event(Event::CameraBack { t: self.t_now })?;
+                    self.pipeline.reset();
+                    self.hud.status = None;
+                }
+                CaptureEvent::OpenFailed { msg, fatal: true } => {
+                    eprintln!("rollcoach: video source failed: {msg}");
+                    return Ok(true);
+                }
+                CaptureEvent::OpenFailed { .. } | CaptureEvent::Ended | CaptureEvent::Opened(_) => {}
+            }
+        }
+        Ok(false)
+    }
+
+    fn camera_lost(&mut self, msg: String) -> Result<(), LiveError> {
+        if self.retry {
+            eprintln!(
+                "rollcoach: camera lost ({msg}); session data is kept, retrying every {} s",
+                RETRY_INTERVAL.as_secs()
+            );
+        } else {
+            eprintln!("rollcoach: video source failed ({msg}); ending the session, data is kept");
+        }
+        self.writer.event(Event::CameraLost { t: self.t_now, msg })?;
+        self.hud.status = Some("Camera lost - reconnecting".into());
+        // The window keeps showing the last frame otherwise: replace it with the message.
+        if let (Some(w), true) = (self.window.as_mut(), self.retry) {
+            let (rows, cols) = (self.info.height as i32, self.info.width as i32);
+            let mut blank =
+                Mat::new_rows_cols_with_default(rows, cols, opencv::core::CV_8UC3, opencv::core::Scalar::all(0.0))?;
+            let hud =
+                Hud { exercise: &self.hud.exercise_label, status: self.hud.status.as_deref(), ..Hud::default() };
+            overlay::draw_hud(&mut blank, &hud)?;
+            w.show(&blank, &mut self.hud.actions)?;
+        }
+        Ok(())
+    }
+
+    /// Keys pressed in the window; true = quit.
+    fn key_actions(&mut self) -> Result<bool, LiveError> {
+        let actions: Vec<Action> = self.hud.actions.drain(..).collect();
+        for a in actions {
+            let t = self.t_now;
+            match a {
+                Action::Quit => return Ok(true),
+                Action::TogglePause => {
+                    self.hud.paused = !self.hud.paused;
+                    self.writer.event(if self.hud.paused { Event::Paused { t } } else { Event::Resumed { t } })?;
+                }
+                Action::NextExercise => {
+                    self.coach.next_exercise()?;
+                    let area = self.coach.current_exercise().map(|e| e.id.clone()).unwrap_or_default();
+                    let exercise = self.coach.choice_id().to_string();
+                    self.writer.event(Event::Exercise { t, exercise, area })?;
+                    self.hud.view = CoachView::default();
+                    if !self.cfg.quiet {
+                        eprintln!("rollcoach: exercise: {}", self.coach.choice_id());
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Stops capture, closes the session (writer thread) and returns the figures.
+    fn finish(mut self, mut capture: CaptureThread) -> Result<LiveStats, LiveError> {
+        self.stats.wall_s = self.wall0.elapsed().as_secs_f64();
+        self.stats.session_s = self.t_now;
+        self.stats.dropped = capture.slot.dropped();
+        capture.stop();
+        self.stats.session_dir = Some(self.writer.finish(self.t_now)?);
+        Ok(self.stats)
+    }
 }
 
 fn write_screenshot(path: &std::path::Path, window: Option<&LiveWindow>, composed: &Mat) -> Result<(), LiveError> {
@@ -502,12 +656,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentiles_by_nearest_rank() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 50.0), Some(50.0));
-        assert_eq!(percentile(&v, 99.0), Some(99.0));
-        assert_eq!(percentile(&[3.0], 99.0), Some(3.0));
-        assert_eq!(percentile(&[], 50.0), None);
+    fn load_shed_predicts_only_when_behind_and_never_twice_in_a_row() {
+        let mut s = LoadShed::new(30.0);
+        let dt = 1.0 / 30.0;
+        for _ in 0..10 {
+            assert!(!s.should_predict(), "on time: every frame measured");
+            s.account(0.6 * dt);
+        }
+        s.account(2.5 * dt); // a slow frame: behind
+        assert!(s.should_predict());
+        s.account(1.2 * dt); // even a slow predicted frame does not lead to a second one in a row
+        assert!(!s.should_predict());
+        s.account(0.2 * dt); // 1.7 - 0.8 intervals of debt left: the next frame is predicted
+        assert!(s.should_predict());
+        s.account(0.2 * dt); // paid back
+        assert!(!s.should_predict(), "debt paid back: measured again");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use opencv::core::{Mat, Point, Rect, Scalar};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-use super::cues::Severity;
+use crate::live::cues::Severity;
 use crate::landmarks::{idx, Pose, RollerObs, EDGES, NUM_LANDMARKS};
 
 // ---- colours (BGR). Skeleton and cue band are drawn without anti-aliasing so their exact colours can be found in

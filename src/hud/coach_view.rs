@@ -6,7 +6,7 @@ use crate::coach::{FrameMetrics, SessionReport};
 use crate::landmarks::{Pose, RollerObs, NUM_LANDMARKS};
 use crate::posetrack::TrackFrame;
 
-use super::cues::{LiveCue, Severity};
+use crate::live::cues::{LiveCue, Severity};
 use super::overlay::{rule_landmarks, Hud, JointState, SegmentPx};
 
 /// Target slow-rolling speed (cm/s) shown before an exercise is known (product spec: about 1 inch per second).
@@ -68,6 +68,18 @@ impl CoachView {
             passes: self.passes,
             cue: self.current_cue.as_ref().map(|(t, s)| (t.as_str(), *s)),
             ..Hud::default()
+        }
+    }
+}
+
+impl CoachView {
+    /// This view for a frame scaled by `s` (image-pixel positions times `s`).
+    pub fn scaled(&self, s: f32) -> CoachView {
+        let sc = |(x, y): (f32, f32)| (x * s, y * s);
+        CoachView {
+            contact_px: self.contact_px.map(sc),
+            segment: self.segment.as_ref().map(|g| SegmentPx { from: sc(g.from), to: sc(g.to), ..g.clone() }),
+            ..self.clone()
         }
     }
 }
@@ -363,9 +375,9 @@ mod tests {
         )
         .unwrap();
         let seg = last.segment.clone().unwrap();
-        let hud = super::super::overlay::Hud { segment: Some(&seg), exercise: "Quadriceps", ..Default::default() };
-        super::super::overlay::draw_hud(&mut img, &hud).unwrap();
+        let hud = crate::hud::overlay::Hud { segment: Some(&seg), exercise: "Quadriceps", ..Default::default() };
+        crate::hud::overlay::draw_hud(&mut img, &hud).unwrap();
         let all = opencv::core::Rect::new(0, 60, 640, 420);
-        assert!(super::super::overlay::count_color(&img, all, super::super::overlay::REGION_COLOR) > 100);
+        assert!(crate::hud::overlay::count_color(&img, all, crate::hud::overlay::REGION_COLOR) > 100);
     }
 }

@@ -1,0 +1,58 @@
+//! Small statistics shared by the benchmarks (`bench`, `live --bench`).
+
+/// The `p`-th percentile (0-100, nearest rank) of `v`; `None` if empty.
+pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * s.len() as f64).ceil().max(1.0) as usize;
+    Some(s[rank.min(s.len()) - 1])
+}
+
+/// [`percentile`], NaN for no samples (for printing).
+pub fn percentile_or_nan(v: &[f64], p: f64) -> f64 {
+    percentile(v, p).unwrap_or(f64::NAN)
+}
+
+/// CPU time consumed so far (s): this process (all its threads) plus its finished, waited-for children (an
+/// encoder subprocess). On a machine shared with other work this says what a step costs, where wall time says
+/// mostly how much of the CPU the scheduler gave.
+pub fn cpu_seconds() -> f64 {
+    // SAFETY: plain syscalls writing into the zeroed structs passed.
+    let (own, children) = unsafe {
+        let mut ts: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts);
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
+        (ts, ru)
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    own.tv_sec as f64 + own.tv_nsec as f64 * 1e-9 + tv(children.ru_utime) + tv(children.ru_stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), Some(50.0));
+        assert_eq!(percentile(&v, 99.0), Some(99.0));
+        assert_eq!(percentile(&[3.0], 99.0), Some(3.0));
+        assert_eq!(percentile(&[], 50.0), None);
+        assert!(percentile_or_nan(&[], 50.0).is_nan());
+    }
+
+    #[test]
+    fn cpu_time_grows_with_work() {
+        let t0 = cpu_seconds();
+        let mut x = 0u64;
+        while cpu_seconds() - t0 < 0.02 {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(x > 0 && cpu_seconds() > t0);
+    }
+}
