@@ -119,19 +119,9 @@ mod tests {
     use crate::live::session::{SessionMeta, SESSION_FORMAT};
 
     fn meta() -> SessionMeta {
-        SessionMeta {
-            format: SESSION_FORMAT.into(),
-            started_unix: 0.0,
-            source: "test".into(),
-            exercise: "auto".into(),
-            area: String::new(),
-            width: 64,
-            height: 48,
-            fps: 30.0,
-            status: "running".into(),
-            duration_s: None,
-            frames: None,
-        }
+        let json = r#"{"format": "FORMAT", "started_unix": 0, "source": "test", "exercise": "auto", "area": "",
+            "width": 64, "height": 48, "fps": 30, "status": "running", "duration_s": null, "frames": null}"#;
+        serde_json::from_str(&json.replace("FORMAT", SESSION_FORMAT)).unwrap()
     }
 
     #[test]
