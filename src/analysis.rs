@@ -60,7 +60,7 @@ impl AnnotatedVideoWriter {
     /// without its index); a failure on a nearly full disk is reported as such.
     pub fn finish(self) -> Result<(), AnalysisError> {
         let path = self.path.clone();
-        let err = |msg: String| AnalysisError::VideoWrite { path: path.clone(), msg };
+        let err = |msg: String| AnalysisError::Video(EncodeError::Write { path: path.clone(), msg });
         let dir = path.parent().unwrap_or(Path::new("."));
         let disk_full = || outputs::free_bytes(dir).is_some_and(|b| b < outputs::LOW_SPACE_BYTES);
         if let Err(e) = self.encoder.finish() {
