@@ -136,7 +136,7 @@ impl Default for SynthConfig {
 /// A fault as it truly happened in the generated track.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TruthFault {
-    pub rule: String,
+    pub rule: RuleId,
     /// When the fault condition starts, s (for keep_out: when the contact enters the zone).
     pub onset: f64,
     pub end: f64,
@@ -590,7 +590,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
                 }
                 (false, Some((t0, inj))) => {
                     truth.push(TruthFault {
-                        rule: "keep_out".into(),
+                        rule: RuleId::KeepOut,
                         onset: t0,
                         end: t,
                         injected_at: inj,
@@ -666,7 +666,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let t_end = n.saturating_sub(1) as f64 * dt;
     if let (Some((t0, inj)), Some(z)) = (ko_open, zone) {
         truth.push(TruthFault {
-            rule: "keep_out".into(),
+            rule: RuleId::KeepOut,
             onset: t0,
             end: t_end,
             injected_at: inj,
@@ -676,14 +676,14 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     for f in &cfg.faults {
         match f.rule {
             RuleId::TooFast => truth.push(TruthFault {
-                rule: "too_fast".into(),
+                rule: RuleId::TooFast,
                 onset: f.onset_s,
                 end: (f.onset_s + f.duration_s).min(t_end),
                 injected_at: f.onset_s,
                 zone: None,
             }),
             RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => truth.push(TruthFault {
-                rule: f.rule.as_str().into(),
+                rule: f.rule,
                 onset: f.onset_s,
                 end: (f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end),
                 injected_at: f.onset_s,
@@ -694,7 +694,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     }
     if let Some(av) = &exercise.avoid {
         truth.push(TruthFault {
-            rule: av.rule.as_str().into(),
+            rule: av.rule,
             onset: 0.0,
             end: t_end,
             injected_at: 0.0,
@@ -707,7 +707,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
         .iter()
         .filter(|f| f.rule == RuleId::Hold)
         .map(|f| TruthFault {
-            rule: "hold".into(),
+            rule: RuleId::Hold,
             onset: f.onset_s,
             end: (f.onset_s + f.duration_s).min(t_end),
             injected_at: f.onset_s,

@@ -95,8 +95,8 @@ pub fn joint_states(
     }
     for (r, sev) in active {
         let s = match sev {
-            Severity::Fault => JointState::Fault,
-            Severity::Warn => JointState::Warn,
+            Severity::Critical => JointState::Fault,
+            Severity::Warning => JointState::Warn,
             Severity::Info => JointState::Ok,
         };
         for i in rule_landmarks(r, segment) {
@@ -283,8 +283,8 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         fill_rect(img, Rect::new(0, h - px(k, CUE_BAND_H), w, px(k, CUE_BAND_H)), CUE_BG)?;
         let bar = match sev {
             Severity::Info => JOINT_OK,
-            Severity::Warn => JOINT_WARN,
-            Severity::Fault => JOINT_FAULT,
+            Severity::Warning => JOINT_WARN,
+            Severity::Critical => JOINT_FAULT,
         };
         fill_rect(img, Rect::new(0, h - px(k, CUE_BAND_H), px(k, 10), px(k, CUE_BAND_H)), bar)?;
         let mut scale = CUE_FONT_SCALE * k;
@@ -550,7 +550,7 @@ mod tests {
         let seg = [idx::LEFT_HIP, idx::RIGHT_HIP, idx::LEFT_KNEE, idx::RIGHT_KNEE];
         joint_states(
             &["keep_out", "plank_line"],
-            &[("keep_out", Severity::Fault), ("plank_line", Severity::Warn)],
+            &[("keep_out", Severity::Critical), ("plank_line", Severity::Warning)],
             &seg,
             &mut j,
         );
@@ -566,14 +566,14 @@ mod tests {
         let blank = || Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(90.0)).unwrap();
         let p = lying_pose(640.0, 480.0);
         let mut j = [JointState::Neutral; NUM_LANDMARKS];
-        joint_states(&["keep_out"], &[("keep_out", Severity::Fault)], &[idx::LEFT_KNEE, idx::RIGHT_KNEE], &mut j);
+        joint_states(&["keep_out"], &[("keep_out", Severity::Critical)], &[idx::LEFT_KNEE, idx::RIGHT_KNEE], &mut j);
         let seg =
             SegmentPx { from: (320.0, 288.0), to: (448.0, 288.0), region: (0.1, 0.8), keep_out: vec![(0.9, 1.2)] };
         let hud = Hud {
             pose: Some(&p),
             joints: Some(&j),
             segment: Some(&seg),
-            cue: Some(("off the knee", Severity::Fault)),
+            cue: Some(("off the knee", Severity::Critical)),
             exercise: "Quadriceps",
             target_speed_cm_s: 2.5,
             max_speed_cm_s: 15.0,
