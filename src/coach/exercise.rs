@@ -67,7 +67,39 @@ impl RuleId {
     }
 }
 
-/// How important a fault or event is. Ordered: `Info < Warning < Critical`.
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Serialised as its id (`too_fast`, ...), the same in reports, events and truth files.
+impl serde::Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for RuleId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for RuleId {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+/// How important a fault or event is. Ordered: `Info < Warning < Critical`. The one severity of the program: the
+/// report, the live events log, the cue scheduler and the overlay all use it (serialised `info`/`warning`/`critical`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -77,7 +109,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    fn parse(s: &str) -> Option<Severity> {
+    pub fn parse(s: &str) -> Option<Severity> {
         match s {
             "info" => Some(Severity::Info),
             "warning" => Some(Severity::Warning),
@@ -267,6 +299,24 @@ pub struct Exercise {
     pub avoid: Option<Avoid>,
     pub recognize: Option<Recognize>,
     pub thresholds: Thresholds,
+}
+
+impl Exercise {
+    /// True when the body orientation fits the exercise (unknown orientation, or no recognition data: yes).
+    /// Supine and seated both face up and pass into each other when the hips drop or the torso rises, so either
+    /// fits an exercise of the other; prone and side-lying bodies are different postures.
+    pub fn applies_to(&self, o: Option<Orientation>) -> bool {
+        let face_up = |o: &Orientation| matches!(o, Orientation::Supine | Orientation::Seated);
+        match (o, &self.recognize) {
+            (Some(o), Some(r)) => r.orientation.iter().any(|x| *x == o || (face_up(x) && face_up(&o))),
+            _ => true,
+        }
+    }
+
+    /// True when `pos` (segment fraction) lies in the region or a keep-out zone.
+    pub fn covers(&self, pos: f32) -> bool {
+        self.region.contains(pos) || self.keep_out.iter().any(|z| z.contains(pos))
+    }
 }
 
 // ---- raw file layout (serde) ----

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::exercise::Severity;
+use super::exercise::{RuleId, Severity};
 use super::rules::Pass;
 use super::{Analysis, CoachError, FrameMetrics};
 
@@ -16,7 +16,7 @@ pub const REPORT_FORMAT: &str = "rollcoach-coaching/1";
 /// A fault (rule id from the shared list) or a non-fault event (`hold`, `area_done`, `area_too_long`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventRecord {
-    pub rule: String,
+    pub rule: RuleId,
     pub exercise: String,
     pub start: f64,
     pub end: f64,
@@ -159,7 +159,7 @@ pub fn csv_line(m: &FrameMetrics) -> String {
         m.coverage,
         opt(m.hip_height_cm.map(|c| format!("{c:.1}"))),
         opt(m.px_per_cm.map(|c| format!("{c:.3}"))),
-        m.faults.join(";"),
+        m.faults.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(";"),
         csv_field(m.cue.as_deref().unwrap_or("")),
         m.has_pose as u8,
     )

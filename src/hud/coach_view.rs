@@ -1,7 +1,7 @@
 //! The coaching engine as the live loop sees it: one `Engine` (rebuilt when the user switches exercise) turned into
 //! what the HUD, the cue scheduler and the session writer need per frame.
 
-use crate::coach::{CoachError, Engine, EngineConfig, Exercise, PostureKind, RuleId, Severity as EngineSeverity};
+use crate::coach::{CoachError, Engine, EngineConfig, Exercise, PostureKind, RuleId};
 use crate::coach::{FrameMetrics, SessionReport};
 use crate::landmarks::{Pose, RollerObs, NUM_LANDMARKS};
 use crate::posetrack::TrackFrame;
@@ -17,15 +17,6 @@ pub const DEFAULT_MAX_SPEED_CM_S: f32 = 15.0;
 pub const DEFAULT_TIME_TARGET_S: (f64, f64) = (30.0, 120.0);
 /// Label while the engine recognises the exercise.
 pub const AUTO_LABEL: &str = "Auto";
-
-/// Engine severity -> live severity (beep pattern, colour).
-pub fn live_severity(s: EngineSeverity) -> Severity {
-    match s {
-        EngineSeverity::Info => Severity::Info,
-        EngineSeverity::Warning => Severity::Warn,
-        EngineSeverity::Critical => Severity::Fault,
-    }
-}
 
 /// Per-frame coaching state for the HUD and session.
 #[derive(Debug, Clone)]
@@ -177,16 +168,16 @@ impl LiveCoach {
         let m = self.engine.push(frame);
         let (speed, passes, time_on_area, contact) = (m.speed_cm_s, m.passes as u32, m.time_on_area_s, m.contact);
         self.faults.clear();
-        self.faults.extend_from_slice(&m.faults);
+        self.faults.extend(m.faults.iter().map(|r| r.as_str()));
         for c in self.engine.drain_new_cues() {
-            cues.push(LiveCue { rule: c.rule, text: c.text, severity: live_severity(c.severity) });
+            cues.push(LiveCue { rule: c.rule.as_str().into(), text: c.text, severity: c.severity });
         }
         view.speed_cm_s = speed;
         view.passes = passes;
         view.time_on_area_s = time_on_area;
         match self.engine.current_cue() {
             Some(c) => {
-                let sev = live_severity(c.severity);
+                let sev = c.severity;
                 if view.current_cue.as_ref().is_none_or(|(t, s)| t != &c.text || *s != sev) {
                     view.current_cue = Some((c.text.clone(), sev));
                 }
@@ -235,9 +226,9 @@ impl LiveCoach {
 fn watched(ex: &Exercise) -> Vec<(&'static str, Severity, Vec<usize>)> {
     let (f, t) = (ex.segment.from.sides(), ex.segment.to.sides());
     let segment = vec![f.0, f.1, t.0, t.1];
-    let mut out = vec![(RuleId::TooFast.as_str(), Severity::Warn, segment.clone())];
+    let mut out = vec![(RuleId::TooFast.as_str(), Severity::Warning, segment.clone())];
     if !ex.keep_out.is_empty() {
-        out.push((RuleId::KeepOut.as_str(), Severity::Fault, segment.clone()));
+        out.push((RuleId::KeepOut.as_str(), Severity::Critical, segment.clone()));
     }
     for p in &ex.posture {
         let refs = match &p.kind {
@@ -249,10 +240,10 @@ fn watched(ex: &Exercise) -> Vec<(&'static str, Severity, Vec<usize>)> {
             let (l, r) = r.sides();
             [l, r]
         });
-        out.push((p.rule.as_str(), live_severity(p.severity), idx.collect()));
+        out.push((p.rule.as_str(), p.severity, idx.collect()));
     }
     if let Some(a) = &ex.avoid {
-        out.push((a.rule.as_str(), live_severity(a.severity), rule_landmarks(a.rule.as_str(), &segment)));
+        out.push((a.rule.as_str(), a.severity, rule_landmarks(a.rule.as_str(), &segment)));
     }
     out
 }
@@ -271,8 +262,8 @@ fn apply_joint_states(
     for (rule, sev, lms) in watch {
         let state = if faults.contains(rule) {
             match sev {
-                Severity::Fault => JointState::Fault,
-                Severity::Warn => JointState::Warn,
+                Severity::Critical => JointState::Fault,
+                Severity::Warning => JointState::Warn,
                 Severity::Info => JointState::Ok,
             }
         } else {
@@ -354,7 +345,7 @@ mod tests {
         assert!(last.passes >= 1 && last.time_on_area_s > 5.0, "{last:?}");
         assert!(last.speed_cm_s.is_some() || last.contact_px.is_some(), "{last:?}");
         assert!(saw_knee_fault, "keep_out fault never coloured the knee");
-        assert!(cues.iter().any(|c| c.rule == "keep_out" && c.severity == Severity::Fault), "{cues:?}");
+        assert!(cues.iter().any(|c| c.rule == "keep_out" && c.severity == Severity::Critical), "{cues:?}");
         assert_eq!((last.target_speed_cm_s, last.max_speed_cm_s), (2.5, 15.0));
         // Control: the same session without the injected fault never shows it.
         let (clean, _) = generate(&ex, &SynthConfig { faults: vec![], ..cfg.clone() }).unwrap();

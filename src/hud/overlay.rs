@@ -257,8 +257,8 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         fill_rect(img, Rect::new(0, h - px(k, CUE_BAND_H), w, px(k, CUE_BAND_H)), CUE_BG)?;
         let bar = match sev {
             Severity::Info => JOINT_OK,
-            Severity::Warn => JOINT_WARN,
-            Severity::Fault => JOINT_FAULT,
+            Severity::Warning => JOINT_WARN,
+            Severity::Critical => JOINT_FAULT,
         };
         fill_rect(img, Rect::new(0, h - px(k, CUE_BAND_H), px(k, 10), px(k, CUE_BAND_H)), bar)?;
         let mut scale = CUE_FONT_SCALE * k;
@@ -528,7 +528,7 @@ mod tests {
             pose: Some(&p),
             joints: Some(&j),
             segment: Some(&seg),
-            cue: Some(("off the knee", Severity::Fault)),
+            cue: Some(("off the knee", Severity::Critical)),
             exercise: "Quadriceps",
             target_speed_cm_s: 2.5,
             max_speed_cm_s: 15.0,

@@ -56,8 +56,8 @@ type Tone = (f32, f32, f32);
 pub fn beep_pattern(sev: Severity) -> &'static [Tone] {
     match sev {
         Severity::Info => &[(660.0, 0.12, 0.04), (880.0, 0.16, 0.0)],
-        Severity::Warn => &[(520.0, 0.28, 0.0)],
-        Severity::Fault => &[(330.0, 0.1, 0.06), (330.0, 0.1, 0.06), (330.0, 0.1, 0.0)],
+        Severity::Warning => &[(520.0, 0.28, 0.0)],
+        Severity::Critical => &[(330.0, 0.1, 0.06), (330.0, 0.1, 0.06), (330.0, 0.1, 0.0)],
     }
 }
 
@@ -394,8 +394,8 @@ mod tests {
             .len()
         };
         assert_eq!(pulses(Severity::Info), 2);
-        assert_eq!(pulses(Severity::Warn), 1);
-        assert_eq!(pulses(Severity::Fault), 3);
+        assert_eq!(pulses(Severity::Warning), 1);
+        assert_eq!(pulses(Severity::Critical), 3);
     }
 
     #[test]
@@ -403,12 +403,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cues.wav");
         let mut sink = WavFileSink::create(&path, false).unwrap();
-        sink.play(&cue(Severity::Warn), 0.5);
+        sink.play(&cue(Severity::Warning), 0.5);
         // Not finished: the file must already be a valid WAV (a killed process leaves it like this).
         let (rate, s) = read_wav(&path).unwrap();
         assert_eq!(rate, SAMPLE_RATE);
         assert_eq!(sound_spans(&s, rate, 0.02).len(), 1);
-        sink.play(&cue(Severity::Fault), 2.0);
+        sink.play(&cue(Severity::Critical), 2.0);
         sink.finish().unwrap();
         let (_, s) = read_wav(&path).unwrap();
         let spans = sound_spans(&s, SAMPLE_RATE, 0.3);

@@ -12,26 +12,9 @@ pub const SAME_RULE_GAP_S: f64 = 12.0;
 /// A pending cue older than this is dropped (s).
 pub const PENDING_TTL_S: f64 = 3.0;
 
-/// How urgent a cue is; also selects the beep pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// Praise and progress ("good, 30 seconds").
-    Info,
-    /// Technique to adjust ("slower").
-    Warn,
-    /// Stop doing this ("off the knee").
-    Fault,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warn => "warn",
-            Severity::Fault => "fault",
-        }
-    }
-}
+/// How urgent a cue is; also selects the beep pattern. The engine's one severity (serialised the same in reports and
+/// the live events log).
+pub use crate::coach::Severity;
 
 /// A cue as the live coach handles it.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +86,7 @@ mod tests {
         let mut said = Vec::new();
         let mut t = from;
         while t < from + secs {
-            s.offer(cue(rule, Severity::Warn), t);
+            s.offer(cue(rule, Severity::Warning), t);
             if let Some(c) = s.poll(t) {
                 assert_eq!(c.rule, rule);
                 said.push(t);
@@ -124,12 +107,12 @@ mod tests {
     #[test]
     fn different_rules_keep_the_minimum_gap() {
         let mut s = CueScheduler::new();
-        s.offer(cue("too_fast", Severity::Warn), 0.0);
+        s.offer(cue("too_fast", Severity::Warning), 0.0);
         assert!(s.poll(0.0).is_some());
-        s.offer(cue("keep_out", Severity::Fault), 1.0);
+        s.offer(cue("keep_out", Severity::Critical), 1.0);
         assert!(s.poll(1.0).is_none());
         assert!(s.poll(3.9).is_none());
-        s.offer(cue("keep_out", Severity::Fault), 3.95);
+        s.offer(cue("keep_out", Severity::Critical), 3.95);
         assert_eq!(s.poll(4.0).map(|c| c.rule), Some("keep_out".to_string()));
     }
 
@@ -138,10 +121,10 @@ mod tests {
         let mut s = CueScheduler::new();
         s.offer(cue("x", Severity::Info), 0.0);
         assert!(s.poll(0.0).is_some());
-        s.offer(cue("keep_out", Severity::Fault), 1.0);
+        s.offer(cue("keep_out", Severity::Critical), 1.0);
         s.offer(cue("hold", Severity::Info), 1.5);
         assert_eq!(s.poll(4.0).map(|c| c.rule), Some("keep_out".to_string()));
-        s.offer(cue("lower_back", Severity::Warn), 5.0);
+        s.offer(cue("lower_back", Severity::Warning), 5.0);
         assert!(s.poll(5.0 + PENDING_TTL_S + 0.1).is_none(), "a cue older than the TTL must not be said");
         assert!(s.poll(20.0).is_none());
     }

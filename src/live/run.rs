@@ -153,13 +153,13 @@ fn placement_cue(p: &PlacementReport) -> LiveCue {
     let (rule, text, severity) = if p.all_ok() {
         ("placement", "camera good, start rolling", Severity::Info)
     } else if bad(&p.light) {
-        ("placement", "more light please", Severity::Warn)
+        ("placement", "more light please", Severity::Warning)
     } else if bad(&p.whole_body) {
-        ("placement", "whole body in frame", Severity::Warn)
+        ("placement", "whole body in frame", Severity::Warning)
     } else if bad(&p.side_view) {
-        ("placement", "camera to your side", Severity::Warn)
+        ("placement", "camera to your side", Severity::Warning)
     } else {
-        ("no_person", "get in frame", Severity::Warn)
+        ("no_person", "get in frame", Severity::Warning)
     };
     LiveCue { rule: rule.into(), text: text.into(), severity }
 }
@@ -476,7 +476,7 @@ impl<'a> LiveLoop<'a> {
     fn schedule_cues(&mut self, t: f64, person: bool) -> Result<(), LiveError> {
         let c = &mut self.cues;
         if !self.hud.paused && !person && t - c.last_person_t >= NO_PERSON_CUE_S {
-            c.sched.offer(LiveCue { rule: "no_person".into(), text: "get in frame".into(), severity: Severity::Warn }, t);
+            c.sched.offer(LiveCue { rule: "no_person".into(), text: "get in frame".into(), severity: Severity::Warning }, t);
         }
         if let Some(cue) = c.sched.poll(t) {
             self.writer.cue(&cue, t)?;

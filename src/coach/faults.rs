@@ -1,0 +1,227 @@
+//! The fault rules of the current exercise, each a small debounced state machine: rolling too fast, keep-out
+//! zones, posture checks and exercises to avoid. Each returns the [`Edge`] the event log turns into records.
+
+use super::exercise::Zone;
+use super::rules::{Debounce, Edge};
+
+pub const TOO_FAST_ON_S: f64 = 0.3;
+pub const TOO_FAST_OFF_S: f64 = 0.8;
+/// A too-fast burst cut short (by a reversal) this close before a sustained one starts the event.
+pub const TOO_FAST_BRIDGE_S: f64 = 0.45;
+/// Share of the speed limit above which rolling counts as speeding up (start of a too-fast event).
+pub const TOO_FAST_LOW_FRACTION: f32 = 0.6;
+/// A too-fast event starts at most this long before the speed crossed the limit.
+pub const TOO_FAST_MAX_BACKDATE_S: f64 = 0.6;
+pub const KEEP_OUT_ON_S: f64 = 0.2;
+pub const KEEP_OUT_OFF_S: f64 = 0.5;
+pub const POSTURE_ON_S: f64 = 0.3;
+pub const POSTURE_OFF_S: f64 = 0.8;
+pub const AVOID_OFF_S: f64 = 2.0;
+
+/// Rolling faster than the exercise's limit. Hysteresis in time: the event starts where the speed first rose above
+/// `TOO_FAST_LOW_FRACTION` of the limit (chains of such runs with short gaps, e.g. a reversal, count as one), at
+/// most `TOO_FAST_MAX_BACKDATE_S` before the crossing.
+#[derive(Debug, Clone)]
+pub struct TooFastRule {
+    debounce: Debounce,
+    fastish_prev: bool,
+    chain_start: f64,
+    last_end: f64,
+}
+
+impl Default for TooFastRule {
+    fn default() -> Self {
+        Self {
+            debounce: Debounce::with_bridge(TOO_FAST_ON_S, TOO_FAST_OFF_S, TOO_FAST_BRIDGE_S),
+            fastish_prev: false,
+            chain_start: 0.0,
+            last_end: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl TooFastRule {
+    /// `speed`: absolute rolling speed (None while unknown or without contact).
+    pub fn update(&mut self, t: f64, speed: Option<f32>, max_speed: f32) -> Edge {
+        let fastish = speed.is_some_and(|v| v > TOO_FAST_LOW_FRACTION * max_speed);
+        if fastish {
+            if !self.fastish_prev && t - self.last_end > TOO_FAST_BRIDGE_S {
+                self.chain_start = t;
+            }
+            self.fastish_prev = true;
+        } else if self.fastish_prev {
+            self.fastish_prev = false;
+            self.last_end = t;
+        }
+        let too_fast = speed.is_some_and(|v| v > max_speed);
+        match self.debounce.update(t, too_fast) {
+            Edge::Started { start } => Edge::Started {
+                start: start
+                    .min(self.chain_start)
+                    .max(start - TOO_FAST_MAX_BACKDATE_S),
+            },
+            e => e,
+        }
+    }
+
+    pub fn force_end(&mut self, t: f64) -> Edge {
+        self.debounce.force_end(t)
+    }
+}
+
+/// Contact inside one of the exercise's keep-out zones.
+#[derive(Debug, Clone)]
+pub struct KeepOutRule {
+    debounce: Debounce,
+    zone: usize,
+}
+
+impl Default for KeepOutRule {
+    fn default() -> Self {
+        Self {
+            debounce: Debounce::new(KEEP_OUT_ON_S, KEEP_OUT_OFF_S),
+            zone: 0,
+        }
+    }
+}
+
+impl KeepOutRule {
+    /// `contact`: position along the segment. Returns the edge and the zone it concerns.
+    pub fn update<'z>(
+        &mut self,
+        t: f64,
+        contact: Option<f32>,
+        zones: &'z [Zone],
+    ) -> (Edge, Option<&'z Zone>) {
+        let inside = contact.and_then(|c| zones.iter().position(|z| z.contains(c)));
+        if let (Some(z), false) = (inside, self.debounce.is_active()) {
+            self.zone = z;
+        }
+        let edge = self.debounce.update(t, inside.is_some());
+        (edge, zones.get(self.zone))
+    }
+
+    pub fn force_end(&mut self, t: f64) -> Edge {
+        self.debounce.force_end(t)
+    }
+}
+
+/// One debounce per posture check of the exercise.
+#[derive(Debug, Clone)]
+pub struct PostureRules {
+    checks: Vec<Debounce>,
+}
+
+impl PostureRules {
+    pub fn new(max_checks: usize) -> Self {
+        Self {
+            checks: (0..max_checks)
+                .map(|_| Debounce::new(POSTURE_ON_S, POSTURE_OFF_S))
+                .collect(),
+        }
+    }
+
+    pub fn update(&mut self, i: usize, t: f64, fault: bool) -> Edge {
+        self.checks[i].update(t, fault)
+    }
+
+    pub fn force_end(&mut self, i: usize, t: f64) -> Edge {
+        self.checks[i].force_end(t)
+    }
+
+    pub fn len(&self) -> usize {
+        self.checks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty()
+    }
+}
+
+/// An exercise to avoid: a fault for as long as it is done (from when it was first recognised).
+#[derive(Debug, Clone)]
+pub struct AvoidRule {
+    debounce: Debounce,
+}
+
+impl Default for AvoidRule {
+    fn default() -> Self {
+        Self {
+            debounce: Debounce::new(0.0, AVOID_OFF_S),
+        }
+    }
+}
+
+impl AvoidRule {
+    pub fn update(&mut self, t: f64, on: bool, since: f64) -> Edge {
+        self.debounce.update_since(t, on, Some(since))
+    }
+
+    pub fn force_end(&mut self, t: f64) -> Edge {
+        self.debounce.force_end(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_fast_starts_where_the_speed_began_to_rise() {
+        let mut r = TooFastRule::default();
+        let mut start = None;
+        for i in 0..60 {
+            let t = i as f64 / 30.0;
+            // Speeding up from 0.5 s, over the limit (10) from 1.0 s.
+            let v = if t < 0.5 {
+                5.0
+            } else if t < 1.0 {
+                8.0
+            } else {
+                15.0
+            };
+            if let Edge::Started { start: s } = r.update(t, Some(v), 10.0) {
+                start = Some(s);
+            }
+        }
+        let s = start.expect("too fast found");
+        assert!((s - 0.5).abs() < 0.05, "{s}");
+    }
+
+    #[test]
+    fn keep_out_reports_the_zone_entered() {
+        let zones = vec![
+            Zone {
+                name: "a".into(),
+                start: 0.0,
+                end: 0.1,
+                message: String::new(),
+                cue: String::new(),
+                source: String::new(),
+            },
+            Zone {
+                name: "b".into(),
+                start: 0.9,
+                end: 1.0,
+                message: String::new(),
+                cue: String::new(),
+                source: String::new(),
+            },
+        ];
+        let mut r = KeepOutRule::default();
+        let mut got = None;
+        for i in 0..30 {
+            let (e, z) = r.update(i as f64 / 30.0, Some(0.95), &zones);
+            if matches!(e, Edge::Started { .. }) {
+                got = z.map(|z| z.name.clone());
+            }
+        }
+        assert_eq!(got.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn avoid_is_backdated_to_recognition() {
+        let mut r = AvoidRule::default();
+        assert_eq!(r.update(5.0, true, 3.0), Edge::Started { start: 3.0 });
+    }
+}

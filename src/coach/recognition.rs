@@ -1,0 +1,227 @@
+//! Exercise recognition: roller contact on every distinct body segment, and the exercise whose segment, contact
+//! range and body orientation match, accepted after consistent evidence. Also the roller scale (px per cm) and the
+//! floor line.
+
+use std::collections::VecDeque;
+
+use super::exercise::{Exercise, LandmarkRef, Orientation};
+use super::recognize::{segment_contact, SegmentContact};
+use crate::landmarks::{Pose, RollerObs};
+
+/// A first exercise is accepted after this much consistent evidence. One second keeps brief circle-like things near
+/// the body (hands on the mat beside the hips) from starting a session; events are back-dated to when the evidence
+/// began, so the delay only postpones the first cue.
+pub const INITIAL_RECOGNITION_S: f64 = 1.0;
+/// Switching to another exercise needs this much consistent evidence.
+pub const SWITCH_RECOGNITION_S: f64 = 3.0;
+/// Contact history used to place the rolling range for recognition.
+pub const RECOGNITION_WINDOW_S: f64 = 8.0;
+/// Smoothing of the roller scale and floor line (share of the new value).
+const SCALE_EMA: f32 = 0.1;
+
+/// Roller scale and floor line, smoothed over frames.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Scale {
+    pub px_per_cm: Option<f32>,
+    pub floor_y: Option<f32>,
+}
+
+impl Scale {
+    /// Updates from a roller of `diameter_cm`.
+    pub fn observe(&mut self, r: &RollerObs, diameter_cm: f32) {
+        let ppc = 2.0 * r.r / diameter_cm;
+        let floor = r.cy + r.r;
+        self.px_per_cm = Some(self.px_per_cm.map_or(ppc, |p| p + SCALE_EMA * (ppc - p)));
+        self.floor_y = Some(self.floor_y.map_or(floor, |f| f + SCALE_EMA * (floor - f)));
+    }
+}
+
+/// Distinct body segment used by one or more exercises, with its recent contact history.
+#[derive(Debug, Clone)]
+struct SegmentTrack {
+    from: LandmarkRef,
+    to: LandmarkRef,
+    /// First exercise on this segment (whose segment definition is used).
+    exercise: usize,
+    history: VecDeque<(f64, f32)>,
+    side: Option<u8>,
+    contact: Option<SegmentContact>,
+}
+
+/// Contact per segment and the current exercise.
+#[derive(Debug, Clone)]
+pub struct Recognizer {
+    segments: Vec<SegmentTrack>,
+    ex_segment: Vec<usize>,
+    cand: Option<usize>,
+    cand_since: f64,
+    current: Option<usize>,
+    current_since: f64,
+}
+
+impl Recognizer {
+    pub fn new(exercises: &[Exercise], fps: f64, current: Option<usize>) -> Self {
+        let mut segments: Vec<SegmentTrack> = Vec::new();
+        let mut ex_segment = Vec::with_capacity(exercises.len());
+        let hist_cap = (RECOGNITION_WINDOW_S * fps).ceil() as usize + 8;
+        for (i, e) in exercises.iter().enumerate() {
+            let k = match segments
+                .iter()
+                .position(|s| s.from == e.segment.from && s.to == e.segment.to)
+            {
+                Some(k) => k,
+                None => {
+                    segments.push(SegmentTrack {
+                        from: e.segment.from,
+                        to: e.segment.to,
+                        exercise: i,
+                        history: VecDeque::with_capacity(hist_cap),
+                        side: None,
+                        contact: None,
+                    });
+                    segments.len() - 1
+                }
+            };
+            ex_segment.push(k);
+        }
+        Self {
+            segments,
+            ex_segment,
+            cand: None,
+            cand_since: 0.0,
+            current,
+            current_since: 0.0,
+        }
+    }
+
+    /// Current exercise index.
+    pub fn current(&self) -> Option<usize> {
+        self.current
+    }
+
+    /// When the current exercise's evidence began.
+    pub fn current_since(&self) -> f64 {
+        self.current_since
+    }
+
+    /// True when exercise `e`'s segment has the best-placed contact this frame.
+    pub fn is_best(&self, e: usize) -> bool {
+        let best = self
+            .segments
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| s.contact.map(|c| (k, c.score_cm)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(k, _)| k);
+        best == Some(self.ex_segment[e])
+    }
+
+    /// This frame's contact on exercise `e`'s segment.
+    pub fn contact(&self, e: usize) -> Option<SegmentContact> {
+        self.segments[self.ex_segment[e]].contact
+    }
+
+    /// Roller contact on every segment for this frame.
+    pub fn update_contacts(
+        &mut self,
+        t: f64,
+        exercises: &[Exercise],
+        pose: Option<&Pose>,
+        roller: Option<&RollerObs>,
+        px_per_cm: Option<f32>,
+    ) {
+        for s in self.segments.iter_mut() {
+            let seg = &exercises[s.exercise].segment;
+            s.contact = match (pose, roller, px_per_cm) {
+                (Some(p), Some(r), Some(ppc)) => segment_contact(p, seg, r, ppc, s.side),
+                _ => None,
+            };
+            if let Some(c) = s.contact {
+                s.side = Some(c.side);
+                if s.history.len() == s.history.capacity() {
+                    s.history.pop_front();
+                }
+                s.history.push_back((t, c.t));
+            }
+            while s
+                .history
+                .front()
+                .is_some_and(|&(t0, _)| t - t0 > RECOGNITION_WINDOW_S)
+            {
+                s.history.pop_front();
+            }
+        }
+    }
+
+    /// The exercise this frame's evidence points to, if any.
+    fn candidate(&self, exercises: &[Exercise], orientation: Option<Orientation>) -> Option<usize> {
+        let best = self
+            .segments
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| s.contact.map(|c| (k, c.score_cm)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(k, _)| k);
+        let (k, o) = (best?, orientation?);
+        let (lo, hi) = self.segments[k]
+            .history
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &(_, c)| {
+                (lo.min(c), hi.max(c))
+            });
+        let mid = 0.5 * (lo + hi);
+        // Rolling into a keep-out zone of the current exercise on the same segment is that exercise's keep_out
+        // fault, not a new exercise (upper back drifting into the lumbar spine).
+        let in_current_keep_out = self.current.is_some_and(|cur| {
+            self.ex_segment[cur] == k && exercises[cur].keep_out.iter().any(|z| z.contains(mid))
+        });
+        if in_current_keep_out {
+            return None;
+        }
+        // Rolling the current exercise into a keep-out zone at its segment's end (hamstrings to the back of the
+        // knee) may make the next segment fit better; while the contact is still on the current exercise's region
+        // or keep-out zones, that is not a new exercise.
+        let still_on_current = self.current.is_some_and(|cur| {
+            self.ex_segment[cur] != k && self.contact(cur).is_some_and(|c| exercises[cur].covers(c.t))
+        });
+        if still_on_current {
+            return None;
+        }
+        exercises.iter().enumerate().position(|(i, e)| {
+            self.ex_segment[i] == k
+                && e.recognize.as_ref().is_some_and(|r| {
+                    r.orientation.contains(&o) && mid >= r.contact.0 && mid < r.contact.1
+                })
+        })
+    }
+
+    /// Follows the evidence; returns the exercise to switch to when it has held long enough (the caller ends the
+    /// old exercise's events, then calls [`switch`](Self::switch)).
+    pub fn recognise(
+        &mut self,
+        t: f64,
+        exercises: &[Exercise],
+        orientation: Option<Orientation>,
+    ) -> Option<usize> {
+        let c = self.candidate(exercises, orientation)?;
+        if self.cand != Some(c) {
+            self.cand = Some(c);
+            self.cand_since = t;
+        }
+        if self.current == Some(c) {
+            return None;
+        }
+        let need = if self.current.is_none() {
+            INITIAL_RECOGNITION_S
+        } else {
+            SWITCH_RECOGNITION_S
+        };
+        (t - self.cand_since >= need - 1e-9).then_some(c)
+    }
+
+    /// Makes the candidate `c` current.
+    pub fn switch(&mut self, c: usize) {
+        self.current = Some(c);
+        self.current_since = self.cand_since;
+    }
+}
