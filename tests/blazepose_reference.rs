@@ -5,12 +5,20 @@ use std::path::{Path, PathBuf};
 
 use opencv::imgcodecs;
 use rollcoach::geometry::{RotatedSquare, Vec2};
-use rollcoach::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel};
-use rollcoach::pose::PoseEstimator;
+use rollcoach::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel, LandmarkResult};
+use rollcoach::pose::{PersonMask, PoseEstimator};
 use serde_json::Value;
 
 /// Acceptance tolerance of the issue: within 1 px of the reference.
 const MAX_PX_ERROR: f64 = 1.0;
+/// World landmarks: same network, same rotation, but the crops differ slightly between OpenCV builds (image
+/// landmarks move up to ~0.3 crop px, i.e. ~2 mm of a 1.8 m body over 256 px). Measured max 1.2 mm.
+const MAX_WORLD_ERROR_M: f32 = 2e-3;
+/// Mean mask byte error (0..255 scale). OpenCV's bilinear warp quantises its weights to 1/32 px and the crops
+/// differ by OpenCV build, so single edge pixels of the steep sigmoid differ more (measured max 34 of 255).
+const MAX_MASK_MEAN_BYTE_ERROR: f64 = 1.0;
+/// Share of mask pixels whose person / background call (> 0.5) may differ from the reference (edge pixels).
+const MAX_MASK_DISAGREEMENT: f64 = 0.005;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -106,7 +114,7 @@ fn detector_matches_python_reference() {
 fn landmarks_match_python_reference() {
     let fx = fixture();
     let mut bp = estimator(false);
-    let mut checked = 0;
+    let (mut checked, mut masks) = (0, 0);
     for f in fx["frames"].as_array().unwrap() {
         let img = read(f["image"].as_str().unwrap());
         for key in ["from_detection", "from_tracking"] {
@@ -132,6 +140,11 @@ fn landmarks_match_python_reference() {
                 );
             }
             assert!((lm.presence as f64 - r["pose_flag"].as_f64().unwrap()).abs() < 0.01);
+            check_world(&lm.world, &r["world"], f["image"].as_str().unwrap());
+            if let Some(m) = r.get("mask") {
+                check_mask(&mut bp, &lm, &img, m, f["image"].as_str().unwrap());
+                masks += 1;
+            }
             let want_next = roi(&r["roi_next"]);
             assert!(lm.roi_next.center.sub(want_next.center).norm() < MAX_PX_ERROR);
             assert!((lm.roi_next.size - want_next.size).abs() < 2.0 * MAX_PX_ERROR);
@@ -142,6 +155,44 @@ fn landmarks_match_python_reference() {
         checked >= 8,
         "fixture should cover detection and tracking ROIs, checked {checked}"
     );
+    assert!(masks >= 2, "fixture should hold masks, checked {masks}");
+}
+
+fn check_world(got: &rollcoach::landmarks::WorldLandmarks, want: &Value, image: &str) {
+    let want = want.as_array().unwrap();
+    assert_eq!(want.len(), 33);
+    let mut worst = 0.0f32;
+    for (g, w) in got.iter().zip(want) {
+        for (a, b) in g.iter().zip(w.as_array().unwrap()) {
+            worst = worst.max((a - b.as_f64().unwrap() as f32).abs());
+        }
+    }
+    eprintln!("{image}: world landmarks max error {:.2e} m", worst);
+    assert!(worst < MAX_WORLD_ERROR_M, "{image}: world landmarks off by {worst} m");
+}
+
+fn check_mask(bp: &mut BlazePose, lm: &LandmarkResult, img: &opencv::core::Mat, want: &Value, image: &str) {
+    use opencv::prelude::MatTraitConst;
+    let mut got = PersonMask::default();
+    bp.person_mask(lm, img.cols() as usize, img.rows() as usize, &mut got);
+    assert_eq!(got.width as u64, want["width"].as_u64().unwrap(), "{image}: mask width");
+    assert_eq!(got.height as u64, want["height"].as_u64().unwrap(), "{image}: mask height");
+    assert!((got.scale as f64 - want["scale"].as_f64().unwrap()).abs() < 1e-6);
+    let hex = want["hex"].as_str().unwrap();
+    let bytes: Vec<u8> = (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()).collect();
+    assert_eq!(bytes.len(), got.data.len());
+    let worst = got.data.iter().zip(&bytes).map(|(&a, &b)| (a as i32 - b as i32).abs()).max().unwrap();
+    let mean = got.data.iter().zip(&bytes).map(|(&a, &b)| (a as f64 - b as f64).abs()).sum::<f64>() / bytes.len() as f64;
+    let differ = got.data.iter().zip(&bytes).filter(|(&a, &b)| (a > 127) != (b > 127)).count();
+    let person = bytes.iter().filter(|&&b| b > 127).count();
+    let share = differ as f64 / bytes.len() as f64;
+    eprintln!(
+        "{image}: mask byte error mean {mean:.3} max {worst}, {differ} of {} pixels differ ({person} person)",
+        bytes.len()
+    );
+    assert!(person > 100, "{image}: reference mask has a person");
+    assert!(mean <= MAX_MASK_MEAN_BYTE_ERROR, "{image}: mean mask byte error {mean}");
+    assert!(share <= MAX_MASK_DISAGREEMENT, "{image}: {differ} mask pixels disagree");
 }
 
 #[test]
@@ -153,6 +204,13 @@ fn tracking_skips_detector_and_matches_reference() {
     for (i, f) in frames.iter().take(3).enumerate() {
         let img = read(f["image"].as_str().unwrap());
         let pose = bp.estimate(&img).unwrap().expect("person found");
+        let world = pose.world.expect("the estimator fills world landmarks");
+        // hip-centred metres (exact values are checked per ROI above; along the chain the ROI differs slightly)
+        let hip_w: Vec<f32> = (0..3).map(|a| (world[23][a] + world[24][a]) / 2.0).collect();
+        assert!(hip_w.iter().all(|v| v.abs() < 0.05), "world hip centre {hip_w:?}");
+        let mask = bp.mask().expect("the estimator gives its person mask");
+        let hip = pose.mid(23, 24);
+        assert!(mask.at_image(hip.x, hip.y) > 0.5, "hip centre is on the person mask");
         let key = if i == 0 {
             "from_detection"
         } else {

@@ -12,9 +12,11 @@ use opencv::prelude::*;
 use ort::session::Session;
 use ort::value::TensorRef;
 
-use super::{PoseError, PoseEstimator};
+use super::outputs::{warp_mask, world_to_image_axes, SEG_SIDE};
+use super::track::{self, MAX_CANDIDATES, MIN_KEYPOINTS_IN_ROI, MIN_MASK_SUPPORT, REDETECT_EVERY};
+use super::{PersonMask, PoseError, PoseEstimator};
 use crate::geometry::{normalize_radians, Affine2, RotatedSquare, Vec2};
-use crate::landmarks::{Keypoint, Pose, NUM_LANDMARKS};
+use crate::landmarks::{Keypoint, Pose, WorldLandmarks, NUM_LANDMARKS};
 use crate::runtime;
 
 /// Detector input side (pixels).
@@ -93,6 +95,46 @@ pub struct LandmarkResult {
     pub presence: f32,
     /// ROI for the next frame, from auxiliary points 33/34.
     pub roi_next: RotatedSquare,
+    /// The ROI this result was computed on.
+    pub roi: RotatedSquare,
+    /// World landmarks (metres, hip-centred) rotated into image axes.
+    pub world: WorldLandmarks,
+    /// Segmentation logits in the crop (`SEG_SIDE` x `SEG_SIDE`, row-major).
+    pub seg_logits: Vec<f32>,
+    /// Share of the visible torso keypoints on the model's own person mask (see `track::MIN_MASK_SUPPORT`).
+    pub mask_support: f32,
+}
+
+impl LandmarkResult {
+    /// A person the tracker may keep: present, torso on the person mask, keypoints inside the region.
+    pub fn is_plausible(&self) -> bool {
+        self.presence >= PRESENCE_MIN
+            && self.mask_support >= MIN_MASK_SUPPORT
+            && track::keypoints_in_roi(&self.roi, &self.points_px, &self.visibility) >= MIN_KEYPOINTS_IN_ROI
+    }
+}
+
+/// Share of the visible torso keypoints (crop coordinates `crop_pts`) where the segmentation says "person".
+fn torso_mask_support(seg: &[f32], crop_pts: &[Vec2], vis: &[f32; NUM_LANDMARKS]) -> f32 {
+    let torso = [11, 12, 23, 24];
+    let (mut n, mut on) = (0, 0);
+    for i in torso {
+        if vis[i] < track::CHECK_VISIBILITY {
+            continue;
+        }
+        n += 1;
+        let p = crop_pts[i];
+        let (x, y) = (p.x.round(), p.y.round());
+        let side = SEG_SIDE as f64;
+        if x >= 0.0 && y >= 0.0 && x < side && y < side && seg[y as usize * SEG_SIDE + x as usize] > 0.0 {
+            on += 1; // logit > 0 = probability > 0.5
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        on as f32 / n as f32
+    }
 }
 
 /// SSD anchor centres (normalised), fixed anchor size, as MediaPipe's pose_detection graph.
@@ -235,6 +277,12 @@ pub struct BlazePose {
     track_roi: Option<RotatedSquare>,
     /// How many times the detector ran (for benchmarks and tests).
     pub detector_runs: u64,
+    /// Frames since the detector last ran (see `track::REDETECT_EVERY`).
+    since_detect: u32,
+    prob_buf: Vec<f32>,
+    /// Person mask of the last frame's result, reused; `mask_valid` says whether it belongs to the last frame.
+    mask: PersonMask,
+    mask_valid: bool,
 }
 
 fn ort_err(model: &str) -> impl Fn(ort::Error) -> PoseError + '_ {
@@ -293,6 +341,10 @@ impl BlazePose {
             lm_input: Array4::zeros((1, l, l, 3)),
             track_roi: None,
             detector_runs: 0,
+            since_detect: 0,
+            prob_buf: Vec::with_capacity(SEG_SIDE * SEG_SIDE),
+            mask: PersonMask::default(),
+            mask_valid: false,
         })
     }
 
@@ -396,35 +448,67 @@ impl BlazePose {
         let (_, flag) = outputs[1]
             .try_extract_tensor::<f32>()
             .map_err(ort_err(model))?;
-        if ld.len() != NUM_MODEL_POINTS * 5 || flag.is_empty() {
+        let (_, seg) = outputs[2]
+            .try_extract_tensor::<f32>()
+            .map_err(ort_err(model))?;
+        let (_, world) = outputs[4]
+            .try_extract_tensor::<f32>()
+            .map_err(ort_err(model))?;
+        if ld.len() != NUM_MODEL_POINTS * 5
+            || flag.is_empty()
+            || seg.len() != SEG_SIDE * SEG_SIDE
+            || world.len() != NUM_MODEL_POINTS * 3
+        {
             return Err(PoseError::Output {
                 model: model.into(),
                 msg: format!(
-                    "expected {} landmark values and a pose flag, got {}",
+                    "expected {} landmark values, a pose flag, {SEG_SIDE}x{SEG_SIDE} segmentation and {} world \
+                     values, got {}, {}, {} and {}",
                     NUM_MODEL_POINTS * 5,
-                    ld.len()
+                    NUM_MODEL_POINTS * 3,
+                    ld.len(),
+                    flag.len(),
+                    seg.len(),
+                    world.len()
                 ),
             });
         }
-        let pt =
-            |i: usize| image_from_crop.apply(Vec2::new(ld[i * 5] as f64, ld[i * 5 + 1] as f64));
+        let crop_pts: Vec<Vec2> = (0..NUM_MODEL_POINTS)
+            .map(|i| Vec2::new(ld[i * 5] as f64, ld[i * 5 + 1] as f64))
+            .collect();
         let mut points_px = [Vec2::default(); NUM_LANDMARKS];
         let mut visibility = [0.0; NUM_LANDMARKS];
         for i in 0..NUM_LANDMARKS {
-            points_px[i] = pt(i);
+            points_px[i] = image_from_crop.apply(crop_pts[i]);
             visibility[i] = sigmoid(ld[i * 5 + 3]);
         }
+        let roi_next = roi_from_points(
+            image_from_crop.apply(crop_pts[33]),
+            image_from_crop.apply(crop_pts[34]),
+            ROI_SCALE,
+        );
         Ok(LandmarkResult {
             points_px,
             visibility,
             presence: flag[0],
-            roi_next: roi_from_points(pt(33), pt(34), ROI_SCALE),
+            roi_next,
+            roi: *roi,
+            world: world_to_image_axes(world, roi.angle),
+            mask_support: torso_mask_support(seg, &crop_pts, &visibility),
+            seg_logits: seg.to_vec(),
         })
+    }
+
+    /// The person mask of `lm` in image axes for a `width` x `height` frame (reuses `out`'s buffer).
+    pub fn person_mask(&mut self, lm: &LandmarkResult, width: usize, height: usize, out: &mut PersonMask) {
+        let image_from_crop = lm.roi.image_from_crop(LANDMARK_INPUT as f64);
+        warp_mask(&lm.seg_logits, &image_from_crop, width, height, &mut self.prob_buf, out);
     }
 
     fn to_pose(lm: &LandmarkResult) -> Pose {
         let mut pose = Pose {
             score: lm.presence,
+            world: Some(lm.world),
             ..Pose::default()
         };
         for (k, (p, v)) in pose
@@ -466,34 +550,73 @@ fn fill_input(bgr: &Mat, dst: &mut Array4<f32>, scale: f32, offset: f32) -> Resu
     Ok(())
 }
 
-impl PoseEstimator for BlazePose {
-    fn estimate(&mut self, image_bgr: &Mat) -> Result<Option<Pose>, PoseError> {
-        if let Some(roi) = self.track_roi.take() {
+impl BlazePose {
+    /// Landmark results for the best detections (at most `MAX_CANDIDATES`), plausible ones only.
+    fn candidates(&mut self, image_bgr: &Mat) -> Result<Vec<LandmarkResult>, PoseError> {
+        self.since_detect = 0;
+        let dets = self.detect(image_bgr)?;
+        let mut out = Vec::new();
+        for d in dets.iter().take(MAX_CANDIDATES) {
+            let roi = roi_from_points(d.keypoints_px[0], d.keypoints_px[1], ROI_SCALE);
             let lm = self.landmarks(image_bgr, &roi)?;
-            if lm.presence >= PRESENCE_MIN {
-                if self.cfg.tracking {
-                    self.track_roi = Some(lm.roi_next);
-                }
-                return Ok(Some(Self::to_pose(&lm)));
+            if lm.is_plausible() {
+                out.push(lm);
             }
         }
-        let dets = self.detect(image_bgr)?;
-        let Some(best) = dets.first() else {
+        Ok(out)
+    }
+
+    /// Picks the person to follow: the tracked one (`tracked`) unless another is clearly more on the floor.
+    fn pick(&self, tracked: Option<LandmarkResult>, mut others: Vec<LandmarkResult>, height: f64) -> Option<LandmarkResult> {
+        let incumbent = tracked.as_ref().map(|_| 0);
+        if let Some(t) = tracked {
+            others.retain(|o| !track::same_person(&o.points_px, &t.points_px));
+            others.insert(0, t);
+        }
+        let scores: Vec<Option<f64>> = others
+            .iter()
+            .map(|c| track::floor_score(&c.points_px, &c.visibility, height))
+            .collect();
+        let k = track::choose(&scores, incumbent)?;
+        Some(others.swap_remove(k))
+    }
+}
+
+impl PoseEstimator for BlazePose {
+    fn estimate(&mut self, image_bgr: &Mat) -> Result<Option<Pose>, PoseError> {
+        self.mask_valid = false;
+        self.since_detect = self.since_detect.saturating_add(1);
+        let (w, h) = (image_bgr.cols().max(0) as usize, image_bgr.rows().max(0) as usize);
+        let tracked = match self.track_roi.take() {
+            Some(roi) => Some(self.landmarks(image_bgr, &roi)?).filter(LandmarkResult::is_plausible),
+            None => None,
+        };
+        let chosen = if tracked.is_some() && self.since_detect < REDETECT_EVERY {
+            tracked
+        } else {
+            let others = self.candidates(image_bgr)?;
+            self.pick(tracked, others, h as f64)
+        };
+        let Some(lm) = chosen else {
             return Ok(None);
         };
-        let roi = roi_from_points(best.keypoints_px[0], best.keypoints_px[1], ROI_SCALE);
-        let lm = self.landmarks(image_bgr, &roi)?;
-        if lm.presence < PRESENCE_MIN {
-            return Ok(None);
-        }
         if self.cfg.tracking {
             self.track_roi = Some(lm.roi_next);
         }
+        let mut mask = std::mem::take(&mut self.mask);
+        self.person_mask(&lm, w, h, &mut mask);
+        self.mask = mask;
+        self.mask_valid = true;
         Ok(Some(Self::to_pose(&lm)))
+    }
+
+    fn mask(&self) -> Option<&PersonMask> {
+        self.mask_valid.then_some(&self.mask)
     }
 
     fn reset(&mut self) {
         self.track_roi = None;
+        self.mask_valid = false;
     }
 
     fn describe(&self) -> String {

@@ -1,6 +1,8 @@
 //! Pose estimation behind a trait, so another model can be added beside BlazePose.
 
 pub mod blazepose;
+pub mod outputs;
+pub mod track;
 
 use opencv::core::Mat;
 use thiserror::Error;
