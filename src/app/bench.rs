@@ -33,6 +33,52 @@ pub struct BenchArgs {
     pub runs: u32,
 }
 
+/// Input sizes of the roller-detection timing.
+const ROLLER_BENCH_SIZES: [(i32, i32); 4] = [(640, 480), (1280, 720), (1920, 1080), (3840, 2160)];
+/// Frames of the clip used for the roller timing (with their poses from the model).
+const ROLLER_BENCH_FRAMES: usize = 60;
+
+/// Roller detection alone (crop, candidates, checks, tracking), per frame, with the clip's frames and poses scaled
+/// to each input size: the detector's cost must not grow with the input resolution.
+fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Result<()> {
+    use crate::roller::{RollerConfig, RollerDetector};
+    use opencv::core::Size;
+    let mut bp = BlazePose::new(models, BlazePoseConfig { landmark_model: a.model, threads: a.threads, tracking: true })?;
+    let mut posed = Vec::new();
+    for f in frames.iter().take(ROLLER_BENCH_FRAMES) {
+        posed.push((f, bp.estimate(f)?));
+    }
+    let mut line = String::from("roller detection ms/frame (median):");
+    for (w, h) in ROLLER_BENCH_SIZES {
+        let mut scaled = Vec::with_capacity(posed.len());
+        for (f, pose) in &posed {
+            let (sx, sy) = (w as f32 / f.cols() as f32, h as f32 / f.rows() as f32);
+            let mut big = Mat::default();
+            opencv::imgproc::resize(f, &mut big, Size::new(w, h), 0.0, 0.0, opencv::imgproc::INTER_LINEAR)?;
+            let pose = pose.clone().map(|mut p| {
+                for k in p.keypoints.iter_mut() {
+                    (k.x, k.y) = (k.x * sx, k.y * sy);
+                }
+                p
+            });
+            scaled.push((big, pose));
+        }
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let mut ms = Vec::new();
+        for _ in 0..a.runs {
+            det.reset();
+            for (f, pose) in &scaled {
+                let t0 = Instant::now();
+                det.detect(f, pose.as_ref(), None)?;
+                ms.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        line += &format!("  {w}x{h} {:.2}", pct(&ms, 50.0));
+    }
+    println!("{line}");
+    Ok(())
+}
+
 /// Nearest-rank percentile (0-100) shared with the live benchmark; NaN for no samples.
 fn pct(v: &[f64], p: f64) -> f64 {
     percentile(v, p).unwrap_or(f64::NAN)
@@ -91,6 +137,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
     println!("model only, tracking on : median {tracked_med:6.2} ms/frame, p99 {tracked_p99:6.2} ms (detector ran on {det_runs} of {} frames)", tracked.len());
     println!("model only, tracking off: median {untracked_med:6.2} ms/frame (detector + landmarks every frame)");
     println!("  tracking speed-up: x{:.2}", untracked_med / tracked_med);
+
+    roller_timing(&frames, &models, &a)?;
 
     // 2. end to end: decode + model + smoothing + drawing + video encode + pose track
     let out = std::env::temp_dir().join(format!("rollcoach-bench-{}", std::process::id()));
