@@ -18,10 +18,11 @@ const GAP_SLACK_R: f32 = 0.7;
 const MAX_PERSON_INSIDE: f32 = 0.5;
 /// Angles sampled around the circle for the edge evidence.
 const EDGE_ANGLES: usize = 32;
-/// Inner and outer sample radii, in candidate radii (either side of the rim, clear of a ~2 px fit error). Two inner
-/// samples: a solid end face differs from the surround at both, a drawn ring or a line crossing the circle at one.
+/// Inner and outer sample radii, in candidate radii (either side of the rim, clear of a ~2 px fit error). Two samples
+/// each side: a solid end face on a different surround differs at all four pairs, a drawn ring or a line crossing
+/// the circle only where a sample lands on it.
 const EDGE_IN_R: [f32; 2] = [0.45, 0.75];
-const EDGE_OUT_R: f32 = 1.3;
+const EDGE_OUT_R: [f32; 2] = [1.3, 1.6];
 /// Mean absolute BGR difference between inside and outside that counts as a rim at one angle (8-bit levels;
 /// compression noise in the renders and webcam clips is ~3-5 levels).
 const MIN_RIM_STEP: f32 = 16.0;
@@ -81,10 +82,13 @@ fn rim_support(crop: &Crop, c: &Candidate) -> Option<(f32, [f32; 3])> {
         let a = i as f32 * std::f32::consts::TAU / EDGE_ANGLES as f32;
         let (ca, sa) = (a.cos(), a.sin());
         let at = |f: f32| crop.colour_at(x + f * r * ca, y + f * r * sa, 1);
-        let (Some(p0), Some(p), Some(q)) = (at(EDGE_IN_R[0]), at(EDGE_IN_R[1]), at(EDGE_OUT_R)) else { continue };
+        let (Some(p0), Some(p), Some(q0), Some(q)) = (at(EDGE_IN_R[0]), at(EDGE_IN_R[1]), at(EDGE_OUT_R[0]), at(EDGE_OUT_R[1]))
+        else {
+            continue;
+        };
         n += 1;
-        let step = |a: [f32; 3]| (0..3).map(|k| (a[k] - q[k]).abs()).sum::<f32>() / 3.0;
-        hits += (step(p0) >= MIN_RIM_STEP && step(p) >= MIN_RIM_STEP) as usize;
+        let step = |a: [f32; 3], b: [f32; 3]| (0..3).map(|k| (a[k] - b[k]).abs()).sum::<f32>() / 3.0 >= MIN_RIM_STEP;
+        hits += (step(p0, q0) && step(p0, q) && step(p, q0) && step(p, q)) as usize;
         for k in 0..3 {
             inside[k] += p[k];
         }
