@@ -100,7 +100,7 @@ impl Pipeline {
             s.apply(t, p);
         }
         let roller = match self.roller.as_mut() {
-            Some(d) => d.detect(image_bgr, pose.as_ref())?,
+            Some(d) => d.detect(image_bgr, pose.as_ref(), pose.as_ref().and(self.estimator.mask()))?,
             None => None,
         };
         let mask = pose.as_ref().and(self.estimator.mask()).cloned();

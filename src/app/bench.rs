@@ -46,6 +46,53 @@ pub struct BenchArgs {
 const MODEL_PASS_FRAMES: usize = 60;
 const MODEL_PASS_BYTES: usize = 256 << 20;
 
+/// Input sizes of the roller-detection timing.
+const ROLLER_BENCH_SIZES: [(i32, i32); 4] = [(640, 480), (1280, 720), (1920, 1080), (3840, 2160)];
+/// Frames of the clip used for the roller timing (with their poses from the model).
+const ROLLER_BENCH_FRAMES: usize = 60;
+
+/// Roller detection alone (crop, candidates, checks, tracking), per frame, with the clip's frames and poses scaled
+/// to each input size: the detector's cost must not grow with the input resolution.
+fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Result<()> {
+    use crate::roller::{RollerConfig, RollerDetector};
+    use opencv::core::Size;
+    let mut bp = BlazePose::new(models, BlazePoseConfig { landmark_model: a.model, threads: runtime::threads_or_default(a.threads), tracking: true })?;
+    let mut posed = Vec::new();
+    for f in frames.iter().take(ROLLER_BENCH_FRAMES) {
+        posed.push((f, bp.estimate(f)?));
+    }
+    let mut line = String::from("roller detection ms/frame (median):");
+    for (w, h) in ROLLER_BENCH_SIZES {
+        let mut scaled = Vec::with_capacity(posed.len());
+        for (f, pose) in &posed {
+            let (sx, sy) = (w as f32 / f.cols() as f32, h as f32 / f.rows() as f32);
+            let mut big = Mat::default();
+            opencv::imgproc::resize(f, &mut big, Size::new(w, h), 0.0, 0.0, opencv::imgproc::INTER_LINEAR)?;
+            let pose = pose.clone().map(|mut p| {
+                for k in p.keypoints.iter_mut() {
+                    (k.x, k.y) = (k.x * sx, k.y * sy);
+                }
+                p
+            });
+            scaled.push((big, pose));
+        }
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let mut ms = Vec::new();
+        for _ in 0..a.runs {
+            det.reset();
+            for (f, pose) in &scaled {
+                let t0 = Instant::now();
+                det.detect(f, pose.as_ref(), None)?;
+                ms.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        line += &format!("  {w}x{h} {:.2}", crate::stats::percentile_or_nan(&ms, 50.0));
+    }
+    println!("{line}");
+    Ok(())
+}
+
+
 pub fn run(a: BenchArgs) -> Result<()> {
     let threads = runtime::threads_or_default(a.threads);
     let info = VideoFileSource::open(&a.clip)?.info();
@@ -63,6 +110,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
     );
     println!("decode only:              median {decode_ms:6.2} ms/frame (CPU {decode_cpu:.2} ms/frame)");
     let (tracked_med, model_cpu) = model_pass(&a, threads, &frames)?;
+    roller_timing(&frames, &runtime::find_models_dir(None)?, &a)?;
     drop(frames);
     let (e2e, e2e_cpu) = end_to_end_pass(&a, threads)?;
     let frame_ms = 1000.0 / e2e;

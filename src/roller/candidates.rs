@@ -1,0 +1,90 @@
+//! Roller candidates: where a roller might be in the working crop. `CandidateSource` is the seam for any detector
+//! (the classical Hough circles here, a learned model later); `verify` then keeps only candidates that look like a
+//! real roller under the body.
+
+use opencv::core::{self, Mat, Size, Vec3f, Vector};
+use opencv::imgproc;
+
+use super::body::BodyPrior;
+use super::crop::Crop;
+use super::RollerError;
+
+/// A possible roller, image pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub cx: f32,
+    pub cy: f32,
+    pub r: f32,
+    /// The source's own score (higher = better), 0..1.
+    pub score: f32,
+    /// The cylinder's axis end points when the source sees its extent.
+    pub axis: Option<[[f32; 2]; 2]>,
+}
+
+/// Anything that proposes roller candidates in the working crop.
+pub trait CandidateSource: Send {
+    /// Appends candidates (image pixels) to `out`.
+    fn propose(&mut self, crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>) -> Result<(), RollerError>;
+}
+
+/// Searched radius range around the radius expected from the body's size (body proportions vary ~±25% and the
+/// roller's diameter is given only roughly by the user).
+pub const RADIUS_RANGE: (f32, f32) = (0.6, 1.6);
+/// Smallest radius searched in the crop, px (below this a circle fit is noise).
+const MIN_CROP_RADIUS: f32 = 4.0;
+/// Canny high threshold of the Hough gradient method (OpenCV's documented typical value is 100; lower finds the
+/// low-contrast end faces of dark rollers on dark mats in the renders).
+const CANNY_HIGH: f64 = 60.0;
+/// Accumulator threshold of the Hough gradient method (lower = more circles; verification removes the extra ones).
+const VOTES: f64 = 14.0;
+/// Most circles kept per channel, best-voted first.
+const MAX_PER_CHANNEL: usize = 12;
+
+/// Hough circles on the gray and the saturation channel (foam rollers are often saturated colours on a dark mat where
+/// gray contrast is low).
+#[derive(Default)]
+pub struct HoughSource {
+    gray: Mat,
+    hsv: Mat,
+    sat: Mat,
+    blur: Mat,
+    circles: Vector<Vec3f>,
+}
+
+impl CandidateSource for HoughSource {
+    fn propose(&mut self, crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>) -> Result<(), RollerError> {
+        let r_crop = prior.r_expected * crop.scale;
+        let min_r = (r_crop * RADIUS_RANGE.0).max(MIN_CROP_RADIUS);
+        let max_r = (r_crop * RADIUS_RANGE.1).max(min_r + 2.0);
+        imgproc::cvt_color(&crop.bgr, &mut self.gray, imgproc::COLOR_BGR2GRAY, 0)?;
+        imgproc::cvt_color(&crop.bgr, &mut self.hsv, imgproc::COLOR_BGR2HSV, 0)?;
+        core::extract_channel(&self.hsv, &mut self.sat, 1)?;
+        for channel in 0..2 {
+            let src = if channel == 0 { &self.gray } else { &self.sat };
+            imgproc::gaussian_blur(src, &mut self.blur, Size::new(5, 5), 1.2, 1.2, core::BORDER_DEFAULT)?;
+            imgproc::hough_circles(
+                &self.blur,
+                &mut self.circles,
+                imgproc::HOUGH_GRADIENT,
+                1.0,
+                min_r as f64,
+                CANNY_HIGH,
+                VOTES,
+                min_r.floor() as i32,
+                max_r.ceil() as i32,
+            )?;
+            let n = self.circles.len().min(MAX_PER_CHANNEL);
+            for (rank, c) in self.circles.iter().take(n).enumerate() {
+                let (cx, cy) = crop.to_image(c[0], c[1]);
+                out.push(Candidate {
+                    cx,
+                    cy,
+                    r: c[2] / crop.scale,
+                    score: 1.0 - rank as f32 / (n as f32 + 1.0),
+                    axis: None,
+                });
+            }
+        }
+        Ok(())
+    }
+}

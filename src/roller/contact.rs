@@ -1,0 +1,56 @@
+//! Where the roller touches the body. Seen end-on the roller is a circle and touches the body segment at the foot
+//! of the perpendicular from its centre; seen obliquely (when a candidate source gives the cylinder's axis) the body
+//! rests on the cylinder's top line, which meets the body segment away from the visible end face.
+
+use super::body::Segment;
+
+/// The body line runs through the joint centres; the skin resting on the roller is about this many roller radii
+/// below it (the same typical gap the verification expects between body line and roller top).
+const LIMB_DEPTH_R: f32 = 0.9;
+
+/// Where the roller touches `segment`: the roller's top line (through the top of the end face, along the axis when
+/// it is known) meets the segment; end-on, the segment point nearest the centre.
+pub fn contact(segment: &Segment, c: (f32, f32, f32), axis: Option<[[f32; 2]; 2]>) -> [f32; 2] {
+    let (cx, cy, r) = c;
+    let top = (cx, cy - r);
+    if let Some([p0, p1]) = axis {
+        let d = (p1[0] - p0[0], p1[1] - p0[1]);
+        let e = (segment.b.0 - segment.a.0, segment.b.1 - segment.a.1);
+        let den = d.0 * e.1 - d.1 * e.0;
+        if den.abs() > 1e-3 * (d.0.hypot(d.1) * e.0.hypot(e.1)) {
+            // top + s d = a' + t e, with a' the segment start moved down to the skin on the roller.
+            let w = (segment.a.0 - top.0, segment.a.1 + LIMB_DEPTH_R * r - top.1);
+            let s = ((w.0 * e.1 - w.1 * e.0) / den).clamp(0.0, 1.0);
+            let p = (top.0 + s * d.0, top.1 + s * d.1);
+            let q = segment.closest_point(p);
+            return [q.0, q.1];
+        }
+        let mid = (0.5 * (p0[0] + p1[0]), 0.5 * (p0[1] + p1[1]) - r);
+        let q = segment.closest_point(mid);
+        return [q.0, q.1];
+    }
+    // End-on: a circle touches a line at the foot of the perpendicular from its centre.
+    let q = segment.closest_point((cx, cy));
+    [q.0, q.1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEG: Segment = Segment { a: (100.0, 200.0), b: (400.0, 200.0) };
+
+    #[test]
+    fn end_on_contact_is_the_segment_point_nearest_the_centre() {
+        assert_eq!(contact(&SEG, (250.0, 240.0, 20.0), None), [250.0, 200.0]);
+    }
+
+    #[test]
+    fn oblique_contact_follows_the_top_line_away_from_the_end_face() {
+        // The cylinder runs up-left from the end face at (300, 260); its top line starts at (300, 240) and reaches
+        // the skin (one limb depth, 0.9 r = 18 px, below the body line at y=200) at y=218: 22 px up, 22 px left.
+        let axis = [[300.0, 260.0], [200.0, 160.0]];
+        let c = contact(&SEG, (300.0, 260.0, 20.0), Some(axis));
+        assert!((c[0] - 278.0).abs() < 0.5 && (c[1] - 200.0).abs() < 0.5, "{c:?}");
+    }
+}

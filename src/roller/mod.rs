@@ -1,0 +1,293 @@
+//! Foam-roller detection. All image work runs on a downscaled crop around the body (`crop`), so the cost does not
+//! depend on the input resolution. Per frame: the body prior from the pose (`body`), candidates from a
+//! `CandidateSource` (Hough circles, `candidates`), verification that a candidate is a real roller under the body
+//! (`verify`), and a tracker with hysteresis and constant size/colour priors (`tracker`) that reports "no roller"
+//! until one has been seen steadily. The body contact comes from `contact`. The roller's real
+//! diameter gives the image scale (`px_per_cm`).
+
+mod body;
+mod candidates;
+mod contact;
+mod crop;
+mod tracker;
+mod verify;
+
+use opencv::core::{self, Mat, Point, Scalar};
+use opencv::imgproc;
+use opencv::prelude::*;
+use thiserror::Error;
+
+use crate::landmarks::{Pose, RollerObs, ToolKind};
+use crate::pose::PersonMask;
+
+pub use body::{BodyPrior, Segment};
+pub use candidates::{Candidate, CandidateSource, HoughSource};
+pub use crop::{Crop, CROP_LONG_SIDE};
+pub use tracker::ON_FRAMES;
+pub use verify::Verified;
+
+#[derive(Debug, Error)]
+pub enum RollerError {
+    #[error("roller detection: {0}")]
+    OpenCv(#[from] opencv::Error),
+    #[error("roller detection: expected an 8-bit BGR image, got type {typ} with {channels} channels")]
+    BadImage { typ: i32, channels: i32 },
+}
+
+/// Detector settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollerConfig {
+    /// Real diameter of the roller, cm (default 15).
+    pub diameter_cm: f32,
+    /// Frames a confirmed roller is held through misses before it is dropped.
+    pub hold_frames: u32,
+}
+
+impl Default for RollerConfig {
+    fn default() -> Self {
+        Self {
+            diameter_cm: crate::coach::DEFAULT_ROLLER_DIAMETER_CM,
+            hold_frames: 10,
+        }
+    }
+}
+
+/// Pixels per cm given the roller in the image and its real diameter.
+pub fn px_per_cm(obs: &RollerObs, diameter_cm: f32) -> f32 {
+    2.0 * obs.r / diameter_cm
+}
+
+pub struct RollerDetector {
+    cfg: RollerConfig,
+    crop: Crop,
+    sources: Vec<Box<dyn CandidateSource>>,
+    cands: Vec<Candidate>,
+    verified: Vec<Verified>,
+    tracker: tracker::Tracker,
+}
+
+impl RollerDetector {
+    /// The detector with the classical candidate source.
+    pub fn new(cfg: RollerConfig) -> Self {
+        Self::with_sources(cfg, vec![Box::new(HoughSource::default())])
+    }
+
+    /// The detector with the given candidate sources (all are asked every frame).
+    pub fn with_sources(cfg: RollerConfig, sources: Vec<Box<dyn CandidateSource>>) -> Self {
+        Self {
+            cfg,
+            crop: Crop::default(),
+            sources,
+            cands: Vec::with_capacity(64),
+            verified: Vec::with_capacity(16),
+            tracker: tracker::Tracker::default(),
+        }
+    }
+
+    pub fn config(&self) -> &RollerConfig {
+        &self.cfg
+    }
+
+    /// Forgets the temporal state (new clip).
+    pub fn reset(&mut self) {
+        self.tracker.reset();
+    }
+
+    /// Detects the roller in a BGR frame under the body `pose`; `mask` (the person segmentation, if the pose model
+    /// gives one) rules out candidates inside the person. Without a pose there is no body to roll: no roller.
+    pub fn detect(
+        &mut self,
+        image_bgr: &Mat,
+        pose: Option<&Pose>,
+        mask: Option<&PersonMask>,
+    ) -> Result<Option<RollerObs>, RollerError> {
+        if image_bgr.typ() != core::CV_8UC3 {
+            return Err(RollerError::BadImage {
+                typ: image_bgr.typ(),
+                channels: image_bgr.channels(),
+            });
+        }
+        self.verified.clear();
+        let prior = pose.and_then(|p| {
+            BodyPrior::from_pose(p, self.cfg.diameter_cm, image_bgr.cols(), image_bgr.rows())
+        });
+        if let Some(prior) = &prior {
+            self.crop.fill(image_bgr, prior.crop)?;
+            self.cands.clear();
+            for s in self.sources.iter_mut() {
+                s.propose(&self.crop, prior, &mut self.cands)?;
+            }
+            self.verified
+                .extend(self.cands.iter().filter_map(|c| verify::verify(c, prior, &self.crop, mask)));
+        }
+        let Some((track, confidence)) = self.tracker.step(&self.verified, self.cfg.hold_frames) else {
+            return Ok(None);
+        };
+        let circle = (track.cx, track.cy, track.r);
+        let segment = prior
+            .as_ref()
+            .and_then(|p| verify::segment_above(p, &track.last.cand).map(|(s, _)| s))
+            .unwrap_or(track.last.segment);
+        // Only a source that sees the cylinder's extent gives an axis; Hough circles see the end face alone.
+        let axis = track.last.cand.axis;
+        Ok(Some(RollerObs {
+            cx: track.cx,
+            cy: track.cy,
+            r: track.r,
+            confidence,
+            axis,
+            contact: Some(contact::contact(&segment, circle, axis)),
+            kind: ToolKind::Roller,
+        }))
+    }
+}
+
+/// Draws a filled roller (for tests and synthetic frames).
+pub fn draw_roller_disc(image: &mut Mat, obs: &RollerObs, bgr: [u8; 3]) -> Result<(), RollerError> {
+    imgproc::circle(
+        image,
+        Point::new(obs.cx.round() as i32, obs.cy.round() as i32),
+        obs.r.round() as i32,
+        Scalar::new(bgr[0] as f64, bgr[1] as f64, bgr[2] as f64, 0.0),
+        -1,
+        imgproc::LINE_AA,
+        0,
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::landmarks::{idx, Keypoint};
+    use opencv::core::Rect;
+
+    const BG: f64 = 60.0;
+
+    /// A lying body line at y=300 from the shoulders (x=150) to the ankles (x=500): 350 px for a ~132 cm chain, so a
+    /// 15 cm roller has r ~ 20 px and sits just below the line. `vertical` stands the same chain up instead.
+    fn body_pose(vertical: bool) -> Pose {
+        let mut pose = Pose { score: 1.0, ..Pose::default() };
+        for (l, r, s) in [
+            (idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER, 150.0),
+            (idx::LEFT_HIP, idx::RIGHT_HIP, 280.0),
+            (idx::LEFT_KNEE, idx::RIGHT_KNEE, 390.0),
+            (idx::LEFT_ANKLE, idx::RIGHT_ANKLE, 500.0),
+        ] {
+            let (x, y) = if vertical { (320.0, s - 100.0) } else { (s, 300.0) };
+            for i in [l, r] {
+                pose.keypoints[i] = Keypoint { x, y, visibility: 0.9 };
+            }
+        }
+        pose
+    }
+
+    fn frame(discs: &[((f32, f32, f32), [u8; 3], i32)]) -> Mat {
+        let mut img = Mat::new_rows_cols_with_default(480, 640, core::CV_8UC3, Scalar::all(BG)).unwrap();
+        let body = Scalar::new(150.0, 140.0, 130.0, 0.0);
+        imgproc::rectangle(&mut img, Rect::new(100, 285, 420, 30), body, -1, imgproc::LINE_8, 0).unwrap();
+        for &((cx, cy, r), c, thickness) in discs {
+            let colour = Scalar::new(c[0] as f64, c[1] as f64, c[2] as f64, 0.0);
+            let centre = Point::new(cx as i32, cy as i32);
+            imgproc::circle(&mut img, centre, r as i32, colour, thickness, imgproc::LINE_AA, 0).unwrap();
+        }
+        img
+    }
+
+    const ROLLER: (f32, f32, f32) = (330.0, 338.0, 20.0);
+    const ORANGE: [u8; 3] = [40, 120, 230];
+
+    fn run(det: &mut RollerDetector, img: &Mat, pose: &Pose, mask: Option<&PersonMask>, n: usize) -> Vec<bool> {
+        (0..n).map(|_| det.detect(img, Some(pose), mask).unwrap().is_some()).collect()
+    }
+
+    #[test]
+    fn reports_a_steady_roller_under_the_body_only_after_the_on_frames() {
+        let img = frame(&[(ROLLER, ORANGE, -1), ((240.0, 445.0, 20.0), [230, 60, 60], -1)]);
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let seen = run(&mut det, &img, &body_pose(false), None, ON_FRAMES as usize + 2);
+        assert!(seen[..ON_FRAMES as usize - 1].iter().all(|s| !s), "{seen:?}");
+        assert!(seen[ON_FRAMES as usize..].iter().all(|s| *s), "{seen:?}");
+        let got = det.detect(&img, Some(&body_pose(false)), None).unwrap().unwrap();
+        assert!((got.cx - ROLLER.0).abs() < 3.0 && (got.cy - ROLLER.1).abs() < 3.0, "{got:?}");
+        assert!((got.r - ROLLER.2).abs() < 3.0, "{got:?}");
+        // End-on: the contact is on the body line right above the centre.
+        let c = got.contact.unwrap();
+        assert!((c[0] - ROLLER.0).abs() < 3.0 && (c[1] - 300.0).abs() < 1.0, "{c:?}");
+        assert!((px_per_cm(&got, 15.0) - 2.0 * got.r / 15.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_flicker_shorter_than_the_on_frames_is_never_reported() {
+        let with = frame(&[(ROLLER, ORANGE, -1)]);
+        let without = frame(&[]);
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let pose = body_pose(false);
+        for _ in 0..4 {
+            let mut seen = run(&mut det, &with, &pose, None, ON_FRAMES as usize - 1);
+            seen.extend(run(&mut det, &without, &pose, None, 3));
+            assert!(seen.iter().all(|s| !s), "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn no_roller_under_a_standing_body_or_without_a_body() {
+        // The same disc at the feet of a standing person (all segments steep): nothing to lie on.
+        let img = frame(&[((330.0, 445.0, 20.0), ORANGE, -1)]);
+        let mut det = RollerDetector::new(RollerConfig::default());
+        assert!(run(&mut det, &img, &body_pose(true), None, 12).iter().all(|s| !s));
+        assert!((0..12).all(|_| det.detect(&img, None, None).unwrap().is_none()));
+    }
+
+    #[test]
+    fn a_candidate_inside_the_person_mask_is_not_a_roller() {
+        let img = frame(&[(ROLLER, ORANGE, -1)]);
+        // Person probability 1 over the body and the disc (a knee, say), at a quarter of the image resolution.
+        let (w, h) = (160usize, 120usize);
+        let mut data = vec![0u8; w * h];
+        for v in 65..95 {
+            for u in 20..135 {
+                data[v * w + u] = 255;
+            }
+        }
+        let mask = PersonMask { width: w, height: h, scale: 4.0, data };
+        let mut det = RollerDetector::new(RollerConfig::default());
+        assert!(run(&mut det, &img, &body_pose(false), Some(&mask), 12).iter().all(|s| !s));
+        // The same mask cleared below the body line: found.
+        let mut clear = mask.clone();
+        clear.data[78 * w..].fill(0);
+        assert!(run(&mut det, &img, &body_pose(false), Some(&clear), 12).last() == Some(&true));
+    }
+
+    #[test]
+    fn a_drawn_ring_without_a_solid_end_face_is_not_a_roller() {
+        // A thin ring (a print on a mat or shirt): a circle for Hough, but the same colour inside and outside.
+        let img = frame(&[(ROLLER, [230, 230, 230], 2)]);
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let got: Vec<_> = (0..12).filter_map(|_| det.detect(&img, Some(&body_pose(false)), None).unwrap()).collect();
+        assert!(got.is_empty(), "{:?} {:?}", got.first(), det.verified);
+    }
+
+    #[test]
+    fn work_runs_on_a_small_crop_at_any_resolution() {
+        // A 4K frame with the body 6x larger: same roller found, crop long side bounded.
+        let small = frame(&[(ROLLER, ORANGE, -1)]);
+        let mut big = Mat::default();
+        imgproc::resize(&small, &mut big, core::Size::new(3840, 2880), 0.0, 0.0, imgproc::INTER_LINEAR).unwrap();
+        let mut pose = body_pose(false);
+        for k in pose.keypoints.iter_mut() {
+            (k.x, k.y) = (k.x * 6.0, k.y * 6.0);
+        }
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let got = (0..ON_FRAMES + 1).filter_map(|_| det.detect(&big, Some(&pose), None).unwrap()).last().unwrap();
+        assert!((got.cx - 6.0 * ROLLER.0).abs() < 12.0 && (got.r - 6.0 * ROLLER.2).abs() < 15.0, "{got:?}");
+        assert!(det.crop.bgr.cols().max(det.crop.bgr.rows()) <= CROP_LONG_SIDE);
+    }
+
+    #[test]
+    fn rejects_non_bgr_input() {
+        let gray = Mat::new_rows_cols_with_default(10, 10, core::CV_8UC1, Scalar::all(0.0)).unwrap();
+        let mut det = RollerDetector::new(RollerConfig::default());
+        assert!(matches!(det.detect(&gray, None, None), Err(RollerError::BadImage { .. })));
+    }
+}

@@ -1,0 +1,118 @@
+//! Evidence that a candidate is a real roller under the body: it lies under a lying body segment at a plausible
+//! gap, has a plausible size for the body, is not inside the person (segmentation mask), and shows a cylinder end:
+//! a clear step in colour between its inside and its surround around most of the circle.
+
+use super::body::{BodyPrior, Segment};
+use super::candidates::{Candidate, RADIUS_RANGE};
+use super::crop::Crop;
+use crate::coach::recognize::MAX_SEGMENT_INCLINE_DEG;
+use crate::pose::PersonMask;
+
+/// Gap between the body line and the roller top, in roller radii: allowed range, typical value, no-penalty slack.
+/// The body line runs through the joint centres, about one limb radius above the skin that touches the roller, and
+/// soft tissue sinks onto the roller (negative gap).
+const GAP_RANGE_R: (f32, f32) = (-0.8, 3.0);
+const GAP_TYPICAL_R: f32 = 0.9;
+const GAP_SLACK_R: f32 = 0.7;
+/// Person probability (mean over the inner disc) above which a candidate is a body part, not a roller.
+const MAX_PERSON_INSIDE: f32 = 0.5;
+/// Angles sampled around the circle for the edge evidence.
+const EDGE_ANGLES: usize = 32;
+/// Inner and outer sample radii, in candidate radii (either side of the rim, clear of a ~2 px fit error). Two samples
+/// each side: a solid end face on a different surround differs at all four pairs, a drawn ring or a line crossing
+/// the circle only where a sample lands on it.
+const EDGE_IN_R: [f32; 2] = [0.45, 0.75];
+const EDGE_OUT_R: [f32; 2] = [1.3, 1.6];
+/// Mean absolute BGR difference between inside and outside that counts as a rim at one angle (8-bit levels;
+/// compression noise in the renders and webcam clips is ~3-5 levels).
+const MIN_RIM_STEP: f32 = 16.0;
+/// Share of the angles that must show a rim. The top ~quarter of a roller is hidden by the body part on it and the
+/// bottom can merge with a mat of similar colour.
+pub const MIN_RIM_SUPPORT: f32 = 0.45;
+
+/// A candidate that passed verification.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verified {
+    pub cand: Candidate,
+    /// Body segment above the roller.
+    pub segment: Segment,
+    /// Share of the circle with a rim (0..1).
+    pub support: f32,
+    /// Mean BGR inside the end face.
+    pub colour: [f32; 3],
+    /// Overall plausibility (higher = better).
+    pub score: f32,
+}
+
+/// The lying body segment right above a circle and the gap to it (in radii), if any.
+pub fn segment_above(prior: &BodyPrior, c: &Candidate) -> Option<(Segment, f32)> {
+    let mut best: Option<(Segment, f32)> = None;
+    for s in prior.segments.iter().filter(|s| s.incline_deg() <= MAX_SEGMENT_INCLINE_DEG) {
+        let (lo, hi) = (s.a.0.min(s.b.0), s.a.0.max(s.b.0));
+        if c.cx < lo - c.r || c.cx > hi + c.r {
+            continue;
+        }
+        let Some(y_line) = s.y_at(c.cx) else { continue };
+        let gap = ((c.cy - c.r) - y_line) / c.r;
+        if c.cy > y_line && (GAP_RANGE_R.0..=GAP_RANGE_R.1).contains(&gap) && best.is_none_or(|b| gap.abs() < b.1.abs())
+        {
+            best = Some((*s, gap));
+        }
+    }
+    best
+}
+
+/// Mean person probability over the inner disc.
+fn person_inside(mask: &PersonMask, c: &Candidate) -> f32 {
+    let mut sum = 0.0;
+    let offsets = [(0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.5), (0.0, -0.5)];
+    for (dx, dy) in offsets {
+        sum += mask.at_image(c.cx + dx * c.r, c.cy + dy * c.r);
+    }
+    sum / offsets.len() as f32
+}
+
+/// Share of the circle with a colour step across the rim, and the mean inside colour.
+fn rim_support(crop: &Crop, c: &Candidate) -> Option<(f32, [f32; 3])> {
+    let (x, y) = crop.to_crop(c.cx, c.cy);
+    let r = c.r * crop.scale;
+    let (mut hits, mut n) = (0usize, 0usize);
+    let mut inside = [0f32; 3];
+    for i in 0..EDGE_ANGLES {
+        let a = i as f32 * std::f32::consts::TAU / EDGE_ANGLES as f32;
+        let (ca, sa) = (a.cos(), a.sin());
+        let at = |f: f32| crop.colour_at(x + f * r * ca, y + f * r * sa, 1);
+        let (Some(p0), Some(p), Some(q0), Some(q)) = (at(EDGE_IN_R[0]), at(EDGE_IN_R[1]), at(EDGE_OUT_R[0]), at(EDGE_OUT_R[1]))
+        else {
+            continue;
+        };
+        n += 1;
+        let step = |a: [f32; 3], b: [f32; 3]| (0..3).map(|k| (a[k] - b[k]).abs()).sum::<f32>() / 3.0 >= MIN_RIM_STEP;
+        hits += (step(p0, q0) && step(p0, q) && step(p, q0) && step(p, q)) as usize;
+        for k in 0..3 {
+            inside[k] += p[k];
+        }
+    }
+    // Most of the rim must be inside the crop to judge it.
+    (n * 4 >= EDGE_ANGLES * 3).then(|| (hits as f32 / EDGE_ANGLES as f32, inside.map(|s| s / n as f32)))
+}
+
+/// Checks one candidate; `None` when it is not a plausible roller.
+pub fn verify(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&PersonMask>) -> Option<Verified> {
+    let size = c.r / prior.r_expected;
+    if !(RADIUS_RANGE.0..=RADIUS_RANGE.1).contains(&size) {
+        return None;
+    }
+    let (segment, gap_r) = segment_above(prior, c)?;
+    if mask.is_some_and(|m| person_inside(m, c) > MAX_PERSON_INSIDE) {
+        return None;
+    }
+    let (support, colour) = rim_support(crop, c)?;
+    if support < MIN_RIM_SUPPORT {
+        return None;
+    }
+    let gap_term = (-((gap_r - GAP_TYPICAL_R).abs() - GAP_SLACK_R).max(0.0)).exp();
+    let size_term = (1.0 - (size - 1.0).abs()).max(0.0);
+    let score = c.score + 2.0 * gap_term + size_term + support;
+    Some(Verified { cand: *c, segment, support, colour, score })
+}
