@@ -15,6 +15,7 @@ pub mod pose;
 pub mod posetrack;
 pub mod report;
 pub mod roller;
+pub mod roller_model;
 pub mod runtime;
 pub mod smoothing;
 pub mod source;

@@ -1,7 +1,6 @@
-"""A small CenterNet-style roller/ball detector: MobileNetV2-like inverted residual blocks, a 2-level top-down
-merge to stride 4, one 1x1 head with NUM_CH maps, and a global presence logit."""
+"""A small CenterNet-style roller/ball detector: plain 3x3 convolutions down to stride 16, a 2-level top-down merge
+to stride 4, one 1x1 head with NUM_CH maps, and a global presence logit."""
 import numpy as np
-import tensorflow as tf
 from tensorflow import keras
 from tensorflow.keras import layers
 
@@ -14,52 +13,6 @@ def conv_bn(x, ch, k=3, s=1, act=True, name=None):
     x = layers.Conv2D(ch, k, strides=s, padding="same", use_bias=False, name=name)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU(6.0)(x) if act else x
-
-
-def inv_res(x, ch, s=1, expand=4, dilation=1):
-    inp = x
-    cin = x.shape[-1]
-    h = conv_bn(x, cin * expand, k=1)
-    h = layers.DepthwiseConv2D(3, strides=s, padding="same", dilation_rate=dilation, use_bias=False)(h)
-    h = layers.BatchNormalization()(h)
-    h = layers.ReLU(6.0)(h)
-    h = conv_bn(h, ch, k=1, act=False)
-    if s == 1 and cin == ch:
-        h = layers.Add()([inp, h])
-    return h
-
-
-def build(size, width=1.0):
-    c = lambda n: max(8, int(n * width + 0.5) // 8 * 8)
-    inp = keras.Input((size, size, 3), name="input")
-    x = conv_bn(inp, c(16), s=2)  # /2
-    x = inv_res(x, c(16), expand=2)
-    x = inv_res(x, c(24), s=2)  # /4
-    s4 = inv_res(x, c(24))
-    x = inv_res(s4, c(40), s=2)  # /8
-    s8 = inv_res(x, c(40))
-    x = inv_res(s8, c(64), s=2)  # /16
-    x = inv_res(x, c(64))
-    x = inv_res(x, c(64), dilation=2)
-    s16 = inv_res(x, c(64), dilation=4)
-    # presence from the deepest features
-    p = layers.Concatenate()([layers.GlobalAveragePooling2D()(s16), layers.GlobalMaxPooling2D()(s16)])
-    p = layers.Dense(32, activation="relu")(p)
-    presence = layers.Dense(1, name="presence")(p)
-    # top-down merge to stride 4
-    f = conv_bn(s16, c(40), k=1)
-    f = layers.UpSampling2D(2, interpolation="bilinear")(f)
-    f = layers.Add()([f, conv_bn(s8, c(40), k=1)])
-    f = inv_res(f, c(40))
-    f = conv_bn(f, c(32), k=1)
-    f = layers.UpSampling2D(2, interpolation="bilinear")(f)
-    f = layers.Add()([f, conv_bn(s4, c(32), k=1)])
-    f = inv_res(f, c(32))
-    f = inv_res(f, c(32))
-    bias = np.zeros(NUM_CH, np.float32)
-    bias[[CH_HEAT_ROLLER, CH_HEAT_BALL]] = np.log(HEAT_PRIOR / (1 - HEAT_PRIOR))
-    maps = layers.Conv2D(NUM_CH, 1, name="maps", bias_initializer=keras.initializers.Constant(bias))(f)
-    return keras.Model(inp, [maps, presence])
 
 
 def build_plain(size, width=1.0):
