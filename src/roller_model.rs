@@ -50,8 +50,10 @@ const CH_CONTACT: usize = 8; // (contact - centre) / radius: x, y
 const CH_CONTACT_LOGIT: usize = 10;
 const CH_NEAR_PLUS: usize = 11;
 /// Presence threshold on `sqrt(peak heat x presence)`: the lowest one with at most 1 % false positives on the
-/// held-out rendered shards (tools/train_roller/roller_detector.metrics.json, `heldout.threshold`).
-pub const MIN_CONFIDENCE: f32 = 0.5;
+/// held-out renders (tools/train_roller/roller_detector.metrics.json, `heldout.threshold` 0.5745, rounded up).
+/// Chosen before the real no-roller clips were looked at (0 of 213 crops above it there, the highest 0.569:
+/// tools/train_roller/real_fp.json).
+pub const MIN_CONFIDENCE: f32 = 0.575;
 /// Heat below which a map cell is never a candidate (tools/train_roller/decode.py `PEAK_MIN`).
 const PEAK_MIN: f32 = 0.05;
 /// Most candidates reported per crop.
@@ -60,8 +62,9 @@ pub const MAX_CANDIDATES: usize = 3;
 const CONTACT_MIN: f32 = 0.5;
 /// The person box is enlarged this much before the square crop (as the training renders: tools/render/README.md).
 pub const CROP_ENLARGE: f64 = 1.3;
-/// ONNX Runtime intra-op threads (as BlazePose's default; measured here 2.1 ms per crop with 2 threads, 10 ms with
-/// 1, on the loaded 2-core machine).
+/// ONNX Runtime intra-op threads (as BlazePose's default). Measured here with `detect_into` (crop warp, input fill,
+/// inference, decode) on the 2-core machine under a load average of 27-31: 2 threads 2.0-7.3 ms median per crop,
+/// 1 thread 6-10 ms.
 pub const THREADS: usize = 2;
 /// Landmarks below this visibility do not shape the person box.
 const CROP_MIN_VISIBILITY: f32 = 0.3;
