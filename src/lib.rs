@@ -18,6 +18,7 @@ pub mod pose;
 pub mod posetrack;
 pub mod report;
 pub mod roller;
+pub mod roller_model;
 pub mod runtime;
 pub mod signals;
 pub mod smoothing;

@@ -292,7 +292,7 @@ fn ort_err(model: &str) -> impl Fn(ort::Error) -> PoseError + '_ {
     }
 }
 
-fn make_session(path: &Path, threads: usize) -> Result<Session, PoseError> {
+pub(crate) fn make_session(path: &Path, threads: usize) -> Result<Session, PoseError> {
     let env = runtime::ort_environment()?;
     let name = path.display().to_string();
     let e = |e: String| PoseError::Ort {
@@ -419,19 +419,12 @@ impl BlazePose {
         check_frame(image_bgr)?;
         let crop_px = LANDMARK_INPUT as f64;
         let image_from_crop = roi.image_from_crop(crop_px);
-        for r in 0..2 {
-            for c in 0..3 {
-                *self.warp.at_2d_mut::<f64>(r, c)? = image_from_crop.m[r as usize][c as usize];
-            }
-        }
-        imgproc::warp_affine(
+        warp_crop(
             image_bgr,
+            &image_from_crop,
+            LANDMARK_INPUT,
+            &mut self.warp,
             &mut self.crop,
-            &self.warp,
-            Size::new(LANDMARK_INPUT, LANDMARK_INPUT),
-            imgproc::INTER_LINEAR | imgproc::WARP_INVERSE_MAP,
-            core::BORDER_CONSTANT,
-            Scalar::all(0.0),
         )?;
         fill_input(&self.crop, &mut self.lm_input, 1.0 / 255.0, 0.0)?;
         let model = self.cfg.landmark_model.file_name();
@@ -524,6 +517,31 @@ impl BlazePose {
         }
         pose
     }
+}
+
+/// Samples the `side` x `side` crop whose pixels map to the image by `image_from_crop` (bilinear, black outside the
+/// image) into `crop`; `warp` is a caller-owned 2x3 CV_64F matrix.
+pub(crate) fn warp_crop(
+    image_bgr: &Mat,
+    image_from_crop: &Affine2,
+    side: i32,
+    warp: &mut Mat,
+    crop: &mut Mat,
+) -> opencv::Result<()> {
+    for r in 0..2 {
+        for c in 0..3 {
+            *warp.at_2d_mut::<f64>(r, c)? = image_from_crop.m[r as usize][c as usize];
+        }
+    }
+    imgproc::warp_affine(
+        image_bgr,
+        crop,
+        warp,
+        Size::new(side, side),
+        imgproc::INTER_LINEAR | imgproc::WARP_INVERSE_MAP,
+        core::BORDER_CONSTANT,
+        Scalar::all(0.0),
+    )
 }
 
 fn check_frame(m: &Mat) -> Result<(), PoseError> {
