@@ -558,24 +558,30 @@ def postprocess(im, rng):
 
 
 # --------------------------------------------------------------------------------------------------------------------
-def one_image(h, W, rng, engine, samples):
+def draw_mode(rng):
+    """Scene type and pose family, drawn once per image (kept when a pose does not fit and is redrawn)."""
+    r = rng.random()
+    mode = "under" if r < P_UNDER else ("beside" if r < P_UNDER + P_BESIDE else "none")
+    if mode == "under" or (mode == "beside" and rng.random() < 0.4):
+        fam = PZ.TOOL_FAMILIES[rng.integers(len(PZ.TOOL_FAMILIES))]
+    else:
+        fam = ["lying", "sit_stand"][int(rng.random() < 0.4)]
+    return mode, fam
+
+
+def one_image(h, W, rng, engine, samples, mode, fam):
     """Build one random scene and render it. Returns (PIL image, person mask 64^2, label dict) or None to retry."""
     t0 = time.time()
     v, H, T, body = random_body(h, rng)
-    r = rng.random()
-    mode = "under" if r < P_UNDER else ("beside" if r < P_UNDER + P_BESIDE else "none")
     floor_z = rng.uniform(0.004, 0.015) if rng.random() < 0.7 else 0.0
     tool, centre, axis, contact = None, None, np.array([0.0, 1.0, 0.0]), None
     if mode == "under":
-        fam = PZ.TOOL_FAMILIES[rng.integers(len(PZ.TOOL_FAMILIES))]
         V, Hp, spec = pose_body(h, v, H, T, fam, rng)
         res = scene_tool_under(h, rng, W, V, Hp, spec, floor_z)
         if res is None:
             return None
         V, tool, centre, axis, contact = res
     else:
-        fam = ["lying", "sit_stand"][int(rng.random() < 0.4)] if mode == "none" or rng.random() < 0.6 else \
-            PZ.TOOL_FAMILIES[rng.integers(len(PZ.TOOL_FAMILIES))]
         V, Hp, spec = pose_body(h, v, H, T, fam, rng)
         V = PZ.place_on_floor(V, floor_z)
         if mode == "beside":
@@ -661,11 +667,12 @@ def run_shard(h, W, seed, n, out, engine_mode, samples):
         while k < n:
             idx = k + 1
             attempt = 0
+            mode, fam = draw_mode(np.random.default_rng([seed, idx, 1_000_000]))
             while True:
                 rng = np.random.default_rng([seed, idx, attempt])
                 engine = engine_mode if engine_mode != "mix" else ("cycles" if rng.random() < CYCLES_SHARE else
                                                                      "workbench")
-                res = one_image(h, W, rng, engine, samples)
+                res = one_image(h, W, rng, engine, samples, mode, fam)
                 if res is not None:
                     break
                 attempt += 1

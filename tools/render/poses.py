@@ -7,9 +7,12 @@ A pose is described in the body frame (f = front, l = left, u = toward the head)
   by abd (deg) sideways (side +1 = left, -1 = right).
 """
 
+import collections
 import math
 
 import numpy as np
+
+FAIL = collections.Counter()  # why placements failed (diagnostics)
 
 B_REST = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # columns f, l, u of the rest pose
 
@@ -224,7 +227,7 @@ def fam_it_band(p, rng):
     p.torso(body_frame("side_r", U(rng, 10, 30)), bends=(U(rng, -5, 5), U(rng, -5, 5), U(rng, -5, 5)),
             neck=U(rng, -10, 10), twist=U(rng, -10, 10))
     cross = rng.random() < 0.5
-    legs(p, (U(rng, 0, 15), U(rng, -5, 15)), (U(rng, -5, 15), U(rng, -10, 15)), abd=(U(rng, -8, 0), U(rng, -5, 5)),
+    legs(p, (U(rng, 0, 15), U(rng, -5, 15)), (U(rng, -5, 15), U(rng, -10, 15)), abd=(U(rng, -8, 0), U(rng, -14, -4)),
          foot=U(rng, 0, 30))
     if cross:  # top (left) leg crossed in front, foot on the floor
         th = U(rng, 50, 90)
@@ -236,8 +239,7 @@ def fam_it_band(p, rng):
           "l": unit(np.array([U(rng, -0.5, 0.5), U(rng, -1.0, 0), -1.0]))}
     arms_world(p, ua, fa)
     return {"exercise": "it_band", "contact": ["thigh_r"], "segment": (("thigh_r",), ("calf_r",)),
-            "t": U(rng, 0.15, 0.95), "supports": ["lowerarm_r", "hand_r"] + (["foot_l", "ball_l"] if cross else
-                                                                               ["foot_r"])}
+            "t": U(rng, 0.15, 0.95), "supports": ["lowerarm_r", "hand_r"]}
 
 
 def fam_lying(p, rng):
@@ -321,9 +323,16 @@ def rotate_y(P, pivot, deg):
     return out
 
 
-def bone_mask(human, names):
-    ids = [human.bi[n] for n in names]
-    return np.isin(human.dominant, ids)
+def bone_mask(human, names, descendants=False):
+    ids = {human.bi[n] for n in names}
+    if descendants:  # fingers with the hand, toes with the foot
+        grew = True
+        while grew:
+            new = {i for i, p in enumerate(human.parent) if p in ids} - ids
+            grew = bool(new) and not any(human.bones[i].startswith(("spine", "neck", "thigh", "upperarm", "clav"))
+                                         for i in new)
+            ids |= new if grew else set()
+    return np.isin(human.dominant, list(ids))
 
 
 def place_on_tool(human, V, spec, seg_pts, floor_z, tool_top_z, sink=0.01, side=None):
@@ -335,12 +344,13 @@ def place_on_tool(human, V, spec, seg_pts, floor_z, tool_top_z, sink=0.01, side=
     cm = bone_mask(human, spec["contact"])
     if side is not None:  # a ball under one leg/side of the back
         cm &= (V[:, 1] - side[0]) * side[1] > -0.02
-    sm = bone_mask(human, spec["supports"])
+    sm = bone_mask(human, spec["supports"], descendants=True)
     ang = 0.0
     for _ in range(3):
         P = a + (b - a) * spec["t"]
         near = cm & (np.abs(V[:, 0] - P[0]) < 0.03)
         if near.sum() < 3:
+            FAIL["no contact vertices"] += 1
             return None
         zc = V[near, 2].min()
         V = V + np.array([0, 0, tool_top_z - sink - zc])
@@ -361,6 +371,7 @@ def place_on_tool(human, V, spec, seg_pts, floor_z, tool_top_z, sink=0.01, side=
             if found is not None:
                 break
         if found is None:
+            FAIL["support cannot reach the floor"] += 1
             return None
         lo, hi = 0.0, float(found)
         for _ in range(14):
@@ -375,6 +386,8 @@ def place_on_tool(human, V, spec, seg_pts, floor_z, tool_top_z, sink=0.01, side=
         ang += d
     others = ~(cm | sm)
     if V[others, 2].min() < floor_z - 0.03 or abs(ang) > 45:
+        lowest = human.bones[human.dominant[np.where(others)[0][np.argmin(V[others, 2])]]]
+        FAIL["body through the floor: " + lowest if abs(ang) <= 45 else "tilt > 45 deg"] += 1
         return None
     P = a + (b - a) * spec["t"]
     ymid = V[cm & (np.abs(V[:, 0] - P[0]) < 0.03), 1].mean()
