@@ -33,8 +33,8 @@ TMP = "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp"
 
 P_UNDER, P_BESIDE = 0.62, 0.13  # rest (0.25): no tool
 # Cycles (path traced, 8 samples, no denoising) costs 3-7 s per image here against 0.2-0.7 s for Workbench (studio
-# light, FXAA): a 12 % share keeps the speed near 100 images/min while adding real soft shadows and noise.
-CYCLES_SHARE = 0.12
+# light, FXAA, 0.24 s CPU): a 5 % share adds real soft shadows and noise for about 40 % more CPU per image.
+CYCLES_SHARE = 0.05
 
 
 def parse_args():
