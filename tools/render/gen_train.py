@@ -338,7 +338,7 @@ def randomise_lights(W, rng):
     W.bg.inputs["Strength"].default_value = rng.uniform(0.15, 1.2)
 
 
-def place_room(W, rng, V, floor_z, view_h, tool_pts):
+def place_room(W, rng, V, floor_z, view_h, tool_pts, behind_only=False):
     """Mat under the body, walls behind it (seen from the camera), distractors on the floor around it."""
     lo, hi = V.min(0), V.max(0)
     if floor_z > 0:
@@ -367,25 +367,32 @@ def place_room(W, rng, V, floor_z, view_h, tool_pts):
     W.walls[1].rotation_euler = (math.pi / 2, 0, math.atan2(side[1], side[0]) + math.pi / 2)
     W.walls[1].scale = (12, 3, 1)
     W.walls[1].hide_render = rng.random() < 0.5
-    place_distractors(W, rng, lo, hi, floor_z, tool_pts)
+    place_distractors(W, rng, lo, hi, floor_z, tool_pts, vh if behind_only else None)
 
 
-def free_spot(rng, lo, hi, tool_pts, margin):
-    for _ in range(20):
+def free_spot(rng, lo, hi, tool_pts, margin, behind=None):
+    """A floor spot outside the body's box and away from the tool; with behind (the camera's horizontal viewing
+    direction), only beyond the body's far side, so nothing stands between the camera and the person."""
+    for _ in range(30):
         x = rng.uniform(lo[0] - 0.8, hi[0] + 0.8)
         y = rng.uniform(lo[1] - 1.2, hi[1] + 1.2)
         inside = lo[0] - margin < x < hi[0] + margin and lo[1] - margin < y < hi[1] + margin
         near_tool = any(np.hypot(x - p[0], y - p[1]) < margin + 0.3 for p in tool_pts)
+        if behind is not None:
+            c = (lo + hi) / 2
+            far = 0.5 * abs(np.dot(hi - lo, behind))
+            if np.dot(np.array([x, y, 0]) - c * np.array([1, 1, 0]), behind) < far + margin:
+                continue
         if not inside and not near_tool:
             return x, y
     return None
 
 
-def place_distractors(W, rng, lo, hi, floor_z, tool_pts):
+def place_distractors(W, rng, lo, hi, floor_z, tool_pts, behind=None):
     for o in W.distractors:
         o.hide_render = True
     if rng.random() < 0.6:  # a pair of shoes
-        s = free_spot(rng, lo, hi, tool_pts, 0.1)
+        s = free_spot(rng, lo, hi, tool_pts, 0.1, behind)
         if s:
             yaw = rng.uniform(0, math.pi)
             for k, o in enumerate(W.shoes):
@@ -397,21 +404,21 @@ def place_distractors(W, rng, lo, hi, floor_z, tool_pts):
     for o in W.boxes:
         if rng.random() < 0.5:
             sz = (rng.uniform(0.2, 1.5), rng.uniform(0.2, 0.8), rng.uniform(0.1, 1.0))
-            s = free_spot(rng, lo, hi, tool_pts, 0.1 + 0.5 * math.hypot(sz[0], sz[1]))
+            s = free_spot(rng, lo, hi, tool_pts, 0.1 + 0.5 * math.hypot(sz[0], sz[1]), behind)
             if s:
                 o.hide_render = False
                 o.scale = sz
                 o.location = (s[0], s[1], sz[2] / 2)
                 o.rotation_euler = (0, 0, rng.uniform(0, math.pi))
     if rng.random() < 0.35:
-        s = free_spot(rng, lo, hi, tool_pts, 0.3)
+        s = free_spot(rng, lo, hi, tool_pts, 0.3, behind)
         if s:
             W.bag.hide_render = False
             W.bag.scale = (rng.uniform(0.15, 0.3), rng.uniform(0.08, 0.15), rng.uniform(0.1, 0.2))
             W.bag.location = (s[0], s[1], W.bag.scale[2] / 2)
             W.bag.rotation_euler = (0, 0, rng.uniform(0, math.pi))
     if rng.random() < 0.3:
-        s = free_spot(rng, lo, hi, tool_pts, 0.35)
+        s = free_spot(rng, lo, hi, tool_pts, 0.35, behind)
         if s:
             h = rng.uniform(0.4, 0.7)
             seat, legs = W.stool[0], W.stool[1:]

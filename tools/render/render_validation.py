@@ -432,7 +432,7 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     apply_full(cam, W.cam)
     GT.place_tool_objects(W, tool, centres[0], axis)
     GT.place_room(W, rng, np.concatenate([frames[0]["V"], frames[-1]["V"]]), floor_z, look_h,
-                  [centres[0], centres[-1]])
+                  [centres[0], centres[-1]], behind_only=True)
     GT.randomise_materials(W, rng, tool)
     c = np.array(SL.ROLLER_COLOURS[colour])
     pat, bump, c2 = {"smooth": ("noise", 0.02, c * 0.92), "grid": ("checker", 0.5, c * 0.45),
