@@ -216,13 +216,19 @@ def frames_for(h, clip, rng, ex_data, floor_z, r, tl):
     for attempt in range(400):
         V0, Hp, Tp, spec = pose_with_tails(h, v, H, T, FAMILY[clip["exercise"]], rng)
         placed = {}
-        for i in sparse + list(range(len(tl))):
-            if i not in placed:
-                placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r)
-                if placed[i] is None:
-                    break
-        else:
-            if posture_clear(h, V0, Hp, [placed[i] for i in sparse], [tl[i] for i in sparse], ex_data, floor_z):
+        for i in sparse:
+            placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r)
+            if placed[i] is None:
+                break
+        else:  # the sparse frames fit: check the posture (cheap), then every frame
+            if not posture_clear(h, V0, Hp, [placed[i] for i in sparse], [tl[i] for i in sparse], ex_data, floor_z):
+                continue
+            for i in range(len(tl)):
+                if i not in placed:
+                    placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r)
+                    if placed[i] is None:
+                        break
+            else:
                 break
     else:
         raise RuntimeError(f"{clip['name']}: no pose fits the contact plan")
