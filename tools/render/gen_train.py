@@ -28,6 +28,7 @@ MASK_SIZE = 64
 ID_SIZE = 128
 CROP_ENLARGE = 1.3      # the app's crop: person bbox enlarged 1.3x, made square (README)
 CROP_JITTER = 0.10      # +-10 % of the side in position and scale
+MIN_CAMERA_CLEARANCE_M = 1.0  # nearest body point to the camera (a webcam is not inside the exercise)
 MIN_VISIBLE_PX = 12     # tool pixels (unoccluded, in the crop) at ID_SIZE for visible = true (about 48 px at 256)
 TMP = "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp"
 
@@ -433,7 +434,7 @@ def place_distractors(W, rng, lo, hi, floor_z, tool_pts, behind=None):
 
 
 # --------------------------------------------------------------------------------------------------------------------
-def choose_camera(rng, ref, axis):
+def choose_camera(rng, ref, axis, V=None):
     """Camera relative to the reference axis (roller axis, or the body's lateral axis): azimuth 0..60 deg off the
     axis (either sign, from either end), elevation 0..45 deg, focal 24..50 mm, roll +-10 deg."""
     az = rng.uniform(0, 60)
@@ -446,8 +447,12 @@ def choose_camera(rng, ref, axis):
     a = math.radians(az * sgn)
     look_h = end * np.array([axis[0] * math.cos(a) - axis[1] * math.sin(a), axis[0] * math.sin(a) + axis[1] * math.cos(a), 0])
     e = math.radians(el)
-    loc = ref - look_h * dist * math.cos(e) + np.array([0, 0, dist * math.sin(e)])
-    loc[2] = max(loc[2], 0.04)
+    for _ in range(20):  # keep the camera MIN_CAMERA_CLEARANCE_M from the body (no extreme close-ups)
+        loc = ref - look_h * dist * math.cos(e) + np.array([0, 0, dist * math.sin(e)])
+        loc[2] = max(loc[2], 0.04)
+        if V is None or np.linalg.norm(V[::25] - loc, axis=1).min() >= MIN_CAMERA_CLEARANCE_M:
+            break
+        dist *= 1.15
     R = SL.look_at(loc, ref, roll)
     cam = SL.Cam(loc, R, focal)
     meta = {"azimuth_deg": round(az, 2), "elevation_deg": round(el, 2), "distance_m": round(dist, 3),
@@ -604,7 +609,7 @@ def one_image(h, W, rng, engine, samples, mode, fam):
     reg, cols, cloth_info = body_regions(h, v, H, rng)
     W.set_body(V, reg, cols, rng)
     ref = centre if tool is not None else V.mean(0) * np.array([1, 1, 0]) + np.array([0, 0, 0.15])
-    cam, look_h, cam_meta = choose_camera(rng, ref, axis)
+    cam, look_h, cam_meta = choose_camera(rng, ref, axis, V)
     set_crop(cam, rng, V)
     cam.apply(W.cam, CROP_SIZE)
     place_tool_objects(W, tool, centre, axis)
