@@ -54,32 +54,32 @@ def plan(*keys):
 
 # name, exercise, seed, camera (azimuth, elevation, focal, roll), duration s, contact plan, tool, notes
 CLIPS = [
-    dict(name="v_upper_back_az20_el25", exercise="upper_back", seed=101, cam=(20, 25, 35, 0), dur=8,
-         plan=plan((0, 0.15), (3.5, 0.45), (4.5, 0.45), (8, 0.2)), tool=("roller", "black", "grid")),
-    dict(name="v_quads_az40_el15_knee", exercise="quads", seed=102, cam=(40, 15, 42, 3), dur=8,
-         plan=plan((0, 0.3), (2.5, 0.55), (4.5, 1.05), (6.0, 1.05), (8, 0.75)), tool=("roller", "blue", "smooth")),
-    dict(name="v_calves_az60_el35", exercise="calves", seed=103, cam=(60, 35, 30, -4), dur=8,
-         plan=plan((0, 0.25), (4, 0.6), (8, 0.3)), tool=("roller", "orange", "bumpy")),
-    dict(name="v_hamstrings_az30_el20", exercise="hamstrings", seed=104, cam=(30, 20, 40, 2), dur=8,
-         plan=plan((0, 0.3), (4, 0.7), (8, 0.35)), tool=("roller", "grey", "grid")),
-    dict(name="v_hamstrings_az15_el40_too_fast", exercise="hamstrings", seed=105, cam=(15, 40, 28, -6), dur=8,
-         plan=plan((0, 0.3), (2.5, 0.45), (3.3, 0.8), (4.1, 0.3), (4.9, 0.8), (8, 0.6)), tool=("roller", "pink",
-                                                                                               "smooth")),
-    dict(name="v_glutes_az45_el30", exercise="glutes", seed=106, cam=(45, 30, 35, 0), dur=8,
-         plan=plan((0, 0.0), (4, 0.15), (8, 0.02)), tool=("roller", "black", "smooth")),
-    dict(name="v_it_band_az25_el10_knee", exercise="it_band", seed=107, cam=(25, 10, 45, 5), dur=8,
-         plan=plan((0, 0.4), (3.0, 0.75), (4.0, 1.05), (5.5, 1.05), (8, 0.6)), tool=("roller", "white", "grid")),
-    dict(name="v_calves_az10_el5_achilles", exercise="calves", seed=108, cam=(10, 5, 50, 0), dur=8,
-         plan=plan((0, 0.4), (3.5, 0.7), (4.5, 1.0), (6.0, 1.0), (8, 0.6)), tool=("roller", "blue", "bumpy")),
-    dict(name="v_quads_az0_el30_dark", exercise="quads", seed=109, cam=(0, 30, 35, -3), dur=8,
-         plan=plan((0, 0.25), (4, 0.6), (8, 0.3)), tool=("roller", "black", "smooth"), dark=True),
-    dict(name="v_upper_back_az55_el10", exercise="upper_back", seed=110, cam=(55, 10, 30, 8), dur=8,
-         plan=plan((0, 0.3), (4, 0.5), (8, 0.25)), tool=("roller", "orange", "grid")),
+    dict(name="v_upper_back_az20_el25", exercise="upper_back", seed=101, cam=(20, 25, 35, 0), dur=6,
+         plan=plan((0, 0.15), (2.5, 0.4), (3.5, 0.4), (6, 0.2)), tool=("roller", "black", "grid")),
+    dict(name="v_quads_az40_el15_knee", exercise="quads", seed=102, cam=(40, 15, 42, 3), dur=6,
+         plan=plan((0, 0.35), (1.5, 0.55), (3.5, 1.05), (4.8, 1.05), (6, 0.8)), tool=("roller", "blue", "smooth")),
+    dict(name="v_calves_az60_el35", exercise="calves", seed=103, cam=(60, 35, 30, -4), dur=6,
+         plan=plan((0, 0.25), (3, 0.6), (6, 0.3)), tool=("roller", "orange", "bumpy")),
     dict(name="v_lying_roller_beside", exercise=None, seed=111, cam=(35, 30, 35, 0), dur=6, plan=None,
          tool=("roller", "grey", "smooth")),
-    dict(name="v_switch_calves_hamstrings", exercise="calves", seed=112, cam=(20, 20, 35, 0), dur=14,
-         plan=plan((0, 0.3), (4, 0.65), (6, 0.3)), switch=("hamstrings", 7.5, plan((7.5, 0.7), (10.5, 0.35),
-                                                                                   (14, 0.7))),
+    dict(name="v_hamstrings_az30_el20", exercise="hamstrings", seed=104, cam=(30, 20, 40, 2), dur=6,
+         plan=plan((0, 0.3), (3, 0.7), (6, 0.35)), tool=("roller", "grey", "grid")),
+    dict(name="v_glutes_az45_el30", exercise="glutes", seed=106, cam=(45, 30, 35, 0), dur=6,
+         plan=plan((0, 0.0), (3, 0.15), (6, 0.02)), tool=("roller", "black", "smooth")),
+    dict(name="v_it_band_az25_el10_knee", exercise="it_band", seed=107, cam=(25, 10, 45, 5), dur=6,
+         plan=plan((0, 0.45), (2, 0.75), (3.2, 1.05), (4.7, 1.05), (6, 0.7)), tool=("roller", "white", "grid")),
+    dict(name="v_hamstrings_az15_el40_too_fast", exercise="hamstrings", seed=105, cam=(15, 40, 28, -6), dur=6,
+         plan=plan((0, 0.3), (1.5, 0.45), (2.3, 0.8), (3.1, 0.3), (3.9, 0.8), (6, 0.6)),
+         tool=("roller", "pink", "smooth")),
+    dict(name="v_calves_az10_el5_achilles", exercise="calves", seed=108, cam=(10, 5, 50, 0), dur=6,
+         plan=plan((0, 0.4), (2.2, 0.7), (3.2, 1.0), (4.7, 1.0), (6, 0.65)), tool=("roller", "blue", "bumpy")),
+    dict(name="v_quads_az0_el30_dark", exercise="quads", seed=109, cam=(0, 30, 35, -3), dur=6,
+         plan=plan((0, 0.25), (3, 0.6), (6, 0.3)), tool=("roller", "black", "smooth"), dark=True),
+    dict(name="v_upper_back_az55_el10", exercise="upper_back", seed=110, cam=(55, 10, 30, 8), dur=6,
+         plan=plan((0, 0.3), (3, 0.5), (6, 0.25)), tool=("roller", "orange", "grid")),
+    dict(name="v_switch_calves_hamstrings", exercise="calves", seed=112, cam=(20, 20, 35, 0), dur=11,
+         plan=plan((0, 0.3), (3, 0.65), (4.5, 0.3)), switch=("hamstrings", 6.0, plan((6.0, 0.7), (8.5, 0.35),
+                                                                                 (11, 0.7))),
          tool=("roller", "orange", "smooth")),
 ]
 LONG_CLIPS = [
@@ -479,7 +479,11 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     os.makedirs(frame_dir, exist_ok=True)
     todo = [0, n // 2, n - 1] if preview else range(n)
     t0 = time.time()
+    static = clip["exercise"] is None  # nobody moves: render one frame, repeat it
     for i in todo:
+        if static and i > 0:
+            shutil.copyfile(os.path.join(frame_dir, "f0000.png"), os.path.join(frame_dir, f"f{i:04d}.png"))
+            continue
         fr = frames[i]
         W.set_body(fr["V"], reg, cols, rng)
         GT.place_tool_objects(W, tool, centres[i], axis)
