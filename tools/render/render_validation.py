@@ -156,18 +156,6 @@ def place_frame(h, V0, Hp, spec, ex, f, ex_data, floor_z, r):
     return PZ.place_on_tool(h, V0, sp, seg, floor_z, floor_z + 2 * r)
 
 
-def pose_clip(h, clip, rng, ex_data, floor_z, r, frames):
-    """Draw a body and a pose that fits the whole clip (placement succeeds on a sample of its frames)."""
-    v, H, T, body = GT.random_body(h, rng)
-    check = frames[:: max(1, len(frames) // 12)] + [frames[-1]]
-    for attempt in range(300):
-        V, Hp, spec = GT.pose_body(h, v, H, T, FAMILY[clip["exercise"]], rng)
-        if all(place_frame(h, V, Hp, spec, ex, f, ex_data, floor_z, r) is not None for ex, f, _ in check):
-            return v, H, T, V, Hp, spec, body
-    raise RuntimeError(f"{clip['name']}: no pose fits the contact plan")
-
-
-# --------------------------------------------------------------------------------------------------------------------
 def rigid_fit(A, B):
     """Rotation R and translation t with B ~ A @ R.T + t (Kabsch)."""
     ca, cb = A.mean(0), B.mean(0)
@@ -175,29 +163,6 @@ def rigid_fit(A, B):
     d = np.sign(np.linalg.det(Vt.T @ U.T))
     R = Vt.T @ np.diag([1, 1, d]) @ U.T
     return R, cb - ca @ R.T
-
-
-def world_frames(h, clip, V0, Hp, spec, ex_data, floor_z, r, tl):
-    """Per frame: body vertices, joints (heads, tails), roller centre x (rolling without slipping: when the contact
-    moves by ds along the body, the roller moves by -ds and the body by -2 ds over the floor)."""
-    out = []
-    x_roller0 = None
-    c0 = None
-    sample = np.arange(0, len(V0), 37)
-    for ex, f, _ in tl:
-        res = place_frame(h, V0, Hp, spec, ex, f, ex_data, floor_z, r)
-        if res is None:
-            raise RuntimeError(f"{clip['name']}: placement failed at {ex} {f:.2f}")
-        V, contact, _ = res
-        R, t = rigid_fit(V0[sample], V[sample])
-        J = Hp @ R.T + t
-        if c0 is None:
-            c0, x_roller0 = contact[0], contact[0]
-        shift = (x_roller0 - (contact[0] - c0)) - contact[0]
-        d = np.array([shift, 0, 0])
-        out.append({"V": V + d, "J": J + d, "contact": contact + d, "roller_x": contact[0] + shift, "R": R,
-                    "ex": ex, "f": f})
-    return out
 
 
 def pose_with_tails(h, v, H, T, family, rng):
@@ -301,7 +266,6 @@ def fit_camera(clip, frames, ref):
         uv, z = cam.project_full(pts)
         span = max((uv[:, 0].max() - uv[:, 0].min()) / WIDTH, (uv[:, 1].max() - uv[:, 1].min()) / HEIGHT)
         dist *= span / FRAME_FILL
-        centre = (uv.min(0) + uv.max(0)) / 2
     meta = {"azimuth_deg": float(az), "elevation_deg": float(el), "distance_m": round(float(np.linalg.norm(loc - ref)),
                                                                                       3),
             "focal_mm": float(focal), "roll_deg": float(roll)}
@@ -334,7 +298,7 @@ def setup_render(rng):
 
 
 # --------------------------------------------------------------------------------------------------------------------
-def truth_frame(h, cam, fr, i, tool, centre, seg_len_cm, ex_data, prev, nxt, floor_z):
+def truth_frame(h, cam, fr, i, tool, centre, ex_data, prev, nxt, floor_z):
     axis = np.array([0.0, 1.0, 0.0])
     a, b = centre - axis * tool["length"] / 2, centre + axis * tool["length"] / 2
     (pa, pb), (za, zb) = cam.project_full(np.array([a, b]))
@@ -450,7 +414,7 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     seg_name = None if clip["exercise"] is None else ex_data[clip["exercise"]]["segment"]
     truth_frames = []
     for i, fr in enumerate(frames):
-        truth_frames.append(truth_frame(h, cam, fr, i, tool, centres[i], None, ex_data,
+        truth_frames.append(truth_frame(h, cam, fr, i, tool, centres[i], ex_data,
                                         frames[i - 1] if i > 0 else None, frames[i + 1] if i + 1 < n else None,
                                         floor_z))
     faults = derive_faults(truth_frames, ex_data, h, frames) if clip["exercise"] else []
