@@ -284,7 +284,8 @@ def scene_tool_beside(rng, V, floor_z):
     side = 1 if rng.random() < 0.5 else -1
     y = (V[:, 1].max() if side > 0 else V[:, 1].min()) + side * (rng.uniform(0.1, 0.6) + tool.get("length", 0.1) *
                                                                   abs(axis[1]) / 2 + r)
-    x = rng.uniform(V[:, 0].min() + 0.2, V[:, 0].max() - 0.2)
+    lo, hi = V[:, 0].min(), V[:, 0].max()
+    x = (lo + hi) / 2 + rng.uniform(-0.5, 0.5) * max(0.0, hi - lo - 0.4)
     return tool, np.array([x, y, floor_z + r]), axis
 
 
@@ -684,7 +685,11 @@ def run_shard(h, W, seed, n, out, engine_mode, samples):
                 rng = np.random.default_rng([seed, idx, attempt])
                 engine = engine_mode if engine_mode != "mix" else ("cycles" if rng.random() < CYCLES_SHARE else
                                                                      "workbench")
-                res = one_image(h, W, rng, engine, samples, mode, fam)
+                try:
+                    res = one_image(h, W, rng, engine, samples, mode, fam)
+                except Exception as e:  # a long unattended run: log, redraw (attempt + 1)
+                    print(f"shard {seed} image {idx} attempt {attempt}: {type(e).__name__}: {e}", flush=True)
+                    res = None
                 if res is not None:
                     break
                 attempt += 1
