@@ -251,11 +251,11 @@ def frames_beside(h, clip, rng, floor_z, n):
 
 
 # --------------------------------------------------------------------------------------------------------------------
-def fit_camera(clip, frames, ref):
+def fit_camera(clip, frames, ref, extra):
     """Camera at the clip's azimuth/elevation (relative to the roller axis, Y), distance chosen so the body's travel
-    fills FRAME_FILL of the frame."""
+    and the roller's end points (extra) fill FRAME_FILL of the frame."""
     az, el, focal, roll = clip["cam"]
-    pts = np.concatenate([fr["V"][::50] for fr in frames[:: max(1, len(frames) // 10)]])
+    pts = np.concatenate([fr["V"][::50] for fr in frames[:: max(1, len(frames) // 10)]] + [extra])
     a, e = math.radians(az), math.radians(el)
     look_h = np.array([-math.sin(a), math.cos(a), 0.0])  # looking along +Y turned by az (camera at -Y side)
     target = (pts.min(0) + pts.max(0)) / 2
@@ -386,6 +386,9 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
         v, H, body, spec, frames = frames_beside(h, clip, rng, floor_z, n)
         _, centre, axis = GT.scene_tool_beside(rng, frames[0]["V"], floor_z)
         axis = np.array([0.0, 1.0, 0.0])  # lying parallel to the body's lateral axis: the camera azimuth refers to it
+        V0 = frames[0]["V"]
+        if centre[1] > V0[:, 1].mean():  # on the camera's side of the body (the camera is at -Y), so it is seen
+            centre[1] = V0[:, 1].min() - (centre[1] - V0[:, 1].max())
         centres = [centre] * n
     else:
         tl = timeline(clip, n)
@@ -398,7 +401,8 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
         cloth["dark_clothes"] = True
     W.set_body(frames[0]["V"], reg, cols, rng)
     ref = np.mean(centres, 0)
-    cam, look_h, cam_meta = fit_camera(clip, frames, ref)
+    ends = [c + s * axis * tool["length"] / 2 for c in (centres[0], centres[-1]) for s in (-1, 1)]
+    cam, look_h, cam_meta = fit_camera(clip, frames, ref, np.array(ends))
     apply_full(cam, W.cam)
     GT.place_tool_objects(W, tool, centres[0], axis)
     GT.place_room(W, rng, np.concatenate([frames[0]["V"], frames[-1]["V"]]), floor_z, look_h,
