@@ -401,8 +401,10 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
         cloth["dark_clothes"] = True
     W.set_body(frames[0]["V"], reg, cols, rng)
     ref = np.mean(centres, 0)
+    # a roller beside the person must be in the frame (under the body it is within the body's travel anyway)
     ends = [c + s * axis * tool["length"] / 2 for c in (centres[0], centres[-1]) for s in (-1, 1)]
-    cam, look_h, cam_meta = fit_camera(clip, frames, ref, np.array(ends))
+    cam, look_h, cam_meta = fit_camera(clip, frames, ref, np.array(ends if clip["exercise"] is None else
+                                                                    np.zeros((0, 3))))
     apply_full(cam, W.cam)
     GT.place_tool_objects(W, tool, centres[0], axis)
     GT.place_room(W, rng, np.concatenate([frames[0]["V"], frames[-1]["V"]]), floor_z, look_h,
