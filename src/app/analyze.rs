@@ -217,12 +217,16 @@ fn run_clip(plan: &Plan, clip: &Path) -> Result<()> {
 /// One analysis, several sinks: the JSON report, the per-frame CSV and the terminal summary.
 fn write_outputs(plan: &Plan, input: InputInfo, pose: PoseSummary, frames: &[TrackFrame], analysis: &Analysis) -> Result<()> {
     let report_path = plan.out("report.json");
-    Report::new(input, pose, frames, &analysis.report)?.write(&report_path)?;
+    let mut report = Report::new(input, pose, frames, &analysis.report)?;
+    crate::report_html::add_sides(&mut report.coaching, frames, &analysis.metrics, &plan.engine.exercises_dir)?;
+    report.write(&report_path)?;
     let csv_path = plan.out("metrics.csv");
     CsvSink { path: csv_path.clone() }.write(analysis)?;
+    let html_path = crate::report_html::write_report_page(&report_path, None, &plan.engine.exercises_dir)?;
     if !plan.quiet {
         println!("  report:          {}", report_path.display());
         println!("  metrics:         {}", csv_path.display());
+        println!("  report page:     {}", html_path.display());
         coach::print_summary(analysis, &mut std::io::stdout().lock())?;
     }
     Ok(())

@@ -3,4 +3,5 @@ pub mod analyze;
 pub mod bench;
 pub mod exercises;
 pub mod live;
+pub mod report;
 pub mod synth;
