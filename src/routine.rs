@@ -312,3 +312,10 @@ impl RoutineRun {
         RoutineReport { id: self.routine.id.clone(), name: self.routine.name.clone(), completed: self.is_finished(), steps: self.results.clone() }
     }
 }
+
+/// The live loop's hook: the routine's cue for this frame (spoken before any engine cue), from what the coach sees.
+pub fn live_cue(run: Option<&mut RoutineRun>, t: f64, view: &crate::live::coach_view::CoachView) -> Option<crate::live::cues::LiveCue> {
+    let seen = view.exercise.as_ref().map(|(id, _)| id.as_str());
+    let text = run?.update(t, seen, view.time_on_area_s)?;
+    Some(crate::live::cues::LiveCue { rule: "routine".into(), text, severity: crate::live::cues::Severity::Info })
+}

@@ -91,6 +91,13 @@ pub struct LiveArgs {
     /// Less output on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Guide through a routine (file stem in --routines-dir, e.g. legs_after_running): each step is announced,
+    /// counted down and counted once its exercise is recognised; done vs planned is written to routine.json.
+    #[arg(long, value_name = "NAME")]
+    pub routine: Option<String>,
+    /// Folder of routine files (TOML); default: `routines/` of the rollcoach checkout.
+    #[arg(long, value_name = "DIR")]
+    pub routines_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -101,6 +108,9 @@ pub struct HistoryArgs {
     /// Folder of session recordings.
     #[arg(long, value_name = "DIR", default_value = "sessions")]
     pub sessions_dir: PathBuf,
+    /// Also write the history page (sessions per week, minutes per area, streaks) to this HTML file.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(a: LiveArgs) -> Result<()> {
@@ -142,6 +152,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
     // Check the exercise files and the --exercise name before any capture starts.
     engine.exercise = a.exercise.clone();
     crate::coach::Engine::new(engine.clone()).context("loading exercises")?;
+    let routine = crate::app::report::routine_for(a.routine.as_deref(), a.routines_dir.as_deref(), &engine.exercises_dir)?;
     let cfg = LiveConfig {
         source,
         pipeline: PipelineConfig {
@@ -161,6 +172,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
         max_seconds: a.seconds,
         bench: a.bench,
         quiet: a.quiet,
+        routine,
     };
     let stats = run_live(&cfg).context("live session")?;
     if let Some(d) = &stats.session_dir {
@@ -175,6 +187,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
             );
         }
     }
+    crate::app::report::after_live(&stats, &cfg.engine.exercises_dir, a.quiet)?;
     if a.bench {
         let pct = |v: &[f64], p: f64| percentile(v, p).unwrap_or(f64::NAN);
         let l = &stats.latencies_ms;
@@ -217,5 +230,9 @@ pub fn devices(_a: DevicesArgs) -> Result<()> {
 pub fn history(a: HistoryArgs) -> Result<()> {
     let sessions = history::read_all(&a.sessions_dir)?;
     print!("{}", history::render(&sessions));
+    if let Some(p) = &a.html {
+        std::fs::write(p, history::render_html(&sessions)).with_context(|| format!("{}: cannot write", p.display()))?;
+        println!("history page: {}", p.display());
+    }
     Ok(())
 }

@@ -8,7 +8,9 @@ use crate::coach::{self, default_exercises_dir, EngineConfig};
 use crate::live::session::{META_FILE, POSES_FILE};
 use crate::posetrack::PoseTrack;
 use crate::report::{InputInfo, PoseSummary, Report};
+use crate::live::run::LiveStats;
 use crate::report_html;
+use crate::routine::{default_routines_dir, Routine, RoutineRun};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  rollcoach report out/quads_knee.report.json --html out/quads_knee.html\n  \
@@ -63,6 +65,32 @@ pub fn session_report(dir: &Path, exercises_dir: &Path) -> Result<PathBuf> {
     let json = dir.join("report.json");
     report.write(&json)?;
     use crate::coach::report::ReportSink;
-    crate::coach::report::CsvSink { path: dir.join("metrics.csv") }.write(&analysis)?;
+    crate::coach::report::CsvSink { path: report_html::data::metrics_path(&json) }.write(&analysis)?;
     Ok(json)
+}
+
+/// `live --routine NAME`: the routine checked against the exercises, ready to run.
+pub fn routine_for(name: Option<&str>, dir: Option<&Path>, exercises_dir: &Path) -> Result<Option<RoutineRun>> {
+    let Some(name) = name else { return Ok(None) };
+    let exercises = coach::load_dir(exercises_dir).context("loading exercises")?;
+    let ids: Vec<&str> = exercises.iter().map(|e| e.id.as_str()).collect();
+    let dir = dir.map_or_else(default_routines_dir, Path::to_path_buf);
+    let routine = Routine::load_named(&dir, name, &ids)?;
+    let names = |id: &str| exercises.iter().find(|e| e.id == id).map_or(id.to_string(), |e| e.name.clone());
+    Ok(Some(RoutineRun::new(routine, names)))
+}
+
+/// After a live session: done vs planned of the routine (`routine.json`), and the session's report page.
+pub fn after_live(stats: &LiveStats, exercises_dir: &Path, quiet: bool) -> Result<()> {
+    let Some(dir) = &stats.session_dir else { return Ok(()) };
+    if let Some(r) = &stats.routine {
+        r.write(dir)?;
+        print!("{}", r.summary());
+    }
+    let json = session_report(dir, exercises_dir)?;
+    let page = report_html::write_report_page(&json, None, exercises_dir)?;
+    if !quiet {
+        println!("report page: {}", page.display());
+    }
+    Ok(())
 }

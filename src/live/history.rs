@@ -203,6 +203,11 @@ pub fn fmt_dur(s: f64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
+/// The page `rollcoach history --html` writes (see `report_html::history`).
+pub fn render_html(sessions: &[SessionSummary]) -> String {
+    crate::report_html::history::render(sessions, super::session::unix_now())
+}
+
 /// The text `rollcoach history` prints.
 pub fn render(sessions: &[SessionSummary]) -> String {
     use std::fmt::Write as _;

@@ -80,6 +80,8 @@ pub struct LiveConfig {
     /// Collect and print latency/fps statistics.
     pub bench: bool,
     pub quiet: bool,
+    /// A routine to guide through (`--routine`).
+    pub routine: Option<crate::routine::RoutineRun>,
 }
 
 /// Placement is checked during the first seconds of a session (and until a person has been seen).
@@ -112,6 +114,8 @@ pub struct LiveStats {
     pub session_dir: Option<PathBuf>,
     pub width: u32,
     pub height: u32,
+    /// Done vs planned of the routine, if one was run.
+    pub routine: Option<crate::routine::RoutineReport>,
 }
 
 impl LiveStats {
@@ -252,6 +256,7 @@ pub fn run_live_with(
     let mut last_progress_t = 0.0;
     let mut t_now = 0.0;
     let mut screenshot_pending = cfg.screenshot.clone();
+    let mut routine = cfg.routine.clone();
     let mut fps_window: std::collections::VecDeque<Instant> = std::collections::VecDeque::with_capacity(64);
     let wall0 = Instant::now();
 
@@ -387,7 +392,7 @@ pub fn run_live_with(
                 frame.t,
             );
         }
-        if let Some(c) = sched.poll(frame.t) {
+        if let Some(c) = crate::routine::live_cue(routine.as_mut().filter(|_| !paused), frame.t, &view).or_else(|| sched.poll(frame.t)) {
             audio.play(&c, frame.t);
             session.event(&Event::Cue {
                 t: frame.t,
@@ -475,6 +480,7 @@ pub fn run_live_with(
     stats.dropped = capture.slot.dropped();
     capture.stop();
     audio.finish()?;
+    stats.routine = routine.map(|r| r.report());
     stats.session_dir = Some(session.finish(t_now)?);
     Ok(stats)
 }
