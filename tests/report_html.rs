@@ -200,6 +200,9 @@ fn left_and_right_sides_follow_the_rendered_body() {
     assert!(r > 0.5 * total && r > 4.0 * l, "IT band: right {r} s, left {l} s of {total} s");
     let page = std::fs::read_to_string(analysed("it_band_clean").join("it_band_clean.report.html")).unwrap();
     assert!(page.contains("left IT band 0 s, right"), "the one-sided IT band is noted as an imbalance");
+    let o = rollcoach(&["report", s(&analysed("it_band_clean").join("it_band_clean.report.json"))]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && stdout.contains("note: left IT band 0 s, right"), "{stdout}");
 
     let q = read("quads_knee");
     let sides = &q["areas"][0]["sides"];

@@ -222,12 +222,13 @@ fn write_outputs(plan: &Plan, input: InputInfo, pose: PoseSummary, frames: &[Tra
     report.write(&report_path)?;
     let csv_path = plan.out("metrics.csv");
     CsvSink { path: csv_path.clone() }.write(analysis)?;
-    let html_path = crate::report_html::write_report_page(&report_path, None, &plan.engine.exercises_dir)?;
+    let page = crate::report_html::write_report_page(&report_path, None, &plan.engine.exercises_dir)?;
     if !plan.quiet {
         println!("  report:          {}", report_path.display());
         println!("  metrics:         {}", csv_path.display());
-        println!("  report page:     {}", html_path.display());
+        println!("  report page:     {}", page.path.display());
         coach::print_summary(analysis, &mut std::io::stdout().lock())?;
+        page.notes.iter().for_each(|n| println!("note: {n}"));
     }
     Ok(())
 }

@@ -45,8 +45,9 @@ pub fn run(a: ReportArgs) -> Result<()> {
         Some(dir) => session_report(&dir, &exercises_dir)?,
         None => a.input.clone(),
     };
-    let out = report_html::write_report_page(&report_json, a.html.as_deref(), &exercises_dir)?;
-    println!("report page: {}", out.display());
+    let page = report_html::write_report_page(&report_json, a.html.as_deref(), &exercises_dir)?;
+    println!("report page: {}", page.path.display());
+    page.notes.iter().for_each(|n| println!("note: {n}"));
     Ok(())
 }
 
@@ -90,7 +91,8 @@ pub fn after_live(stats: &LiveStats, exercises_dir: &Path, quiet: bool) -> Resul
     let json = session_report(dir, exercises_dir)?;
     let page = report_html::write_report_page(&json, None, exercises_dir)?;
     if !quiet {
-        println!("report page: {}", page.display());
+        println!("report page: {}", page.path.display());
+        page.notes.iter().for_each(|n| println!("note: {n}"));
     }
     Ok(())
 }

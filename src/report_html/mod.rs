@@ -77,9 +77,16 @@ fn thumbnail_clip(report_json: &Path, doc: &ReportDoc) -> Option<PathBuf> {
     (doc.input.kind == "video" && clip.is_file()).then_some(clip)
 }
 
-/// Writes the report page for `report_json` to `out` (default: `STEM.report.html` beside it); returns its path.
+/// A written report page and what the coach noticed (left/right imbalance), for the terminal.
+#[derive(Debug, Clone)]
+pub struct ReportPage {
+    pub path: PathBuf,
+    pub notes: Vec<String>,
+}
+
+/// Writes the report page for `report_json` to `out` (default: `STEM.report.html` beside it).
 /// A `routine.json` beside the report (live sessions with `--routine`) adds the done-vs-planned table.
-pub fn write_report_page(report_json: &Path, out: Option<&Path>, exercises_dir: &Path) -> Result<PathBuf, ReportHtmlError> {
+pub fn write_report_page(report_json: &Path, out: Option<&Path>, exercises_dir: &Path) -> Result<ReportPage, ReportHtmlError> {
     let mut doc = data::read_report(report_json)?;
     let metrics = data::metrics_path(report_json);
     if !metrics.is_file() {
@@ -98,5 +105,5 @@ pub fn write_report_page(report_json: &Path, out: Option<&Path>, exercises_dir: 
     let input = page::PageInput { title, doc: &doc, rows: &rows, exercises: &exercises, thumbs: &thumbs, routine: routine.as_ref() };
     let out = out.map_or_else(|| html_path(report_json), Path::to_path_buf);
     std::fs::write(&out, page::render(&input)).map_err(|source| ReportHtmlError::Write { path: out.clone(), source })?;
-    Ok(out)
+    Ok(ReportPage { path: out, notes: page::imbalance_notes(&doc) })
 }

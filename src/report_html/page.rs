@@ -108,13 +108,13 @@ fn summary_table(d: &ReportDoc) -> String {
     s + "</table>"
 }
 
-/// Imbalance notes ("left IT band 60 s, right 20 s").
+/// Imbalance notes ("left IT band 60 s, right 20 s"), one per area where one side had clearly more time.
+pub fn imbalance_notes(d: &ReportDoc) -> Vec<String> {
+    d.areas.iter().filter_map(|a| a.sides.and_then(|st| st.imbalance(&a.area.name))).collect()
+}
+
 fn notes(d: &ReportDoc) -> String {
-    d.areas
-        .iter()
-        .filter_map(|a| a.sides.and_then(|st| st.imbalance(&a.area.name)))
-        .map(|n| format!("<p class=\"note\">{}</p>", esc(&n)))
-        .collect()
+    imbalance_notes(d).iter().map(|n| format!("<p class=\"note\">{}</p>", esc(n))).collect()
 }
 
 fn time_chart(d: &ReportDoc) -> String {
