@@ -132,7 +132,9 @@ fn guided_live_run_over_two_rendered_clips_completes_every_step_in_order() {
     .unwrap();
     let sessions = dir.join("sessions");
     let o = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
-        .args(["live", "--source", s(&clip), "--no-window", "--mute", "--routine", "two", "--routines-dir", s(&routines)])
+        // --unpaced: every frame is processed (none dropped), so the run does not depend on the machine's speed
+        .args(["live", "--source", s(&clip), "--unpaced", "--no-window", "--mute", "--routine", "two"])
+        .args(["--routines-dir", s(&routines)])
         .args(["--sessions-dir", s(&sessions)])
         .current_dir(repo())
         .output()

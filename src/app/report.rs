@@ -81,18 +81,23 @@ pub fn routine_for(name: Option<&str>, dir: Option<&Path>, exercises_dir: &Path)
     Ok(Some(RoutineRun::new(routine, names)))
 }
 
-/// After a live session: done vs planned of the routine (`routine.json`), and the session's report page.
+/// After a live session: done vs planned of the routine (`routine.json`), and the session's report page. The
+/// session is already safely on disk; a page that cannot be made is reported, not an error of the session.
 pub fn after_live(stats: &LiveStats, exercises_dir: &Path, quiet: bool) -> Result<()> {
     let Some(dir) = &stats.session_dir else { return Ok(()) };
     if let Some(r) = &stats.routine {
         r.write(dir)?;
         print!("{}", r.summary());
     }
-    let json = session_report(dir, exercises_dir)?;
-    let page = report_html::write_report_page(&json, None, exercises_dir)?;
-    if !quiet {
-        println!("report page: {}", page.path.display());
-        page.notes.iter().for_each(|n| println!("note: {n}"));
+    let page = session_report(dir, exercises_dir)
+        .and_then(|json| Ok(report_html::write_report_page(&json, None, exercises_dir)?));
+    match page {
+        Ok(page) if !quiet => {
+            println!("report page: {}", page.path.display());
+            page.notes.iter().for_each(|n| println!("note: {n}"));
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("rollcoach: the session's report page was not written: {e:#}"),
     }
     Ok(())
 }
