@@ -78,7 +78,12 @@ impl Routine {
         }
         for (i, s) in r.steps.iter().enumerate() {
             if !exercise_ids.contains(&s.exercise.as_str()) {
-                return Err(invalid(format!("step {}: exercise {:?} is not one of: {}", i + 1, s.exercise, exercise_ids.join(", "))));
+                return Err(invalid(format!(
+                    "step {}: exercise {:?} is not one of: {}",
+                    i + 1,
+                    s.exercise,
+                    exercise_ids.join(", ")
+                )));
             }
             if !(s.duration_s.is_finite() && s.duration_s > 0.0 && s.duration_s <= 600.0) {
                 return Err(invalid(format!("step {}: duration_s {} is outside 0-600 s", i + 1, s.duration_s)));
@@ -106,7 +111,13 @@ impl Routine {
 /// Routine names (file stems) in `dir`, sorted.
 pub fn list(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).filter_map(|p| p.file_stem()?.to_str().map(str::to_string)).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .filter_map(|p| p.file_stem()?.to_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -204,7 +215,10 @@ impl RoutineReport {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
     /// Counting down to the step's start at `until`; `said` is the last spoken number.
-    Countdown { until: f64, said: u32 },
+    Countdown {
+        until: f64,
+        said: u32,
+    },
     /// Waiting for the exercise to be recognised / rolling in its region.
     Rolling,
     Finished,
@@ -230,14 +244,17 @@ impl RoutineRun {
         let results = routine
             .steps
             .iter()
-            .map(|s| StepResult { exercise: s.exercise.clone(), side: s.side, planned_s: s.duration_s, done_s: 0.0, status: StepStatus::NotStarted, announced_t: None, finished_t: None })
+            .map(|s| StepResult {
+                exercise: s.exercise.clone(),
+                side: s.side,
+                planned_s: s.duration_s,
+                done_s: 0.0,
+                status: StepStatus::NotStarted,
+                announced_t: None,
+                finished_t: None,
+            })
             .collect();
         Self { routine, names, step: 0, phase: Phase::Rolling, results, last_area: None, started: false }
-    }
-
-    /// The step being worked on (0-based) and the routine's number of steps.
-    pub fn position(&self) -> (usize, usize) {
-        (self.step.min(self.results.len()), self.results.len())
     }
 
     pub fn is_finished(&self) -> bool {
@@ -291,7 +308,11 @@ impl RoutineRun {
             _ => 0.0,
         };
         self.last_area = Some((area.to_string(), time_on_area_s));
-        if (0.0..=MAX_FRAME_GAIN_S).contains(&gain) { gain } else { 0.0 }
+        if (0.0..=MAX_FRAME_GAIN_S).contains(&gain) {
+            gain
+        } else {
+            0.0
+        }
     }
 
     fn finish_step(&mut self, t: f64) -> String {
@@ -309,12 +330,21 @@ impl RoutineRun {
 
     /// Done vs planned so far.
     pub fn report(&self) -> RoutineReport {
-        RoutineReport { id: self.routine.id.clone(), name: self.routine.name.clone(), completed: self.is_finished(), steps: self.results.clone() }
+        RoutineReport {
+            id: self.routine.id.clone(),
+            name: self.routine.name.clone(),
+            completed: self.is_finished(),
+            steps: self.results.clone(),
+        }
     }
 }
 
 /// The live loop's hook: the routine's cue for this frame (spoken before any engine cue), from what the coach sees.
-pub fn live_cue(run: Option<&mut RoutineRun>, t: f64, view: &crate::live::coach_view::CoachView) -> Option<crate::live::cues::LiveCue> {
+pub fn live_cue(
+    run: Option<&mut RoutineRun>,
+    t: f64,
+    view: &crate::live::coach_view::CoachView,
+) -> Option<crate::live::cues::LiveCue> {
     let seen = view.exercise.as_ref().map(|(id, _)| id.as_str());
     let text = run?.update(t, seen, view.time_on_area_s)?;
     Some(crate::live::cues::LiveCue { rule: "routine".into(), text, severity: crate::live::cues::Severity::Info })

@@ -141,7 +141,8 @@ fn assert_shown(key: &str, text: &str, value: f64) {
 fn report_page_of_an_analysed_clip_renders_in_chromium_and_matches_report_json() {
     let out = analysed("quads_knee");
     let page = out.join("quads_knee.report.html");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("quads_knee.report.json")).unwrap()).unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("quads_knee.report.json")).unwrap()).unwrap();
     let html = std::fs::read_to_string(&page).expect("analyze writes STEM.report.html");
     for remote in ["src=\"http", "href=\"http", "url(http", "@import"] {
         assert!(!html.contains(remote), "the page must not load anything from the network ({remote})");
@@ -159,7 +160,8 @@ fn report_page_of_an_analysed_clip_renders_in_chromium_and_matches_report_json()
         expected.push(format!("chart-speed-{i}"));
     }
     for id in &expected {
-        let (_, w, h) = sizes.iter().find(|(c, _, _)| c == id).unwrap_or_else(|| panic!("chart {id} missing: {sizes:?}"));
+        let (_, w, h) =
+            sizes.iter().find(|(c, _, _)| c == id).unwrap_or_else(|| panic!("chart {id} missing: {sizes:?}"));
         assert!(*w > 100 && *h > 50, "chart {id} rendered {w}x{h}");
     }
 
@@ -239,7 +241,11 @@ fn history_page_shows_weeks_areas_streak_and_gap() {
     let day = 86_400.0;
     // this week, last week and the week before (60 s back, so the newest is in the current ISO week except in the
     // first minute of a Monday)
-    for (i, (ago, area, secs)) in [(60.0, "quads", 90.0), (7.0 * day + 60.0, "quads", 60.0), (14.0 * day + 60.0, "calves", 45.0)].iter().enumerate() {
+    for (i, (ago, area, secs)) in
+        [(60.0, "quads", 90.0), (7.0 * day + 60.0, "quads", 60.0), (14.0 * day + 60.0, "calves", 45.0)]
+            .iter()
+            .enumerate()
+    {
         let d = dir.join(format!("s{i}"));
         std::fs::create_dir_all(&d).unwrap();
         let meta = serde_json::json!({"format": "rollcoach-session/1", "started_unix": now - ago, "source": "test",

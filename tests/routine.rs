@@ -62,7 +62,8 @@ fn two_step() -> Routine {
 
 #[test]
 fn step_machine_announces_counts_down_waits_for_recognition_and_moves_on() {
-    let mut run = RoutineRun::new(two_step(), |id| if id == "it_band" { "IT band".into() } else { "Quadriceps".into() });
+    let mut run =
+        RoutineRun::new(two_step(), |id| if id == "it_band" { "IT band".into() } else { "Quadriceps".into() });
     let mut said = Vec::new();
     let dt = 0.1;
     // 0-3 s: nothing recognised; 3-10 s: quads, time on area growing; 10-12 s: recognising; 12-20 s: IT band
@@ -115,9 +116,16 @@ fn guided_live_run_over_two_rendered_clips_completes_every_step_in_order() {
     let dir = tmp("live");
     let synth = repo().join("samples/synthetic");
     let list = dir.join("list.txt");
-    std::fs::write(&list, format!("file '{}'\nfile '{}'\n", s(&synth.join("quads_clean.mp4")), s(&synth.join("it_band_clean.mp4")))).unwrap();
+    std::fs::write(
+        &list,
+        format!("file '{}'\nfile '{}'\n", s(&synth.join("quads_clean.mp4")), s(&synth.join("it_band_clean.mp4"))),
+    )
+    .unwrap();
     let clip = dir.join("quads_then_it_band.mp4");
-    let o = Command::new("ffmpeg").args(["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", s(&list), "-c", "copy", s(&clip)]).output().unwrap();
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", s(&list), "-c", "copy", s(&clip)])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&o.stderr));
     let routines = dir.join("routines");
     std::fs::create_dir_all(&routines).unwrap();
@@ -164,8 +172,13 @@ fn guided_live_run_over_two_rendered_clips_completes_every_step_in_order() {
         .filter(|e| e["kind"] == "cue" && e["rule"] == "routine")
         .map(|e| e["text"].as_str().unwrap().to_string())
         .collect();
-    let pos = |needle: &str| cues.iter().position(|c| c.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in {cues:?}"));
-    assert!(pos("next: Quadriceps") < pos("Quadriceps done") && pos("Quadriceps done") < pos("routine complete"), "{cues:?}");
+    let pos = |needle: &str| {
+        cues.iter().position(|c| c.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in {cues:?}"))
+    };
+    assert!(
+        pos("next: Quadriceps") < pos("Quadriceps done") && pos("Quadriceps done") < pos("routine complete"),
+        "{cues:?}"
+    );
     assert!(cues[pos("Quadriceps done")].contains("next: right IT band"), "{cues:?}");
     assert_eq!(cues.iter().filter(|c| *c == "go").count(), 2, "{cues:?}");
 

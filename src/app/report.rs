@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::coach::{self, default_exercises_dir, EngineConfig};
+use crate::live::run::LiveStats;
 use crate::live::session::{META_FILE, POSES_FILE};
 use crate::posetrack::PoseTrack;
 use crate::report::{InputInfo, PoseSummary, Report};
-use crate::live::run::LiveStats;
 use crate::report_html;
 use crate::routine::{default_routines_dir, Routine, RoutineRun};
 
@@ -58,7 +58,8 @@ pub fn session_report(dir: &Path, exercises_dir: &Path) -> Result<PathBuf> {
         bail!("{}: not a session folder (no {POSES_FILE})", dir.display());
     }
     let track = PoseTrack::read(&poses)?;
-    let analysis = coach::analyze_track(&track, EngineConfig::new(exercises_dir)).context("coaching the session's pose track")?;
+    let analysis =
+        coach::analyze_track(&track, EngineConfig::new(exercises_dir)).context("coaching the session's pose track")?;
     let pose = PoseSummary::of("live session (pose track)".into(), &track.frames);
     let input = InputInfo::new("pose-track", &poses, &track.header, &track.frames);
     let mut report = Report::new(input, pose, &track.frames, &analysis.report)?;

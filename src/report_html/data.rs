@@ -51,7 +51,8 @@ impl FrameDoc {
             }
             p
         });
-        let roller = self.roller.map(|r| RollerObs { cx: r[0], cy: r[1], r: r[2], confidence: r[3], ..Default::default() });
+        let roller =
+            self.roller.map(|r| RollerObs { cx: r[0], cy: r[1], r: r[2], confidence: r[3], ..Default::default() });
         TrackFrame { t: self.t, pose, roller }
     }
 }
@@ -82,7 +83,13 @@ pub struct MetricRow {
 
 impl From<&FrameMetrics> for MetricRow {
     fn from(m: &FrameMetrics) -> Self {
-        Self { t: m.t, exercise: m.exercise.clone(), contact: m.contact, speed_cm_s: m.speed_cm_s, in_region: m.in_region }
+        Self {
+            t: m.t,
+            exercise: m.exercise.clone(),
+            contact: m.contact,
+            speed_cm_s: m.speed_cm_s,
+            in_region: m.in_region,
+        }
     }
 }
 
@@ -110,21 +117,26 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, ReportHtmlError> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     let col = |name: &str| {
-        header.iter().position(|h| *h == name).ok_or_else(|| ReportHtmlError::Format {
-            path: path.into(),
-            msg: format!("line 1: no column {name:?}"),
-        })
+        header
+            .iter()
+            .position(|h| *h == name)
+            .ok_or_else(|| ReportHtmlError::Format { path: path.into(), msg: format!("line 1: no column {name:?}") })
     };
     let (ct, ce, cc, cs, cr) = (col("t")?, col("exercise")?, col("contact")?, col("speed_cm_s")?, col("in_region")?);
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate() {
         // the last column (cue text) may be quoted and hold commas; the columns used here come before it
         let f: Vec<&str> = line.split(',').collect();
-        let bad = |what: &str| ReportHtmlError::Format { path: path.into(), msg: format!("line {}: bad {what}", i + 2) };
+        let bad =
+            |what: &str| ReportHtmlError::Format { path: path.into(), msg: format!("line {}: bad {what}", i + 2) };
         let get = |c: usize| f.get(c).copied().unwrap_or_default();
         let num = |c: usize, what: &str| -> Result<Option<f32>, ReportHtmlError> {
             let s = get(c);
-            if s.is_empty() { Ok(None) } else { s.parse().map(Some).map_err(|_| bad(what)) }
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                s.parse().map(Some).map_err(|_| bad(what))
+            }
         };
         rows.push(MetricRow {
             t: get(ct).parse().map_err(|_| bad("t"))?,

@@ -77,7 +77,14 @@ fn sessions_chart(weeks: &[(i64, u32)], per_week: &Weekly) -> String {
     let mut s = plot.open("chart-sessions", "Sessions per week");
     for (i, w) in weeks.iter().enumerate() {
         let c = per_week.get(w).map_or(0, |t| t.sessions);
-        s += &plot.vbar(i as f64 + 0.15, i as f64 + 0.85, 0.0, c as f64, "bar", &format!("{}: {c} session(s)", week_labels(&[*w])[0]));
+        s += &plot.vbar(
+            i as f64 + 0.15,
+            i as f64 + 0.85,
+            0.0,
+            c as f64,
+            "bar",
+            &format!("{}: {c} session(s)", week_labels(&[*w])[0]),
+        );
     }
     s += &week_axis(&plot, weeks, &ticks(0.0, hi, 4), "sessions");
     s + "</svg>"
@@ -87,7 +94,13 @@ fn week_axis(plot: &Plot, weeks: &[(i64, u32)], yt: &[f64], yname: &str) -> Stri
     let mut s = String::new();
     let step = weeks.len().div_ceil(12).max(1);
     for (i, l) in week_labels(weeks).iter().enumerate().step_by(step) {
-        let _ = write!(s, "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>", plot.px(i as f64 + 0.5), plot.h - 18.0, esc(l));
+        let _ = write!(
+            s,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            plot.px(i as f64 + 0.5),
+            plot.h - 18.0,
+            esc(l)
+        );
     }
     let yl: Vec<(f64, String)> = yt.iter().map(|v| (*v, format!("{v:.0}"))).collect();
     s + &plot.axes(&[], &yl, "ISO week", yname)
@@ -101,8 +114,18 @@ fn minutes_chart(weeks: &[(i64, u32)], per_week: &Weekly) -> String {
     let mut legend = String::new();
     for (k, area) in areas.iter().enumerate() {
         let colour = COLOURS[k % COLOURS.len()];
-        let pts: Vec<(f64, Option<f64>)> = weeks.iter().enumerate().map(|(i, w)| (i as f64 + 0.5, Some(per_week.get(w).and_then(|t| t.area_s.get(*area)).copied().unwrap_or(0.0) / 60.0))).collect();
-        s += &plot.line(&pts, "series").replacen("class=\"series\"", &format!("class=\"series\" style=\"stroke:{colour}\""), 1);
+        let pts: Vec<(f64, Option<f64>)> = weeks
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                (i as f64 + 0.5, Some(per_week.get(w).and_then(|t| t.area_s.get(*area)).copied().unwrap_or(0.0) / 60.0))
+            })
+            .collect();
+        s += &plot.line(&pts, "series").replacen(
+            "class=\"series\"",
+            &format!("class=\"series\" style=\"stroke:{colour}\""),
+            1,
+        );
         let _ = write!(legend, "<span style=\"color:{colour}\">&#9632; {}</span> ", esc(area));
     }
     s += &week_axis(&plot, weeks, &ticks(0.0, hi, 5), "minutes");

@@ -86,24 +86,40 @@ pub struct ReportPage {
 
 /// Writes the report page for `report_json` to `out` (default: `STEM.report.html` beside it).
 /// A `routine.json` beside the report (live sessions with `--routine`) adds the done-vs-planned table.
-pub fn write_report_page(report_json: &Path, out: Option<&Path>, exercises_dir: &Path) -> Result<ReportPage, ReportHtmlError> {
+pub fn write_report_page(
+    report_json: &Path,
+    out: Option<&Path>,
+    exercises_dir: &Path,
+) -> Result<ReportPage, ReportHtmlError> {
     let mut doc = data::read_report(report_json)?;
     let metrics = data::metrics_path(report_json);
     if !metrics.is_file() {
-        let msg = format!("per-frame metrics {} not found beside the report (rollcoach analyze writes both)", metrics.display());
+        let msg = format!(
+            "per-frame metrics {} not found beside the report (rollcoach analyze writes both)",
+            metrics.display()
+        );
         return Err(ReportHtmlError::Format { path: report_json.into(), msg });
     }
     let rows = data::read_metrics(&metrics)?;
     let exercises = load_dir(exercises_dir)?;
     ensure_sides(&mut doc, &rows, &exercises);
-    let thumbs = thumbnail_clip(report_json, &doc).map(|c| thumbs::extract(&c, &thumbs::key_moments(&doc))).unwrap_or_default();
+    let thumbs =
+        thumbnail_clip(report_json, &doc).map(|c| thumbs::extract(&c, &thumbs::key_moments(&doc))).unwrap_or_default();
     let routine = RoutineReport::read_beside(report_json);
     let title = format!(
         "rollcoach session: {}",
         Path::new(&doc.input.path).file_name().and_then(|n| n.to_str()).unwrap_or(&doc.input.path)
     );
-    let input = page::PageInput { title, doc: &doc, rows: &rows, exercises: &exercises, thumbs: &thumbs, routine: routine.as_ref() };
+    let input = page::PageInput {
+        title,
+        doc: &doc,
+        rows: &rows,
+        exercises: &exercises,
+        thumbs: &thumbs,
+        routine: routine.as_ref(),
+    };
     let out = out.map_or_else(|| html_path(report_json), Path::to_path_buf);
-    std::fs::write(&out, page::render(&input)).map_err(|source| ReportHtmlError::Write { path: out.clone(), source })?;
+    std::fs::write(&out, page::render(&input))
+        .map_err(|source| ReportHtmlError::Write { path: out.clone(), source })?;
     Ok(ReportPage { path: out, notes: page::imbalance_notes(&doc) })
 }

@@ -125,10 +125,18 @@ fn time_chart(d: &ReportDoc) -> String {
     for (i, a) in d.areas.iter().enumerate() {
         let ar = &a.area;
         let (lo, top) = (i as f64 + 0.15, i as f64 + 0.85);
-        s += &plot.vbar(ar.target_time_s[0] as f64, ar.target_time_s[1] as f64, i as f64 + 0.02, i as f64 + 0.98, "target", "target time");
+        s += &plot.vbar(
+            ar.target_time_s[0] as f64,
+            ar.target_time_s[1] as f64,
+            i as f64 + 0.02,
+            i as f64 + 0.98,
+            "target",
+            "target time",
+        );
         s += &plot.vbar(0.0, ar.time_on_area_s, lo, top, "bar", &format!("{} {:.1} s", ar.name, ar.time_on_area_s));
     }
-    let labels: Vec<(f64, String)> = d.areas.iter().enumerate().map(|(i, a)| (i as f64 + 0.5, a.area.exercise.clone())).collect();
+    let labels: Vec<(f64, String)> =
+        d.areas.iter().enumerate().map(|(i, a)| (i as f64 + 0.5, a.area.exercise.clone())).collect();
     s += &plot.axes(&ticks(0.0, hi, 8), &labels, "seconds on the area (shaded: target)", "");
     s + "</svg>"
 }
@@ -142,12 +150,17 @@ fn sides_chart(d: &ReportDoc) -> String {
     for (i, a) in d.areas.iter().enumerate() {
         let st = side(a);
         let y = i as f64;
-        for (j, (v, class, label)) in [(st.left_s, "bar-left", "left"), (st.right_s, "bar-right", "right"), (st.both_s, "bar-both", "both")].into_iter().enumerate() {
+        for (j, (v, class, label)) in
+            [(st.left_s, "bar-left", "left"), (st.right_s, "bar-right", "right"), (st.both_s, "bar-both", "both")]
+                .into_iter()
+                .enumerate()
+        {
             let y0 = y + 0.1 + j as f64 * 0.27;
             s += &plot.vbar(0.0, v, y0, y0 + 0.24, class, &format!("{} {label} {v:.1} s", a.area.name));
         }
     }
-    let labels: Vec<(f64, String)> = d.areas.iter().enumerate().map(|(i, a)| (i as f64 + 0.5, a.area.exercise.clone())).collect();
+    let labels: Vec<(f64, String)> =
+        d.areas.iter().enumerate().map(|(i, a)| (i as f64 + 0.5, a.area.exercise.clone())).collect();
     s += &plot.axes(&ticks(0.0, hi, 8), &labels, "seconds: left (purple), right (orange), both (grey)", "");
     s + "</svg>"
 }
@@ -161,7 +174,10 @@ fn area_section(i: usize, a: &AreaDoc, p: &PageInput) -> String {
     // position along the segment: proximal (0) at the top
     let mut plot = Plot { w: 900.0, h: 240.0, x: (0.0, dur), y: (1.45, -0.35) };
     if let Some(ex) = ex {
-        plot.y = (ex.keep_out.iter().map(|z| z.end as f64).fold(1.1, f64::max) + 0.05, ex.keep_out.iter().map(|z| z.start as f64).fold(-0.1, f64::min) - 0.05);
+        plot.y = (
+            ex.keep_out.iter().map(|z| z.end as f64).fold(1.1, f64::max) + 0.05,
+            ex.keep_out.iter().map(|z| z.start as f64).fold(-0.1, f64::min) - 0.05,
+        );
     }
     s += &plot.open(&format!("chart-contact-{i}"), &format!("Where the roller was along the {}", ar.segment));
     if let Some(ex) = ex {
@@ -170,7 +186,13 @@ fn area_section(i: usize, a: &AreaDoc, p: &PageInput) -> String {
             s += &plot.hband(z.start as f64, z.end as f64, "keepout", &format!("keep out: {}", z.name));
         }
     }
-    let pts: Vec<(f64, Option<f64>)> = p.rows.iter().map(|r| (r.t, (r.exercise.as_deref() == Some(ar.exercise.as_str())).then_some(r.contact.map(f64::from)).flatten())).collect();
+    let pts: Vec<(f64, Option<f64>)> = p
+        .rows
+        .iter()
+        .map(|r| {
+            (r.t, (r.exercise.as_deref() == Some(ar.exercise.as_str())).then_some(r.contact.map(f64::from)).flatten())
+        })
+        .collect();
     s += &plot.line(&pts, "series");
     let (from, to) = ex.map_or(("0".into(), "1".into()), |e| (e.segment.from_name.clone(), e.segment.to_name.clone()));
     s += &plot.axes(&ticks(0.0, dur, 10), &[(0.0, from), (1.0, to)], "time (s)", "position along the segment");
@@ -178,7 +200,13 @@ fn area_section(i: usize, a: &AreaDoc, p: &PageInput) -> String {
     s + &speed_chart(i, ar, ex, &rows, dur)
 }
 
-fn speed_chart(i: usize, ar: &crate::coach::AreaReport, ex: Option<&Exercise>, rows: &[&MetricRow], dur: f64) -> String {
+fn speed_chart(
+    i: usize,
+    ar: &crate::coach::AreaReport,
+    ex: Option<&Exercise>,
+    rows: &[&MetricRow],
+    dur: f64,
+) -> String {
     let max_allowed = ar.max_allowed_speed_cm_s as f64;
     let observed = rows.iter().filter_map(|r| r.speed_cm_s).fold(0.0f32, f32::max) as f64;
     let plot = Plot { w: 900.0, h: 200.0, x: (0.0, dur), y: (0.0, (max_allowed * 1.2).max(observed * 1.05)) };
@@ -202,14 +230,26 @@ fn timeline(d: &ReportDoc) -> String {
     let mut items = Vec::new();
     for (row, class, list) in [(0.0, "fault", &d.faults), (2.0, "event", &d.events)] {
         for e in list.iter() {
-            s += &plot.vbar(e.start, e.end, row + 0.1, row + 0.9, class, &format!("{:.1}-{:.1} s {}: {}", e.start, e.end, e.rule, e.message));
+            s += &plot.vbar(
+                e.start,
+                e.end,
+                row + 0.1,
+                row + 0.9,
+                class,
+                &format!("{:.1}-{:.1} s {}: {}", e.start, e.end, e.rule, e.message),
+            );
             items.push((e.start, e.end, e.rule.clone(), e.message.clone()));
         }
     }
     for a in &d.areas {
         for h in &a.area.holds {
             s += &plot.vbar(h.start, h.end, 1.1, 1.9, "hold", &format!("hold {:.0} s", h.duration_s));
-            items.push((h.start, h.end, "hold".into(), format!("{}: tender-spot hold of {:.0} s", a.area.name, h.duration_s)));
+            items.push((
+                h.start,
+                h.end,
+                "hold".into(),
+                format!("{}: tender-spot hold of {:.0} s", a.area.name, h.duration_s),
+            ));
         }
     }
     let rows = [(0.5, "faults".to_string()), (1.5, "holds".into()), (2.5, "events".into())];

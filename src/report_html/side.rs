@@ -58,7 +58,10 @@ impl SideTimes {
     pub fn imbalance(&self, area_name: &str) -> Option<String> {
         let (hi, lo) = (self.left_s.max(self.right_s), self.left_s.min(self.right_s));
         (hi >= IMBALANCE_MIN_S && hi > IMBALANCE_RATIO * lo).then(|| {
-            format!("left {area_name} {:.0} s, right {:.0} s: give the other side the same time", self.left_s, self.right_s)
+            format!(
+                "left {area_name} {:.0} s, right {:.0} s: give the other side the same time",
+                self.left_s, self.right_s
+            )
         })
     }
 }

@@ -48,12 +48,30 @@ impl Plot {
         let (l, r, b, t) = (MARGIN.0, self.w - MARGIN.1, self.h - MARGIN.3, MARGIN.2);
         let _ = write!(s, "<path class=\"axis\" d=\"M{l},{t}V{b}H{r}\"/>");
         for &x in xticks {
-            let _ = write!(s, "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>", self.px(x), b + 13.0, fmt_tick(x));
+            let _ = write!(
+                s,
+                "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                self.px(x),
+                b + 13.0,
+                fmt_tick(x)
+            );
         }
         for (y, label) in yticks {
-            let _ = write!(s, "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", l - 4.0, self.py(*y) + 4.0, esc(label));
+            let _ = write!(
+                s,
+                "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                l - 4.0,
+                self.py(*y) + 4.0,
+                esc(label)
+            );
         }
-        let _ = write!(s, "<text class=\"axis-name\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>", (l + r) / 2.0, self.h - 2.0, esc(xname));
+        let _ = write!(
+            s,
+            "<text class=\"axis-name\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            (l + r) / 2.0,
+            self.h - 2.0,
+            esc(xname)
+        );
         let _ = write!(s, "<text class=\"axis-name\" x=\"4\" y=\"{:.1}\">{}</text>", t + 2.0, esc(yname));
         s
     }
@@ -108,7 +126,11 @@ impl Plot {
 }
 
 fn fmt_tick(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// About `n` round tick values covering `lo..=hi`.

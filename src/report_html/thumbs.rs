@@ -50,7 +50,18 @@ pub fn extract(clip: &Path, moments: &[(f64, String)]) -> Vec<Thumb> {
     if !cap.is_opened().unwrap_or(false) {
         return Vec::new();
     }
-    moments.iter().filter_map(|(t, caption)| grab(&mut cap, *t).map(|(w, h, b64)| Thumb { t: *t, caption: caption.clone(), width: w, height: h, jpeg_base64: b64 })).collect()
+    moments
+        .iter()
+        .filter_map(|(t, caption)| {
+            grab(&mut cap, *t).map(|(w, h, b64)| Thumb {
+                t: *t,
+                caption: caption.clone(),
+                width: w,
+                height: h,
+                jpeg_base64: b64,
+            })
+        })
+        .collect()
 }
 
 fn grab(cap: &mut videoio::VideoCapture, t: f64) -> Option<(i32, i32, String)> {
@@ -89,7 +100,9 @@ pub fn base64(bytes: &[u8]) -> String {
 mod tests {
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("foobar", "Zm9vYmFy")] {
+        for (i, o) in
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("foobar", "Zm9vYmFy")]
+        {
             assert_eq!(super::base64(i.as_bytes()), o);
         }
     }
