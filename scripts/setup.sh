@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything rollcoach needs on Debian 12 (bookworm) x86_64, as root. Idempotent.
 #   - Debian packages to build (OpenCV, clang for the opencv binding generator), to speak cues (espeak-ng, aplay)
-#     and to test (Xvfb, ImageMagick, ffmpeg)
+#     and to test (Xvfb, ImageMagick, ffmpeg, Chromium for the HTML report tests)
 #   - ONNX Runtime shared library taken from the PyPI `onnxruntime` wheel (ort's own download cannot work offline)
 #   - checks the BlazePose models in models/ against models/SHA256SUMS
 # Afterwards the program finds the runtime itself (ORT_DYLIB_PATH, ./runtime, /opt/onnxruntime-*).
@@ -13,7 +13,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DEBIAN_FRONTEND=noninteractive
 
 need_pkgs=()
-for p in ca-certificates g++ pkg-config libopencv-dev clang libclang-dev xvfb xauth imagemagick ffmpeg espeak-ng alsa-utils; do
+for p in ca-certificates g++ pkg-config libopencv-dev clang libclang-dev xvfb xauth imagemagick ffmpeg espeak-ng alsa-utils chromium; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

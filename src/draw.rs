@@ -1,4 +1,4 @@
-//! Text drawing on BGR frames with OpenCV imgproc (the coaching HUD itself is `live::overlay`).
+//! Text drawing on BGR frames with OpenCV imgproc (the coaching HUD itself is `hud::overlay`).
 
 use opencv::core::{Mat, Point, Scalar};
 use opencv::imgproc;

@@ -27,6 +27,8 @@ enum Command {
     History(app::live::HistoryArgs),
     /// List the exercises and their rules.
     Exercises(app::exercises::ExercisesArgs),
+    /// Write the HTML report page of an analysis or a live session.
+    Report(app::report::ReportArgs),
     /// Measure model and end-to-end speed on a clip.
     Bench(app::bench::BenchArgs),
     /// Write a synthetic pose track (body rolling over a roller, injected faults) and its truth file.
@@ -46,6 +48,7 @@ fn main() {
         Command::Devices(a) => app::live::devices(a),
         Command::History(a) => app::live::history(a),
         Command::Exercises(a) => app::exercises::run(a),
+        Command::Report(a) => app::report::run(a),
         Command::Bench(a) => app::bench::run(a),
         Command::Synth(a) => app::synth::run(a),
     };

@@ -454,6 +454,7 @@ fn unplugged_camera_is_reported_reopened_and_the_session_kept() {
         max_seconds: None,
         bench: false,
         quiet: true,
+        routine: None,
     };
     let pipeline = rollcoach::pipeline::Pipeline::new(&cfg.pipeline).unwrap();
     let epoch = Instant::now();

@@ -162,6 +162,15 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     if !plan.quiet {
         print!("{summary}");
     }
+    // The page is made from the committed report and metrics; the outputs above stand without it.
+    match crate::report_html::write_report_page(&plan.out("report.json"), None, &plan.engine.exercises_dir) {
+        Ok(page) if !plan.quiet => {
+            println!("  report page:     {}", page.path.display());
+            page.notes.iter().for_each(|n| println!("note: {n}"));
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("rollcoach: warning: report page not written: {e}"),
+    }
     Ok(())
 }
 
@@ -283,7 +292,9 @@ fn write_outputs(
     mut terminal: String,
 ) -> Result<String> {
     let report_path = plan.out("report.json");
-    Report::new(input, pose, frames, &analysis.report)?.write(&staged.stage(&report_path))?;
+    let mut report = Report::new(input, pose, frames, &analysis.report)?;
+    crate::report_html::add_sides(&mut report.coaching, frames, &analysis.metrics, &plan.engine.exercises_dir)?;
+    report.write(&staged.stage(&report_path))?;
     let csv_path = plan.out("metrics.csv");
     CsvSink { path: staged.stage(&csv_path) }.write(analysis)?;
     terminal += &format!("  report:          {}\n  metrics:         {}\n", report_path.display(), csv_path.display());

@@ -83,6 +83,13 @@ pub struct LiveArgs {
     /// Less output on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Guide through a routine (file stem in --routines-dir, e.g. legs_after_running): each step is announced,
+    /// counted down and counted once its exercise is recognised; done vs planned is written to routine.json.
+    #[arg(long, value_name = "NAME")]
+    pub routine: Option<String>,
+    /// Folder of routine files (TOML); default: `routines/` of the rollcoach checkout.
+    #[arg(long, value_name = "DIR")]
+    pub routines_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -92,6 +99,9 @@ pub struct DevicesArgs {}
 pub struct HistoryArgs {
     #[command(flatten)]
     pub sessions: SessionsDirOption,
+    /// Also write the history page (sessions per week, minutes per area, streaks) to this HTML file.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
 }
 
 /// Where session recordings live, for `live` and `history` alike.
@@ -147,6 +157,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
     // Check the exercise files and the --exercise name before any capture starts.
     let engine = a.engine.engine_config(a.exercise.clone());
     crate::coach::Engine::new(engine.clone()).context("loading exercises")?;
+    let routine = crate::app::report::routine_for(a.routine.as_deref(), a.routines_dir.as_deref(), &engine.exercises_dir)?;
     let cfg = LiveConfig {
         source,
         pipeline: PipelineConfig {
@@ -166,6 +177,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
         max_seconds: a.seconds,
         bench: a.bench,
         quiet: a.quiet,
+        routine,
     };
     let stats = run_live(&cfg).context("live session")?;
     // The loop ends a session whose source failed like any other (the data is kept); the exit status tells.
@@ -185,6 +197,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
             );
         }
     }
+    crate::app::report::after_live(&stats, &cfg.engine.exercises_dir, a.quiet)?;
     if a.bench {
         print_bench(&stats);
     }
@@ -232,5 +245,9 @@ pub fn devices(_a: DevicesArgs) -> Result<()> {
 pub fn history(a: HistoryArgs) -> Result<()> {
     let sessions = history::read_all(&a.sessions.dir())?;
     print!("{}", history::render(&sessions, &jiff::tz::TimeZone::system()));
+    if let Some(p) = &a.html {
+        std::fs::write(p, history::render_html(&sessions)).with_context(|| format!("{}: cannot write", p.display()))?;
+        println!("history page: {}", p.display());
+    }
     Ok(())
 }

@@ -4,4 +4,5 @@ pub mod options;
 pub mod bench;
 pub mod exercises;
 pub mod live;
+pub mod report;
 pub mod synth;

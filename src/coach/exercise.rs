@@ -100,7 +100,7 @@ impl PartialEq<String> for RuleId {
 
 /// How important a fault or event is. Ordered: `Info < Warning < Critical`. The one severity of the program: the
 /// report, the live events log, the cue scheduler and the overlay all use it (serialised `info`/`warning`/`critical`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::exercise::{RuleId, Severity};
 use super::rules::Pass;
@@ -14,7 +14,7 @@ use super::{Analysis, CoachError, FrameMetrics};
 pub const REPORT_FORMAT: &str = "rollcoach-coaching/1";
 
 /// A fault (rule id from the shared list) or a non-fault event (`hold`, `area_done`, `area_too_long`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
     pub rule: RuleId,
     pub exercise: String,
@@ -28,7 +28,7 @@ pub struct EventRecord {
 }
 
 /// A tender-spot hold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldRecord {
     pub start: f64,
     pub end: f64,
@@ -38,7 +38,7 @@ pub struct HoldRecord {
 }
 
 /// Totals for one exercise area.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AreaReport {
     pub exercise: String,
     pub name: String,

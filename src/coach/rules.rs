@@ -121,7 +121,7 @@ impl Debounce {
 }
 
 /// One completed pass (reversal to reversal).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pass {
     pub start: f64,
     pub end: f64,

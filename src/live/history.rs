@@ -243,6 +243,11 @@ fn fmt_areas(a: &BTreeMap<String, f64>) -> String {
 
 use crate::timefmt::mm_ss as fmt_dur;
 
+/// The page `rollcoach history --html` writes (see `report_html::history`).
+pub fn render_html(sessions: &[SessionSummary]) -> String {
+    crate::report_html::history::render(sessions, super::session::unix_now())
+}
+
 /// The text `rollcoach history` prints, weeks in the time zone `tz`.
 pub fn render(sessions: &[SessionSummary], tz: &TimeZone) -> String {
     use std::fmt::Write as _;

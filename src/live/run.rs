@@ -89,6 +89,8 @@ pub struct LiveConfig {
     /// Collect and print latency/fps statistics.
     pub bench: bool,
     pub quiet: bool,
+    /// A routine to guide through (`--routine`).
+    pub routine: Option<crate::routine::RoutineRun>,
 }
 
 /// Placement is checked during the first seconds of a session (and until a person has been seen).
@@ -123,6 +125,8 @@ pub struct LiveStats {
     pub session_dir: Option<PathBuf>,
     pub width: u32,
     pub height: u32,
+    /// Done vs planned of the routine, if one was run.
+    pub routine: Option<crate::routine::RoutineReport>,
 }
 
 impl LiveStats {
@@ -265,6 +269,8 @@ struct CueState {
     placement_done: bool,
     last_person_t: f64,
     last_progress_t: f64,
+    /// The routine being guided through, if any; its cues go ahead of the engine's.
+    routine: Option<crate::routine::RoutineRun>,
 }
 
 /// What the HUD shows besides the frame's own results.
@@ -478,7 +484,8 @@ impl<'a> LiveLoop<'a> {
         if !self.hud.paused && !person && t - c.last_person_t >= NO_PERSON_CUE_S {
             c.sched.offer(LiveCue { rule: "no_person".into(), text: "get in frame".into(), severity: Severity::Warning }, t);
         }
-        if let Some(cue) = c.sched.poll(t) {
+        let routine_cue = crate::routine::live_cue(c.routine.as_mut().filter(|_| !self.hud.paused), t, &self.hud.view);
+        if let Some(cue) = routine_cue.or_else(|| c.sched.poll(t)) {
             self.writer.cue(&cue, t)?;
             let severity = cue.severity.as_str().into();
             self.writer.event(Event::Cue { t, rule: cue.rule.clone(), text: cue.text.clone(), severity })?;
@@ -628,6 +635,7 @@ impl<'a> LiveLoop<'a> {
         self.stats.session_s = self.t_now;
         self.stats.dropped = capture.slot.dropped();
         capture.stop();
+        self.stats.routine = self.cues.routine.take().map(|r| r.report());
         self.stats.session_dir = Some(self.writer.finish(self.t_now)?);
         Ok(self.stats)
     }
