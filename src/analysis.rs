@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use opencv::core::Mat;
+use opencv::videoio;
 use opencv::prelude::*;
 use thiserror::Error;
 

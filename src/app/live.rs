@@ -9,7 +9,6 @@ use crate::live::capture::{list_cameras, CameraRequest};
 use crate::live::audio::CueSound;
 use crate::live::history;
 use crate::live::run::{run_live, LiveConfig, SourceSpec};
-use crate::runtime;
 use crate::stats::percentile_or_nan as pct;
 use crate::pipeline::PipelineConfig;
 use crate::live::session::default_sessions_dir;

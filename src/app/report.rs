@@ -61,7 +61,7 @@ pub fn session_report(dir: &Path, exercises_dir: &Path) -> Result<PathBuf> {
     let analysis =
         coach::analyze_track(&track, EngineConfig::new(exercises_dir)).context("coaching the session's pose track")?;
     let pose = PoseSummary::of("live session (pose track)".into(), &track.frames);
-    let input = InputInfo::new("pose-track", &poses, &track.header, &track.frames);
+    let input = InputInfo::new("pose-track", &poses, &track.header, &track.frames, &[]);
     let mut report = Report::new(input, pose, &track.frames, &analysis.report)?;
     report_html::add_sides(&mut report.coaching, &track.frames, &analysis.metrics, exercises_dir)?;
     let json = dir.join("report.json");

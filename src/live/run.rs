@@ -366,6 +366,7 @@ impl<'a> LiveLoop<'a> {
             placement_done: false,
             last_person_t: 0.0,
             last_progress_t: 0.0,
+            routine: cfg.routine.clone(),
         };
         let stats = LiveStats { width: info.width, height: info.height, ..LiveStats::default() };
         let screenshot_pending = cfg.screenshot.clone();

@@ -7,7 +7,19 @@ use std::fmt::Write as _;
 use super::page::{SCRIPT, STYLE};
 use super::svg::{esc, ticks, Plot};
 use crate::live::history::{weekly, SessionSummary};
-use crate::live::session::{civil_from_days, iso_week};
+use crate::live::session::iso_week_in;
+
+/// ISO (year, week) of a day number since 1970-01-01 (UTC days, as the page counts them).
+fn iso_week(day: i64) -> (i64, u32) {
+    iso_week_in(day as f64 * DAY_S, &jiff::tz::TimeZone::UTC)
+}
+
+/// (year, month, day) of a day number since 1970-01-01.
+fn civil_from_days(day: i64) -> (i16, i8, i8) {
+    let ts = jiff::Timestamp::from_second(day * 86_400).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let d = ts.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    (d.year(), d.month(), d.day())
+}
 
 const DAY_S: f64 = 86_400.0;
 /// Series colours for the areas (cycled).
@@ -46,7 +58,7 @@ fn date(unix: f64) -> String {
 /// The history page for `sessions` as of `now_unix`.
 pub fn render(sessions: &[SessionSummary], now_unix: f64) -> String {
     let weeks = week_range(sessions, now_unix);
-    let per_week = weekly(sessions);
+    let per_week = weekly(sessions, &jiff::tz::TimeZone::UTC);
     let active: BTreeSet<(i64, u32)> = per_week.keys().copied().collect();
     let mut s = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rollcoach history</title><style>{STYLE}</style></head>\

@@ -1,6 +1,7 @@
 //! The session report page: one self-contained HTML file (inline CSS, SVG and a few lines of script that only
 //! measure the charts), no network.
 
+use crate::coach::RuleId;
 use std::fmt::Write as _;
 
 use super::data::{AreaDoc, MetricRow, ReportDoc};
@@ -238,7 +239,7 @@ fn timeline(d: &ReportDoc) -> String {
                 class,
                 &format!("{:.1}-{:.1} s {}: {}", e.start, e.end, e.rule, e.message),
             );
-            items.push((e.start, e.end, e.rule.clone(), e.message.clone()));
+            items.push((e.start, e.end, e.rule.as_str(), e.message.clone()));
         }
     }
     for a in &d.areas {
@@ -247,7 +248,7 @@ fn timeline(d: &ReportDoc) -> String {
             items.push((
                 h.start,
                 h.end,
-                "hold".into(),
+                RuleId::Hold.as_str(),
                 format!("{}: tender-spot hold of {:.0} s", a.area.name, h.duration_s),
             ));
         }
@@ -260,7 +261,7 @@ fn timeline(d: &ReportDoc) -> String {
         s += "<tr><td colspan=\"4\">no faults, holds or events</td></tr>";
     }
     for (a, b, rule, msg) in items {
-        let _ = write!(s, "<tr><td>{a:.1}</td><td>{b:.1}</td><td>{}</td><td>{}</td></tr>", esc(&rule), esc(&msg));
+        let _ = write!(s, "<tr><td>{a:.1}</td><td>{b:.1}</td><td>{}</td><td>{}</td></tr>", esc(rule), esc(&msg));
     }
     s + "</table>"
 }
