@@ -220,14 +220,9 @@ impl PoseTrack {
         // A cut-off final line (process killed mid-write) is tolerated; a bad line anywhere else is an error.
         let mut cut_off: Option<(usize, String)> = None;
         for (i, line) in lines {
-            let line = line.map_err(|source| TrackError::Read {
-                path: path.into(),
-                line: i + 1,
-                source,
-            })?;
-            if line.trim().is_empty() {
+            let Some(line) = nonblank(line, i, path)? else {
                 continue;
-            }
+            };
             if let Some((line_no, msg)) = cut_off.take() {
                 return Err(TrackError::Parse {
                     path: path.into(),
@@ -259,6 +254,12 @@ impl PoseTrack {
     }
 }
 
+/// Line `i` (0-based) of a track, `None` when blank.
+fn nonblank(line: std::io::Result<String>, i: usize, path: &Path) -> Result<Option<String>, TrackError> {
+    let line = line.map_err(|source| TrackError::Read { path: path.into(), line: i + 1, source })?;
+    Ok((!line.trim().is_empty()).then_some(line))
+}
+
 /// Reads the header (the first non-blank line) and checks it.
 fn read_header(
     lines: &mut impl Iterator<Item = (usize, std::io::Result<String>)>,
@@ -268,14 +269,9 @@ fn read_header(
         let Some((i, line)) = lines.next() else {
             return Err(TrackError::Empty { path: path.into() });
         };
-        let line = line.map_err(|source| TrackError::Read {
-            path: path.into(),
-            line: i + 1,
-            source,
-        })?;
-        if line.trim().is_empty() {
+        let Some(line) = nonblank(line, i, path)? else {
             continue;
-        }
+        };
         let h: TrackHeader = serde_json::from_str(&line).map_err(|e| TrackError::Parse {
             path: path.into(),
             line: i + 1,
