@@ -4,6 +4,7 @@
 //! window; I/O lives at the edges (sources, estimator, window, audio, writers).
 
 pub mod analysis;
+pub mod body;
 pub mod app;
 pub mod coach;
 pub mod draw;

@@ -103,8 +103,14 @@ impl Pipeline {
             Some(d) => d.detect(image_bgr, pose.as_ref(), pose.as_ref().and(self.estimator.mask()))?,
             None => None,
         };
-        let mask = pose.as_ref().and(self.estimator.mask()).cloned();
-        self.result = FrameResult { t, pose, roller, mask };
+        // the mask buffer is reused from frame to frame (clone_from keeps the allocation)
+        match (pose.as_ref().and(self.estimator.mask()), self.result.mask.as_mut()) {
+            (Some(m), Some(dst)) => dst.clone_from(m),
+            (m, _) => self.result.mask = m.cloned(),
+        }
+        self.result.t = t;
+        self.result.pose = pose;
+        self.result.roller = roller;
         self.recent = [self.recent[1], pose.map(|p| (t, p))];
         Ok(&self.result)
     }

@@ -1,12 +1,14 @@
-//! Pose tracks in JSON Lines (`rollcoach-poses/1`): the hand-over format between analysis, live sessions and the
+//! Pose tracks in JSON Lines (`rollcoach-poses/2`): the hand-over format between analysis, live sessions and the
 //! form engine.
 //!
 //! ```text
-//! {"format":"rollcoach-poses/1","width":640,"height":480,"fps":30.0,"layout":"blazepose33"}
-//! {"t":0.0,"keypoints":[[x,y,visibility], ... 33 entries]}
+//! {"format":"rollcoach-poses/2","width":640,"height":480,"fps":30.0,"layout":"blazepose33"}
+//! {"t":0.0,"keypoints":[[x,y,visibility], ... 33 entries],"world":[[x,y,z], ... 33 entries]}
 //! {"t":0.033,"keypoints":[],"roller":[cx,cy,r]}
 //! ```
 //! Coordinates are image pixels. `keypoints` is empty when no person was found in that frame. `roller` is optional.
+//! `world` (new in `/2`, optional) holds the 3-D world landmarks in metres (hip-centred, x right, y down, z away
+//! from the camera). Tracks in `rollcoach-poses/1` (no `world`) are still read.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -15,9 +17,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::landmarks::{Keypoint, Pose, RollerObs, LAYOUT_BLAZEPOSE33, NUM_LANDMARKS};
+use crate::landmarks::{Keypoint, Pose, RollerObs, WorldLandmarks, LAYOUT_BLAZEPOSE33, NUM_LANDMARKS};
 
-pub const FORMAT: &str = "rollcoach-poses/1";
+pub const FORMAT: &str = "rollcoach-poses/2";
+/// Older format still read: the same lines without `world`.
+pub const FORMAT_V1: &str = "rollcoach-poses/1";
 /// Frame rates a track (or a clip) may state: the engine sizes its windows from fps, so a header's number is bounded
 /// before use. 1000 fps is above any camera rollcoach meets; below 1 fps no motion can be measured.
 pub const FPS_RANGE: std::ops::RangeInclusive<f64> = 1.0..=1000.0;
@@ -90,6 +94,8 @@ struct FrameLine {
     keypoints: Option<Vec<[f32; 3]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     roller: Option<[f32; 3]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    world: Option<Vec<[f32; 3]>>,
 }
 
 /// Serialises one frame as a single JSON line (no trailing newline).
@@ -105,10 +111,16 @@ pub fn frame_to_line(frame: &TrackFrame) -> String {
     let roller = frame
         .roller
         .map(|r| [round2(r.cx), round2(r.cy), round2(r.r)]);
+    // millimetres are far below the model's accuracy
+    let world = frame
+        .pose
+        .and_then(|p| p.world)
+        .map(|w| w.iter().map(|p| p.map(|v| (v * 1000.0).round() / 1000.0)).collect());
     serde_json::to_string(&FrameLine {
         t: (frame.t * 1e4).round() / 1e4,
         keypoints,
         roller,
+        world,
     })
     .expect("frame lines always serialise")
 }
@@ -152,6 +164,7 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
                 };
             }
             pose.score = 1.0;
+            pose.world = parse_world(fl.world)?;
             Some(pose)
         }
     };
@@ -194,6 +207,22 @@ fn check_header(h: &TrackHeader) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The optional `world` field: 33 finite [x, y, z] entries.
+fn parse_world(w: Option<Vec<[f32; 3]>>) -> Result<Option<WorldLandmarks>, String> {
+    let Some(w) = w else { return Ok(None) };
+    if w.len() != NUM_LANDMARKS {
+        return Err(format!("field \"world\" has {} entries, expected {NUM_LANDMARKS}", w.len()));
+    }
+    let mut out = [[0.0f32; 3]; NUM_LANDMARKS];
+    for (i, (o, p)) in out.iter_mut().zip(w).enumerate() {
+        if !p.iter().all(|v| v.is_finite()) {
+            return Err(format!("field \"world\"[{i}] is not finite"));
+        }
+        *o = p;
+    }
+    Ok(Some(out))
 }
 
 /// A whole pose track in memory.
@@ -277,11 +306,11 @@ fn read_header(
             line: i + 1,
             msg: format!("not a pose-track header: {e}"),
         })?;
-        if h.format != FORMAT {
+        if h.format != FORMAT && h.format != FORMAT_V1 {
             return Err(TrackError::Parse {
                 path: path.into(),
                 line: i + 1,
-                msg: format!("format is {:?}, expected {FORMAT:?}", h.format),
+                msg: format!("format is {:?}, expected {FORMAT:?} or {FORMAT_V1:?}", h.format),
             });
         }
         if h.layout != LAYOUT_BLAZEPOSE33 {
@@ -393,7 +422,30 @@ mod tests {
         assert_eq!(t.header, TrackHeader::new(640, 480, 30.0));
         assert_eq!(t.frames, frames);
         let first = std::fs::read_to_string(&path).unwrap();
-        assert!(first.starts_with(r#"{"format":"rollcoach-poses/1","width":640,"height":480,"fps":30.0,"layout":"blazepose33"}"#));
+        assert!(first.starts_with(r#"{"format":"rollcoach-poses/2","width":640,"height":480,"fps":30.0,"layout":"blazepose33"}"#));
+    }
+
+    #[test]
+    fn world_landmarks_round_trip_and_v1_is_read() {
+        let mut p = sample_pose(2.0);
+        let mut w = [[0.0f32; 3]; NUM_LANDMARKS];
+        for (i, q) in w.iter_mut().enumerate() {
+            *q = [i as f32 * 0.01, -0.25, 0.5 - i as f32 * 0.002];
+        }
+        p.world = Some(w);
+        let frame = TrackFrame { t: 0.1, pose: Some(p), roller: None };
+        let back = parse_frame_line(&frame_to_line(&frame)).unwrap();
+        let got = back.pose.unwrap().world.expect("world read back");
+        for (g, q) in got.iter().zip(&w) {
+            assert!(g.iter().zip(q).all(|(a, b)| (a - b).abs() < 1e-3), "{g:?} vs {q:?}"); // written to the mm
+        }
+        // a /1 track (no world) is still read
+        let v1 = "{\"format\":\"rollcoach-poses/1\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n{\"t\":0,\"keypoints\":[]}\n";
+        let t = PoseTrack::from_reader(v1.as_bytes(), Path::new("v1.jsonl")).unwrap();
+        assert_eq!(t.frames.len(), 1);
+        // a short world is an error naming the field
+        let line = format!("{{\"t\":0,\"keypoints\":{},\"world\":[[0,0,0]]}}", serde_json::to_string(&vec![[1.0f32, 2.0, 0.9]; 33]).unwrap());
+        assert!(parse_frame_line(&line).unwrap_err().contains("world"));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::source::{DecodeGap, FrameSource, VideoFileSource};
 #[command(
     after_help = "Examples:\n  rollcoach analyze samples/bridging.mp4\n  rollcoach analyze --poses out/bridging.poses.jsonl --exercise quads\n\n\
 Outputs (in --out, named after the input): STEM.annotated.mp4 (skeleton drawn), STEM.poses.jsonl (pose track, \
-format rollcoach-poses/1), STEM.report.json (per-frame landmarks and the coaching report), STEM.metrics.csv \
+format rollcoach-poses/2), STEM.report.json (per-frame landmarks and the coaching report), STEM.metrics.csv \
 (per-frame metrics)."
 )]
 pub struct AnalyzeArgs {
@@ -35,7 +35,7 @@ pub struct AnalyzeArgs {
         conflicts_with = "poses"
     )]
     pub clip: Option<PathBuf>,
-    /// Analyse a pose track (rollcoach-poses/1 JSON Lines) instead of a video: no model, no video needed.
+    /// Analyse a pose track (rollcoach-poses/1 or /2 JSON Lines) instead of a video: no model, no video needed.
     #[arg(long, value_name = "TRACK.jsonl")]
     pub poses: Option<PathBuf>,
     /// Output folder (created if missing).

@@ -23,8 +23,17 @@ fn visible(pose: &Pose, i: usize) -> bool {
     pose.keypoints[i].visibility >= MIN_VISIBILITY
 }
 
-/// Orientation of the body from shoulders, hips, ears and nose.
+/// Orientation of the body: from the 3-D world landmarks when the estimator gives them (view-invariant, see
+/// `body::orientation`), else from the image positions of shoulders, hips, ears and nose.
 pub fn classify_orientation(pose: &Pose) -> Option<Orientation> {
+    match &pose.world {
+        Some(w) => crate::body::orientation(w),
+        None => classify_orientation_2d(pose),
+    }
+}
+
+/// The 2-D rules (camera side-on): shoulder/hip split, face direction, torso incline.
+fn classify_orientation_2d(pose: &Pose) -> Option<Orientation> {
     let sh = P2::from(pose.mid(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER));
     let hp = P2::from(pose.mid(idx::LEFT_HIP, idx::RIGHT_HIP));
     let torso = sh.dist(hp);
@@ -197,6 +206,27 @@ mod tests {
         }
         put(&mut seated, idx::NOSE, 215.0, 128.0);
         assert_eq!(classify_orientation(&seated), Some(Orientation::Seated));
+    }
+
+    #[test]
+    fn world_landmarks_take_precedence_over_the_image() {
+        // image says supine; the world landmarks (chest normal facing the floor) say prone
+        let mut p = lying(-20.0);
+        let mut w = [[0.0f32; 3]; crate::landmarks::NUM_LANDMARKS];
+        for (i, pt) in [
+            (idx::LEFT_SHOULDER, [-0.5, 0.0, -0.18]),
+            (idx::RIGHT_SHOULDER, [-0.5, 0.0, 0.18]),
+            (idx::LEFT_HIP, [0.0, 0.0, -0.1]),
+            (idx::RIGHT_HIP, [0.0, 0.0, 0.1]),
+            (idx::LEFT_KNEE, [0.45, 0.0, -0.1]),
+            (idx::RIGHT_KNEE, [0.45, 0.0, 0.1]),
+            (idx::NOSE, [-0.68, 0.1, 0.0]),
+        ] {
+            w[i] = pt;
+        }
+        p.world = Some(w);
+        assert_eq!(classify_orientation(&p), crate::body::orientation(&w));
+        assert_eq!(classify_orientation(&p), Some(Orientation::Prone));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! <sessions-dir>/<YYYYmmdd-HHMMSS>/meta.json     written at start, rewritten at the end (status, duration)
-//!                                  poses.jsonl   rollcoach-poses/1 track, one line per processed frame
+//!                                  poses.jsonl   rollcoach-poses/2 track, one line per processed frame
 //!                                  events.jsonl  one JSON object per line: start, progress (every second), cue,
 //!                                                exercise switch, camera lost/back, pause/resume, end
 //! ```

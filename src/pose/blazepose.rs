@@ -35,6 +35,11 @@ pub const NMS_IOU: f32 = 0.3;
 pub const ROI_SCALE: f64 = 1.25;
 /// Below this landmark-model presence the track is dropped and the detector runs (MediaPipe: 0.5).
 pub const PRESENCE_MIN: f32 = 0.5;
+/// Frames wider than this aspect ratio are searched in square tiles of the frame's height: letterboxing a wide
+/// frame into the 224-px detector input shrinks people (a walker 40% of a 1768x994 frame's height is ~50 px
+/// there), and the detector then misses them and fires on background. 4:3 and portrait frames (the live camera)
+/// are not tiled, so the live cost does not change.
+pub const TILE_ASPECT: f64 = 1.5;
 /// Logit clip before the sigmoid, as in the reference.
 const LOGIT_CLIP: f32 = 100.0;
 
@@ -349,8 +354,37 @@ impl BlazePose {
     }
 
     /// Runs the detector on the whole frame (letterboxed to a square).
+    /// Runs the detector on the whole frame letterboxed to a square, or, for a wide frame, on square tiles of
+    /// the frame's height (see [`TILE_ASPECT`]); detections in image pixels, best first.
     pub fn detect(&mut self, image_bgr: &Mat) -> Result<Vec<Detection>, PoseError> {
         check_frame(image_bgr)?;
+        let (w, h) = (image_bgr.cols(), image_bgr.rows());
+        if (w as f64) <= TILE_ASPECT * h as f64 {
+            return self.detect_square(image_bgr);
+        }
+        let tiles = (w + h - 1) / h; // enough squares of side h to cover the width, spread evenly
+        let mut all: Vec<Detection> = Vec::new();
+        for t in 0..tiles {
+            let ox = if tiles == 1 { 0 } else { t * (w - h) / (tiles - 1) };
+            let tile = Mat::roi(image_bgr, core::Rect::new(ox, 0, h, h))?.try_clone()?;
+            for mut d in self.detect_square(&tile)? {
+                d.box_px[0] += ox as f64;
+                d.box_px[2] += ox as f64;
+                d.keypoints_px.iter_mut().for_each(|k| k.x += ox as f64);
+                all.push(d);
+            }
+        }
+        all.sort_by(|p, q| q.score.total_cmp(&p.score));
+        let mut out: Vec<Detection> = Vec::new();
+        for d in all {
+            if out.iter().all(|o| iou(&o.box_px, &d.box_px) <= NMS_IOU as f64) {
+                out.push(d); // the same person seen in two overlapping tiles is kept once
+            }
+        }
+        Ok(out)
+    }
+
+    fn detect_square(&mut self, image_bgr: &Mat) -> Result<Vec<Detection>, PoseError> {
         self.detector_runs += 1;
         let (w, h) = (image_bgr.cols(), image_bgr.rows());
         let s = w.max(h);

@@ -125,7 +125,7 @@ mod tests {
         let vis = [1.0; NUM_LANDMARKS];
         assert_eq!(keypoints_in_roi(&roi, &person(590.0, 430.0), &vis), 1.0);
         assert_eq!(keypoints_in_roi(&roi, &person(1500.0, 900.0), &vis), 0.0);
-        assert!(same_person(&person(590.0, 430.0), &person(600.0, 440.0)));
+        assert!(same_person(&person(590.0, 430.0), &person(594.0, 440.0)));
         assert!(!same_person(&person(590.0, 430.0), &person(1500.0, 900.0)));
     }
 }

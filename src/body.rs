@@ -1,0 +1,180 @@
+//! Pure geometry over the 3-D world landmarks (`Pose::world`: metres, hip-centred, camera-aligned axes x right,
+//! y down, z away from the camera): body orientation against gravity, and a metric scale (cm per image pixel).
+
+use crate::coach::Orientation;
+use crate::landmarks::{idx, Pose, WorldLandmarks};
+
+type V3 = [f32; 3];
+
+/// The camera's assumed downward tilt, degrees. Gravity in camera axes is a rotation of the image's "up" about the
+/// camera's x axis by the (unknown) tilt; for cameras tilted 0-45 deg down (the supported range) assuming the middle
+/// keeps the error within 22.5 deg, under half the 45 deg margins below. Azimuth (rotation about gravity) does not
+/// change any angle to gravity.
+pub const ASSUMED_TILT_DEG: f32 = 22.5;
+/// Supine when the chest normal is within this of "up", prone within this of "down", side-lying in between.
+pub const FACING_LIMIT_DEG: f32 = 45.0;
+/// Seated (not lying) when the torso rises more than this above the horizontal, degrees (2-D rule: 35 deg).
+pub const SEATED_INCLINE_DEG: f32 = 40.0;
+/// Standing (no floor exercise) when both the torso and the thighs rise more than this, degrees.
+pub const STANDING_INCLINE_DEG: f32 = 60.0;
+/// The nose decides the chest side when it lies this far (m) against the shoulder-line normal (left/right swap).
+const NOSE_FLIP_M: f32 = 0.03;
+
+fn sub(a: V3, b: V3) -> V3 {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+fn add(a: V3, b: V3) -> V3 {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+}
+fn dot(a: V3, b: V3) -> f32 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+fn cross(a: V3, b: V3) -> V3 {
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+}
+fn unit(a: V3) -> Option<V3> {
+    let n = dot(a, a).sqrt();
+    (n > 1e-6).then(|| [a[0] / n, a[1] / n, a[2] / n])
+}
+fn mid(w: &WorldLandmarks, a: usize, b: usize) -> V3 {
+    let s = add(w[a], w[b]);
+    [s[0] * 0.5, s[1] * 0.5, s[2] * 0.5]
+}
+
+/// "Up" (against gravity) in camera axes for a camera tilted down by [`ASSUMED_TILT_DEG`].
+pub fn assumed_up() -> V3 {
+    let t = ASSUMED_TILT_DEG.to_radians();
+    [0.0, -t.cos(), -t.sin()]
+}
+
+/// Elevation of a direction above the horizontal, degrees (negative below).
+fn elevation_deg(v: V3, up: V3) -> f32 {
+    dot(v, up).clamp(-1.0, 1.0).asin().to_degrees()
+}
+
+/// The torso's axes: `head` (hips to shoulders), `left` (right to left side), `chest` (anterior normal).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TorsoAxes {
+    pub head: V3,
+    pub left: V3,
+    pub chest: V3,
+}
+
+/// Torso axes from the world landmarks; `None` for a degenerate torso.
+pub fn torso_axes(w: &WorldLandmarks) -> Option<TorsoAxes> {
+    let sh = mid(w, idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER);
+    let hp = mid(w, idx::LEFT_HIP, idx::RIGHT_HIP);
+    let head = unit(sub(sh, hp))?;
+    let across = add(sub(w[idx::LEFT_SHOULDER], w[idx::RIGHT_SHOULDER]), sub(w[idx::LEFT_HIP], w[idx::RIGHT_HIP]));
+    // left axis made perpendicular to the head axis
+    let left = unit(sub(across, scale(head, dot(across, head))))?;
+    let mut chest = cross(left, head);
+    if dot(sub(w[idx::NOSE], sh), chest) < -NOSE_FLIP_M {
+        chest = scale(chest, -1.0); // the model swapped left and right; the face shows the front
+    }
+    Some(TorsoAxes { head, left, chest })
+}
+
+fn scale(a: V3, k: f32) -> V3 {
+    [a[0] * k, a[1] * k, a[2] * k]
+}
+
+/// Body orientation from the world landmarks, view-invariant for cameras turned 0-60 deg around the body and tilted
+/// 0-45 deg down. `None` when the torso is degenerate or the person stands (no floor exercise).
+pub fn orientation(w: &WorldLandmarks) -> Option<Orientation> {
+    let up = assumed_up();
+    let t = torso_axes(w)?;
+    let torso_incline = elevation_deg(t.head, up);
+    let hp = mid(w, idx::LEFT_HIP, idx::RIGHT_HIP);
+    let kn = mid(w, idx::LEFT_KNEE, idx::RIGHT_KNEE);
+    let thigh_incline = unit(sub(hp, kn)).map_or(0.0, |d| elevation_deg(d, up));
+    if torso_incline > STANDING_INCLINE_DEG && thigh_incline > STANDING_INCLINE_DEG {
+        return None;
+    }
+    if torso_incline > SEATED_INCLINE_DEG {
+        return Some(Orientation::Seated);
+    }
+    let facing = dot(t.chest, up).clamp(-1.0, 1.0).acos().to_degrees();
+    Some(if facing < FACING_LIMIT_DEG {
+        Orientation::Supine
+    } else if facing > 180.0 - FACING_LIMIT_DEG {
+        Orientation::Prone
+    } else {
+        Orientation::Side
+    })
+}
+
+/// Body segments for the metric scale: long bones and the shoulder and hip widths.
+const SCALE_SEGMENTS: [(usize, usize); 12] = [
+    (idx::LEFT_SHOULDER, idx::LEFT_ELBOW),
+    (idx::RIGHT_SHOULDER, idx::RIGHT_ELBOW),
+    (idx::LEFT_ELBOW, idx::LEFT_WRIST),
+    (idx::RIGHT_ELBOW, idx::RIGHT_WRIST),
+    (idx::LEFT_HIP, idx::LEFT_KNEE),
+    (idx::RIGHT_HIP, idx::RIGHT_KNEE),
+    (idx::LEFT_KNEE, idx::LEFT_ANKLE),
+    (idx::RIGHT_KNEE, idx::RIGHT_ANKLE),
+    (idx::LEFT_SHOULDER, idx::LEFT_HIP),
+    (idx::RIGHT_SHOULDER, idx::RIGHT_HIP),
+    (idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER),
+    (idx::LEFT_HIP, idx::RIGHT_HIP),
+];
+/// A segment counts when it points at most this far out of the image plane (its depth is the least certain
+/// part of the world landmarks), degrees.
+pub const MAX_SEGMENT_DEPTH_TILT_DEG: f32 = 35.0;
+/// Segments shorter than this in the image are too noisy for a scale, pixels.
+pub const MIN_SEGMENT_PX: f32 = 15.0;
+/// Both end points must be at least this visible.
+pub const SCALE_MIN_VISIBILITY: f32 = 0.5;
+/// A segment agrees with the median within this share (for the quality figure).
+pub const SCALE_AGREEMENT: f32 = 0.15;
+/// Segments needed for a scale at all.
+pub const MIN_SCALE_SEGMENTS: usize = 3;
+
+/// A metric scale from the body: centimetres per image pixel near the body.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BodyScale {
+    pub cm_per_px: f32,
+    /// Segments used.
+    pub segments: usize,
+    /// 0..1: the share of the usable segments within [`SCALE_AGREEMENT`] of the median, times min(1, segments/6).
+    pub quality: f32,
+}
+
+/// Centimetres per pixel from segment lengths in the world landmarks (in-plane part, metres) against the same
+/// segments in the image (pixels), robust median over the segments roughly parallel to the image plane.
+pub fn cm_per_px(pose: &Pose) -> Option<BodyScale> {
+    let w = pose.world.as_ref()?;
+    let max_tilt = MAX_SEGMENT_DEPTH_TILT_DEG.to_radians().sin();
+    let mut ratios: Vec<f32> = SCALE_SEGMENTS
+        .iter()
+        .filter_map(|&(a, b)| {
+            let (ka, kb) = (pose.kp(a), pose.kp(b));
+            if ka.visibility.min(kb.visibility) < SCALE_MIN_VISIBILITY {
+                return None;
+            }
+            let px = (ka.x - kb.x).hypot(ka.y - kb.y);
+            let d = sub(w[a], w[b]);
+            let len = dot(d, d).sqrt();
+            if px < MIN_SEGMENT_PX || len < 1e-3 || d[2].abs() / len > max_tilt {
+                return None;
+            }
+            Some(100.0 * d[0].hypot(d[1]) / px)
+        })
+        .collect();
+    if ratios.len() < MIN_SCALE_SEGMENTS {
+        return None;
+    }
+    ratios.sort_by(f32::total_cmp);
+    let n = ratios.len();
+    let median = if n % 2 == 1 { ratios[n / 2] } else { 0.5 * (ratios[n / 2 - 1] + ratios[n / 2]) };
+    let agree = ratios.iter().filter(|r| ((*r - median) / median).abs() <= SCALE_AGREEMENT).count();
+    Some(BodyScale {
+        cm_per_px: median,
+        segments: n,
+        quality: agree as f32 / n as f32 * (n as f32 / 6.0).min(1.0),
+    })
+}
+
+#[cfg(test)]
+mod tests;
