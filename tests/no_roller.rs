@@ -111,5 +111,5 @@ no_roller_clip!(
 no_roller_clip!(
     bridging,
     "samples/bridging.mp4",
-    "KNOWN FAILURE (issue 16): the open space under the bridged hips passes every check, roller in 85/91 frames"
+    "KNOWN FAILURE (issue 16): roller in 85/91 frames, a circle at the shoulder and upper arm lying on the mat (inside the person; the person mask should reject it once the pose model gives one)"
 );
