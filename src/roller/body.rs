@@ -60,6 +60,8 @@ pub struct BodyPrior {
     pub r_expected: f32,
     /// Region of the image the detector looks at (body box, enlarged, clipped to the image).
     pub crop: Rect,
+    /// Image row of the lowest visible landmark: the body's supports on the floor the roller also rests on.
+    pub floor_y: f32,
 }
 
 fn mid(p: &Pose, l: usize, r: usize) -> Option<(f32, f32)> {
@@ -96,7 +98,8 @@ impl BodyPrior {
         }
         let r_expected = 0.5 * diameter_cm * len_px / len_cm;
         let crop = body_crop(pose, r_expected, cols, rows)?;
-        Some(Self { segments, r_expected, crop })
+        let floor_y = pose.keypoints.iter().filter(|k| k.visibility >= MIN_VIS).map(|k| k.y).fold(f32::MIN, f32::max);
+        Some(Self { segments, r_expected, crop, floor_y })
     }
 }
 

@@ -14,6 +14,11 @@ use crate::pose::PersonMask;
 const GAP_RANGE_R: (f32, f32) = (-0.8, 3.0);
 const GAP_TYPICAL_R: f32 = 0.9;
 const GAP_SLACK_R: f32 = 0.7;
+/// A roller rests on the floor like the body's supports (feet, hands, knees, elbows): its bottom may be at most this
+/// many radii above the lowest visible landmark (the floor recedes upwards in an elevated view; limbs resting on the
+/// floor sit about one limb radius above it). Added after a bending person on a real no-roller clip
+/// (pose2sim_single_cam03) had a knee circle under the torso; the value is from the geometry, not fitted to it.
+const MAX_ABOVE_FLOOR_R: f32 = 2.0;
 /// Person probability (mean over the inner disc) above which a candidate is a body part, not a roller.
 const MAX_PERSON_INSIDE: f32 = 0.5;
 /// Angles sampled around the circle for the edge evidence.
@@ -101,6 +106,9 @@ fn rim_support(crop: &Crop, c: &Candidate) -> Option<(f32, [f32; 3])> {
 pub fn verify(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&PersonMask>) -> Option<Verified> {
     let size = c.r / prior.r_expected;
     if !(RADIUS_RANGE.0..=RADIUS_RANGE.1).contains(&size) {
+        return None;
+    }
+    if c.cy + c.r < prior.floor_y - MAX_ABOVE_FLOOR_R * c.r {
         return None;
     }
     let (segment, gap_r) = segment_above(prior, c)?;
