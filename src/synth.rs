@@ -43,6 +43,10 @@ pub const POSTURE_RAMP_S: f64 = 0.4;
 const KEEP_OUT_DEPTH: f32 = 0.07;
 /// Rolling range inset from the region's ends, as a share of the region.
 const REGION_INSET: f32 = 0.08;
+/// Default visibility of the far-side landmarks (supine, prone, seated side views).
+pub const FAR_VISIBILITY: f32 = 0.75;
+/// Seed offset of the wander phases and dropouts (kept apart from the white noise so adding them leaves it alone).
+const WANDER_SEED: u64 = 0x5EED_0F_3A;
 
 /// One injected fault.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,8 +115,37 @@ pub struct SynthConfig {
     pub roller_diameter_cm: f32,
     /// Standard deviation of landmark noise, px.
     pub noise_px: f32,
+    /// Noise of real keypoints beyond white noise.
+    pub real: RealNoise,
     pub seed: u64,
     pub faults: Vec<FaultSpec>,
+}
+
+/// Noise models of real keypoints beyond white noise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RealNoise {
+    /// Slow wander of every landmark (a sinusoid per landmark and axis with a random phase), amplitude px.
+    pub wander_px: f32,
+    /// Frequency of the wander, Hz.
+    pub wander_hz: f32,
+    /// Share of frames without the roller (detector misses).
+    pub roller_dropout: f32,
+    /// Share of frames without the person (pose misses).
+    pub pose_dropout: f32,
+    /// Visibility of the far-side landmarks (BlazePose gives the occluded side low visibility).
+    pub far_visibility: f32,
+}
+
+impl Default for RealNoise {
+    fn default() -> Self {
+        Self {
+            wander_px: 0.0,
+            wander_hz: 0.5,
+            roller_dropout: 0.0,
+            pose_dropout: 0.0,
+            far_visibility: FAR_VISIBILITY,
+        }
+    }
 }
 
 impl Default for SynthConfig {
@@ -127,6 +160,7 @@ impl Default for SynthConfig {
             px_per_cm: 2.6,
             roller_diameter_cm: 15.0,
             noise_px: 1.0,
+            real: RealNoise::default(),
             seed: 1,
             faults: Vec::new(),
         }
@@ -164,6 +198,11 @@ pub struct Truth {
     pub faults: Vec<TruthFault>,
     /// Non-fault events (injected `hold`s).
     pub events: Vec<TruthFault>,
+    /// Times the rolling turned (ends of passes), s.
+    pub turns: Vec<f64>,
+    /// Exercise switched to and when, s (`--then`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub then: Option<(String, f64)>,
 }
 
 pub const TRUTH_FORMAT: &str = "rollcoach-synth-truth/1";
@@ -279,9 +318,8 @@ fn segment_len(ex: &Exercise) -> f32 {
 }
 
 /// Builds the body with the contact at fraction `c` of the target segment. Roller centre at (0, R).
-fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods) -> Body {
+fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods, vis_far: f32) -> Body {
     let vis_near = 0.95;
-    let vis_far = 0.75;
     let mut b: Body = [(W::default(), 0.0); NUM_LANDMARKS];
     let roller_c = w(0.0, roller_r);
     // Target segment placement: P + s*u, contact param c, gap (roller radius + tissue) along the up-normal.
@@ -456,6 +494,68 @@ fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods) -> Body {
     b
 }
 
+fn check_noise(cfg: &SynthConfig) -> Result<(), SynthError> {
+    let in_range = |v: f32, lo: f32, hi: f32, what: &str| {
+        if v.is_finite() && v >= lo && v <= hi {
+            Ok(())
+        } else {
+            Err(SynthError::Config(format!("{what} must be in {lo}..{hi}, got {v}")))
+        }
+    };
+    in_range(cfg.noise_px, 0.0, 100.0, "noise")?;
+    let r = &cfg.real;
+    in_range(r.wander_px, 0.0, 100.0, "wander")?;
+    in_range(r.wander_hz, 0.01, 15.0, "wander frequency")?;
+    in_range(r.roller_dropout, 0.0, 0.9, "roller dropout")?;
+    in_range(r.pose_dropout, 0.0, 0.9, "pose dropout")?;
+    in_range(r.far_visibility, 0.0, 1.0, "far-side visibility")
+}
+
+/// Slow landmark wander and detection dropouts, from their own random stream.
+struct Wander {
+    rng: Rng,
+    phase: Vec<(f32, f32)>,
+    amp: f32,
+    hz: f32,
+    roller_dropout: f32,
+    pose_dropout: f32,
+}
+
+impl Wander {
+    fn new(cfg: &SynthConfig) -> Self {
+        let mut rng = Rng::new(cfg.seed ^ WANDER_SEED);
+        let tau = std::f32::consts::TAU;
+        let phase = (0..NUM_LANDMARKS)
+            .map(|_| (tau * rng.uniform() as f32, tau * rng.uniform() as f32))
+            .collect();
+        Self {
+            rng,
+            phase,
+            amp: cfg.real.wander_px,
+            hz: cfg.real.wander_hz,
+            roller_dropout: cfg.real.roller_dropout,
+            pose_dropout: cfg.real.pose_dropout,
+        }
+    }
+
+    /// Wander of landmark `k` at `t`, px.
+    fn at(&self, k: usize, t: f64) -> (f32, f32) {
+        if self.amp == 0.0 {
+            return (0.0, 0.0);
+        }
+        let w = std::f32::consts::TAU * self.hz * t as f32;
+        let (px, py) = self.phase[k];
+        (self.amp * (w + px).sin(), self.amp * (w + py).sin())
+    }
+
+    /// Whether the person and the roller are detected in this frame.
+    fn seen(&mut self) -> (bool, bool) {
+        let pose = self.pose_dropout == 0.0 || self.rng.uniform() as f32 > self.pose_dropout;
+        let roller = self.roller_dropout == 0.0 || self.rng.uniform() as f32 > self.roller_dropout;
+        (pose, roller)
+    }
+}
+
 fn keep_out_target(zone: &Zone, range: (f32, f32)) -> f32 {
     if zone.start >= range.1 {
         zone.start + KEEP_OUT_DEPTH
@@ -482,9 +582,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     positive(cfg.fps, "fps")?;
     positive(cfg.px_per_cm as f64, "px per cm")?;
     positive(cfg.roller_diameter_cm as f64, "roller diameter")?;
-    if !(cfg.noise_px >= 0.0 && cfg.noise_px.is_finite()) {
-        return Err(SynthError::Config("noise must be >= 0".into()));
-    }
+    check_noise(cfg)?;
     for f in &cfg.faults {
         let ok = match f.rule {
             RuleId::TooFast | RuleId::Hold => true,
@@ -514,7 +612,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let floor_px = cfg.height as f32 * 0.9;
 
     // Horizontal placement: centre the body's bounding box at mid-range.
-    let mid_body = build_body(fam, 0.5 * (range.0 + range.1), roller_r, Mods::default());
+    let mid_body = build_body(fam, 0.5 * (range.0 + range.1), roller_r, Mods::default(), cfg.real.far_visibility);
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
     for (p, _) in mid_body.iter() {
         lo = lo.min(p.x);
@@ -524,6 +622,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let to_px = |p: W| (origin_x + p.x * s, floor_px - p.y * s);
 
     let mut rng = Rng::new(cfg.seed);
+    let mut wander = Wander::new(cfg);
     let n = (cfg.duration_s * cfg.fps).round() as usize;
     let dt = 1.0 / cfg.fps;
     let mut frames = Vec::with_capacity(n);
@@ -535,6 +634,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let mut ko_entered: Option<(usize, f64)> = None; // (fault index, entry t)
     let mut ko_done: Vec<usize> = Vec::new();
     let mut ko_drift = false;
+    let mut turns = Vec::new();
     for i in 0..n {
         let t = i as f64 * dt;
         let mut mods = Mods::default();
@@ -547,16 +647,17 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             }
         }
         // Pose at the current contact position.
-        let body = build_body(fam, pos, roller_r, mods);
+        let body = build_body(fam, pos, roller_r, mods, cfg.real.far_visibility);
         let mut pose = Pose {
             score: 1.0,
             ..Pose::default()
         };
         for (k, (p, v)) in body.iter().enumerate() {
             let (x, y) = to_px(*p);
+            let (wx, wy) = wander.at(k, t);
             pose.keypoints[k] = Keypoint {
-                x: x + cfg.noise_px * rng.normal(),
-                y: y + cfg.noise_px * rng.normal(),
+                x: x + cfg.noise_px * rng.normal() + wx,
+                y: y + cfg.noise_px * rng.normal() + wy,
                 visibility: *v,
             };
         }
@@ -568,10 +669,11 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             confidence: 1.0,
             ..Default::default()
         };
+        let (pose_seen, roller_seen) = wander.seen();
         frames.push(TrackFrame {
             t,
-            pose: Some(pose),
-            roller: Some(roller),
+            pose: pose_seen.then_some(pose),
+            roller: roller_seen.then_some(roller),
         });
 
         // Keep-out truth from the generator's own contact position.
@@ -647,18 +749,24 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
                 dir = -zone_side;
             }
             _ => {
+                let was = dir;
                 if pos > range.1 {
                     dir = -1.0;
                 } else if pos < range.0 {
                     dir = 1.0;
                 }
                 pos += dir * step;
+                if dir != was {
+                    turns.push(t);
+                }
                 if dir > 0.0 && pos > range.1 && pos - step <= range.1 {
                     pos = 2.0 * range.1 - pos;
                     dir = -1.0;
+                    turns.push(t);
                 } else if dir < 0.0 && pos < range.0 && pos + step >= range.0 {
                     pos = 2.0 * range.0 - pos;
                     dir = 1.0;
+                    turns.push(t);
                 }
             }
         }
@@ -729,8 +837,62 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
         range: [range.0, range.1],
         faults: truth,
         events,
+        turns,
+        then: None,
     };
     Ok((PoseTrack { header, frames }, truth))
+}
+
+/// A track that switches from `first` to `second` at `at_s` (the body moves to the second exercise's position at
+/// once): faults and holds are injected into the part they start in; truth times are track times.
+pub fn generate_switch(
+    first: &Exercise,
+    second: &Exercise,
+    at_s: f64,
+    cfg: &SynthConfig,
+) -> Result<(PoseTrack, Truth), SynthError> {
+    if !(at_s > 0.0 && at_s < cfg.duration_s) {
+        return Err(SynthError::Config(format!(
+            "switch time {at_s} s must lie inside the track (0-{} s)",
+            cfg.duration_s
+        )));
+    }
+    let (early, late): (Vec<FaultSpec>, Vec<FaultSpec>) = cfg.faults.iter().partition(|f| f.onset_s < at_s);
+    let part1 = SynthConfig {
+        duration_s: at_s,
+        faults: early,
+        ..cfg.clone()
+    };
+    let late = late
+        .into_iter()
+        .map(|f| FaultSpec {
+            onset_s: f.onset_s - at_s,
+            ..f
+        })
+        .collect();
+    let part2 = SynthConfig {
+        duration_s: cfg.duration_s - at_s,
+        faults: late,
+        seed: cfg.seed.wrapping_add(1),
+        ..cfg.clone()
+    };
+    let (mut track, mut truth) = generate(first, &part1)?;
+    let (track2, truth2) = generate(second, &part2)?;
+    let offset = track.frames.len() as f64 / cfg.fps;
+    track.frames.extend(track2.frames.into_iter().map(|f| TrackFrame { t: f.t + offset, ..f }));
+    let shift = |f: TruthFault| TruthFault {
+        onset: f.onset + offset,
+        end: f.end + offset,
+        injected_at: f.injected_at + offset,
+        ..f
+    };
+    // A fault open at the end of the first part ends at the switch.
+    truth.faults.extend(truth2.faults.into_iter().map(shift));
+    truth.events.extend(truth2.events.into_iter().map(shift));
+    truth.turns.extend(truth2.turns.into_iter().map(|t| t + offset));
+    truth.duration_s = cfg.duration_s;
+    truth.then = Some((second.id.clone(), offset));
+    Ok((track, truth))
 }
 
 /// Truth file path for a track path: `x.jsonl` -> `x.truth.json`.

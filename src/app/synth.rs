@@ -39,6 +39,27 @@ pub struct SynthArgs {
     /// Landmark noise (standard deviation), px.
     #[arg(long, value_name = "PX", default_value_t = 1.0)]
     pub noise_px: f32,
+    /// Slow wander of every landmark (sinusoid, random phase per landmark and axis), amplitude px.
+    #[arg(long, value_name = "PX", default_value_t = 0.0)]
+    pub wander_px: f32,
+    /// Wander frequency, Hz.
+    #[arg(long, value_name = "HZ", default_value_t = 0.5)]
+    pub wander_hz: f32,
+    /// Share of frames (0-0.9) without the roller (detector misses).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub dropout: f32,
+    /// Share of frames (0-0.9) without the person (pose misses).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub pose_dropout: f32,
+    /// Visibility of the far-side landmarks (0-1).
+    #[arg(long, value_name = "V", default_value_t = synth::FAR_VISIBILITY)]
+    pub far_visibility: f32,
+    /// Tender-spot hold AT+DURATION (seconds; same as --fault hold@AT+DURATION); repeat for more.
+    #[arg(long = "hold", value_name = "AT+DURATION")]
+    pub holds: Vec<String>,
+    /// Switch to another exercise: EXERCISE@T (seconds).
+    #[arg(long, value_name = "EXERCISE@T")]
+    pub then: Option<String>,
     #[arg(long, default_value_t = 30.0)]
     pub fps: f64,
     #[arg(long, default_value_t = 640)]
@@ -60,20 +81,36 @@ pub struct SynthArgs {
 }
 
 pub fn run(a: SynthArgs) -> Result<()> {
+    let holds = a.holds.iter().map(|h| format!("hold@{h}"));
     let faults = a
         .faults
         .iter()
-        .map(|s| FaultSpec::parse(s))
+        .cloned()
+        .chain(holds)
+        .map(|s| FaultSpec::parse(&s))
         .collect::<Result<Vec<_>, _>>()?;
     let dir = a.exercises_dir.unwrap_or_else(coach::default_exercises_dir);
     let all = coach::load_dir(&dir).with_context(|| format!("loading exercises from {}", dir.display()))?;
-    let ex = all.iter().find(|e| e.id == a.exercise).with_context(|| {
-        format!(
-            "unknown exercise {:?}; known: {}",
-            a.exercise,
-            all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
-        )
-    })?;
+    let find = |id: &str| {
+        all.iter().find(|e| e.id == id).with_context(|| {
+            format!(
+                "unknown exercise {:?}; known: {}",
+                id,
+                all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    };
+    let ex = find(&a.exercise)?;
+    let then = match &a.then {
+        None => None,
+        Some(spec) => {
+            let (id, at) = spec
+                .split_once('@')
+                .with_context(|| format!("--then {spec:?}: expected EXERCISE@T, e.g. quads@30"))?;
+            let at: f64 = at.parse().with_context(|| format!("--then {spec:?}: T is not a number"))?;
+            Some((find(id)?, at))
+        }
+    };
     let cfg = SynthConfig {
         speed_cm_s: a.speed,
         fast_speed_cm_s: a.fast_speed,
@@ -84,10 +121,20 @@ pub fn run(a: SynthArgs) -> Result<()> {
         px_per_cm: a.px_per_cm,
         roller_diameter_cm: a.roller_diameter_cm,
         noise_px: a.noise_px,
+        real: synth::RealNoise {
+            wander_px: a.wander_px,
+            wander_hz: a.wander_hz,
+            roller_dropout: a.dropout,
+            pose_dropout: a.pose_dropout,
+            far_visibility: a.far_visibility,
+        },
         seed: a.seed,
         faults,
     };
-    let (track, truth) = synth::generate(ex, &cfg)?;
+    let (track, truth) = match then {
+        None => synth::generate(ex, &cfg)?,
+        Some((second, at)) => synth::generate_switch(ex, second, at, &cfg)?,
+    };
     let (tp, truthp) = synth::write(&track, &truth, &a.out)?;
     println!(
         "wrote {} ({} frames) and {}",

@@ -16,7 +16,13 @@ pub struct AreaState {
     pub done_emitted: bool,
     pub long_emitted: bool,
     pub faults: usize,
+    /// Last time the roller was on the area.
+    pub last_on_t: Option<f64>,
 }
+
+/// Gaps without a roller or a person up to this long between two frames on the area count as time on the area,
+/// s: detector misses last a few frames; a longer gap is the person stopping.
+pub const GAP_BRIDGE_S: f64 = 1.0;
 
 /// One-off area events due this frame.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -39,6 +45,7 @@ impl AreaState {
             done_emitted: false,
             long_emitted: false,
             faults: 0,
+            last_on_t: None,
         }
     }
 
@@ -52,7 +59,9 @@ impl AreaState {
     ) -> AreaMilestones {
         self.last_t = t;
         if let Some(c) = contact.filter(|&c| ex.region.contains(c)) {
-            self.time_on_area += dt;
+            let gap = self.last_on_t.map_or(dt, |l| t - l);
+            self.time_on_area += if gap <= GAP_BRIDGE_S { gap.max(dt) } else { dt };
+            self.last_on_t = Some(t);
             self.coverage
                 .mark((c - ex.region.start) / (ex.region.end - ex.region.start));
         }

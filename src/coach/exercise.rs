@@ -301,6 +301,24 @@ pub struct Exercise {
     pub thresholds: Thresholds,
 }
 
+impl Exercise {
+    /// True when the body orientation fits the exercise (unknown orientation, or no recognition data: yes).
+    /// Supine and seated both face up and pass into each other when the hips drop or the torso rises, so either
+    /// fits an exercise of the other; prone and side-lying bodies are different postures.
+    pub fn applies_to(&self, o: Option<Orientation>) -> bool {
+        let face_up = |o: &Orientation| matches!(o, Orientation::Supine | Orientation::Seated);
+        match (o, &self.recognize) {
+            (Some(o), Some(r)) => r.orientation.iter().any(|x| *x == o || (face_up(x) && face_up(&o))),
+            _ => true,
+        }
+    }
+
+    /// True when `pos` (segment fraction) lies in the region or a keep-out zone.
+    pub fn covers(&self, pos: f32) -> bool {
+        self.region.contains(pos) || self.keep_out.iter().any(|z| z.contains(pos))
+    }
+}
+
 // ---- raw file layout (serde) ----
 
 #[derive(Deserialize)]

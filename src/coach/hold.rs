@@ -1,13 +1,12 @@
-//! Tender-spot holds (not a fault): the roller rests on one spot of the region; cued when it reaches the
-//! exercise's minimum hold time and again at its maximum.
+//! Tender-spot holds (not a fault): a deliberate stop on one spot of the region for at least `HOLD_WINDOW_S`; it
+//! ends only on real movement (the smoothed contact leaves the held spot by more than the end band for
+//! `HOLD_OFF_S`). Cued when it reaches the exercise's minimum hold time and again at its maximum.
 
-use super::rules::{Debounce, Edge, HOLD_WINDOW_S};
-
-/// Roller still this long on one spot in the region = a tender-spot hold.
-pub const HOLD_DETECT_S: f64 = 3.0;
+/// Real movement must last this long to end a hold, s.
 pub const HOLD_OFF_S: f64 = 0.5;
-/// Distance from the held spot that still counts as on it (for the hold's start and end times), cm.
-pub const HOLD_SPOT_CM: f32 = 1.25;
+/// A hold ends only beyond this many RMS of the contact's own movement during the hold (slow wander of the
+/// keypoints peaks at 1.4 RMS; real movement soon exceeds any multiple).
+pub const HOLD_WANDER_RMS: f32 = 3.0;
 
 /// A completed hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +29,8 @@ pub enum HoldCue {
 /// What the hold rule saw in one frame.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HoldUpdate {
+    /// A hold was confirmed; it began at this time.
+    pub started: Option<f64>,
     pub ended: Option<HoldSpan>,
     pub cue: Option<HoldCue>,
 }
@@ -38,67 +39,67 @@ pub struct HoldUpdate {
 #[derive(Debug, Clone, Copy)]
 pub struct HoldInput {
     pub t: f64,
-    /// Still on one spot inside the region.
+    /// A deliberate stop inside the region (stillness window satisfied).
     pub still: bool,
     /// Contact position along the segment (0..1).
     pub contact: Option<f32>,
     /// Smoothed contact position, cm.
     pub smoothed_cm: Option<f32>,
-    /// When the roller settled on its spot.
-    pub settled: f64,
+    /// Where the roller rests (cm), since when, and the RMS of the contact around it over the stillness window.
+    pub settled: (f32, f64, f32),
+    /// Distance from the held spot that ends the hold, cm.
+    pub end_band_cm: f32,
     /// Exercise's [min, max] hold time, s.
     pub hold_s: (f32, f32),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct HoldRule {
-    debounce: Debounce,
+    /// Start and held spot (cm) of the active hold.
+    active: Option<(f64, f32)>,
+    /// Running sums of the smoothed contact during the hold: (sum, sum of squares, count).
+    spot: (f64, f64, u32),
+    /// RMS of the contact around its rest over the detection window, cm.
+    start_rms: f32,
     position: f32,
-    anchor_cm: f32,
     last_near: f64,
     cued: u8,
-}
-
-impl Default for HoldRule {
-    fn default() -> Self {
-        Self {
-            debounce: Debounce::new(HOLD_DETECT_S - HOLD_WINDOW_S, HOLD_OFF_S),
-            position: 0.0,
-            anchor_cm: 0.0,
-            last_near: 0.0,
-            cued: 0,
-        }
-    }
 }
 
 impl HoldRule {
     pub fn update(&mut self, i: &HoldInput) -> HoldUpdate {
         let mut out = HoldUpdate::default();
-        if i.still && !self.debounce.is_active() {
-            self.position = i.contact.unwrap_or(0.0);
-        }
-        // The quiet window already lies behind: the hold starts when the roller settled there and ends when the
-        // roller last was on the spot.
-        match self.debounce.update_since(i.t, i.still, Some(i.settled)) {
-            Edge::Started { .. } => {
-                self.cued = 0;
-                self.anchor_cm = i.smoothed_cm.unwrap_or(0.0);
+        let Some((start, anchor)) = self.active else {
+            if i.still {
+                let (anchor, since, rms) = i.settled;
+                self.start_rms = rms;
+                self.active = Some((since, anchor));
+                self.spot = (anchor as f64, (anchor as f64).powi(2), 1);
+                self.position = i.contact.unwrap_or(0.0);
                 self.last_near = i.t;
+                self.cued = 0;
+                out.started = Some(since);
             }
-            Edge::Ended { start, end } => {
-                out.ended = Some(self.span(start, end.min(self.last_near)))
+            return out;
+        };
+        let _ = anchor;
+        let (sum, sq, n) = self.spot;
+        let mean = sum / n as f64;
+        // Wander seen while the stop was detected widens the band (a sinusoid peaks at 1.4 RMS); fixed at the
+        // start so that slow movement cannot widen it.
+        let band = i.end_band_cm.max(HOLD_WANDER_RMS * self.start_rms);
+        let near = i.smoothed_cm.is_none_or(|p| (p - mean as f32).abs() <= band);
+        if near {
+            self.last_near = i.t;
+            if let Some(p) = i.smoothed_cm {
+                let p = p as f64;
+                self.spot = (sum + p, sq + p * p, n + 1);
             }
-            Edge::None => {}
-        }
-        if !self.debounce.is_active() {
+        } else if i.t - self.last_near >= HOLD_OFF_S {
+            out.ended = self.end(self.last_near);
             return out;
         }
-        if i.smoothed_cm
-            .is_some_and(|p| (p - self.anchor_cm).abs() <= HOLD_SPOT_CM)
-        {
-            self.last_near = i.t;
-        }
-        let dur = i.t - self.debounce.start();
+        let dur = i.t - start;
         let (hmin, hmax) = i.hold_s;
         if self.cued == 0 && dur >= hmin as f64 {
             self.cued = 1;
@@ -110,18 +111,55 @@ impl HoldRule {
         out
     }
 
+    /// Ends an active hold at `t` (end of session, exercise change).
     pub fn force_end(&mut self, t: f64) -> Option<HoldSpan> {
-        match self.debounce.force_end(t) {
-            Edge::Ended { start, end } => Some(self.span(start, end)),
-            _ => None,
+        let near = self.last_near.max(self.active.map_or(t, |a| a.0));
+        self.end(if t - near >= HOLD_OFF_S { near } else { t })
+    }
+
+    fn end(&mut self, end: f64) -> Option<HoldSpan> {
+        let (start, _) = self.active.take()?;
+        Some(HoldSpan {
+            start,
+            end: end.max(start),
+            position: self.position,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(t: f64, still: bool, pos: f32) -> HoldInput {
+        HoldInput {
+            t,
+            still,
+            contact: Some(0.5),
+            smoothed_cm: Some(pos),
+            settled: (10.0, 2.0, 0.5),
+            end_band_cm: 3.0,
+            hold_s: (20.0, 30.0),
         }
     }
 
-    fn span(&self, start: f64, end: f64) -> HoldSpan {
-        HoldSpan {
-            start,
-            end,
-            position: self.position,
+    #[test]
+    fn a_hold_survives_wander_and_ends_on_movement() {
+        let mut h = HoldRule::default();
+        assert_eq!(h.update(&input(5.0, true, 10.0)).started, Some(2.0));
+        let mut cues = Vec::new();
+        let mut ended = None;
+        for i in 0..900 {
+            let t = 5.0 + i as f64 / 30.0;
+            // 1.5 cm wander for 25 s, then rolling away at 2.5 cm/s (3 cm away at 28.2 s).
+            let pos = if t < 27.0 { 10.0 + 1.5 * (t as f32).sin() } else { 10.0 + 2.5 * (t - 27.0) as f32 };
+            let u = h.update(&input(t, false, pos));
+            cues.extend(u.cue);
+            ended = ended.or(u.ended);
         }
+        let e = ended.expect("hold ended");
+        assert_eq!(e.start, 2.0);
+        assert!((e.end - 28.2).abs() < 0.1, "{e:?}");
+        assert_eq!(cues, vec![HoldCue::Min]);
     }
 }

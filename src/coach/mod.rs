@@ -35,8 +35,8 @@ use area::AreaState;
 use events::{EventLog, FaultInfo};
 use faults::{AvoidRule, KeepOutRule, PostureRules, TooFastRule};
 use geometry::{bend_deg, P2};
-use hold::{HoldCue, HoldInput, HoldRule, HoldSpan, HOLD_SPOT_CM};
-use motion::{ContactMotion, MotionSample};
+use hold::{HoldCue, HoldInput, HoldRule, HoldSpan};
+use motion::{ContactMotion, MotionParams, MotionSample};
 use recognition::{Recognizer, Scale};
 use recognize::{classify_orientation, SegmentContact, MIN_VISIBILITY};
 use rules::Edge;
@@ -181,6 +181,7 @@ struct Rules {
 struct FrameCtx<'a> {
     t: f64,
     pose: Option<&'a Pose>,
+    orientation: Option<Orientation>,
     /// Index of the current exercise.
     e: usize,
     contact: Option<SegmentContact>,
@@ -314,7 +315,7 @@ impl Engine {
         }
         self.frame_metrics(t, pose, orientation);
         match self.recog.current() {
-            Some(e) => self.run_rules(e, t, dt, pose),
+            Some(e) => self.run_rules(e, t, dt, pose, orientation),
             None => self.metrics.clear_exercise(),
         }
         self.metrics.faults.clear();
@@ -345,9 +346,16 @@ impl Engine {
     }
 
     /// Motion, area accounting and the rules of exercise `e` for one frame.
-    fn run_rules(&mut self, e: usize, t: f64, dt: f64, pose: Option<&Pose>) {
-        let contact = self.recog.contact(e);
+    fn run_rules(&mut self, e: usize, t: f64, dt: f64, pose: Option<&Pose>, orientation: Option<Orientation>) {
         let ex = &self.exercises[e];
+        // The exercise's rules stop at once when the body is in a posture it does not apply to, or another
+        // segment fits the roller better and the contact jumped or left this exercise's region and zones (moving
+        // to another exercise). Rolling on into a keep-out zone at the segment's end stays this exercise.
+        let ppc = self.scale.px_per_cm.unwrap_or(1.0);
+        let contact = self.recog.contact(e).filter(|c| {
+            ex.applies_to(orientation)
+                && (self.recog.is_best(e) || (ex.covers(c.t) && self.motion.continues(c, ppc)))
+        });
         if let Some(c) = contact {
             self.last_segment_px = Some((c.from_px, c.to_px));
         } else if let Some(p) = pose {
@@ -357,8 +365,12 @@ impl Engine {
             self.metrics.exercise = Some(ex.id.clone());
         }
         let area = self.areas[e].get_or_insert_with(|| AreaState::new(t));
+        let params = MotionParams {
+            region_share: ex.region.end - ex.region.start,
+            target_speed_cm_s: ex.thresholds.target_speed_cm_s,
+        };
         let motion = match (contact, self.scale.px_per_cm) {
-            (Some(c), Some(ppc)) => self.motion.push(t, &c, ppc),
+            (Some(c), Some(ppc)) => self.motion.push(t, &c, ppc, params),
             _ => MotionSample::default(),
         };
         area.passes.extend(motion.pass);
@@ -373,6 +385,7 @@ impl Engine {
         let ctx = FrameCtx {
             t,
             pose,
+            orientation,
             e,
             contact,
             motion,
@@ -422,8 +435,10 @@ impl Engine {
             };
             Self::fault_edge(&mut self.log, area.as_mut(), edge, &f, t);
         }
+        // Posture checks assume the exercise's body orientation: none runs on a posture it does not apply to.
+        let posture_applies = on && ex.applies_to(ctx.orientation);
         for (i, pc) in ex.posture.iter().enumerate() {
-            let raw = on && ctx.pose.is_some_and(|p| posture_fault(&pc.kind, p, self.scale.floor_y, self.scale.px_per_cm));
+            let raw = posture_applies && ctx.pose.is_some_and(|p| posture_fault(&pc.kind, p, self.scale.floor_y, self.scale.px_per_cm));
             let edge = self.rules.posture.update(i, t, raw);
             let f = FaultInfo {
                 rule: pc.rule,
@@ -458,11 +473,16 @@ impl Engine {
             still: in_region && ctx.motion.still,
             contact: ctx.contact.map(|c| c.t),
             smoothed_cm: self.motion.smoothed(),
-            settled: self.motion.settled_since(ctx.t, HOLD_SPOT_CM),
+            settled: self.motion.settled(ctx.t),
+            end_band_cm: self.motion.still_band(),
             hold_s: ex.thresholds.hold_s,
         };
         let out = self.rules.hold.update(&input);
+        if let Some(since) = out.started {
+            self.motion.pause(since);
+        }
         if let Some(span) = out.ended {
+            self.motion.resume(span.end);
             self.record_hold(ctx.e, span);
         }
         let hmin = input.hold_s.0;
@@ -543,7 +563,11 @@ impl Engine {
             log.fault_edge(r.avoid.force_end(t), &FaultInfo::ending(av.rule, &ex.id), t);
         }
         if let Some(span) = self.rules.hold.force_end(t) {
+            self.motion.resume(span.end);
             self.record_hold(e, span);
+        }
+        if let (Some(p), Some(a)) = (self.motion.flush(), self.areas[e].as_mut()) {
+            a.passes.push(p);
         }
         self.log.clear_active();
     }

@@ -2,12 +2,32 @@
 //! smoothed segment length over the roller scale), speed, passes and stillness.
 
 use super::recognize::SegmentContact;
-use super::rules::{MotionTracker, Pass, StillDetector, HOLD_WINDOW_S};
+use super::rules::{MotionTracker, Pass, StillDetector, HOLD_RANGE_CM, HOLD_WINDOW_S, MIN_PASS_CM, REVERSAL_SIGMAS};
 
 /// Motion tracking restarts after contact was lost this long.
 pub const CONTACT_LOSS_RESET_S: f64 = 0.5;
+/// A contact step larger than this between two frames is not rolling (about 300 cm/s at 30 fps) but the person
+/// repositioning or the detection switching: motion tracking restarts, cm.
+pub const JUMP_CM: f32 = 10.0;
+/// ... or this many standard deviations of the frame-to-frame difference of the measured noise, if larger.
+pub const JUMP_SIGMAS: f32 = 6.0;
 /// Smoothing of the segment length (share of the new value).
 const SEGMENT_LEN_EMA: f32 = 0.05;
+/// A pass must cover at least this share of the exercise's region: shorter strokes are adjustments on a spot, and
+/// slow wander of the keypoints (about 1 cm at the contact for 3 px) can never fake a leg this long.
+pub const MIN_PASS_SHARE: f32 = 0.3;
+/// Slow wander of the keypoints moves the resting contact by up to sqrt(2) times its RMS (a sinusoid); the band
+/// around a rest is this many RMS wide, with a margin.
+pub const WANDER_BAND_RMS: f32 = 2.0;
+
+/// What the motion model needs from the exercise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MotionParams {
+    /// Region length as a share of the segment.
+    pub region_share: f32,
+    /// Target rolling speed, cm/s.
+    pub target_speed_cm_s: f32,
+}
 
 /// What the motion model saw in one frame with contact.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -29,6 +49,11 @@ pub struct ContactMotion {
     still: StillDetector,
     seg_len_px: Option<f32>,
     last_contact_t: Option<f64>,
+    /// Last raw position, cm.
+    last_pos: Option<f32>,
+    /// Shortest pass of the current exercise, cm, and the stillness window, s (from the last frame).
+    min_pass_cm: f32,
+    last_window: f64,
 }
 
 impl ContactMotion {
@@ -38,6 +63,9 @@ impl ContactMotion {
             still: StillDetector::new(fps),
             seg_len_px: None,
             last_contact_t: None,
+            last_pos: None,
+            min_pass_cm: MIN_PASS_CM,
+            last_window: HOLD_WINDOW_S,
         }
     }
 
@@ -47,28 +75,40 @@ impl ContactMotion {
         self.still.reset();
         self.seg_len_px = None;
         self.last_contact_t = None;
+        self.last_pos = None;
+    }
+
+    /// True when contact `c` continues the tracked motion (no jump of more than `JUMP_CM`).
+    pub fn continues(&self, c: &SegmentContact, px_per_cm: f32) -> bool {
+        let len = self.seg_len_px.unwrap_or(c.len_px);
+        self.last_pos.is_none_or(|p| (c.t * len / px_per_cm - p).abs() <= self.jump_cm())
+    }
+
+    fn jump_cm(&self) -> f32 {
+        JUMP_CM.max(JUMP_SIGMAS * std::f32::consts::SQRT_2 * self.tracker.noise_sigma())
     }
 
     /// Adds the contact of a frame (px per cm known).
-    pub fn push(&mut self, t: f64, c: &SegmentContact, px_per_cm: f32) -> MotionSample {
-        let len = self
-            .seg_len_px
-            .map_or(c.len_px, |l| l + SEGMENT_LEN_EMA * (c.len_px - l));
+    pub fn push(&mut self, t: f64, c: &SegmentContact, px_per_cm: f32, p: MotionParams) -> MotionSample {
+        let len = self.seg_len_px.map_or(c.len_px, |l| l + SEGMENT_LEN_EMA * (c.len_px - l));
         self.seg_len_px = Some(len);
-        if self
-            .last_contact_t
-            .is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S)
-        {
+        let pos_cm = c.t * len / px_per_cm;
+        let jump = self.last_pos.is_some_and(|p| (pos_cm - p).abs() > self.jump_cm());
+        let lost = self.last_contact_t.is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S);
+        let mut flushed = None;
+        if jump || lost {
+            flushed = self.tracker.flush(self.min_pass_cm);
             self.tracker.reset();
             self.still.reset();
         }
+        self.last_pos = Some(pos_cm);
         self.last_contact_t = Some(t);
-        let pos_cm = c.t * len / px_per_cm;
-        let pass = self.tracker.push(t, pos_cm);
-        let still = self
-            .tracker
-            .smoothed()
-            .is_some_and(|p| self.still.push(t, p));
+        let min_pass_cm = MIN_PASS_SHARE * p.region_share * len / px_per_cm;
+        self.min_pass_cm = min_pass_cm;
+        let pass = self.tracker.push(t, pos_cm, min_pass_cm).or(flushed);
+        let (band, window) = (self.still_band(), self.still_window(p.target_speed_cm_s));
+        self.last_window = window;
+        let still = self.tracker.smoothed().is_some_and(|s| self.still.push(t, s, band, window));
         MotionSample {
             pass,
             speed: self.tracker.speed().map(f32::abs),
@@ -77,15 +117,49 @@ impl ContactMotion {
         }
     }
 
+    /// The open leg as a pass if it already turned (end of the exercise or session).
+    pub fn flush(&mut self) -> Option<Pass> {
+        self.tracker.flush(self.min_pass_cm)
+    }
+
     /// Smoothed contact position, cm.
     pub fn smoothed(&self) -> Option<f32> {
         self.tracker.smoothed()
     }
 
-    /// When the roller settled on its current spot (within `tol_cm`); at most the stillness window back.
-    pub fn settled_since(&self, t: f64, tol_cm: f32) -> f64 {
-        self.smoothed()
-            .and_then(|p| self.still.quiet_since(p, tol_cm))
-            .unwrap_or(t - HOLD_WINDOW_S)
+    /// Distance from the resting spot that still counts as held: `HOLD_RANGE_CM`, or wider for noisy keypoints
+    /// (the band a still smoothed position stays in with `REVERSAL_SIGMAS` confidence, and the slow wander measured
+    /// around the recent passes' straight lines).
+    pub fn still_band(&self) -> f32 {
+        // Wander = what the passes' residual holds beyond the white noise (which the smoothing removes).
+        let (resid, white) = (self.tracker.residual().unwrap_or(0.0), self.tracker.noise_sigma());
+        let wander = WANDER_BAND_RMS * (resid * resid - white * white).max(0.0).sqrt();
+        HOLD_RANGE_CM.max(REVERSAL_SIGMAS * self.tracker.smoothed_sigma()).max(wander)
+    }
+
+    /// How long the contact must stay in the band to be a stop: at least `HOLD_WINDOW_S`, and longer than a turn
+    /// at the exercise's target speed stays inside it (4 band half-widths at that speed, plus a tenth).
+    pub fn still_window(&self, target_speed_cm_s: f32) -> f64 {
+        let turn = 4.0 * self.still_band() / target_speed_cm_s.max(0.1);
+        HOLD_WINDOW_S.max(1.1 * turn as f64)
+    }
+
+    /// Where the roller rests (mean of the stillness window) and since when it settled there: the earliest time
+    /// from which it stayed within half the band; at most the stillness window back.
+    pub fn settled(&self, t: f64) -> (f32, f64, f32) {
+        let anchor = self.still.anchor(self.last_window).or(self.smoothed()).unwrap_or(0.0);
+        let since = self.still.quiet_since(anchor, 0.5 * self.still_band()).unwrap_or(t - HOLD_WINDOW_S);
+        (anchor, since, self.still.rms_around(anchor, self.last_window))
+    }
+
+    /// A hold began at `since`: its time does not count in the pass's speed.
+    pub fn pause(&mut self, since: f64) {
+        self.tracker.pause(since);
+    }
+
+    /// The hold ended at `end`; stillness is judged afresh.
+    pub fn resume(&mut self, end: f64) {
+        self.tracker.resume(end);
+        self.still.reset();
     }
 }

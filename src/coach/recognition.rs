@@ -104,6 +104,18 @@ impl Recognizer {
         self.current_since
     }
 
+    /// True when exercise `e`'s segment has the best-placed contact this frame.
+    pub fn is_best(&self, e: usize) -> bool {
+        let best = self
+            .segments
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| s.contact.map(|c| (k, c.score_cm)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(k, _)| k);
+        best == Some(self.ex_segment[e])
+    }
+
     /// This frame's contact on exercise `e`'s segment.
     pub fn contact(&self, e: usize) -> Option<SegmentContact> {
         self.segments[self.ex_segment[e]].contact
@@ -164,6 +176,15 @@ impl Recognizer {
             self.ex_segment[cur] == k && exercises[cur].keep_out.iter().any(|z| z.contains(mid))
         });
         if in_current_keep_out {
+            return None;
+        }
+        // Rolling the current exercise into a keep-out zone at its segment's end (hamstrings to the back of the
+        // knee) may make the next segment fit better; while the contact is still on the current exercise's region
+        // or keep-out zones, that is not a new exercise.
+        let still_on_current = self.current.is_some_and(|cur| {
+            self.ex_segment[cur] != k && self.contact(cur).is_some_and(|c| exercises[cur].covers(c.t))
+        });
+        if still_on_current {
             return None;
         }
         exercises.iter().enumerate().position(|(i, e)| {

@@ -136,32 +136,93 @@ pub struct Pass {
 pub const SPEED_WINDOW_S: f64 = 0.5;
 /// Window of the steadier display speed, s.
 pub const DISPLAY_SPEED_WINDOW_S: f64 = 1.0;
+/// Longest window of the position smoothing, s: at 2.5 cm/s a 1.5 s causal fit rounds a turn by under 1 cm.
+pub const SMOOTH_MAX_S: f64 = 1.5;
+/// Target standard deviation of the smoothed position, cm. The smoothing window grows with the measured noise
+/// until the end point of the window's linear fit (std about 2 sigma / sqrt(n)) reaches it, up to `SMOOTH_MAX_S`.
+pub const SMOOTH_TARGET_CM: f32 = 0.5;
 /// Share of the window that must be filled before a speed is reported (a short fit is noisy).
 const MIN_SPEED_SPAN: f64 = 0.7;
 /// Fewest samples for a speed estimate.
 const MIN_SPEED_SAMPLES: usize = 5;
-/// Smallest retreat from an extreme that counts as a reversal, cm.
+/// Smallest retreat from an extreme that counts as a reversal, cm (clean keypoints).
 pub const REVERSAL_CM: f32 = 1.5;
-/// Shortest movement that counts as a pass, cm.
+/// A reversal needs a retreat of this many standard deviations of the smoothed position (measured noise), so
+/// jitter alone essentially never fakes one (one-sided 5 sigma).
+pub const REVERSAL_SIGMAS: f32 = 5.0;
+/// Shortest movement that counts as a pass when the region is unknown, cm.
 pub const MIN_PASS_CM: f32 = 4.0;
+/// Shortest pass, s: a pass must last at least the speed window to have a speed at all.
+pub const MIN_PASS_S: f64 = SPEED_WINDOW_S;
 /// Middle share of a pass used for its speed (the turns at both ends are excluded).
 const PASS_CORE: f64 = 0.6;
 /// Below this speed the contact counts as resting, cm/s.
 const STILL_CM_S: f32 = 0.5;
+/// Frames of the running noise estimate (about 2 s at 30 fps).
+const NOISE_EMA_FRAMES: f32 = 60.0;
+/// Second differences above this many times the running mean are outliers (clipped) in the noise estimate.
+const NOISE_CLIP: f32 = 4.0;
+/// Mean |second difference| of white noise of std sigma is sigma * sqrt(6) * sqrt(2/pi).
+const D2_TO_SIGMA: f32 = 1.954;
 
-/// Follows the contact position over time: speed by linear regression over a short window, reversals with
-/// hysteresis, completed passes with their speeds.
-#[derive(Debug, Clone)]
-pub struct MotionTracker {
-    window: VecDeque<(f64, f32)>,
+/// Running estimate of the white measurement noise of the contact position (std, cm), from the second differences
+/// of the raw positions (smooth motion contributes almost nothing to them at video rates).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoiseEstimate {
+    prev: Option<(f32, f32)>,
+    mean_abs_d2: Option<f32>,
+}
+
+impl NoiseEstimate {
+    pub fn push(&mut self, pos: f32) {
+        if let Some((p0, p1)) = self.prev {
+            let d2 = (pos - 2.0 * p1 + p0).abs();
+            self.mean_abs_d2 = Some(match self.mean_abs_d2 {
+                None => d2,
+                Some(m) => m + (d2.min(NOISE_CLIP * m.max(0.05)) - m) / NOISE_EMA_FRAMES,
+            });
+        }
+        self.prev = Some((self.prev.map_or(pos, |p| p.1), pos));
+    }
+
+    /// Noise std, cm (0 until measured).
+    pub fn sigma(&self) -> f32 {
+        self.mean_abs_d2.map_or(0.0, |m| m / D2_TO_SIGMA)
+    }
+
+    pub fn reset_track(&mut self) {
+        self.prev = None;
+    }
+}
+
+/// Reversal state: direction of the current leg, its extreme and where it started.
+#[derive(Debug, Clone, Copy, Default)]
+struct Leg {
     dir: i8,
     ext_t: f64,
     ext_pos: f32,
-    pass_start: Option<(f64, f32)>,
+    start: Option<(f64, f32)>,
+}
+
+/// Follows the contact position over time: speed by linear regression over a short window, position smoothed over
+/// a window sized by the measured noise, reversals with hysteresis scaled to that noise and to the region, passes
+/// with their speeds (time the roller was held still is left out of a pass's speed).
+#[derive(Debug, Clone)]
+pub struct MotionTracker {
+    window: VecDeque<(f64, f32)>,
+    noise: NoiseEstimate,
+    leg: Leg,
+    /// Raw samples of the current pass: (moving time, position).
     pass_samples: Vec<(f64, f32)>,
+    /// Held-still time so far (moving time = t - paused) and when the current rest began.
+    paused: f64,
+    pause_start: Option<f64>,
     speed: Option<f32>,
     smoothed: Option<f32>,
+    smoothed_sigma: f32,
     display_speed: Option<f32>,
+    /// RMS of the raw positions around the last passes' straight lines (noise plus slow wander), cm.
+    residual: Option<f32>,
 }
 
 /// Linear regression slope and fitted value at `t_end` over `(t, pos)` samples; `None` when degenerate.
@@ -188,27 +249,64 @@ fn fit<'a>(samples: impl Iterator<Item = &'a (f64, f32)> + Clone, t_end: f64) ->
     Some((slope, (mp + slope * (t_end - mt)) as f32))
 }
 
+/// Speed of a pass: regression slope of its raw positions over its middle part (unbiased for steady rolling; the
+/// turns at both ends are left out); distance over time when too few samples.
+fn pass_speed(samples: &[(f64, f32)], dist: f32) -> f32 {
+    let (Some(&(m0, _)), Some(&(m1, _))) = (samples.first(), samples.last()) else {
+        return 0.0;
+    };
+    let core0 = m0 + (m1 - m0) * (1.0 - PASS_CORE) * 0.5;
+    let core1 = m1 - (m1 - m0) * (1.0 - PASS_CORE) * 0.5;
+    let core = samples.iter().filter(|&&(ti, _)| ti >= core0 && ti <= core1);
+    match fit(core.clone(), core1) {
+        Some((slope, _)) if core.count() >= MIN_SPEED_SAMPLES => slope.abs() as f32,
+        _ => dist / (m1 - m0).max(1e-3) as f32,
+    }
+}
+
+/// RMS of the samples around their straight line (middle part of a pass), cm.
+fn residual_rms(samples: &[(f64, f32)]) -> Option<f32> {
+    let (&(m0, _), &(m1, _)) = (samples.first()?, samples.last()?);
+    let core0 = m0 + (m1 - m0) * (1.0 - PASS_CORE) * 0.5;
+    let core1 = m1 - (m1 - m0) * (1.0 - PASS_CORE) * 0.5;
+    let core: Vec<(f64, f32)> = samples.iter().copied().filter(|&(ti, _)| ti >= core0 && ti <= core1).collect();
+    let (slope, at_end) = fit(core.iter(), core1)?;
+    let ss: f64 = core
+        .iter()
+        .map(|&(ti, pi)| {
+            let e = pi as f64 - (at_end as f64 - slope * (core1 - ti));
+            e * e
+        })
+        .sum();
+    (core.len() >= MIN_SPEED_SAMPLES).then(|| (ss / core.len() as f64).sqrt() as f32)
+}
+
 impl MotionTracker {
     pub fn new(fps: f64) -> Self {
-        let cap = ((DISPLAY_SPEED_WINDOW_S * fps.max(1.0)).ceil() as usize + 4).max(8);
+        let cap = ((SMOOTH_MAX_S.max(DISPLAY_SPEED_WINDOW_S) * fps.max(1.0)).ceil() as usize + 4).max(8);
         Self {
             window: VecDeque::with_capacity(cap),
-            dir: 0,
-            ext_t: 0.0,
-            ext_pos: 0.0,
-            pass_start: None,
+            noise: NoiseEstimate::default(),
+            leg: Leg::default(),
             pass_samples: Vec::with_capacity(cap * 32),
+            paused: 0.0,
+            pause_start: None,
             speed: None,
             smoothed: None,
+            smoothed_sigma: 0.0,
             display_speed: None,
+            residual: None,
         }
     }
 
+    /// Forgets the motion (contact lost); the noise level is kept.
     pub fn reset(&mut self) {
         self.window.clear();
-        self.dir = 0;
-        self.pass_start = None;
+        self.noise.reset_track();
+        self.leg = Leg::default();
         self.pass_samples.clear();
+        self.paused = 0.0;
+        self.pause_start = None;
         self.speed = None;
         self.smoothed = None;
         self.display_speed = None;
@@ -219,9 +317,24 @@ impl MotionTracker {
         self.speed
     }
 
-    /// Regression-smoothed position from the last update.
+    /// Smoothed position from the last update.
     pub fn smoothed(&self) -> Option<f32> {
         self.smoothed
+    }
+
+    /// Standard deviation of the smoothed position from the measured noise, cm.
+    pub fn smoothed_sigma(&self) -> f32 {
+        self.smoothed_sigma
+    }
+
+    /// RMS of the raw positions around the recent passes' straight lines (white noise and slow wander), cm.
+    pub fn residual(&self) -> Option<f32> {
+        self.residual
+    }
+
+    /// Measured white noise of the raw position, cm.
+    pub fn noise_sigma(&self) -> f32 {
+        self.noise.sigma()
     }
 
     /// Steadier speed for display and per-frame metrics: regression over `DISPLAY_SPEED_WINDOW_S` (blurs turns
@@ -230,122 +343,144 @@ impl MotionTracker {
         self.display_speed
     }
 
-    /// Adds a sample; returns a completed pass when a reversal was confirmed.
-    pub fn push(&mut self, t: f64, pos_cm: f32) -> Option<Pass> {
-        while self
-            .window
-            .front()
-            .is_some_and(|&(t0, _)| t - t0 > DISPLAY_SPEED_WINDOW_S)
-        {
+    /// The roller is held still since `since` (a hold): that time does not count in the pass's speed.
+    pub fn pause(&mut self, since: f64) {
+        if self.pause_start.is_none() {
+            let moving = since - self.paused;
+            self.pass_samples.retain(|&(tm, _)| tm < moving);
+            self.pause_start = Some(since);
+        }
+    }
+
+    /// The hold ended at `end`.
+    pub fn resume(&mut self, end: f64) {
+        if let Some(s) = self.pause_start.take() {
+            self.paused += (end - s).max(0.0);
+        }
+    }
+
+    /// Adds a sample; returns a completed pass when a reversal was confirmed. Passes shorter than `min_pass_cm`
+    /// do not end a leg: the reversal threshold is at least that long.
+    pub fn push(&mut self, t: f64, pos_cm: f32, min_pass_cm: f32) -> Option<Pass> {
+        self.update_window(t, pos_cm);
+        let smoothed = self.smoothed?;
+        if self.pause_start.is_none() {
+            self.pass_samples.push((t - self.paused, pos_cm));
+        }
+        let h = REVERSAL_CM.max(REVERSAL_SIGMAS * self.smoothed_sigma).max(min_pass_cm);
+        self.follow(t, smoothed, h, min_pass_cm)
+    }
+
+    /// Window bookkeeping, noise, speeds and the smoothed position.
+    fn update_window(&mut self, t: f64, pos_cm: f32) {
+        let keep = SMOOTH_MAX_S.max(DISPLAY_SPEED_WINDOW_S);
+        while self.window.front().is_some_and(|&(t0, _)| t - t0 > keep) {
             self.window.pop_front();
         }
         if self.window.len() == self.window.capacity() {
             self.window.pop_front();
         }
         self.window.push_back((t, pos_cm));
-        let span = t - self.window.front().map_or(t, |w| w.0);
-        self.display_speed = if span >= MIN_SPEED_SPAN * DISPLAY_SPEED_WINDOW_S {
-            fit(self.window.iter(), t).map(|(s, _)| (s as f32).abs())
-        } else {
-            None
-        };
-        let recent = self.window.iter().filter(|&&(ti, _)| t - ti <= SPEED_WINDOW_S);
-        let n_recent = recent.clone().count();
-        let span_recent = t - recent.clone().next().map_or(t, |w| w.0);
-        if n_recent < MIN_SPEED_SAMPLES || span_recent < MIN_SPEED_SPAN * SPEED_WINDOW_S {
+        self.noise.push(pos_cm);
+        let within = |w: f64| self.window.iter().filter(move |&&(ti, _)| t - ti <= w);
+        let span_of = |w: f64| t - within(w).next().map_or(t, |s| s.0);
+        self.display_speed = (span_of(DISPLAY_SPEED_WINDOW_S) >= MIN_SPEED_SPAN * DISPLAY_SPEED_WINDOW_S)
+            .then(|| fit(within(DISPLAY_SPEED_WINDOW_S), t).map(|(s, _)| (s as f32).abs()))
+            .flatten();
+        let recent = within(SPEED_WINDOW_S);
+        if recent.clone().count() < MIN_SPEED_SAMPLES || span_of(SPEED_WINDOW_S) < MIN_SPEED_SPAN * SPEED_WINDOW_S {
             self.speed = None;
             self.smoothed = None;
-            return None;
+            return;
         }
-        let Some((slope, pos)) = fit(recent, t) else {
-            return None;
-        };
-        self.speed = Some(slope as f32);
-        self.smoothed = Some(pos);
+        self.speed = fit(recent, t).map(|(s, _)| s as f32);
         if self.display_speed.is_none() {
-            self.display_speed = Some((slope as f32).abs());
+            self.display_speed = self.speed.map(f32::abs);
         }
-        self.pass_samples.push((t, pos_cm));
-        let Some((ps_t, ps_pos)) = self.pass_start else {
-            self.pass_start = Some((t, pos));
-            self.ext_t = t;
-            self.ext_pos = pos;
+        // Smoothing window from the noise: n >= 4 sigma^2 / target^2 samples.
+        let sigma = self.noise.sigma();
+        let n_all = self.window.len().max(2);
+        let dt = (span_of(keep) / (n_all - 1) as f64).max(1e-3);
+        let need = (4.0 * sigma * sigma / (SMOOTH_TARGET_CM * SMOOTH_TARGET_CM)) as f64 * dt;
+        let w = need.clamp(SPEED_WINDOW_S, SMOOTH_MAX_S);
+        let n = within(w).count().max(2);
+        self.smoothed = fit(within(w), t).map(|(_, p)| p);
+        self.smoothed_sigma = 2.0 * sigma / (n as f32).sqrt();
+    }
+
+    /// Reversal detection on the smoothed position with hysteresis `h`.
+    fn follow(&mut self, t: f64, pos: f32, h: f32, min_pass_cm: f32) -> Option<Pass> {
+        let Some((_, ps_pos)) = self.leg.start else {
+            self.leg = Leg { dir: 0, ext_t: t, ext_pos: pos, start: Some((t, pos)) };
             return None;
         };
-        if self.dir == 0 {
-            if (pos - ps_pos).abs() >= REVERSAL_CM {
-                self.dir = if pos > ps_pos { 1 } else { -1 };
-                self.ext_t = t;
-                self.ext_pos = pos;
-            } else if (slope as f32).abs() < STILL_CM_S {
+        if self.leg.dir == 0 {
+            if (pos - ps_pos).abs() >= REVERSAL_CM.max(REVERSAL_SIGMAS * self.smoothed_sigma) {
+                self.leg.dir = if pos > ps_pos { 1 } else { -1 };
+                self.leg.ext_t = t;
+                self.leg.ext_pos = pos;
+            } else if self.speed.is_some_and(|v| v.abs() < STILL_CM_S) {
                 // Resting at the start: keep the start fresh so a rest is not counted as part of the pass.
-                self.pass_start = Some((t, pos));
+                self.leg.start = Some((t, pos));
                 self.pass_samples.clear();
+                self.pass_samples.push((t - self.paused, pos));
             }
             return None;
         }
-        let d = self.dir as f32;
-        if (pos - self.ext_pos) * d > 0.0 {
-            self.ext_pos = pos;
-            self.ext_t = t;
+        let d = self.leg.dir as f32;
+        if (pos - self.leg.ext_pos) * d > 0.0 {
+            self.leg.ext_pos = pos;
+            self.leg.ext_t = t;
             return None;
         }
-        if (self.ext_pos - pos) * d < REVERSAL_CM {
+        if (self.leg.ext_pos - pos) * d < h || self.pause_start.is_some() {
             return None;
         }
-        // Reversal confirmed at the extreme.
-        let (start, end) = (ps_t, self.ext_t);
-        let dist = (self.ext_pos - ps_pos).abs();
-        let core0 = start + (end - start) * (1.0 - PASS_CORE) * 0.5;
-        let core1 = end - (end - start) * (1.0 - PASS_CORE) * 0.5;
-        // Speed of the pass: regression slope of the raw positions over its middle part (unbiased for steady
-        // rolling; the turns at both ends are left out).
-        let core = self.pass_samples.iter().filter(|&&(ti, _)| ti >= core0 && ti <= core1);
-        let (mut n, mut st, mut sp) = (0usize, 0.0f64, 0.0f64);
-        for &(ti, pi) in core.clone() {
-            n += 1;
-            st += ti;
-            sp += pi as f64;
+        self.close_leg(t, pos, min_pass_cm)
+    }
+
+    /// Ends the current leg at its extreme; the next leg starts there. Returns it as a pass when it is long enough.
+    fn close_leg(&mut self, t: f64, pos: f32, min_pass_cm: f32) -> Option<Pass> {
+        let (ps_t, ps_pos) = self.leg.start?;
+        let (start, end) = (ps_t, self.leg.ext_t);
+        let dist = (self.leg.ext_pos - ps_pos).abs();
+        let end_m = end - self.paused;
+        let split = self.pass_samples.partition_point(|&(tm, _)| tm <= end_m);
+        let core = &self.pass_samples[..split];
+        let speed = pass_speed(core, dist);
+        if let Some(r) = residual_rms(core).filter(|_| dist >= min_pass_cm) {
+            self.residual = Some(self.residual.map_or(r, |p| 0.5 * (p + r)));
         }
-        let speed = if n >= MIN_SPEED_SAMPLES {
-            let (mt, mp) = (st / n as f64, sp / n as f64);
-            let (mut stt, mut stp) = (0.0, 0.0);
-            for &(ti, pi) in core {
-                stt += (ti - mt) * (ti - mt);
-                stp += (ti - mt) * (pi as f64 - mp);
-            }
-            if stt > 1e-12 {
-                (stp / stt).abs() as f32
-            } else {
-                dist / (end - start).max(1e-3) as f32
-            }
-        } else {
-            dist / (end - start).max(1e-3) as f32
-        };
-        let pass = Pass {
-            start,
-            end,
-            from_cm: ps_pos,
-            to_cm: self.ext_pos,
-            speed_cm_s: speed,
-        };
-        let keep_from = self.pass_samples.partition_point(|&(ti, _)| ti <= end);
-        self.pass_samples.drain(..keep_from);
-        self.pass_start = Some((self.ext_t, self.ext_pos));
-        self.dir = -self.dir;
-        self.ext_t = t;
-        self.ext_pos = pos;
-        (dist >= MIN_PASS_CM).then_some(pass)
+        let moving_s = core.last().map_or(0.0, |l| l.0) - core.first().map_or(0.0, |f| f.0);
+        let pass = Pass { start, end, from_cm: ps_pos, to_cm: self.leg.ext_pos, speed_cm_s: speed };
+        self.pass_samples.drain(..split);
+        self.leg = Leg { dir: -self.leg.dir, ext_t: t, ext_pos: pos, start: Some((end, self.leg.ext_pos)) };
+        (dist >= min_pass_cm && moving_s >= MIN_PASS_S).then_some(pass)
+    }
+
+    /// The open leg as a pass, if it already turned (retreat beyond the noise hysteresis) and is long enough: for
+    /// the end of the session or of the contact, where no further movement can confirm the turn.
+    pub fn flush(&mut self, min_pass_cm: f32) -> Option<Pass> {
+        let pos = self.smoothed?;
+        let h = REVERSAL_CM.max(REVERSAL_SIGMAS * self.smoothed_sigma);
+        let turned = self.leg.dir != 0 && (self.leg.ext_pos - pos) * self.leg.dir as f32 >= h;
+        let t = self.window.back().map_or(0.0, |w| w.0);
+        turned.then(|| self.close_leg(t, pos, min_pass_cm)).flatten()
     }
 }
 
-/// Window over which the roller must stay within `HOLD_RANGE_CM` to count as still, s.
-pub const HOLD_WINDOW_S: f64 = 1.5;
-/// Largest movement of the (smoothed) contact that still counts as holding, cm.
-pub const HOLD_RANGE_CM: f32 = 2.5;
+/// Shortest deliberate stop that is a hold, s (Behm et al. 2020 describe tender-spot holds of 20-30 s; a stop
+/// of 3 s is deliberate, the pause at a pass's turn is shorter).
+pub const HOLD_WINDOW_S: f64 = 3.0;
+/// Half-width of the band around the resting spot that counts as still on clean keypoints, cm. A turn at the
+/// ideal 2.5 cm/s stays inside it for 4 * 1.5 / 2.5 = 2.4 s, less than `HOLD_WINDOW_S`.
+pub const HOLD_RANGE_CM: f32 = 1.5;
+/// Longest stillness window, s (bounds the memory; a band this wide is no longer a stop).
+pub const HOLD_WINDOW_MAX_S: f64 = 8.0;
 
-/// Detects the roller resting on one spot: the smoothed contact stayed within `HOLD_RANGE_CM` over the last
-/// `HOLD_WINDOW_S`.
+/// Detects a deliberate stop: the smoothed contact stayed within a band around where it rests (the mean of the
+/// window's second half) for the whole window. The caller sizes the window so that a turn at rolling speed cannot
+/// stay inside the band that long.
 #[derive(Debug, Clone)]
 pub struct StillDetector {
     window: VecDeque<(f64, f32)>,
@@ -354,7 +489,7 @@ pub struct StillDetector {
 impl StillDetector {
     pub fn new(fps: f64) -> Self {
         Self {
-            window: VecDeque::with_capacity((HOLD_WINDOW_S * fps.max(1.0)).ceil() as usize + 8),
+            window: VecDeque::with_capacity((HOLD_WINDOW_MAX_S * fps.max(1.0)).ceil() as usize + 8),
         }
     }
 
@@ -362,26 +497,51 @@ impl StillDetector {
         self.window.clear();
     }
 
-    /// Adds a smoothed position; true when the window is (almost) full and the contact stayed within range.
-    pub fn push(&mut self, t: f64, pos_cm: f32) -> bool {
-        while self.window.front().is_some_and(|&(t0, _)| t - t0 > HOLD_WINDOW_S) {
+    /// Adds a smoothed position; true when the last `window_s` (almost full) stayed within `band_cm` of the rest.
+    pub fn push(&mut self, t: f64, pos_cm: f32, band_cm: f32, window_s: f64) -> bool {
+        let window_s = window_s.min(HOLD_WINDOW_MAX_S);
+        while self.window.front().is_some_and(|&(t0, _)| t - t0 > HOLD_WINDOW_MAX_S) {
             self.window.pop_front();
         }
         if self.window.len() == self.window.capacity() {
             self.window.pop_front();
         }
         self.window.push_back((t, pos_cm));
-        let span = t - self.window.front().map_or(t, |w| w.0);
-        if span < 0.9 * HOLD_WINDOW_S {
+        let t0 = self.window.front().map_or(t, |w| w.0);
+        if t - t0 < 0.95 * window_s {
             return false;
         }
-        let (lo, hi) = self
+        let Some(rest) = self.anchor(window_s) else { return false };
+        self.window
+            .iter()
+            .filter(|w| t - w.0 <= window_s)
+            .all(|w| (w.1 - rest).abs() <= band_cm)
+    }
+
+    /// Where the roller rests: mean of the second half of the last `window_s`, cm.
+    pub fn anchor(&self, window_s: f64) -> Option<f32> {
+        let t1 = self.window.back()?.0;
+        let (n, sum) = self
             .window
             .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &(_, p)| {
-                (lo.min(p), hi.max(p))
-            });
-        hi - lo <= HOLD_RANGE_CM
+            .filter(|w| t1 - w.0 <= 0.5 * window_s)
+            .fold((0usize, 0.0f32), |(n, s), w| (n + 1, s + w.1));
+        (n > 0).then(|| sum / n as f32)
+    }
+
+    /// RMS of the last `window_s` around `pos_cm`, cm.
+    pub fn rms_around(&self, pos_cm: f32, window_s: f64) -> f32 {
+        let t1 = self.window.back().map_or(0.0, |w| w.0);
+        let (n, ss) = self
+            .window
+            .iter()
+            .filter(|w| t1 - w.0 <= window_s)
+            .fold((0usize, 0.0f32), |(n, s), w| (n + 1, s + (w.1 - pos_cm).powi(2)));
+        if n == 0 {
+            0.0
+        } else {
+            (ss / n as f32).sqrt()
+        }
     }
 
     /// Earliest time in the window from which every sample lies within `tol_cm` of `pos_cm`.
@@ -509,7 +669,7 @@ mod tests {
         let mut passes = Vec::new();
         for i in 0..(30 * 40) {
             let t = i as f64 / 30.0;
-            if let Some(p) = m.push(t, triangle(t, 10.0, 30.0, 5.0)) {
+            if let Some(p) = m.push(t, triangle(t, 10.0, 30.0, 5.0), MIN_PASS_CM) {
                 passes.push(p);
             }
         }
@@ -526,34 +686,31 @@ mod tests {
     fn still_contact_gives_no_passes() {
         let mut m = MotionTracker::new(30.0);
         for i in 0..300 {
-            assert!(m.push(i as f64 / 30.0, 12.0 + ((i % 3) as f32) * 0.1).is_none());
+            assert!(m.push(i as f64 / 30.0, 12.0 + ((i % 3) as f32) * 0.1, MIN_PASS_CM).is_none());
         }
         assert!(m.speed().unwrap().abs() < 0.5);
     }
 
     #[test]
-    fn still_detector_needs_a_full_quiet_window() {
+    fn still_detector_needs_a_full_quiet_window_and_ignores_turns() {
         let mut d = StillDetector::new(30.0);
         let mut first_still = None;
-        for i in 0..120 {
+        for i in 0..240 {
             let t = i as f64 / 30.0;
             // Moving at 5 cm/s for 1 s, then resting with small jitter.
-            let pos = if t < 1.0 {
-                5.0 * t as f32
-            } else {
-                5.0 + 0.3 * ((i % 4) as f32 - 1.5)
-            };
-            if d.push(t, pos) && first_still.is_none() {
+            let pos = if t < 1.0 { 5.0 * t as f32 } else { 5.0 + 0.3 * ((i % 4) as f32 - 1.5) };
+            if d.push(t, pos, HOLD_RANGE_CM, HOLD_WINDOW_S) && first_still.is_none() {
                 first_still = Some(t);
             }
         }
         let t = first_still.unwrap();
-        // Still once the moving part that is left in the window is within the range (2.5 cm at 5 cm/s = 0.5 s).
-        let earliest = 1.0 + 0.9 * HOLD_WINDOW_S - (HOLD_RANGE_CM / 5.0) as f64 - 0.05;
-        assert!(t > earliest && t < 1.0 + HOLD_WINDOW_S + 0.1, "{t}");
-        // Slow rolling (2.5 cm/s) is not a hold.
+        assert!(t > 1.0 + 0.95 * HOLD_WINDOW_S - 0.4 && t < 1.0 + HOLD_WINDOW_S + 0.1, "{t}");
+        // The turn of slow rolling (2.5 cm/s, back and forth over 20 cm) is not a stop.
         let mut d = StillDetector::new(30.0);
-        assert!(!(0..120).any(|i| d.push(i as f64 / 30.0, 2.5 * i as f32 / 30.0)));
+        assert!(!(0..900).any(|i| {
+            let t = i as f64 / 30.0;
+            d.push(t, triangle(t, 0.0, 20.0, 2.5), HOLD_RANGE_CM, HOLD_WINDOW_S)
+        }));
     }
 
     #[test]
@@ -572,7 +729,7 @@ mod tests {
             let mut m = MotionTracker::new(fps);
             for i in 0..(fps as usize) {
                 let t = i as f64 / fps;
-                m.push(t, x0 + v * t as f32);
+                m.push(t, x0 + v * t as f32, MIN_PASS_CM);
             }
             prop_assert!((m.speed().unwrap() - v).abs() < 1e-2 * (1.0 + v.abs()));
         }
