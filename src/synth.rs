@@ -115,6 +115,15 @@ pub struct SynthConfig {
     pub roller_diameter_cm: f32,
     /// Standard deviation of landmark noise, px.
     pub noise_px: f32,
+    /// Noise of real keypoints beyond white noise.
+    pub real: RealNoise,
+    pub seed: u64,
+    pub faults: Vec<FaultSpec>,
+}
+
+/// Noise models of real keypoints beyond white noise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RealNoise {
     /// Slow wander of every landmark (a sinusoid per landmark and axis with a random phase), amplitude px.
     pub wander_px: f32,
     /// Frequency of the wander, Hz.
@@ -125,8 +134,18 @@ pub struct SynthConfig {
     pub pose_dropout: f32,
     /// Visibility of the far-side landmarks (BlazePose gives the occluded side low visibility).
     pub far_visibility: f32,
-    pub seed: u64,
-    pub faults: Vec<FaultSpec>,
+}
+
+impl Default for RealNoise {
+    fn default() -> Self {
+        Self {
+            wander_px: 0.0,
+            wander_hz: 0.5,
+            roller_dropout: 0.0,
+            pose_dropout: 0.0,
+            far_visibility: FAR_VISIBILITY,
+        }
+    }
 }
 
 impl Default for SynthConfig {
@@ -141,11 +160,7 @@ impl Default for SynthConfig {
             px_per_cm: 2.6,
             roller_diameter_cm: 15.0,
             noise_px: 1.0,
-            wander_px: 0.0,
-            wander_hz: 0.5,
-            roller_dropout: 0.0,
-            pose_dropout: 0.0,
-            far_visibility: FAR_VISIBILITY,
+            real: RealNoise::default(),
             seed: 1,
             faults: Vec::new(),
         }
@@ -183,6 +198,8 @@ pub struct Truth {
     pub faults: Vec<TruthFault>,
     /// Non-fault events (injected `hold`s).
     pub events: Vec<TruthFault>,
+    /// Times the rolling turned (ends of passes), s.
+    pub turns: Vec<f64>,
     /// Exercise switched to and when, s (`--then`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub then: Option<(String, f64)>,
@@ -486,11 +503,12 @@ fn check_noise(cfg: &SynthConfig) -> Result<(), SynthError> {
         }
     };
     in_range(cfg.noise_px, 0.0, 100.0, "noise")?;
-    in_range(cfg.wander_px, 0.0, 100.0, "wander")?;
-    in_range(cfg.wander_hz, 0.01, 15.0, "wander frequency")?;
-    in_range(cfg.roller_dropout, 0.0, 0.9, "roller dropout")?;
-    in_range(cfg.pose_dropout, 0.0, 0.9, "pose dropout")?;
-    in_range(cfg.far_visibility, 0.0, 1.0, "far-side visibility")
+    let r = &cfg.real;
+    in_range(r.wander_px, 0.0, 100.0, "wander")?;
+    in_range(r.wander_hz, 0.01, 15.0, "wander frequency")?;
+    in_range(r.roller_dropout, 0.0, 0.9, "roller dropout")?;
+    in_range(r.pose_dropout, 0.0, 0.9, "pose dropout")?;
+    in_range(r.far_visibility, 0.0, 1.0, "far-side visibility")
 }
 
 /// Slow landmark wander and detection dropouts, from their own random stream.
@@ -513,10 +531,10 @@ impl Wander {
         Self {
             rng,
             phase,
-            amp: cfg.wander_px,
-            hz: cfg.wander_hz,
-            roller_dropout: cfg.roller_dropout,
-            pose_dropout: cfg.pose_dropout,
+            amp: cfg.real.wander_px,
+            hz: cfg.real.wander_hz,
+            roller_dropout: cfg.real.roller_dropout,
+            pose_dropout: cfg.real.pose_dropout,
         }
     }
 
@@ -594,7 +612,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let floor_px = cfg.height as f32 * 0.9;
 
     // Horizontal placement: centre the body's bounding box at mid-range.
-    let mid_body = build_body(fam, 0.5 * (range.0 + range.1), roller_r, Mods::default(), cfg.far_visibility);
+    let mid_body = build_body(fam, 0.5 * (range.0 + range.1), roller_r, Mods::default(), cfg.real.far_visibility);
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
     for (p, _) in mid_body.iter() {
         lo = lo.min(p.x);
@@ -616,6 +634,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let mut ko_entered: Option<(usize, f64)> = None; // (fault index, entry t)
     let mut ko_done: Vec<usize> = Vec::new();
     let mut ko_drift = false;
+    let mut turns = Vec::new();
     for i in 0..n {
         let t = i as f64 * dt;
         let mut mods = Mods::default();
@@ -628,7 +647,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             }
         }
         // Pose at the current contact position.
-        let body = build_body(fam, pos, roller_r, mods, cfg.far_visibility);
+        let body = build_body(fam, pos, roller_r, mods, cfg.real.far_visibility);
         let mut pose = Pose {
             score: 1.0,
             ..Pose::default()
@@ -730,18 +749,24 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
                 dir = -zone_side;
             }
             _ => {
+                let was = dir;
                 if pos > range.1 {
                     dir = -1.0;
                 } else if pos < range.0 {
                     dir = 1.0;
                 }
                 pos += dir * step;
+                if dir != was {
+                    turns.push(t);
+                }
                 if dir > 0.0 && pos > range.1 && pos - step <= range.1 {
                     pos = 2.0 * range.1 - pos;
                     dir = -1.0;
+                    turns.push(t);
                 } else if dir < 0.0 && pos < range.0 && pos + step >= range.0 {
                     pos = 2.0 * range.0 - pos;
                     dir = 1.0;
+                    turns.push(t);
                 }
             }
         }
@@ -812,6 +837,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
         range: [range.0, range.1],
         faults: truth,
         events,
+        turns,
         then: None,
     };
     Ok((PoseTrack { header, frames }, truth))
@@ -863,6 +889,7 @@ pub fn generate_switch(
     // A fault open at the end of the first part ends at the switch.
     truth.faults.extend(truth2.faults.into_iter().map(shift));
     truth.events.extend(truth2.events.into_iter().map(shift));
+    truth.turns.extend(truth2.turns.into_iter().map(|t| t + offset));
     truth.duration_s = cfg.duration_s;
     truth.then = Some((second.id.clone(), offset));
     Ok((track, truth))

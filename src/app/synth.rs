@@ -12,7 +12,7 @@ use crate::synth::{self, FaultSpec, SynthConfig};
     after_help = "Examples:\n  rollcoach synth --exercise quads --out out/quads.jsonl\n  \
 rollcoach synth --exercise upper_back --speed 5 --duration 60 --fault too_fast@10+5 --fault hips_dropped@30+4 --out out/ub.jsonl\n  \
 rollcoach analyze --poses out/ub.jsonl\n\n\
-Writes TRACK (rollcoach-poses/2, with the roller) and TRACK-stem.truth.json (the injected faults with their true onsets). \
+Writes TRACK (rollcoach-poses/1, with the roller) and TRACK-stem.truth.json (the injected faults with their true onsets). \
 Faults: too_fast, keep_out (drift into the exercise's first keep-out zone; DURATION = time inside it), hips_dropped \
 (upper_back, lower_back, hamstrings, calves), plank_line (quads, adductors), neck_unsupported (upper_back, lower_back). \
 Generate the lower_back exercise for a lower_back fault."
@@ -121,11 +121,13 @@ pub fn run(a: SynthArgs) -> Result<()> {
         px_per_cm: a.px_per_cm,
         roller_diameter_cm: a.roller_diameter_cm,
         noise_px: a.noise_px,
-        wander_px: a.wander_px,
-        wander_hz: a.wander_hz,
-        roller_dropout: a.dropout,
-        pose_dropout: a.pose_dropout,
-        far_visibility: a.far_visibility,
+        real: synth::RealNoise {
+            wander_px: a.wander_px,
+            wander_hz: a.wander_hz,
+            roller_dropout: a.dropout,
+            pose_dropout: a.pose_dropout,
+            far_visibility: a.far_visibility,
+        },
         seed: a.seed,
         faults,
     };

@@ -4,6 +4,9 @@
 
 /// Real movement must last this long to end a hold, s.
 pub const HOLD_OFF_S: f64 = 0.5;
+/// A hold ends only beyond this many RMS of the contact's own movement during the hold (slow wander of the
+/// keypoints peaks at 1.4 RMS; real movement soon exceeds any multiple).
+pub const HOLD_WANDER_RMS: f32 = 3.0;
 
 /// A completed hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,8 +45,8 @@ pub struct HoldInput {
     pub contact: Option<f32>,
     /// Smoothed contact position, cm.
     pub smoothed_cm: Option<f32>,
-    /// Where the roller rests (cm) and since when.
-    pub settled: (f32, f64),
+    /// Where the roller rests (cm), since when, and the RMS of the contact around it over the stillness window.
+    pub settled: (f32, f64, f32),
     /// Distance from the held spot that ends the hold, cm.
     pub end_band_cm: f32,
     /// Exercise's [min, max] hold time, s.
@@ -54,8 +57,10 @@ pub struct HoldInput {
 pub struct HoldRule {
     /// Start and held spot (cm) of the active hold.
     active: Option<(f64, f32)>,
-    /// Running mean of the smoothed contact during the hold: (sum, count).
-    spot: (f64, u32),
+    /// Running sums of the smoothed contact during the hold: (sum, sum of squares, count).
+    spot: (f64, f64, u32),
+    /// RMS of the contact around its rest over the detection window, cm.
+    start_rms: f32,
     position: f32,
     last_near: f64,
     cued: u8,
@@ -66,9 +71,10 @@ impl HoldRule {
         let mut out = HoldUpdate::default();
         let Some((start, anchor)) = self.active else {
             if i.still {
-                let (anchor, since) = i.settled;
+                let (anchor, since, rms) = i.settled;
+                self.start_rms = rms;
                 self.active = Some((since, anchor));
-                self.spot = (anchor as f64, 1);
+                self.spot = (anchor as f64, (anchor as f64).powi(2), 1);
                 self.position = i.contact.unwrap_or(0.0);
                 self.last_near = i.t;
                 self.cued = 0;
@@ -77,12 +83,17 @@ impl HoldRule {
             return out;
         };
         let _ = anchor;
-        let spot = (self.spot.0 / self.spot.1 as f64) as f32;
-        let near = i.smoothed_cm.is_none_or(|p| (p - spot).abs() <= i.end_band_cm);
+        let (sum, sq, n) = self.spot;
+        let mean = sum / n as f64;
+        // Wander seen while the stop was detected widens the band (a sinusoid peaks at 1.4 RMS); fixed at the
+        // start so that slow movement cannot widen it.
+        let band = i.end_band_cm.max(HOLD_WANDER_RMS * self.start_rms);
+        let near = i.smoothed_cm.is_none_or(|p| (p - mean as f32).abs() <= band);
         if near {
             self.last_near = i.t;
             if let Some(p) = i.smoothed_cm {
-                self.spot = (self.spot.0 + p as f64, self.spot.1 + 1);
+                let p = p as f64;
+                self.spot = (sum + p, sq + p * p, n + 1);
             }
         } else if i.t - self.last_near >= HOLD_OFF_S {
             out.ended = self.end(self.last_near);
@@ -126,7 +137,7 @@ mod tests {
             still,
             contact: Some(0.5),
             smoothed_cm: Some(pos),
-            settled: (10.0, 2.0),
+            settled: (10.0, 2.0, 0.5),
             end_band_cm: 3.0,
             hold_s: (20.0, 30.0),
         }

@@ -529,6 +529,21 @@ impl StillDetector {
         (n > 0).then(|| sum / n as f32)
     }
 
+    /// RMS of the last `window_s` around `pos_cm`, cm.
+    pub fn rms_around(&self, pos_cm: f32, window_s: f64) -> f32 {
+        let t1 = self.window.back().map_or(0.0, |w| w.0);
+        let (n, ss) = self
+            .window
+            .iter()
+            .filter(|w| t1 - w.0 <= window_s)
+            .fold((0usize, 0.0f32), |(n, s), w| (n + 1, s + (w.1 - pos_cm).powi(2)));
+        if n == 0 {
+            0.0
+        } else {
+            (ss / n as f32).sqrt()
+        }
+    }
+
     /// Earliest time in the window from which every sample lies within `tol_cm` of `pos_cm`.
     pub fn quiet_since(&self, pos_cm: f32, tol_cm: f32) -> Option<f64> {
         let mut since = None;
