@@ -161,7 +161,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
         source,
         pipeline: PipelineConfig {
             models_dir: a.model.models.clone(),
-            blazepose: a.model.blazepose(LandmarkModel::Lite, true),
+            blazepose: a.model.blazepose(LandmarkModel::Full, true),
             smoothing: Some(KEYPOINT_SMOOTHING),
             roller: (!a.no_roller).then(|| a.engine.roller()),
         },

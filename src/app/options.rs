@@ -59,9 +59,10 @@ impl EngineOptions {
 /// The pose model's options.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelOptions {
-    /// Landmark model: full (more accurate) or lite (faster). Default: full for `analyze`, lite for `live` (latency
-    /// matters most there: lite had the lower p99 capture-to-overlay latency in 5 of 7 paired runs on 2 cores, and
-    /// gave the same cues on the rendered samples).
+    /// Landmark model: full (default) or lite (faster). Full is the default for `live` too since the roller check
+    /// uses the person mask: lite's mask covered the whole roller on the rendered quads clip (so no roller was found
+    /// and no exercise recognised), full's leaves it out; full's p99 capture-to-overlay latency was 29.7 ms against
+    /// lite's 21.7 ms at 640x480 on 2 cores (README), within the 40 ms target.
     #[arg(long, value_enum)]
     pub model: Option<LandmarkModel>,
     /// Folder with the ONNX models and SHA256SUMS; default: models/ next to the binary or in the checkout.
