@@ -188,7 +188,7 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
 }
 
 /// A number as a person reads it: huge or tiny magnitudes in exponent form (1e300, not 301 digits).
-fn num(v: f64) -> String {
+pub fn num(v: f64) -> String {
     if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
         format!("{v:e}")
     } else {

@@ -5,7 +5,21 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::coach;
+use crate::posetrack::{num, FPS_RANGE, MAX_FRAME_SIDE};
 use crate::synth::{self, FaultSpec, SynthConfig};
+
+/// Longest synthetic track, s: 4 hours, far beyond any foam-rolling session (minutes per area); the frames are held
+/// in memory, so the length is bounded before anything is generated.
+pub const MAX_SYNTH_DURATION_S: f64 = 4.0 * 3600.0;
+/// Most frames in one synthetic track: 4 hours at 30 fps (about 1 KB per frame in memory, so under 0.5 GB).
+pub const MAX_SYNTH_FRAMES: f64 = MAX_SYNTH_DURATION_S * 30.0;
+/// Largest image scale, px/cm: 100 px/cm puts a 1.7 m body across 17000 px, wider than the largest frame.
+pub const MAX_PX_PER_CM: f32 = 100.0;
+/// Largest roller diameter, cm: foam rollers are 10-15 cm, massage balls 6-12 cm; 100 cm is no roller at all.
+pub const MAX_ROLLER_DIAMETER_CM: f32 = 100.0;
+/// Largest landmark noise and wander amplitude, px: the same bound the generator applies (100 px is a fifth of a
+/// 480-px frame, beyond any pose detector's jitter).
+pub const MAX_NOISE_PX: f32 = 100.0;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -80,7 +94,55 @@ pub struct SynthArgs {
     pub out: PathBuf,
 }
 
+/// `value` of option `name` within `lo..=hi` (and finite), else an error naming the option and the range.
+fn in_range(name: &str, value: f64, lo: f64, hi: f64) -> Result<()> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        anyhow::bail!("--{name} {}: out of range {lo}-{hi}", num(value))
+    }
+}
+
+/// `value` of option `name` above 0 and at most `hi`.
+fn positive_upto(name: &str, value: f64, hi: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 && value <= hi {
+        Ok(())
+    } else {
+        anyhow::bail!("--{name} {}: out of range 0-{hi} (must be above 0)", num(value))
+    }
+}
+
+/// An f32 option widened to f64 as the user wrote it (1e30, not 1.0000000150474662e30).
+fn wide(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::NAN)
+}
+
+/// Bounds every size-bearing option before anything is generated (buffers are sized from fps x duration).
+fn check_bounds(a: &SynthArgs) -> Result<()> {
+    in_range("fps", a.fps, *FPS_RANGE.start(), *FPS_RANGE.end())?;
+    positive_upto("duration", a.duration, MAX_SYNTH_DURATION_S)?;
+    if a.duration * a.fps > MAX_SYNTH_FRAMES {
+        anyhow::bail!(
+            "--duration {} at --fps {} gives {} frames; at most {MAX_SYNTH_FRAMES} (4 h at 30 fps)",
+            num(a.duration),
+            num(a.fps),
+            num((a.duration * a.fps).ceil())
+        );
+    }
+    let side = MAX_FRAME_SIDE as f64;
+    in_range("width", a.width as f64, 1.0, side)?;
+    in_range("height", a.height as f64, 1.0, side)?;
+    let max_speed = *coach::ROLL_SPEED_RANGE_CM_S.end() as f64;
+    positive_upto("speed", wide(a.speed), max_speed)?;
+    positive_upto("fast-speed", wide(a.fast_speed), max_speed)?;
+    positive_upto("px-per-cm", wide(a.px_per_cm), MAX_PX_PER_CM as f64)?;
+    positive_upto("roller-diameter-cm", wide(a.roller_diameter_cm), MAX_ROLLER_DIAMETER_CM as f64)?;
+    in_range("noise-px", wide(a.noise_px), 0.0, MAX_NOISE_PX as f64)?;
+    in_range("wander-px", wide(a.wander_px), 0.0, MAX_NOISE_PX as f64)
+}
+
 pub fn run(a: SynthArgs) -> Result<()> {
+    check_bounds(&a)?;
     let holds = a.holds.iter().map(|h| format!("hold@{h}"));
     let faults = a
         .faults

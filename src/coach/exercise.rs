@@ -4,6 +4,7 @@
 //! Positions along a segment are fractions: 0 = proximal landmark (`from`), 1 = distal landmark (`to`); values
 //! outside 0..1 lie beyond the landmarks.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -11,6 +12,22 @@ use toml::Spanned;
 
 use super::CoachError;
 use crate::landmarks::{idx, index_of, Pose};
+
+/// Positions along a segment (fractions): beyond 2 segment lengths before the proximal landmark or past the distal
+/// one the roller is no longer on or near the body part the segment names.
+pub const POSITION_RANGE: RangeInclusive<f32> = -2.0..=3.0;
+/// Rolling speeds, cm/s (thresholds, above 0): 2 m/s crosses a whole body in under a second; no rolling comes near it,
+/// so a threshold above it could never fire (the guidance is 2.5 cm/s target, 15 cm/s too fast: Behm et al. 2020).
+pub const ROLL_SPEED_RANGE_CM_S: RangeInclusive<f32> = 0.0..=200.0;
+/// Times on one area and tender-spot holds, s (above 0): 10 minutes, five times the longest per-area guidance
+/// (30-120 s per area, holds 20-90 s: Behm et al. 2020).
+pub const AREA_TIME_RANGE_S: RangeInclusive<f32> = 0.0..=600.0;
+/// Height of a landmark above the floor or a reference landmark, cm: 2 m is the whole body's length.
+pub const HEIGHT_RANGE_CM: RangeInclusive<f32> = -200.0..=200.0;
+/// Bend of a landmark chain from straight, degrees: 180 is folded back on itself.
+pub const BEND_RANGE_DEG: RangeInclusive<f32> = 0.0..=180.0;
+/// Distance in torso lengths: 5 torso lengths is further than any two landmarks of one body.
+pub const TORSO_FRAC_RANGE: RangeInclusive<f32> = 0.0..=5.0;
 
 /// Fault and event rule ids shared with the truth files and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -368,7 +385,7 @@ struct RawRegion {
 #[serde(deny_unknown_fields)]
 struct RawRecognize {
     orientation: Vec<String>,
-    contact: [f32; 2],
+    contact: Spanned<Vec<f32>>,
 }
 
 #[derive(Deserialize)]
@@ -420,13 +437,13 @@ struct RawAvoid {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawThresholds {
-    max_speed_cm_s: f32,
+    max_speed_cm_s: Spanned<f32>,
     max_speed_source: String,
-    target_speed_cm_s: f32,
+    target_speed_cm_s: Spanned<f32>,
     target_speed_source: String,
-    time_on_area_s: [f32; 2],
+    time_on_area_s: Spanned<Vec<f32>>,
     time_on_area_source: String,
-    hold_s: [f32; 2],
+    hold_s: Spanned<Vec<f32>>,
     hold_source: String,
 }
 
@@ -478,15 +495,59 @@ impl Ctx<'_> {
     }
 }
 
-fn check_fraction(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, v: f32) -> Result<(), CoachError> {
-    if !v.is_finite() || !(-2.0..=3.0).contains(&v) {
-        return Err(ctx.err(
-            span.clone(),
-            field,
-            format!("{v} is not a position along the segment (expected about -1..2)"),
-        ));
+/// `value X out of range A-B` (`A to B` when A is negative).
+fn out_of_range(v: f32, range: &RangeInclusive<f32>) -> String {
+    // Shown as written (0.1, not 0.10000000149; 1e9, not ten digits).
+    let v = crate::posetrack::num(v.to_string().parse().unwrap_or(f64::NAN));
+    let (lo, hi) = (range.start(), range.end());
+    if *lo < 0.0 {
+        format!("value {v} out of range {lo} to {hi}")
+    } else {
+        format!("value {v} out of range {lo}-{hi}")
     }
-    Ok(())
+}
+
+/// `v` finite and within `range`; above the start too when `above_start` (speeds and times must be above 0).
+fn check_range(
+    ctx: &Ctx,
+    span: &std::ops::Range<usize>,
+    field: &str,
+    v: f32,
+    (range, above_start): (&RangeInclusive<f32>, bool),
+) -> Result<f32, CoachError> {
+    if !v.is_finite() || !range.contains(&v) {
+        return Err(ctx.err(span.clone(), field, out_of_range(v, range)));
+    }
+    if above_start && v == *range.start() {
+        let msg = format!("{} (must be above {})", out_of_range(v, range), range.start());
+        return Err(ctx.err(span.clone(), field, msg));
+    }
+    Ok(v)
+}
+
+fn check_fraction(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, v: f32) -> Result<(), CoachError> {
+    check_range(ctx, span, field, v, (&POSITION_RANGE, false)).map(|_| ())
+}
+
+/// A `[low, high]` pair: exactly two numbers, each checked by `each`, low <= high (low < high when `strict`).
+fn check_pair(
+    ctx: &Ctx,
+    field: &str,
+    v: Spanned<Vec<f32>>,
+    strict: bool,
+    each: impl Fn(&Ctx, &std::ops::Range<usize>, &str, f32) -> Result<f32, CoachError>,
+) -> Result<(f32, f32), CoachError> {
+    let span = v.span();
+    let v = v.into_inner();
+    if v.len() != 2 {
+        return Err(ctx.err(span, field, format!("expected 2 numbers [low, high], got {}", v.len())));
+    }
+    let (lo, hi) = (each(ctx, &span, field, v[0])?, each(ctx, &span, field, v[1])?);
+    if lo > hi || (strict && lo == hi) {
+        let rel = if strict { "<" } else { "<=" };
+        return Err(ctx.err(span, field, format!("must be [low, high] with low {rel} high, got [{lo}, {hi}]")));
+    }
+    Ok((lo, hi))
 }
 
 fn landmark(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, name: &str) -> Result<LandmarkRef, CoachError> {
@@ -611,12 +672,9 @@ impl Exercise {
                     .ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
                 landmark(&ctx, &span, &f(name), s)
             };
-            let need_num = |name: &str, v: Option<f32>, lo: f32, hi: f32| -> Result<f32, CoachError> {
+            let need_num = |name: &str, v: Option<f32>, range: RangeInclusive<f32>| -> Result<f32, CoachError> {
                 let x = v.ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
-                if !x.is_finite() || x < lo || x > hi {
-                    return Err(ctx.err(span.clone(), f(name), format!("{x} is outside {lo}..{hi}")));
-                }
-                Ok(x)
+                check_range(&ctx, &span, &f(name), x, (&range, false))
             };
             let kind = match p.check.as_str() {
                 "min_height" => PostureKind::MinHeight {
@@ -625,7 +683,7 @@ impl Exercise {
                         Some(r) => Some(landmark(&ctx, &span, &f("reference"), r)?),
                         None => None,
                     },
-                    min_cm: need_num("min_cm", p.min_cm, -200.0, 200.0)?,
+                    min_cm: need_num("min_cm", p.min_cm, HEIGHT_RANGE_CM)?,
                 },
                 "straight" => {
                     let l = p
@@ -639,13 +697,13 @@ impl Exercise {
                         a: landmark(&ctx, &span, &f("landmarks"), &l[0])?,
                         b: landmark(&ctx, &span, &f("landmarks"), &l[1])?,
                         c: landmark(&ctx, &span, &f("landmarks"), &l[2])?,
-                        max_bend_deg: need_num("max_bend_deg", p.max_bend_deg, 0.0, 180.0)?,
+                        max_bend_deg: need_num("max_bend_deg", p.max_bend_deg, BEND_RANGE_DEG)?,
                     }
                 }
                 "near" => PostureKind::Near {
                     landmark: need_lm("landmark", &p.landmark)?,
                     target: need_lm("target", &p.target)?,
-                    max_torso_frac: need_num("max_torso_frac", p.max_torso_frac, 0.0, 5.0)?,
+                    max_torso_frac: need_num("max_torso_frac", p.max_torso_frac, TORSO_FRAC_RANGE)?,
                 },
                 other => {
                     return Err(ctx.err(
@@ -704,58 +762,41 @@ impl Exercise {
                 if orientation.is_empty() {
                     return Err(ctx.err(span, "recognize.orientation", "must name at least one orientation"));
                 }
-                if !(r.contact[0] < r.contact[1]) {
-                    return Err(ctx.err(span, "recognize.contact", "must be [low, high] with low < high"));
-                }
-                Some(Recognize {
-                    orientation,
-                    contact: (r.contact[0], r.contact[1]),
-                })
+                let contact = check_pair(&ctx, "recognize.contact", r.contact, true, |c, sp, fd, v| {
+                    check_range(c, sp, fd, v, (&POSITION_RANGE, false))
+                })?;
+                Some(Recognize { orientation, contact })
             }
         };
 
         let th_span = raw.thresholds.span();
         let th = raw.thresholds.into_inner();
-        let pos = |name: &str, v: f32| -> Result<f32, CoachError> {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(ctx.err(
-                    th_span.clone(),
-                    format!("thresholds.{name}"),
-                    format!("{v} must be > 0"),
-                ));
-            }
-            Ok(v)
+        let speed = |name: &str, v: Spanned<f32>| -> Result<f32, CoachError> {
+            check_range(&ctx, &v.span(), &format!("thresholds.{name}"), *v.get_ref(), (&ROLL_SPEED_RANGE_CM_S, true))
         };
-        let range = |name: &str, v: [f32; 2]| -> Result<(f32, f32), CoachError> {
-            pos(name, v[0])?;
-            pos(name, v[1])?;
-            if v[0] > v[1] {
-                return Err(ctx.err(
-                    th_span.clone(),
-                    format!("thresholds.{name}"),
-                    "must be [min, max] with min <= max",
-                ));
-            }
-            Ok((v[0], v[1]))
+        let times = |name: &str, v: Spanned<Vec<f32>>| -> Result<(f32, f32), CoachError> {
+            check_pair(&ctx, &format!("thresholds.{name}"), v, false, |c, sp, fd, x| {
+                check_range(c, sp, fd, x, (&AREA_TIME_RANGE_S, true))
+            })
         };
         let thresholds = Thresholds {
-            max_speed_cm_s: pos("max_speed_cm_s", th.max_speed_cm_s)?,
+            max_speed_cm_s: speed("max_speed_cm_s", th.max_speed_cm_s)?,
             max_speed_source: non_empty(&ctx, &th_span, "thresholds.max_speed_source", &th.max_speed_source)?,
-            target_speed_cm_s: pos("target_speed_cm_s", th.target_speed_cm_s)?,
+            target_speed_cm_s: speed("target_speed_cm_s", th.target_speed_cm_s)?,
             target_speed_source: non_empty(
                 &ctx,
                 &th_span,
                 "thresholds.target_speed_source",
                 &th.target_speed_source,
             )?,
-            time_on_area_s: range("time_on_area_s", th.time_on_area_s)?,
+            time_on_area_s: times("time_on_area_s", th.time_on_area_s)?,
             time_on_area_source: non_empty(
                 &ctx,
                 &th_span,
                 "thresholds.time_on_area_source",
                 &th.time_on_area_source,
             )?,
-            hold_s: range("hold_s", th.hold_s)?,
+            hold_s: times("hold_s", th.hold_s)?,
             hold_source: non_empty(&ctx, &th_span, "thresholds.hold_source", &th.hold_source)?,
         };
         if thresholds.target_speed_cm_s >= thresholds.max_speed_cm_s {
@@ -897,6 +938,23 @@ mod tests {
         assert!(err_of(&text).contains("region"));
         let text = base().replace("start = 0.9\nend = 1.35", "start = 0.5\nend = 1.35");
         assert!(err_of(&text).contains("overlaps"));
+    }
+
+    #[test]
+    fn thresholds_beyond_their_bounds_name_the_field_line() {
+        for (from, to, field, want) in [
+            ("target_speed_cm_s = 2.5", "target_speed_cm_s = 0.0", "target_speed_cm_s", "must be above 0"),
+            ("max_speed_cm_s = 15.0", "max_speed_cm_s = 250.0", "max_speed_cm_s", "value 250 out of range 0-200"),
+            ("time_on_area_s = [30.0, 120.0]", "time_on_area_s = [30.0, 601.0]", "time_on_area_s", "0-600"),
+            ("hold_s = [20.0, 30.0]", "hold_s = [20.0]", "hold_s", "expected 2 numbers [low, high], got 1"),
+            ("hold_s = [20.0, 30.0]", "hold_s = [30.0, 20.0]", "hold_s", "low <= high"),
+        ] {
+            let text = base().replace(from, to);
+            let line = text.lines().position(|l| l == to).unwrap() + 1;
+            let e = err_of(&text);
+            assert!(e.starts_with(&format!("ex/q.toml:{line}: field `thresholds.{field}`")), "{e}");
+            assert!(e.contains(want), "{e}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ use thiserror::Error;
 use crate::landmarks::{Keypoint, Pose, RollerObs};
 use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
 
-pub use exercise::{load_dir, Exercise, LandmarkRef, Orientation, PostureKind, RuleId, Severity};
+pub use exercise::{load_dir, Exercise, LandmarkRef, Orientation, PostureKind, RuleId, Severity, ROLL_SPEED_RANGE_CM_S};
 pub use report::{
     write_outputs, AreaReport, CsvSink, EventRecord, HoldRecord, JsonSink, ReportSink, SessionReport, TerminalSink,
     CSV_COLUMNS,
