@@ -1,7 +1,11 @@
 //! Two independent metric scales combined: the roller's (stated diameter over the fitted radius in pixels) and the
 //! body's (segment lengths in the BlazePose world landmarks against the same segments in pixels, `body::cm_per_px`).
 //! When they disagree by more than [`MAX_DISAGREEMENT`] the body scale is used and one warning is kept for the
-//! session quoting the roller diameter the body scale implies (typically a wrong `--roller-diameter-cm`).
+//! session quoting the roller diameter the body scale implies (typically a wrong `--roller-diameter-cm`). When they
+//! agree the roller scale is used as it is: the body scale is the check, the stated diameter a measured fact.
+//! (A quality-weighted mean of the two was tried first: on the rendered samples it moved the scale nearer the truth
+//! on three clips and further on two, and pushed calves_hips_dropped's mean speed error from 17 % to 21 %, over the
+//! 20 % bar of tests/samples_truth.rs; so the mean is left out until the body scale is checked on real clips.)
 
 use std::collections::VecDeque;
 
@@ -20,10 +24,6 @@ pub const MIN_WINDOW_SHARE: f64 = 0.5;
 /// (e.g. 10.5 or 19.5 cm for a 15 cm roller) gives ratios of 1.43 and 1.30; the body scale itself spreads by about
 /// 10 % (BlazePose world landmarks assume an average body), so 25 % separates the two (issue 11).
 pub const MAX_DISAGREEMENT: f32 = 0.25;
-/// Weight of the roller scale in the agreeing case, against the body scale's quality (0..1): the roller's
-/// diameter is a measured fact when the user states it right, the body scale assumes an average body size, so the
-/// roller counts as much as a body scale of full quality.
-pub const ROLLER_WEIGHT: f32 = 1.0;
 
 /// The stated roller diameter disagreed with the body scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,7 +92,7 @@ impl ScaleFusion {
         stated_diameter_cm: f32,
     ) -> Option<f32> {
         let body = self.body_cm_per_px();
-        let (roller_ppc, (body_cpp, quality)) = match (roller_px_per_cm, body) {
+        let (roller_ppc, (body_cpp, _quality)) = match (roller_px_per_cm, body) {
             (Some(r), Some(b)) => (r, b),
             (r, b) => return r.or(b.map(|(c, _)| 1.0 / c)),
         };
@@ -107,8 +107,7 @@ impl ScaleFusion {
             });
             return Some(1.0 / body_cpp);
         }
-        let cpp = (ROLLER_WEIGHT * roller_cpp + quality * body_cpp) / (ROLLER_WEIGHT + quality);
-        Some(1.0 / cpp)
+        Some(roller_ppc)
     }
 
     pub fn disagreement(&self) -> Option<ScaleDisagreement> {
@@ -153,14 +152,11 @@ mod tests {
     }
 
     #[test]
-    fn agreeing_scales_are_averaged_by_quality() {
-        let mut f = filled(0.44, 1.0);
-        let ppc = f.combine(1.0, Some(1.0 / 0.40), 15.0).unwrap();
-        assert!((1.0 / ppc - 0.42).abs() < 1e-4, "{}", 1.0 / ppc);
+    fn agreeing_scales_keep_the_roller_scale() {
+        // 0.48 / 0.40 = 1.2: within 25 %
+        let mut f = filled(0.48, 1.0);
+        assert_eq!(f.combine(1.0, Some(1.0 / 0.40), 15.0), Some(1.0 / 0.40));
         assert_eq!(f.disagreement(), None);
-        let mut f = filled(0.44, 0.5);
-        let ppc = f.combine(1.0, Some(1.0 / 0.40), 15.0).unwrap();
-        assert!((1.0 / ppc - (0.40 + 0.5 * 0.44) / 1.5).abs() < 1e-4);
     }
 
     #[test]
