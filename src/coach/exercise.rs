@@ -41,6 +41,8 @@ pub enum RuleId {
     Hold,
     AreaDone,
     AreaTooLong,
+    /// The stated roller diameter disagrees with the body scale (a session note, no cue).
+    ScaleMismatch,
 }
 
 impl RuleId {
@@ -64,6 +66,7 @@ impl RuleId {
             RuleId::Hold => "hold",
             RuleId::AreaDone => "area_done",
             RuleId::AreaTooLong => "area_too_long",
+            RuleId::ScaleMismatch => "scale_mismatch",
         }
     }
 
@@ -78,6 +81,7 @@ impl RuleId {
             RuleId::Hold,
             RuleId::AreaDone,
             RuleId::AreaTooLong,
+            RuleId::ScaleMismatch,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)

@@ -6,6 +6,7 @@
 //! debounced into events with start, end, rule id, severity and message. See `docs/engine.md`.
 
 pub mod area;
+pub mod body_scale;
 pub mod events;
 pub mod exercise;
 pub mod faults;
@@ -32,6 +33,7 @@ pub use report::{
 };
 
 use area::AreaState;
+use body_scale::ScaleFusion;
 use events::{EventLog, FaultInfo};
 use faults::{AvoidRule, KeepOutRule, PostureRules, TooFastRule};
 use geometry::{bend_deg, P2};
@@ -194,6 +196,7 @@ pub struct Engine {
     exercises: Vec<Exercise>,
     overridden: bool,
     scale: Scale,
+    fusion: ScaleFusion,
     recog: Recognizer,
     motion: ContactMotion,
     rules: Rules,
@@ -248,6 +251,7 @@ impl Engine {
         Ok(Engine {
             recog: Recognizer::new(&exercises, cfg.fps, override_idx),
             motion: ContactMotion::new(cfg.fps),
+            fusion: ScaleFusion::new(cfg.fps),
             rules: Rules {
                 too_fast: TooFastRule::default(),
                 keep_out: KeepOutRule::default(),
@@ -303,6 +307,7 @@ impl Engine {
             c.with_roller += 1;
             self.scale.observe(r, self.cfg.roller_diameter_cm);
         }
+        self.update_scale(t, pose);
         let orientation = pose.and_then(classify_orientation);
         self.recog
             .update_contacts(t, &self.exercises, pose, roller.as_ref(), self.scale.px_per_cm);
@@ -326,6 +331,28 @@ impl Engine {
             self.metrics.cue = cue.map(str::to_string);
         }
         &self.metrics
+    }
+
+    /// Combines the roller scale with the body scale; logs the first disagreement as a `scale_mismatch` event
+    /// (report and terminal summary only, never a spoken cue).
+    fn update_scale(&mut self, t: f64, pose: Option<&Pose>) {
+        let warned = self.fusion.disagreement().is_some();
+        self.fusion.observe_body(t, pose.and_then(crate::body::cm_per_px));
+        self.scale.px_per_cm = self.fusion.combine(t, self.scale.roller_px_per_cm, self.cfg.roller_diameter_cm);
+        let Some(d) = self.fusion.disagreement().filter(|_| !warned) else { return };
+        self.log.event(EventRecord {
+            rule: RuleId::ScaleMismatch,
+            exercise: self.current_exercise().map(|e| e.id.clone()).unwrap_or_default(),
+            start: d.t,
+            end: d.t,
+            severity: Severity::Warning,
+            message: format!(
+                "The stated roller diameter ({:.1} cm) disagrees with the body scale, which implies {:.1} cm; \
+                 speeds use the body scale. Check --roller-diameter-cm.",
+                d.stated_diameter_cm, d.implied_diameter_cm
+            ),
+            detail: Some(format!("implied_diameter_cm={:.1}", d.implied_diameter_cm)),
+        });
     }
 
     /// Exercise-independent metrics of the frame.

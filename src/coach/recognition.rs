@@ -22,7 +22,10 @@ const SCALE_EMA: f32 = 0.1;
 /// Roller scale and floor line, smoothed over frames.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Scale {
+    /// The scale in use: the roller's, or combined with the body scale by the engine (`body_scale`).
     pub px_per_cm: Option<f32>,
+    /// From the roller and the stated diameter alone.
+    pub roller_px_per_cm: Option<f32>,
     pub floor_y: Option<f32>,
 }
 
@@ -31,7 +34,8 @@ impl Scale {
     pub fn observe(&mut self, r: &RollerObs, diameter_cm: f32) {
         let ppc = 2.0 * r.r / diameter_cm;
         let floor = r.cy + r.r;
-        self.px_per_cm = Some(self.px_per_cm.map_or(ppc, |p| p + SCALE_EMA * (ppc - p)));
+        self.roller_px_per_cm = Some(self.roller_px_per_cm.map_or(ppc, |p| p + SCALE_EMA * (ppc - p)));
+        self.px_per_cm = self.roller_px_per_cm;
         self.floor_y = Some(self.floor_y.map_or(floor, |f| f + SCALE_EMA * (floor - f)));
     }
 }

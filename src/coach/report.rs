@@ -76,7 +76,7 @@ pub struct SessionReport {
     pub areas: Vec<AreaReport>,
     /// Faults only (shared rule ids), sorted by start.
     pub faults: Vec<EventRecord>,
-    /// Non-fault events (hold, area_done, area_too_long), sorted by start.
+    /// Non-fault events (hold, area_done, area_too_long, scale_mismatch), sorted by start.
     pub events: Vec<EventRecord>,
 }
 
@@ -218,6 +218,9 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
             ar.holds.len(),
             ar.faults
         )?;
+    }
+    for e in r.events.iter().filter(|e| e.rule == RuleId::ScaleMismatch) {
+        writeln!(out, "warning: {}", e.message)?;
     }
     if r.faults.is_empty() {
         writeln!(out, "no form faults")?;
