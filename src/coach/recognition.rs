@@ -110,14 +110,17 @@ impl Recognizer {
 
     /// True when exercise `e`'s segment has the best-placed contact this frame.
     pub fn is_best(&self, e: usize) -> bool {
-        let best = self
-            .segments
+        self.best_segment() == Some(self.ex_segment[e])
+    }
+
+    /// The segment with the best-placed contact this frame (lowest score), if any has contact.
+    fn best_segment(&self) -> Option<usize> {
+        self.segments
             .iter()
             .enumerate()
             .filter_map(|(k, s)| s.contact.map(|c| (k, c.score_cm)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(k, _)| k);
-        best == Some(self.ex_segment[e])
+            .map(|(k, _)| k)
     }
 
     /// This frame's contact on exercise `e`'s segment.
@@ -159,13 +162,7 @@ impl Recognizer {
 
     /// The exercise this frame's evidence points to, if any.
     fn candidate(&self, exercises: &[Exercise], orientation: Option<Orientation>) -> Option<usize> {
-        let best = self
-            .segments
-            .iter()
-            .enumerate()
-            .filter_map(|(k, s)| s.contact.map(|c| (k, c.score_cm)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(k, _)| k);
+        let best = self.best_segment();
         let (k, o) = (best?, orientation?);
         let (lo, hi) = self.segments[k]
             .history
