@@ -509,7 +509,7 @@ impl Engine {
             self.motion.pause(since);
         }
         if let Some(span) = out.ended {
-            self.motion.resume(span.end);
+            self.motion.resume();
             self.record_hold(ctx.e, span);
         }
         let hmin = input.hold_s.0;
@@ -590,7 +590,7 @@ impl Engine {
             log.fault_edge(r.avoid.force_end(t), &FaultInfo::ending(av.rule, &ex.id), t);
         }
         if let Some(span) = self.rules.hold.force_end(t) {
-            self.motion.resume(span.end);
+            self.motion.resume();
             self.record_hold(e, span);
         }
         if let (Some(p), Some(a)) = (self.motion.flush(), self.areas[e].as_mut()) {

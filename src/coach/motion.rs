@@ -19,6 +19,10 @@ pub const MIN_PASS_SHARE: f32 = 0.3;
 /// Slow wander of the keypoints moves the resting contact by up to sqrt(2) times its RMS (a sinusoid); the band
 /// around a rest is this many RMS wide, with a margin.
 pub const WANDER_BAND_RMS: f32 = 2.0;
+/// A stop is slower than this share of the rolling speed in both halves of the stillness window. A turn leaves one
+/// half a whole leg at the rolling speed, so slow rolling is never a hold; half leaves a margin for noise and
+/// wander (a 1 Hz wander of amplitude A biases a 1.5 s slope by at most 0.2 A per s).
+pub const HOLD_SLOPE_SHARE: f32 = 0.5;
 
 /// What the motion model needs from the exercise.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,6 +58,8 @@ pub struct ContactMotion {
     /// Shortest pass of the current exercise, cm, and the stillness window, s (from the last frame).
     min_pass_cm: f32,
     last_window: f64,
+    /// Speed of the last pass, cm/s: the rolling speed a stop is told from.
+    last_pass_speed: Option<f32>,
 }
 
 impl ContactMotion {
@@ -66,6 +72,7 @@ impl ContactMotion {
             last_pos: None,
             min_pass_cm: MIN_PASS_CM,
             last_window: HOLD_WINDOW_S,
+            last_pass_speed: None,
         }
     }
 
@@ -106,9 +113,15 @@ impl ContactMotion {
         let min_pass_cm = MIN_PASS_SHARE * p.region_share * len / px_per_cm;
         self.min_pass_cm = min_pass_cm;
         let pass = self.tracker.push(t, pos_cm, min_pass_cm).or(flushed);
-        let (band, window) = (self.still_band(), self.still_window(p.target_speed_cm_s));
+        if let Some(p) = pass {
+            self.last_pass_speed = Some(p.speed_cm_s);
+        }
+        // The rolling speed a stop must be told from: the person's own if slower than the target.
+        let rolling = self.last_pass_speed.map_or(p.target_speed_cm_s, |v| v.min(p.target_speed_cm_s));
+        let (band, window) = (self.still_band(), self.still_window(rolling));
         self.last_window = window;
-        let still = self.tracker.smoothed().is_some_and(|s| self.still.push(t, s, band, window));
+        let max_slope = HOLD_SLOPE_SHARE * rolling;
+        let still = self.tracker.smoothed().is_some_and(|s| self.still.push(t, s, band, window, max_slope));
         MotionSample {
             pass,
             speed: self.tracker.speed().map(f32::abs),
@@ -138,9 +151,9 @@ impl ContactMotion {
     }
 
     /// How long the contact must stay in the band to be a stop: at least `HOLD_WINDOW_S`, and longer than a turn
-    /// at the exercise's target speed stays inside it (4 band half-widths at that speed, plus a tenth).
-    pub fn still_window(&self, target_speed_cm_s: f32) -> f64 {
-        let turn = 4.0 * self.still_band() / target_speed_cm_s.max(0.1);
+    /// at the rolling speed stays inside it (4 band half-widths at that speed, plus a tenth).
+    pub fn still_window(&self, rolling_cm_s: f32) -> f64 {
+        let turn = 4.0 * self.still_band() / rolling_cm_s.max(0.1);
         HOLD_WINDOW_S.max(1.1 * turn as f64)
     }
 
@@ -158,8 +171,8 @@ impl ContactMotion {
     }
 
     /// The hold ended at `end`; stillness is judged afresh.
-    pub fn resume(&mut self, end: f64) {
-        self.tracker.resume(end);
+    pub fn resume(&mut self) {
+        self.tracker.resume();
         self.still.reset();
     }
 }

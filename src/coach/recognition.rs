@@ -182,17 +182,24 @@ impl Recognizer {
         // Rolling the current exercise into a keep-out zone at its segment's end (hamstrings to the back of the
         // knee) may make the next segment fit better; while the contact is still on the current exercise's region
         // or keep-out zones, that is not a new exercise.
-        let still_on_current = self.current.is_some_and(|cur| {
-            self.ex_segment[cur] != k && self.contact(cur).is_some_and(|c| exercises[cur].covers(c.t))
+        // On the same segment, the middle of the recent range inside the current exercise's region or zones is
+        // still that exercise (a hold near the hip on the hamstrings is not glutes).
+        let still_on_current = self.current.is_some_and(|cur| match self.ex_segment[cur] == k {
+            true => exercises[cur].covers(mid),
+            false => self.contact(cur).is_some_and(|c| exercises[cur].covers(c.t)),
         });
         if still_on_current {
             return None;
         }
+        let fits = |e: &Exercise| e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o));
+        // Where the regions of two exercises on this segment overlap (glutes and hamstrings near the hip), the
+        // rolling range has not told them apart yet: wait until it leaves the overlap.
+        let owners = exercises.iter().enumerate().filter(|&(i, e)| self.ex_segment[i] == k && fits(e));
+        if owners.filter(|(_, e)| e.region.contains(mid)).count() > 1 {
+            return None;
+        }
         exercises.iter().enumerate().position(|(i, e)| {
-            self.ex_segment[i] == k
-                && e.recognize.as_ref().is_some_and(|r| {
-                    r.orientation.contains(&o) && mid >= r.contact.0 && mid < r.contact.1
-                })
+            self.ex_segment[i] == k && fits(e) && e.recognize.as_ref().is_some_and(|r| mid >= r.contact.0 && mid < r.contact.1)
         })
     }
 

@@ -156,6 +156,10 @@ pub const MIN_PASS_CM: f32 = 4.0;
 pub const MIN_PASS_S: f64 = SPEED_WINDOW_S;
 /// Middle share of a pass used for its speed (the turns at both ends are excluded).
 const PASS_CORE: f64 = 0.6;
+/// Time cut from both ends of a pass for its speed, s: the turn is dated at the extreme of the smoothed position,
+/// which is uncertain by about half the smoothing window (`SMOOTH_MAX_S`). A fixed trim instead of a share keeps
+/// long passes long: slow wander of the keypoints (0.2 Hz and slower) biases a short fit's slope.
+const TURN_TRIM_S: f64 = 0.5 * SMOOTH_MAX_S;
 /// Below this speed the contact counts as resting, cm/s.
 const STILL_CM_S: f32 = 0.5;
 /// Frames of the running noise estimate (about 2 s at 30 fps).
@@ -212,10 +216,10 @@ pub struct MotionTracker {
     window: VecDeque<(f64, f32)>,
     noise: NoiseEstimate,
     leg: Leg,
-    /// Raw samples of the current pass: (moving time, position).
-    pass_samples: Vec<(f64, f32)>,
-    /// Held-still time so far (moving time = t - paused) and when the current rest began.
-    paused: f64,
+    /// Raw samples of the current pass.
+    pass_samples: Vec<PassSample>,
+    /// Index of the current moving stretch (a hold starts a new one) and when the current hold began.
+    run: u32,
     pause_start: Option<f64>,
     speed: Option<f32>,
     smoothed: Option<f32>,
@@ -249,36 +253,52 @@ fn fit<'a>(samples: impl Iterator<Item = &'a (f64, f32)> + Clone, t_end: f64) ->
     Some((slope, (mp + slope * (t_end - mt)) as f32))
 }
 
-/// Speed of a pass: regression slope of its raw positions over its middle part (unbiased for steady rolling; the
-/// turns at both ends are left out); distance over time when too few samples.
-fn pass_speed(samples: &[(f64, f32)], dist: f32) -> f32 {
-    let (Some(&(m0, _)), Some(&(m1, _))) = (samples.first(), samples.last()) else {
-        return 0.0;
-    };
-    let core0 = m0 + (m1 - m0) * (1.0 - PASS_CORE) * 0.5;
-    let core1 = m1 - (m1 - m0) * (1.0 - PASS_CORE) * 0.5;
-    let core = samples.iter().filter(|&&(ti, _)| ti >= core0 && ti <= core1);
-    match fit(core.clone(), core1) {
-        Some((slope, _)) if core.count() >= MIN_SPEED_SAMPLES => slope.abs() as f32,
-        _ => dist / (m1 - m0).max(1e-3) as f32,
-    }
+/// One raw sample of a pass; `run` numbers the moving stretches (a hold between two stretches starts a new one).
+#[derive(Debug, Clone, Copy)]
+struct PassSample {
+    t: f64,
+    pos: f32,
+    run: u32,
 }
 
-/// RMS of the samples around their straight line (middle part of a pass), cm.
-fn residual_rms(samples: &[(f64, f32)]) -> Option<f32> {
-    let (&(m0, _), &(m1, _)) = (samples.first()?, samples.last()?);
-    let core0 = m0 + (m1 - m0) * (1.0 - PASS_CORE) * 0.5;
-    let core1 = m1 - (m1 - m0) * (1.0 - PASS_CORE) * 0.5;
-    let core: Vec<(f64, f32)> = samples.iter().copied().filter(|&(ti, _)| ti >= core0 && ti <= core1).collect();
-    let (slope, at_end) = fit(core.iter(), core1)?;
-    let ss: f64 = core
-        .iter()
-        .map(|&(ti, pi)| {
-            let e = pi as f64 - (at_end as f64 - slope * (core1 - ti));
-            e * e
+/// Rolling time of a pass's samples: their span without the holds between moving stretches, s.
+fn moving_time(samples: &[PassSample]) -> f64 {
+    samples.windows(2).filter(|w| w[0].run == w[1].run).map(|w| w[1].t - w[0].t).sum()
+}
+
+/// Speed (cm/s, absolute) and residual RMS (cm) of a pass: one common slope fitted over its moving stretches, each
+/// with its own offset (pooled within-stretch regression), over the pass without its turns (`TURN_TRIM_S`, at
+/// most the outer shares `PASS_CORE` leaves). A hold between stretches thus neither adds time nor shifts the
+/// line, whenever it was detected. `None` with too few samples.
+fn core_fit(samples: &[PassSample]) -> Option<(f32, f32)> {
+    let (t0, t1) = (samples.first()?.t, samples.last()?.t);
+    let trim = TURN_TRIM_S.min((t1 - t0) * (1.0 - PASS_CORE) * 0.5);
+    let core: Vec<PassSample> = samples.iter().copied().filter(|p| p.t >= t0 + trim && p.t <= t1 - trim).collect();
+    if core.len() < MIN_SPEED_SAMPLES {
+        return None;
+    }
+    let runs = core.chunk_by(|a, b| a.run == b.run);
+    let means = |r: &[PassSample]| {
+        let n = r.len() as f64;
+        (r.iter().map(|p| p.t).sum::<f64>() / n, r.iter().map(|p| p.pos as f64).sum::<f64>() / n)
+    };
+    let (mut stt, mut stp) = (0.0, 0.0);
+    for r in runs.clone() {
+        let (mt, mp) = means(r);
+        stt += r.iter().map(|p| (p.t - mt).powi(2)).sum::<f64>();
+        stp += r.iter().map(|p| (p.t - mt) * (p.pos as f64 - mp)).sum::<f64>();
+    }
+    if stt <= 1e-12 {
+        return None;
+    }
+    let slope = stp / stt;
+    let ss: f64 = runs
+        .map(|r| {
+            let (mt, mp) = means(r);
+            r.iter().map(|p| (p.pos as f64 - mp - slope * (p.t - mt)).powi(2)).sum::<f64>()
         })
         .sum();
-    (core.len() >= MIN_SPEED_SAMPLES).then(|| (ss / core.len() as f64).sqrt() as f32)
+    Some((slope.abs() as f32, (ss / core.len() as f64).sqrt() as f32))
 }
 
 impl MotionTracker {
@@ -289,7 +309,7 @@ impl MotionTracker {
             noise: NoiseEstimate::default(),
             leg: Leg::default(),
             pass_samples: Vec::with_capacity(cap * 32),
-            paused: 0.0,
+            run: 0,
             pause_start: None,
             speed: None,
             smoothed: None,
@@ -305,7 +325,6 @@ impl MotionTracker {
         self.noise.reset_track();
         self.leg = Leg::default();
         self.pass_samples.clear();
-        self.paused = 0.0;
         self.pause_start = None;
         self.speed = None;
         self.smoothed = None;
@@ -346,16 +365,15 @@ impl MotionTracker {
     /// The roller is held still since `since` (a hold): that time does not count in the pass's speed.
     pub fn pause(&mut self, since: f64) {
         if self.pause_start.is_none() {
-            let moving = since - self.paused;
-            self.pass_samples.retain(|&(tm, _)| tm < moving);
+            self.pass_samples.retain(|p| p.t < since);
             self.pause_start = Some(since);
         }
     }
 
-    /// The hold ended at `end`.
-    pub fn resume(&mut self, end: f64) {
-        if let Some(s) = self.pause_start.take() {
-            self.paused += (end - s).max(0.0);
+    /// The hold ended: the samples that follow form a new moving stretch.
+    pub fn resume(&mut self) {
+        if self.pause_start.take().is_some() {
+            self.run += 1;
         }
     }
 
@@ -365,7 +383,7 @@ impl MotionTracker {
         self.update_window(t, pos_cm);
         let smoothed = self.smoothed?;
         if self.pause_start.is_none() {
-            self.pass_samples.push((t - self.paused, pos_cm));
+            self.pass_samples.push(PassSample { t, pos: pos_cm, run: self.run });
         }
         let h = REVERSAL_CM.max(REVERSAL_SIGMAS * self.smoothed_sigma).max(min_pass_cm);
         self.follow(t, smoothed, h, min_pass_cm)
@@ -423,7 +441,7 @@ impl MotionTracker {
                 // Resting at the start: keep the start fresh so a rest is not counted as part of the pass.
                 self.leg.start = Some((t, pos));
                 self.pass_samples.clear();
-                self.pass_samples.push((t - self.paused, pos));
+                self.pass_samples.push(PassSample { t, pos, run: self.run });
             }
             return None;
         }
@@ -444,14 +462,14 @@ impl MotionTracker {
         let (ps_t, ps_pos) = self.leg.start?;
         let (start, end) = (ps_t, self.leg.ext_t);
         let dist = (self.leg.ext_pos - ps_pos).abs();
-        let end_m = end - self.paused;
-        let split = self.pass_samples.partition_point(|&(tm, _)| tm <= end_m);
-        let core = &self.pass_samples[..split];
-        let speed = pass_speed(core, dist);
-        if let Some(r) = residual_rms(core).filter(|_| dist >= min_pass_cm) {
+        let split = self.pass_samples.partition_point(|p| p.t <= end);
+        let samples = &self.pass_samples[..split];
+        let fitted = core_fit(samples);
+        let speed = fitted.map_or(dist / (end - start).max(1e-3) as f32, |f| f.0);
+        if let Some((_, r)) = fitted.filter(|_| dist >= min_pass_cm) {
             self.residual = Some(self.residual.map_or(r, |p| 0.5 * (p + r)));
         }
-        let moving_s = core.last().map_or(0.0, |l| l.0) - core.first().map_or(0.0, |f| f.0);
+        let moving_s = moving_time(samples);
         let pass = Pass { start, end, from_cm: ps_pos, to_cm: self.leg.ext_pos, speed_cm_s: speed };
         self.pass_samples.drain(..split);
         self.leg = Leg { dir: -self.leg.dir, ext_t: t, ext_pos: pos, start: Some((end, self.leg.ext_pos)) };
@@ -497,8 +515,9 @@ impl StillDetector {
         self.window.clear();
     }
 
-    /// Adds a smoothed position; true when the last `window_s` (almost full) stayed within `band_cm` of the rest.
-    pub fn push(&mut self, t: f64, pos_cm: f32, band_cm: f32, window_s: f64) -> bool {
+    /// Adds a smoothed position; true when the last `window_s` (almost full) stayed within `band_cm` of the rest
+    /// and neither half of it moved steadily faster than `max_slope` cm/s (a turn: one half is a whole leg).
+    pub fn push(&mut self, t: f64, pos_cm: f32, band_cm: f32, window_s: f64, max_slope: f32) -> bool {
         let window_s = window_s.min(HOLD_WINDOW_MAX_S);
         while self.window.front().is_some_and(|&(t0, _)| t - t0 > HOLD_WINDOW_MAX_S) {
             self.window.pop_front();
@@ -512,10 +531,10 @@ impl StillDetector {
             return false;
         }
         let Some(rest) = self.anchor(window_s) else { return false };
-        self.window
-            .iter()
-            .filter(|w| t - w.0 <= window_s)
-            .all(|w| (w.1 - rest).abs() <= band_cm)
+        let in_band = self.window.iter().filter(|w| t - w.0 <= window_s).all(|w| (w.1 - rest).abs() <= band_cm);
+        let half = |a: f64, b: f64| fit(self.window.iter().filter(|w| t - w.0 <= a && t - w.0 > b), t);
+        let slow = |h: Option<(f64, f32)>| h.is_none_or(|(v, _)| (v.abs() as f32) <= max_slope);
+        in_band && slow(half(window_s, 0.5 * window_s)) && slow(half(0.5 * window_s, -1.0))
     }
 
     /// Where the roller rests: mean of the second half of the last `window_s`, cm.
@@ -699,7 +718,7 @@ mod tests {
             let t = i as f64 / 30.0;
             // Moving at 5 cm/s for 1 s, then resting with small jitter.
             let pos = if t < 1.0 { 5.0 * t as f32 } else { 5.0 + 0.3 * ((i % 4) as f32 - 1.5) };
-            if d.push(t, pos, HOLD_RANGE_CM, HOLD_WINDOW_S) && first_still.is_none() {
+            if d.push(t, pos, HOLD_RANGE_CM, HOLD_WINDOW_S, 1.25) && first_still.is_none() {
                 first_still = Some(t);
             }
         }
@@ -709,7 +728,7 @@ mod tests {
         let mut d = StillDetector::new(30.0);
         assert!(!(0..900).any(|i| {
             let t = i as f64 / 30.0;
-            d.push(t, triangle(t, 0.0, 20.0, 2.5), HOLD_RANGE_CM, HOLD_WINDOW_S)
+            d.push(t, triangle(t, 0.0, 20.0, 2.5), HOLD_RANGE_CM, HOLD_WINDOW_S, 1.25)
         }));
     }
 
