@@ -161,7 +161,7 @@ impl ContactMotion {
     /// from which it stayed within half the band; at most the stillness window back.
     pub fn settled(&self, t: f64) -> (f32, f64, f32) {
         let anchor = self.still.anchor(self.last_window).or(self.smoothed()).unwrap_or(0.0);
-        let since = self.still.quiet_since(anchor, 0.5 * self.still_band()).unwrap_or(t - HOLD_WINDOW_S);
+        let since = self.still.quiet_since(anchor, self.still_band()).unwrap_or(t - HOLD_WINDOW_S);
         (anchor, since, self.still.rms_around(anchor, self.last_window))
     }
 

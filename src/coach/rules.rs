@@ -206,6 +206,8 @@ struct Leg {
     ext_t: f64,
     ext_pos: f32,
     start: Option<(f64, f32)>,
+    /// Since when the contact rests before the leg has a direction.
+    rest_since: Option<f64>,
 }
 
 /// Follows the contact position over time: speed by linear regression over a short window, position smoothed over
@@ -429,7 +431,7 @@ impl MotionTracker {
     /// Reversal detection on the smoothed position with hysteresis `h`.
     fn follow(&mut self, t: f64, pos: f32, h: f32, min_pass_cm: f32) -> Option<Pass> {
         let Some((_, ps_pos)) = self.leg.start else {
-            self.leg = Leg { dir: 0, ext_t: t, ext_pos: pos, start: Some((t, pos)) };
+            self.leg = Leg { dir: 0, ext_t: t, ext_pos: pos, start: Some((t, pos)), rest_since: None };
             return None;
         };
         if self.leg.dir == 0 {
@@ -438,10 +440,15 @@ impl MotionTracker {
                 self.leg.ext_t = t;
                 self.leg.ext_pos = pos;
             } else if self.speed.is_some_and(|v| v.abs() < STILL_CM_S) {
-                // Resting at the start: keep the start fresh so a rest is not counted as part of the pass.
-                self.leg.start = Some((t, pos));
-                self.pass_samples.clear();
-                self.pass_samples.push(PassSample { t, pos, run: self.run });
+                // Resting at the start (slow for a whole speed window, so a noisy speed that dips below the limit
+                // for a frame is not a rest): keep the start fresh so a rest is not counted as part of the pass.
+                if t - *self.leg.rest_since.get_or_insert(t) >= SPEED_WINDOW_S {
+                    self.leg.start = Some((t, pos));
+                    self.pass_samples.clear();
+                    self.pass_samples.push(PassSample { t, pos, run: self.run });
+                }
+            } else {
+                self.leg.rest_since = None;
             }
             return None;
         }
@@ -472,7 +479,7 @@ impl MotionTracker {
         let moving_s = moving_time(samples);
         let pass = Pass { start, end, from_cm: ps_pos, to_cm: self.leg.ext_pos, speed_cm_s: speed };
         self.pass_samples.drain(..split);
-        self.leg = Leg { dir: -self.leg.dir, ext_t: t, ext_pos: pos, start: Some((end, self.leg.ext_pos)) };
+        self.leg = Leg { dir: -self.leg.dir, ext_t: t, ext_pos: pos, start: Some((end, self.leg.ext_pos)), rest_since: None };
         (dist >= min_pass_cm && moving_s >= MIN_PASS_S).then_some(pass)
     }
 
