@@ -144,8 +144,8 @@ impl ContactMotion {
     /// (the band a still smoothed position stays in with `REVERSAL_SIGMAS` confidence, and the slow wander measured
     /// around the recent passes' straight lines).
     pub fn still_band(&self) -> f32 {
-        // Wander = what the passes' residual holds beyond the white noise (which the smoothing removes).
-        let (resid, white) = (self.tracker.residual().unwrap_or(0.0), self.tracker.noise_sigma());
+        // Wander = what the smoothed positions' residual around the passes holds beyond the smoothed white noise.
+        let (resid, white) = (self.tracker.residual().unwrap_or(0.0), self.tracker.smoothed_sigma());
         let wander = WANDER_BAND_RMS * (resid * resid - white * white).max(0.0).sqrt();
         HOLD_RANGE_CM.max(REVERSAL_SIGMAS * self.tracker.smoothed_sigma()).max(wander)
     }

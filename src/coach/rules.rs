@@ -227,7 +227,7 @@ pub struct MotionTracker {
     smoothed: Option<f32>,
     smoothed_sigma: f32,
     display_speed: Option<f32>,
-    /// RMS of the raw positions around the last passes' straight lines (noise plus slow wander), cm.
+    /// RMS of the smoothed positions around the last passes' straight lines (filtered noise plus slow wander), cm.
     residual: Option<f32>,
 }
 
@@ -259,7 +259,9 @@ fn fit<'a>(samples: impl Iterator<Item = &'a (f64, f32)> + Clone, t_end: f64) ->
 #[derive(Debug, Clone, Copy)]
 struct PassSample {
     t: f64,
+    /// Raw and smoothed position, cm.
     pos: f32,
+    smooth: f32,
     run: u32,
 }
 
@@ -268,10 +270,10 @@ fn moving_time(samples: &[PassSample]) -> f64 {
     samples.windows(2).filter(|w| w[0].run == w[1].run).map(|w| w[1].t - w[0].t).sum()
 }
 
-/// Speed (cm/s, absolute) and residual RMS (cm) of a pass: one common slope fitted over its moving stretches, each
-/// with its own offset (pooled within-stretch regression), over the pass without its turns (`TURN_TRIM_S`, at
-/// most the outer shares `PASS_CORE` leaves). A hold between stretches thus neither adds time nor shifts the
-/// line, whenever it was detected. `None` with too few samples.
+/// Speed (cm/s, absolute) of a pass and the RMS (cm) of its smoothed positions around their line: one common
+/// slope fitted over its moving stretches, each with its own offset (pooled within-stretch regression), over the
+/// pass without its turns (`TURN_TRIM_S`, at most the outer shares `PASS_CORE` leaves). A hold between stretches
+/// thus neither adds time nor shifts the line, whenever it was detected. `None` with too few samples.
 fn core_fit(samples: &[PassSample]) -> Option<(f32, f32)> {
     let (t0, t1) = (samples.first()?.t, samples.last()?.t);
     let trim = TURN_TRIM_S.min((t1 - t0) * (1.0 - PASS_CORE) * 0.5);
@@ -279,16 +281,23 @@ fn core_fit(samples: &[PassSample]) -> Option<(f32, f32)> {
     if core.len() < MIN_SPEED_SAMPLES {
         return None;
     }
+    let (slope, _) = pooled_fit(&core, |p| p.pos)?;
+    let (_, rms) = pooled_fit(&core, |p| p.smooth)?;
+    Some((slope.abs() as f32, rms))
+}
+
+/// Pooled within-stretch regression of `val` over time: common slope (per s) and residual RMS.
+fn pooled_fit(core: &[PassSample], val: impl Fn(&PassSample) -> f32) -> Option<(f64, f32)> {
     let runs = core.chunk_by(|a, b| a.run == b.run);
     let means = |r: &[PassSample]| {
         let n = r.len() as f64;
-        (r.iter().map(|p| p.t).sum::<f64>() / n, r.iter().map(|p| p.pos as f64).sum::<f64>() / n)
+        (r.iter().map(|p| p.t).sum::<f64>() / n, r.iter().map(|p| val(p) as f64).sum::<f64>() / n)
     };
     let (mut stt, mut stp) = (0.0, 0.0);
     for r in runs.clone() {
         let (mt, mp) = means(r);
         stt += r.iter().map(|p| (p.t - mt).powi(2)).sum::<f64>();
-        stp += r.iter().map(|p| (p.t - mt) * (p.pos as f64 - mp)).sum::<f64>();
+        stp += r.iter().map(|p| (p.t - mt) * (val(p) as f64 - mp)).sum::<f64>();
     }
     if stt <= 1e-12 {
         return None;
@@ -297,10 +306,10 @@ fn core_fit(samples: &[PassSample]) -> Option<(f32, f32)> {
     let ss: f64 = runs
         .map(|r| {
             let (mt, mp) = means(r);
-            r.iter().map(|p| (p.pos as f64 - mp - slope * (p.t - mt)).powi(2)).sum::<f64>()
+            r.iter().map(|p| (val(p) as f64 - mp - slope * (p.t - mt)).powi(2)).sum::<f64>()
         })
         .sum();
-    Some((slope.abs() as f32, (ss / core.len() as f64).sqrt() as f32))
+    Some((slope, (ss / core.len() as f64).sqrt() as f32))
 }
 
 impl MotionTracker {
@@ -348,7 +357,8 @@ impl MotionTracker {
         self.smoothed_sigma
     }
 
-    /// RMS of the raw positions around the recent passes' straight lines (white noise and slow wander), cm.
+    /// RMS of the smoothed positions around the recent passes' straight lines (the white noise left after smoothing
+    /// and slow wander, as the smoothing passes it on: a short end-point fit overshoots a 1 Hz wander), cm.
     pub fn residual(&self) -> Option<f32> {
         self.residual
     }
@@ -385,7 +395,7 @@ impl MotionTracker {
         self.update_window(t, pos_cm);
         let smoothed = self.smoothed?;
         if self.pause_start.is_none() {
-            self.pass_samples.push(PassSample { t, pos: pos_cm, run: self.run });
+            self.pass_samples.push(PassSample { t, pos: pos_cm, smooth: smoothed, run: self.run });
         }
         let h = REVERSAL_CM.max(REVERSAL_SIGMAS * self.smoothed_sigma).max(min_pass_cm);
         self.follow(t, smoothed, h, min_pass_cm)
@@ -445,7 +455,7 @@ impl MotionTracker {
                 if t - *self.leg.rest_since.get_or_insert(t) >= SPEED_WINDOW_S {
                     self.leg.start = Some((t, pos));
                     self.pass_samples.clear();
-                    self.pass_samples.push(PassSample { t, pos, run: self.run });
+                    self.pass_samples.push(PassSample { t, pos, smooth: pos, run: self.run });
                 }
             } else {
                 self.leg.rest_since = None;
