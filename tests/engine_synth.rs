@@ -154,6 +154,23 @@ fn adductors_with_override_is_clean() {
     assert_eq!(area(&a, "adductors").passes > 1, true);
 }
 
+/// Hamstrings started near the hip (the track cut to begin just before the generator's turn at the proximal end
+/// of the rolling range) are hamstrings from the first area on, not glutes first.
+#[test]
+fn hamstrings_started_near_the_hip_are_hamstrings() {
+    let ex = exercise("hamstrings");
+    for seed in [1, 2, 3] {
+        let cfg = SynthConfig { speed_cm_s: 2.5, noise_px: 2.0, seed, duration_s: 45.0, ..SynthConfig::default() };
+        let (mut track, truth) = synth::generate(&ex, &cfg).unwrap();
+        // The rolling starts mid-range toward the knee: the second turn is at the hip end.
+        let cut = truth.turns[1] - 0.5;
+        track.frames.retain(|f| f.t >= cut);
+        let a = analyze_track(&track, EngineConfig::new(exercises_dir())).unwrap();
+        let ids: Vec<&str> = a.report.areas.iter().map(|x| x.exercise.as_str()).collect();
+        assert_eq!(ids, vec!["hamstrings"], "seed {seed}, cut at {cut:.1}");
+    }
+}
+
 #[test]
 fn too_fast_is_reported_near_onset() {
     for (id, seed) in [("quads", 1), ("upper_back", 2), ("calves", 3), ("it_band", 4)] {

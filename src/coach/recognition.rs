@@ -192,11 +192,17 @@ impl Recognizer {
             return None;
         }
         let fits = |e: &Exercise| e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o));
-        // Where the regions of two exercises on this segment overlap (glutes and hamstrings near the hip), the
-        // rolling range has not told them apart yet: wait until it leaves the overlap.
-        let owners = exercises.iter().enumerate().filter(|&(i, e)| self.ex_segment[i] == k && fits(e));
-        if owners.filter(|(_, e)| e.region.contains(mid)).count() > 1 {
-            return None;
+        // The recent range inside the region of exactly one exercise on this segment is that exercise (hamstrings
+        // started near the hip, before the middle of the range passed glutes' recognition range); inside the
+        // regions of two (their overlap) it has not told them apart yet: wait.
+        let mut owners = exercises
+            .iter()
+            .enumerate()
+            .filter(|&(i, e)| self.ex_segment[i] == k && fits(e) && e.region.contains(lo) && e.region.contains(hi));
+        match (owners.next(), owners.next()) {
+            (Some((i, _)), None) => return Some(i),
+            (Some(_), Some(_)) => return None,
+            _ => {}
         }
         exercises.iter().enumerate().position(|(i, e)| {
             self.ex_segment[i] == k && fits(e) && e.recognize.as_ref().is_some_and(|r| mid >= r.contact.0 && mid < r.contact.1)
