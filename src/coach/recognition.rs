@@ -176,22 +176,25 @@ impl Recognizer {
         let in_current_keep_out = self.current.is_some_and(|cur| {
             self.ex_segment[cur] == k && exercises[cur].keep_out.iter().any(|z| z.contains(mid))
         });
+        // Evidence for the current exercise (here and below) also breaks a competing candidate's run: a one-frame
+        // flicker of the orientation under noise cannot add up to a switch.
         if in_current_keep_out {
-            return None;
+            return self.current;
         }
         // Rolling the current exercise into a keep-out zone at its segment's end (hamstrings to the back of the
         // knee) may make the next segment fit better; while the contact is still on the current exercise's region
         // or keep-out zones, that is not a new exercise.
-        // On the same segment, the middle of the recent range inside the current exercise's region or zones is
-        // still that exercise (a hold near the hip on the hamstrings is not glutes).
+        let fits = |e: &Exercise| e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o));
+        // On the same segment and in a posture it applies to, the middle of the recent range inside the current
+        // exercise's region or zones is still that exercise (a hold near the hip on the hamstrings is not glutes;
+        // turning from prone quads onto the side is the IT band).
         let still_on_current = self.current.is_some_and(|cur| match self.ex_segment[cur] == k {
-            true => exercises[cur].covers(mid),
+            true => fits(&exercises[cur]) && exercises[cur].covers(mid),
             false => self.contact(cur).is_some_and(|c| exercises[cur].covers(c.t)),
         });
         if still_on_current {
-            return None;
+            return self.current;
         }
-        let fits = |e: &Exercise| e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o));
         // The recent range inside the region of exactly one exercise on this segment is that exercise (hamstrings
         // started near the hip, before the middle of the range passed glutes' recognition range); inside the
         // regions of two (their overlap) it has not told them apart yet: wait.
