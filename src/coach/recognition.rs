@@ -195,6 +195,9 @@ impl Recognizer {
         if still_on_current {
             return self.current;
         }
+        let pick = exercises.iter().enumerate().position(|(i, e)| {
+            self.ex_segment[i] == k && fits(e) && e.recognize.as_ref().is_some_and(|r| mid >= r.contact.0 && mid < r.contact.1)
+        })?;
         // The recent range inside the region of exactly one exercise on this segment is that exercise (hamstrings
         // started near the hip, before the middle of the range passed glutes' recognition range); inside the
         // regions of two (their overlap) it has not told them apart yet: wait.
@@ -203,13 +206,10 @@ impl Recognizer {
             .enumerate()
             .filter(|&(i, e)| self.ex_segment[i] == k && fits(e) && e.region.contains(lo) && e.region.contains(hi));
         match (owners.next(), owners.next()) {
-            (Some((i, _)), None) => return Some(i),
-            (Some(_), Some(_)) => return None,
-            _ => {}
+            (Some((i, _)), None) => Some(i),
+            (Some(_), Some(_)) => None,
+            _ => Some(pick),
         }
-        exercises.iter().enumerate().position(|(i, e)| {
-            self.ex_segment[i] == k && fits(e) && e.recognize.as_ref().is_some_and(|r| mid >= r.contact.0 && mid < r.contact.1)
-        })
     }
 
     /// Follows the evidence; returns the exercise to switch to when it has held long enough (the caller ends the
