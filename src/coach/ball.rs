@@ -2,7 +2,7 @@
 //! floor or against a wall), the ball's contact on a body segment against a wall, and the torso roll that tells a
 //! single ball beside the spine from one on it.
 
-use super::exercise::{LandmarkRef, SegmentDef};
+use super::exercise::{Exercise, LandmarkRef, SegmentDef};
 use super::geometry::{project, P2};
 use super::recognize::{segment_contact, SegmentContact, MAX_TISSUE_GAP_CM, MIN_VISIBILITY};
 use crate::landmarks::{idx, Pose, RollerObs, ToolKind};
@@ -184,6 +184,15 @@ pub fn roll_deg(pose: &Pose, pair: LandmarkRef, contact: &SegmentContact, obs: &
     let split = -P2::from(kr).sub(P2::from(kl)).dot(n);
     let s = (split / (SHOULDER_WIDTH_CM * px_per_cm)).clamp(-1.0, 1.0);
     Some(s.asin().to_degrees())
+}
+
+/// Roll toward a single ball for an exercise with a spine check, from one frame alone (reports): the scale from the
+/// ball's image radius and the typical ball diameter (only the angle's size depends on it, not its sign).
+pub fn spine_roll(pose: &Pose, obs: &RollerObs, ex: &Exercise) -> Option<f32> {
+    let sp = ex.spine.as_ref()?;
+    let ppc = 2.0 * obs.r / DEFAULT_BALL_DIAMETER_CM;
+    let c = tool_contact(pose, (&ex.segment, ex.tool, ex.support), obs, ppc, None)?;
+    roll_deg(pose, sp.landmark, &c, obs, ppc)
 }
 
 #[cfg(test)]
