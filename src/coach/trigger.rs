@@ -76,6 +76,15 @@ impl TriggerState {
 }
 
 impl Engine {
+    /// Seconds held on the current spot and the exercise's [min, max] hold time, while a hold on a ball runs (the
+    /// HUD's big timer).
+    pub fn ball_hold(&self) -> Option<(f64, (f64, f64))> {
+        let ex = self.current_exercise().filter(|e| e.tool.is_ball())?;
+        let since = self.trigger.hold_since?;
+        let (lo, hi) = ex.thresholds.hold_s;
+        Some(((self.metrics.t - since).max(0.0), (lo as f64, hi as f64)))
+    }
+
     /// Ball rules of the current exercise: spine keep-out, hold timer and cues.
     pub(super) fn trigger_rules(&mut self, ctx: &FrameCtx) {
         let obs = self.trigger.obs;
@@ -173,6 +182,34 @@ mod tests {
 
     fn hold(position: f32, side: Option<&str>, d: f64) -> HoldRecord {
         HoldRecord { start: 0.0, end: d, duration_s: d, position, side: side.map(str::to_string) }
+    }
+
+    #[test]
+    fn a_ball_hold_runs_the_timer_and_says_breathe_out() {
+        use crate::coach::{load_dir, Engine, EngineConfig};
+        use crate::synth::{generate, FaultSpec, SynthConfig};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises");
+        let all = load_dir(&dir).unwrap();
+        let ex = all.iter().find(|e| e.id == "ball_upper_back").unwrap();
+        let cfg = SynthConfig { speed_cm_s: 3.0, duration_s: 30.0, faults: vec![FaultSpec::parse("hold@8+15").unwrap()], ..SynthConfig::default() };
+        let (track, _) = generate(ex, &cfg).unwrap();
+        let mut engine = Engine::with_exercises(EngineConfig::new(&dir), all.clone()).unwrap();
+        let (mut timer_at_20, mut timer_at_28, mut cues) = (None, None, Vec::new());
+        for f in &track.frames {
+            engine.push(f);
+            cues.extend(engine.drain_new_cues().into_iter().map(|c| c.text));
+            if (f.t - 20.0).abs() < 1e-6 {
+                timer_at_20 = engine.ball_hold();
+            }
+            if (f.t - 28.0).abs() < 1e-6 {
+                timer_at_28 = engine.ball_hold();
+            }
+        }
+        let (secs, target) = timer_at_20.expect("hold timer running at 20 s");
+        assert!((secs - 12.0).abs() < 1.0, "{secs}");
+        assert_eq!(target, (20.0, 30.0));
+        assert!(timer_at_28.is_none(), "timer still running after the hold");
+        assert!(cues.iter().any(|c| c == HOLD_CUE) && cues.iter().any(|c| c == SEARCH_CUE), "{cues:?}");
     }
 
     #[test]
