@@ -151,3 +151,41 @@ fn exercises_lists_the_tool_and_a_bad_tool_names_file_and_line() {
     let r = run(rollcoach().args(["exercises", "--exercises-dir", s(dir.path())]));
     r.assert_error(&format!("x.toml:{line}: field `tool`"), &["unknown tool \"stick\""]);
 }
+
+#[test]
+fn report_page_shows_the_tool_and_the_holds_per_spot() {
+    let dir = tmp("balls-page");
+    let args = ["--exercise", "ball_upper_back", "--speed", "3", "--duration", "45", "--hold", "12+22"];
+    let (report, _) = synth_and_analyze(dir.path(), "ub", &args);
+    let html = std::fs::read_to_string(dir.path().join("out/ub.report.html")).expect("report page");
+    assert!(html.contains("<th>tool</th>") && html.contains("<td>Upper back (ball, floor)</td><td>ball</td>"), "no tool column");
+    let spot = &areas(&report)[0]["ball"]["spots"][0];
+    for (key, dp) in [("position", 2usize), ("holds", 0), ("hold_s", 0)] {
+        let want = format!("<span data-key=\"areas.0.ball.spots.0.{key}\">{:.dp$}</span>", spot[key].as_f64().unwrap());
+        assert!(html.contains(&want), "{want} not on the page");
+    }
+    assert!(html.contains("right of the spine"), "side of the spine missing");
+}
+
+#[test]
+fn history_lists_balls_and_rollers_per_area() {
+    let dir = tmp("balls-history");
+    let ses = dir.path().join("sessions/20261120-100000");
+    std::fs::create_dir_all(&ses).unwrap();
+    std::fs::write(ses.join("poses.jsonl"), "").unwrap();
+    let events = [
+        r#"{"kind":"start","t":0.0,"exercise":"auto","area":""}"#,
+        r#"{"kind":"progress","t":40.0,"exercise":"ball_upper_back","area":"ball_upper_back","time_on_area_s":40.0,"passes":2}"#,
+        r#"{"kind":"exercise","t":41.0,"exercise":"upper_back","area":"upper_back"}"#,
+        r#"{"kind":"progress","t":100.0,"exercise":"upper_back","area":"upper_back","time_on_area_s":55.0,"passes":6}"#,
+    ];
+    std::fs::write(ses.join("events.jsonl"), events.join("\n") + "\n").unwrap();
+    let page = dir.path().join("h.html");
+    let r = run(rollcoach().args(["history", "--sessions-dir", s(&dir.path().join("sessions")), "--html", s(&page)]));
+    r.assert_ok();
+    let line = |a: &str| r.stdout.lines().find(|l| l.trim_start().starts_with(&format!("{a} "))).unwrap_or_default().to_string();
+    assert!(line("ball_upper_back").contains(" ball ") && line("ball_upper_back").ends_with("0:40"), "{}", r.stdout);
+    assert!(line("upper_back").contains(" roller ") && line("upper_back").ends_with("0:55"), "{}", r.stdout);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<td>ball_upper_back</td><td>ball</td>") && html.contains("<td>upper_back</td><td>roller</td>"));
+}

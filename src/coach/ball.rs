@@ -186,6 +186,18 @@ pub fn roll_deg(pose: &Pose, pair: LandmarkRef, contact: &SegmentContact, obs: &
     Some(s.asin().to_degrees())
 }
 
+/// Tool of every exercise id in the default exercises folder (history lists balls and rollers per area; ids not
+/// found there, e.g. from an older or a custom folder, are left out).
+pub fn tools_by_id() -> std::collections::BTreeMap<String, Tool> {
+    let all = super::load_dir(&super::default_exercises_dir()).unwrap_or_default();
+    all.into_iter().map(|e| (e.id, e.tool)).collect()
+}
+
+/// The tool an area (exercise id) was worked with, for listings: "roller", "ball", "peanut", or "" when unknown.
+pub fn tool_label(tools: &std::collections::BTreeMap<String, Tool>, area: &str) -> &'static str {
+    tools.get(area).map_or("", |t| t.as_str())
+}
+
 /// Roll toward a single ball for an exercise with a spine check, from one frame alone (reports): the scale from the
 /// ball's image radius and the typical ball diameter (only the angle's size depends on it, not its sign).
 pub fn spine_roll(pose: &Pose, obs: &RollerObs, ex: &Exercise) -> Option<f32> {
