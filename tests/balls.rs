@@ -189,3 +189,18 @@ fn history_lists_balls_and_rollers_per_area() {
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("<td>ball_upper_back</td><td>ball</td>") && html.contains("<td>upper_back</td><td>roller</td>"));
 }
+
+#[test]
+fn a_ball_seen_end_on_is_a_single_ball_unless_the_peanut_is_chosen() {
+    let dir = tmp("balls-end-on");
+    // A single-ball track has no axis: recognised as the single ball; with --exercise the peanut is coached.
+    let (report, _) = synth_and_analyze(dir.path(), "u", &["--exercise", "ball_upper_back", "--speed", "3", "--duration", "30"]);
+    assert_eq!(areas(&report)[0]["exercise"], "ball_upper_back");
+    let out = dir.path().join("peanut");
+    let track = dir.path().join("u.jsonl");
+    run(rollcoach().args(["analyze", "--poses", s(&track), "--exercise", "peanut_thoracic", "--out", s(&out)])).assert_ok();
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("u.report.json")).unwrap()).unwrap();
+    let a = &areas(&r)[0];
+    assert_eq!((&a["exercise"], &a["ball"]["tool"]), (&Value::from("peanut_thoracic"), &Value::from("peanut")));
+    assert!(a["time_on_area_s"].as_f64().unwrap() > 25.0, "{a}");
+}

@@ -14,6 +14,9 @@ pub const DEFAULT_BALL_DIAMETER_CM: f32 = 6.3;
 /// many diameters long. A single ball looks round from every side (1.0); a 6.3 x 13 cm peanut seen more than
 /// about 25 deg off its axis exceeds 1.3.
 pub const PEANUT_MIN_ASPECT: f32 = 1.3;
+/// A ball seen end-on fits a peanut exercise this much worse than a single-ball one (ranking score, cm), so that
+/// recognition prefers the single ball whatever the order of the exercise files.
+const PEANUT_END_ON_PENALTY_CM: f32 = 1.0;
 /// The ball may overlap the landmark line by this share of its radius (as for rollers, `recognize`).
 const MAX_OVERLAP_R: f32 = 0.6;
 /// The wall contact must lie within this share of a segment beyond its landmarks.
@@ -52,13 +55,14 @@ impl Tool {
         }
     }
 
-    /// True when the observed tool is this one: rollers are rollers, balls are balls; a ball observation whose
-    /// axis is elongated (a peanut) is a peanut.
+    /// True when the observed tool can be this one: rollers are rollers; a ball observation whose axis is
+    /// elongated is a peanut, never a single ball. A ball seen end-on (no axis) may be either: recognition then
+    /// prefers the single ball (the safer reading: its spine check applies), `--exercise` can choose the peanut.
     pub fn matches(self, obs: &RollerObs) -> bool {
         match (self, obs.kind) {
             (Tool::Roller, ToolKind::Roller) => true,
             (Tool::Ball, ToolKind::Ball) => !is_peanut(obs),
-            (Tool::Peanut, ToolKind::Ball) => is_peanut(obs),
+            (Tool::Peanut, ToolKind::Ball) => true,
             _ => false,
         }
     }
@@ -109,10 +113,12 @@ pub fn tool_contact(
     if !tool.matches(obs) {
         return None;
     }
-    match support {
+    let c = match support {
         Support::Floor => segment_contact(pose, seg, obs, px_per_cm, prefer),
         Support::Wall => wall_contact(pose, seg, obs, px_per_cm),
-    }
+    };
+    let penalty = if tool == Tool::Peanut && !is_peanut(obs) { PEANUT_END_ON_PENALTY_CM } else { 0.0 };
+    c.map(|c| SegmentContact { score_cm: c.score_cm + penalty, ..c })
 }
 
 /// Unit vector of the way the face points (nose from the ears' mid-point), image px; None when not visible.
@@ -223,7 +229,7 @@ mod tests {
         let peanut = RollerObs { axis: Some([[0.0, 0.0], [30.0, 0.0]]), ..b };
         assert!(Tool::Roller.matches(&roller) && !Tool::Roller.matches(&b));
         assert!(Tool::Ball.matches(&b) && !Tool::Ball.matches(&roller) && !Tool::Ball.matches(&peanut));
-        assert!(Tool::Peanut.matches(&peanut) && !Tool::Peanut.matches(&b));
+        assert!(Tool::Peanut.matches(&peanut) && Tool::Peanut.matches(&b) && !Tool::Peanut.matches(&roller));
     }
 
     fn standing_facing_right() -> Pose {
