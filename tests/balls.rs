@@ -86,8 +86,14 @@ fn holds_are_found_with_onset_within_one_second_and_counted_per_spot() {
 #[test]
 fn single_ball_on_the_spine_is_a_keep_out_within_half_a_second() {
     let dir = tmp("balls-spine");
-    for ex in ["ball_upper_back", "ball_upper_back_wall", "ball_trapezius_wall"] {
-        let args = ["--exercise", ex, "--speed", "3", "--duration", "40", "--on-spine", "20+4"];
+    // Clean tracks, then keypoint noise of real video: 2 px white noise, 2 px slow wander, 10 % frames without the ball.
+    let noisy = ["--noise-px", "2", "--wander-px", "2", "--dropout", "0.1", "--seed", "3"];
+    for (ex, noise) in ["ball_upper_back", "ball_upper_back_wall", "ball_trapezius_wall"]
+        .iter()
+        .flat_map(|ex| [(*ex, &[][..]), (*ex, &noisy[..])])
+    {
+        let mut args = vec!["--exercise", ex, "--speed", "3", "--duration", "40", "--on-spine", "20+4"];
+        args.extend_from_slice(noise);
         let (report, truth) = synth_and_analyze(dir.path(), ex, &args);
         let want = &truth["faults"].as_array().unwrap()[0];
         assert_eq!((&want["rule"], &want["zone"]), (&Value::from("keep_out"), &Value::from("spine")));
@@ -99,7 +105,7 @@ fn single_ball_on_the_spine_is_a_keep_out_within_half_a_second() {
         assert!((start - onset).abs() <= KEEP_OUT_ONSET_TOLERANCE_S, "{ex}: spine at {start}, truth {onset}");
         // Beside the spine the ball was on the right (the generated body turns toward its right side).
         let sides = &areas(&report)[0]["sides"];
-        assert!(sides["right_s"].as_f64().unwrap() > 20.0 && sides["left_s"].as_f64().unwrap() == 0.0, "{ex}: {sides}");
+        assert!(sides["right_s"].as_f64().unwrap() > 20.0 && sides["left_s"].as_f64().unwrap() < 1.0, "{ex}: {sides}");
     }
     // A peanut straddles the spine: no spine check to inject.
     let r = run(rollcoach().args(["synth", "--exercise", "peanut_thoracic", "--on-spine", "5+2", "--out"]).arg(dir.path().join("p.jsonl")));
