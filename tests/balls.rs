@@ -210,3 +210,25 @@ fn a_ball_seen_end_on_is_a_single_ball_unless_the_peanut_is_chosen() {
     assert_eq!((&a["exercise"], &a["ball"]["tool"]), (&Value::from("peanut_thoracic"), &Value::from("peanut")));
     assert!(a["time_on_area_s"].as_f64().unwrap() > 25.0, "{a}");
 }
+
+#[test]
+fn the_ball_diameter_sets_the_scale_for_balls() {
+    let dir = tmp("balls-diameter");
+    // A 10 cm ball: with --ball-diameter-cm 10 the pass speed is the generated 3 cm/s (within 15 %); with the
+    // default 6.3 cm every distance reads 6.3/10 as long.
+    let track = dir.path().join("g.jsonl");
+    run(rollcoach().args(["synth", "--exercise", "ball_glutes", "--speed", "3", "--duration", "30", "--ball-diameter-cm", "10", "--out", s(&track)])).assert_ok();
+    let speed = |extra: &[&str]| -> f64 {
+        let out = dir.path().join(format!("out{}", extra.len()));
+        run(rollcoach().args(["analyze", "--poses", s(&track), "--out", s(&out)]).args(extra)).assert_ok();
+        let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("g.report.json")).unwrap()).unwrap();
+        areas(&r)[0]["mean_speed_cm_s"].as_f64().expect("passes")
+    };
+    let right = speed(&["--ball-diameter-cm", "10"]);
+    assert!((right - 3.0).abs() <= 0.15 * 3.0, "{right}");
+    let default = speed(&[]);
+    assert!((default - 3.0 * 6.3 / 10.0).abs() <= 0.15 * 1.89, "{default}");
+    let r = run(rollcoach().args(["analyze", "--poses", s(&track), "--ball-diameter-cm", "100"]));
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("--ball-diameter-cm") && r.stderr.contains("100 cm is outside 5-40 cm"), "{}", r.stderr);
+}
