@@ -53,6 +53,16 @@ fn every_ball_exercise_is_recognised_without_exercise_and_clean_tracks_give_no_f
         let tool = if ex.starts_with("peanut") { "peanut" } else { "ball" };
         assert_eq!(a[0]["ball"]["tool"], tool, "{ex}: {}", a[0]);
         assert_eq!(report["faults"].as_array().unwrap().len(), 0, "{ex}: {}", report["faults"]);
+        // The wall family stands: recognised without the body on the floor.
+        let csv = std::fs::read_to_string(dir.path().join(format!("out/{ex}.metrics.csv"))).unwrap();
+        let col = csv.lines().next().unwrap().split(',').position(|c| c == "orientation").unwrap();
+        let standing = csv.lines().skip(1).filter(|l| l.split(',').nth(col) == Some("standing")).count();
+        let frames = csv.lines().count() - 1;
+        if ex.ends_with("_wall") {
+            assert_eq!(standing, frames, "{ex}: {standing} of {frames} frames standing");
+        } else {
+            assert_eq!(standing, 0, "{ex}: standing on the floor");
+        }
     }
 }
 
