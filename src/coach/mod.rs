@@ -385,8 +385,9 @@ impl Engine {
         m.has_pose = pose.is_some();
         m.orientation = orientation;
         m.px_per_cm = self.scale.px_per_cm;
+        // Standing (ball against a wall) the tool's bottom is not the floor: no hip height.
         m.hip_height_cm = match (pose, self.scale.floor_y, self.scale.px_per_cm) {
-            (Some(p), Some(f), Some(ppc)) => {
+            (Some(p), Some(f), Some(ppc)) if orientation != Some(Orientation::Standing) => {
                 let (l, r) = LandmarkRef::parse("hip").map(|h| h.sides()).unwrap_or((23, 24));
                 let hip = p.mid(l, r);
                 (hip.visibility >= MIN_VISIBILITY).then(|| (f - hip.y) / ppc)
