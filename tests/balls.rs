@@ -166,6 +166,11 @@ fn exercises_lists_the_tool_and_a_bad_tool_names_file_and_line() {
     std::fs::write(dir.path().join("x.toml"), bad).unwrap();
     let r = run(rollcoach().args(["exercises", "--exercises-dir", s(dir.path())]));
     r.assert_error(&format!("x.toml:{line}: field `tool`"), &["unknown tool \"stick\""]);
+    // A spine check belongs to single balls: on a peanut (the spine sits in its groove) it is an error.
+    let text = std::fs::read_to_string(common::repo().join("exercises/ball_upper_back.toml")).unwrap();
+    std::fs::write(dir.path().join("x.toml"), text.replace("tool = \"ball\"", "tool = \"peanut\"")).unwrap();
+    let r = run(rollcoach().args(["exercises", "--exercises-dir", s(dir.path())]));
+    r.assert_error("x.toml:", &["field `spine`", "single balls"]);
 }
 
 #[test]
