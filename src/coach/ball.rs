@@ -167,8 +167,9 @@ pub fn wall_contact(pose: &Pose, seg: &SegmentDef, obs: &RollerObs, px_per_cm: f
 
 /// Roll of the body about its long axis toward the tool, degrees: positive when the right side is lifted away from
 /// the support (the ball is under / behind the right side), negative for the left; 0 when the body lies square.
-/// From the split of the left and right `pair` landmarks across the segment's image direction, against a typical
-/// shoulder width. None when either landmark is not visible.
+/// With world landmarks: the left-right `pair` vector in metres against the direction away from the support (its own
+/// length is the width, and the depth the image cannot show is there). Else from the image split of the pair across
+/// the segment's direction against a typical shoulder width. None when either landmark is not visible.
 pub fn roll_deg(pose: &Pose, pair: LandmarkRef, contact: &SegmentContact, obs: &RollerObs, px_per_cm: f32) -> Option<f32> {
     let (l, r) = pair.sides();
     let (kl, kr) = (pose.kp(l), pose.kp(r));
@@ -186,7 +187,15 @@ pub fn roll_deg(pose: &Pose, pair: LandmarkRef, contact: &SegmentContact, obs: &
     if P2::new(obs.cx, obs.cy).sub(foot).dot(n) < 0.0 {
         n = n.scale(-1.0);
     }
-    // The right side lifted away from the support moves against n.
+    // The right side lifted away from the support moves against n (world axes are image-aligned: the same n).
+    if let Some(w) = &pose.world {
+        let d = [w[r][0] - w[l][0], w[r][1] - w[l][1], w[r][2] - w[l][2]];
+        let len = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+        if len > 1e-3 {
+            let s = (-(d[0] * n.x + d[1] * n.y) / len).clamp(-1.0, 1.0);
+            return Some(s.asin().to_degrees());
+        }
+    }
     let split = -P2::from(kr).sub(P2::from(kl)).dot(n);
     let s = (split / (SHOULDER_WIDTH_CM * px_per_cm)).clamp(-1.0, 1.0);
     Some(s.asin().to_degrees())
@@ -245,6 +254,33 @@ mod tests {
         }
         put(idx::NOSE, 125.0, 52.0);
         p
+    }
+
+    #[test]
+    fn roll_from_world_landmarks_uses_their_depth() {
+        // Lying along x, ball below (image down); right shoulder 0.1 m higher than the left over a 0.38 m width.
+        let mut p = Pose::default();
+        for i in [idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER] {
+            p.keypoints[i] = Keypoint { x: 100.0, y: 100.0, visibility: 0.9 };
+        }
+        let mut w = [[0.0f32; 3]; crate::landmarks::NUM_LANDMARKS];
+        w[idx::LEFT_SHOULDER] = [0.0, 0.0, -0.1836];
+        w[idx::RIGHT_SHOULDER] = [0.0, -0.1, 0.1836];
+        p.world = Some(w);
+        let c = SegmentContact {
+            t: 0.3,
+            len_px: 100.0,
+            gap_px: 5.0,
+            score_cm: 0.0,
+            from_px: P2::new(100.0, 100.0),
+            to_px: P2::new(200.0, 100.0),
+            side: 0,
+        };
+        let roll = roll_deg(&p, LandmarkRef::parse("shoulder").unwrap(), &c, &ball(130.0, 120.0), 2.6).unwrap();
+        assert!((roll - 15.3).abs() < 0.2, "{roll}");
+        // The image alone (shoulders on top of each other) would say square.
+        p.world = None;
+        assert!(roll_deg(&p, LandmarkRef::parse("shoulder").unwrap(), &c, &ball(130.0, 120.0), 2.6).unwrap().abs() < 1e-3);
     }
 
     #[test]
