@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::landmarks::{Keypoint, Pose, RollerObs, WorldLandmarks, LAYOUT_BLAZEPOSE33, NUM_LANDMARKS};
+use crate::landmarks::{Keypoint, Pose, RollerObs, ToolKind, WorldLandmarks, LAYOUT_BLAZEPOSE33, NUM_LANDMARKS};
 
 pub const FORMAT: &str = "rollcoach-poses/2";
 /// Older format still read: the same lines without `world`.
@@ -94,6 +94,11 @@ struct FrameLine {
     keypoints: Option<Vec<[f32; 3]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     roller: Option<[f32; 3]>,
+    /// The kind of tool (`ball`; absent = roller) and, when seen, its axis end points (a peanut ball's length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool: Option<ToolKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    axis: Option<[[f32; 2]; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     world: Option<Vec<[f32; 3]>>,
 }
@@ -120,6 +125,8 @@ pub fn frame_to_line(frame: &TrackFrame) -> String {
         t: (frame.t * 1e4).round() / 1e4,
         keypoints,
         roller,
+        tool: frame.roller.map(|r| r.kind).filter(|k| *k != ToolKind::Roller),
+        axis: frame.roller.and_then(|r| r.axis).map(|a| a.map(|p| p.map(round2))),
         world,
     })
     .expect("frame lines always serialise")
@@ -173,12 +180,17 @@ pub fn parse_frame_line(line: &str) -> Result<TrackFrame, String> {
             return Err(format!("field \"roller\" is {r:?}, expected finite [cx, cy, r] with r > 0"));
         }
     }
+    if fl.axis.is_some_and(|a| !a.iter().flatten().all(|v| v.is_finite())) {
+        return Err("field \"axis\" is not finite".into());
+    }
     let roller = fl.roller.map(|[cx, cy, r]| RollerObs {
         cx,
         cy,
         r,
         confidence: 1.0,
-            ..Default::default()
+        kind: fl.tool.unwrap_or_default(),
+        axis: fl.axis,
+        ..Default::default()
     });
     Ok(TrackFrame {
         t: fl.t,

@@ -6,6 +6,8 @@
 //! along the segment at exactly the set speed, back and forth through the exercise's region. Image = world scaled by
 //! `px_per_cm`, floor near the bottom, seeded Gaussian noise on every landmark.
 
+mod ball;
+
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -119,6 +121,8 @@ pub struct SynthConfig {
     pub real: RealNoise,
     pub seed: u64,
     pub faults: Vec<FaultSpec>,
+    /// Episodes with a single ball on the spine (the body turns square onto it): onset and duration, s.
+    pub on_spine: Vec<FaultSpec>,
 }
 
 /// Noise models of real keypoints beyond white noise.
@@ -163,6 +167,7 @@ impl Default for SynthConfig {
             real: RealNoise::default(),
             seed: 1,
             faults: Vec::new(),
+            on_spine: Vec::new(),
         }
     }
 }
@@ -296,8 +301,11 @@ struct Mods {
 type Body = [(W, f32); NUM_LANDMARKS];
 
 /// Which exercise pose family a generator supports.
-fn family(id: &str) -> Option<&'static str> {
-    Some(match id {
+fn family(ex: &Exercise) -> Option<&'static str> {
+    if ex.tool.is_ball() {
+        return ball::family(ex);
+    }
+    Some(match ex.id.as_str() {
         "upper_back" | "lower_back" => "supine_bridge",
         "quads" | "adductors" => "prone_plank",
         "hamstrings" => "seated_thigh",
@@ -317,11 +325,10 @@ fn segment_len(ex: &Exercise) -> f32 {
     }
 }
 
-/// Builds the body with the contact at fraction `c` of the target segment. Roller centre at (0, R).
-fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods, vis_far: f32) -> Body {
+/// Builds the body with the contact at fraction `c` of the target segment; the tool's centre and radius.
+fn build_body(fam: &str, c: f32, (roller_c, roller_r): (W, f32), m: Mods, vis_far: f32) -> Body {
     let vis_near = 0.95;
     let mut b: Body = [(W::default(), 0.0); NUM_LANDMARKS];
-    let roller_c = w(0.0, roller_r);
     // Target segment placement: P + s*u, contact param c, gap (roller radius + tissue) along the up-normal.
     let place = |len: f32, angle_deg: f32, tissue: f32| -> (W, W) {
         let a = angle_deg.to_radians();
@@ -435,6 +442,7 @@ fn build_body(fam: &str, c: f32, roller_r: f32, m: Mods, vis_far: f32) -> Body {
             nose = ear.add(w(-3.0, 7.0));
             far_side = Some([sh2, hip2, knee2, ankle2, elbow2, wrist2, ear2, W::default()]);
         }
+        "standing_wall" => [sh, hip, knee, ankle, elbow, wrist, ear, nose] = ball::standing(c, roller_c, roller_r),
         _ => unreachable!("family checked by the caller"),
     }
     let far = |i: usize| far_side.map(|f| f[i]);
@@ -566,9 +574,12 @@ fn keep_out_target(zone: &Zone, range: (f32, f32)) -> f32 {
 
 /// Generates a track for `exercise` (with its region and keep-out zones).
 pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Truth), SynthError> {
-    let fam = family(&exercise.id).ok_or_else(|| {
-        SynthError::Config(format!("no body model for exercise {:?} (supported: upper_back, lower_back, quads, adductors, hamstrings, calves, glutes, it_band, lats)", exercise.id))
+    let fam = family(exercise).ok_or_else(|| {
+        SynthError::Config(format!("no body model for exercise {:?} (supported: upper_back, lower_back, quads, adductors, hamstrings, calves, glutes, it_band, lats and the ball exercises)", exercise.id))
     })?;
+    if !cfg.on_spine.is_empty() && exercise.spine.is_none() {
+        return Err(SynthError::Config(format!("{} has no spine check (single balls only)", exercise.id)));
+    }
     let positive = |v: f64, what: &str| {
         if v.is_finite() && v > 0.0 {
             Ok(())
@@ -612,7 +623,9 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let floor_px = cfg.height as f32 * 0.9;
 
     // Horizontal placement: centre the body's bounding box at mid-range.
-    let mid_body = build_body(fam, 0.5 * (range.0 + range.1), roller_r, Mods::default(), cfg.real.far_visibility);
+    let mid = 0.5 * (range.0 + range.1);
+    let tool = (ball::tool_centre(fam, roller_r, mid), roller_r);
+    let mid_body = build_body(fam, mid, tool, Mods::default(), cfg.real.far_visibility);
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
     for (p, _) in mid_body.iter() {
         lo = lo.min(p.x);
@@ -635,6 +648,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let mut ko_done: Vec<usize> = Vec::new();
     let mut ko_drift = false;
     let mut turns = Vec::new();
+    let mut spine_truth = ball::SpineTruth::default();
     for i in 0..n {
         let t = i as f64 * dt;
         let mut mods = Mods::default();
@@ -647,7 +661,10 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             }
         }
         // Pose at the current contact position.
-        let body = build_body(fam, pos, roller_r, mods, cfg.real.far_visibility);
+        let mut body = build_body(fam, pos, tool, mods, cfg.real.far_visibility);
+        let roll = ball::roll_at(exercise, &cfg.on_spine, t);
+        ball::apply_roll(&mut body, fam, roll);
+        spine_truth.observe(exercise, &cfg.on_spine, t, roll);
         let mut pose = Pose {
             score: 1.0,
             ..Pose::default()
@@ -661,14 +678,14 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
                 visibility: *v,
             };
         }
-        let (rx, ry) = to_px(w(0.0, roller_r));
-        let roller = RollerObs {
+        let (rx, ry) = to_px(tool.0);
+        let roller = ball::observe(exercise, RollerObs {
             cx: rx + 0.3 * cfg.noise_px * rng.normal(),
             cy: ry + 0.3 * cfg.noise_px * rng.normal(),
             r: roller_r * s + 0.2 * cfg.noise_px * rng.normal(),
             confidence: 1.0,
             ..Default::default()
-        };
+        });
         let (pose_seen, roller_seen) = wander.seen();
         frames.push(TrackFrame {
             t,
@@ -809,6 +826,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             zone: None,
         });
     }
+    truth.extend(spine_truth.finish(t_end));
     truth.sort_by(|a, b| a.onset.total_cmp(&b.onset));
     let events = cfg
         .faults
@@ -858,6 +876,9 @@ pub fn generate_switch(
         )));
     }
     let (early, late): (Vec<FaultSpec>, Vec<FaultSpec>) = cfg.faults.iter().partition(|f| f.onset_s < at_s);
+    if !cfg.on_spine.is_empty() {
+        return Err(SynthError::Config("on-spine episodes are not supported with a switch of exercise".into()));
+    }
     let part1 = SynthConfig {
         duration_s: at_s,
         faults: early,

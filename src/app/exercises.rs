@@ -48,7 +48,7 @@ fn landmark_names(kind: &PostureKind, ex: &Exercise) -> String {
 }
 
 fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io::Result<()> {
-    writeln!(out, "{} - {}", ex.id, ex.name)?;
+    writeln!(out, "{} - {} [{}]", ex.id, ex.name, ex.tool.as_str())?;
     if !ex.description.is_empty() {
         writeln!(out, "  {}", ex.description)?;
     }
@@ -63,8 +63,10 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
     match &ex.recognize {
         Some(r) => writeln!(
             out,
-            "  recognised when: {} with the roller under the {} at {:.2}..{:.2}",
+            "  recognised when: {} with the {} {} the {} at {:.2}..{:.2}",
             r.orientation.iter().map(|o| o.as_str()).collect::<Vec<_>>().join("/"),
+            ex.tool.as_str(),
+            if ex.support == coach::ball::Support::Wall { "against the wall behind" } else { "under" },
             ex.segment.name,
             r.contact.0,
             r.contact.1
@@ -85,6 +87,16 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
         )?;
         if verbose {
             writeln!(out, "    source: {}", z.source)?;
+        }
+    }
+    if let Some(s) = &ex.spine {
+        writeln!(
+            out,
+            "  keep out [keep_out]: spine (body square on the ball: rolled under {:.0} deg), cue \"{}\"",
+            s.min_roll_deg, s.cue
+        )?;
+        if verbose {
+            writeln!(out, "    source: {}", s.source)?;
         }
     }
     for p in &ex.posture {

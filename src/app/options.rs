@@ -40,6 +40,10 @@ pub struct EngineOptions {
     /// Real diameter of the foam roller in cm, 5-40 (gives the pixels-to-cm scale).
     #[arg(long, value_name = "CM", default_value_t = DEFAULT_ROLLER_DIAMETER_CM, value_parser = roller_diameter)]
     pub roller_diameter_cm: f32,
+    /// Real diameter of the massage ball in cm, 5-40 (the scale when the tool seen is a ball; default: a lacrosse
+    /// ball, 6.3 cm).
+    #[arg(long, value_name = "CM", default_value_t = crate::coach::ball::DEFAULT_BALL_DIAMETER_CM, value_parser = roller_diameter)]
+    pub ball_diameter_cm: f32,
 }
 
 impl EngineOptions {
@@ -48,6 +52,7 @@ impl EngineOptions {
         let mut engine = EngineConfig::new(self.exercises.dir());
         engine.exercise = exercise;
         engine.roller_diameter_cm = self.roller_diameter_cm;
+        engine.ball_diameter_cm = self.ball_diameter_cm;
         engine
     }
 

@@ -29,7 +29,9 @@ rollcoach analyze --poses out/ub.jsonl\n\n\
 Writes TRACK (rollcoach-poses/1, with the roller) and TRACK-stem.truth.json (the injected faults with their true onsets). \
 Faults: too_fast, keep_out (drift into the exercise's first keep-out zone; DURATION = time inside it), hips_dropped \
 (upper_back, lower_back, hamstrings, calves), plank_line (quads, adductors), neck_unsupported (upper_back, lower_back). \
-Generate the lower_back exercise for a lower_back fault."
+Generate the lower_back exercise for a lower_back fault. \
+Ball exercises (ball_*, peanut_*) give ball tracks (scale from --ball-diameter-cm); single balls turn the body toward \
+the ball, --on-spine AT+DURATION turns it square onto the ball (a keep_out fault in zone spine)."
 )]
 pub struct SynthArgs {
     /// Exercise to perform (see `rollcoach exercises`).
@@ -71,6 +73,10 @@ pub struct SynthArgs {
     /// Tender-spot hold AT+DURATION (seconds; same as --fault hold@AT+DURATION); repeat for more.
     #[arg(long = "hold", value_name = "AT+DURATION")]
     pub holds: Vec<String>,
+    /// Single-ball exercises: the body turns square onto the ball, i.e. the ball on the spine, AT+DURATION
+    /// (seconds; a `keep_out` fault in zone `spine`); repeat for more.
+    #[arg(long = "on-spine", value_name = "AT+DURATION")]
+    pub on_spine: Vec<String>,
     /// Switch to another exercise: EXERCISE@T (seconds).
     #[arg(long, value_name = "EXERCISE@T")]
     pub then: Option<String>,
@@ -86,6 +92,9 @@ pub struct SynthArgs {
     /// Real roller diameter, cm.
     #[arg(long, value_name = "CM", default_value_t = 15.0)]
     pub roller_diameter_cm: f32,
+    /// Real ball diameter for ball exercises, cm.
+    #[arg(long, value_name = "CM", default_value_t = coach::ball::DEFAULT_BALL_DIAMETER_CM)]
+    pub ball_diameter_cm: f32,
     /// Folder of exercise definition files (TOML); default: `exercises/` of the rollcoach checkout.
     #[arg(long, value_name = "DIR")]
     pub exercises_dir: Option<PathBuf>,
@@ -137,6 +146,7 @@ fn check_bounds(a: &SynthArgs) -> Result<()> {
     positive_upto("fast-speed", wide(a.fast_speed), max_speed)?;
     positive_upto("px-per-cm", wide(a.px_per_cm), MAX_PX_PER_CM as f64)?;
     positive_upto("roller-diameter-cm", wide(a.roller_diameter_cm), MAX_ROLLER_DIAMETER_CM as f64)?;
+    positive_upto("ball-diameter-cm", wide(a.ball_diameter_cm), MAX_ROLLER_DIAMETER_CM as f64)?;
     in_range("noise-px", wide(a.noise_px), 0.0, MAX_NOISE_PX as f64)?;
     in_range("wander-px", wide(a.wander_px), 0.0, MAX_NOISE_PX as f64)
 }
@@ -150,6 +160,11 @@ pub fn run(a: SynthArgs) -> Result<()> {
         .cloned()
         .chain(holds)
         .map(|s| FaultSpec::parse(&s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let on_spine = a
+        .on_spine
+        .iter()
+        .map(|s| FaultSpec::parse(&format!("keep_out@{s}")))
         .collect::<Result<Vec<_>, _>>()?;
     let dir = a.exercises_dir.unwrap_or_else(coach::default_exercises_dir);
     let all = coach::load_dir(&dir).with_context(|| format!("loading exercises from {}", dir.display()))?;
@@ -181,7 +196,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
         width: a.width,
         height: a.height,
         px_per_cm: a.px_per_cm,
-        roller_diameter_cm: a.roller_diameter_cm,
+        roller_diameter_cm: if ex.tool.is_ball() { a.ball_diameter_cm } else { a.roller_diameter_cm },
         noise_px: a.noise_px,
         real: synth::RealNoise {
             wander_px: a.wander_px,
@@ -192,6 +207,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
         },
         seed: a.seed,
         faults,
+        on_spine,
     };
     let (track, truth) = match then {
         None => synth::generate(ex, &cfg)?,

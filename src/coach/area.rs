@@ -103,6 +103,10 @@ impl AreaState {
             holds: self.holds.clone(),
             faults: self.faults,
             pass_list: self.passes.clone(),
+            ball: ex.tool.is_ball().then(|| super::trigger::BallReport {
+                tool: ex.tool.as_str().into(),
+                spots: super::trigger::spots(&self.holds),
+            }),
         }
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::ball::{Support, Tool};
 use super::CoachError;
 use crate::landmarks::{idx, index_of, Pose};
 
@@ -28,6 +29,8 @@ pub const HEIGHT_RANGE_CM: RangeInclusive<f32> = -200.0..=200.0;
 pub const BEND_RANGE_DEG: RangeInclusive<f32> = 0.0..=180.0;
 /// Distance in torso lengths: 5 torso lengths is further than any two landmarks of one body.
 pub const TORSO_FRAC_RANGE: RangeInclusive<f32> = 0.0..=5.0;
+/// Roll of the body about its long axis, degrees: 90 is lying on the side.
+pub const ROLL_RANGE_DEG: RangeInclusive<f32> = 0.0..=90.0;
 
 /// Fault and event rule ids shared with the truth files and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -162,6 +165,8 @@ pub enum Orientation {
     Prone,
     Side,
     Seated,
+    /// Upright, e.g. back to a wall with a ball between back and wall (`coach::standing`).
+    Standing,
 }
 
 impl Orientation {
@@ -171,6 +176,7 @@ impl Orientation {
             "prone" => Some(Orientation::Prone),
             "side" | "side-lying" | "side_lying" => Some(Orientation::Side),
             "seated" => Some(Orientation::Seated),
+            "standing" => Some(Orientation::Standing),
             _ => None,
         }
     }
@@ -180,6 +186,7 @@ impl Orientation {
             Orientation::Prone => "prone",
             Orientation::Side => "side",
             Orientation::Seated => "seated",
+            Orientation::Standing => "standing",
         }
     }
 }
@@ -294,6 +301,17 @@ pub struct Avoid {
     pub source: String,
 }
 
+/// Single balls: the ball must sit beside the spine, not on it. Beside the spine the body rolls toward the ball (its
+/// `landmark` pair splits across the body's axis); square on the ball it is on the spine (`coach::trigger`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpineCheck {
+    pub landmark: LandmarkRef,
+    pub min_roll_deg: f32,
+    pub message: String,
+    pub cue: String,
+    pub source: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recognize {
     pub orientation: Vec<Orientation>,
@@ -327,6 +345,10 @@ pub struct Exercise {
     pub avoid: Option<Avoid>,
     pub recognize: Option<Recognize>,
     pub thresholds: Thresholds,
+    /// The tool (roller, ball, peanut) and where it is supported (floor, wall).
+    pub tool: Tool,
+    pub support: Support,
+    pub spine: Option<SpineCheck>,
 }
 
 impl Exercise {
@@ -367,6 +389,22 @@ struct RawExercise {
     #[serde(default)]
     avoid: Option<Spanned<RawAvoid>>,
     thresholds: Spanned<RawThresholds>,
+    #[serde(default)]
+    tool: Option<Spanned<String>>,
+    #[serde(default)]
+    support: Option<Spanned<String>>,
+    #[serde(default)]
+    spine: Option<Spanned<RawSpine>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpine {
+    landmark: String,
+    min_roll_deg: f32,
+    message: String,
+    cue: String,
+    source: String,
 }
 
 #[derive(Deserialize)]
@@ -564,6 +602,42 @@ fn landmark(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, name: &str) -
     })
 }
 
+/// `tool`, `support` and the `[spine]` check (single balls only).
+fn tool_fields(
+    ctx: &Ctx,
+    tool: Option<Spanned<String>>,
+    support: Option<Spanned<String>>,
+    spine: Option<Spanned<RawSpine>>,
+) -> Result<(Tool, Support, Option<SpineCheck>), CoachError> {
+    let tool = match tool {
+        None => Tool::default(),
+        Some(t) => Tool::parse(t.get_ref())
+            .ok_or_else(|| ctx.err(t.span(), "tool", format!("unknown tool {:?} (roller, ball, peanut)", t.get_ref())))?,
+    };
+    let support = match support {
+        None => Support::default(),
+        Some(s) => Support::parse(s.get_ref())
+            .ok_or_else(|| ctx.err(s.span(), "support", format!("unknown support {:?} (floor, wall)", s.get_ref())))?,
+    };
+    let Some(sp) = spine else { return Ok((tool, support, None)) };
+    let span = sp.span();
+    let sp = sp.into_inner();
+    if tool != Tool::Ball {
+        return Err(ctx.err(span, "spine", "a spine check is for single balls (tool = \"ball\") only"));
+    }
+    let check = SpineCheck {
+        landmark: landmark(ctx, &span, "spine.landmark", &sp.landmark)?,
+        min_roll_deg: check_range(ctx, &span, "spine.min_roll_deg", sp.min_roll_deg, (&ROLL_RANGE_DEG, true))?,
+        message: non_empty(ctx, &span, "spine.message", &sp.message)?,
+        cue: non_empty(ctx, &span, "spine.cue", &sp.cue)?,
+        source: non_empty(ctx, &span, "spine.source", &sp.source)?,
+    };
+    if !matches!(check.landmark, LandmarkRef::Pair(..)) {
+        return Err(ctx.err(span, "spine.landmark", "must be a left/right pair (shoulder, hip)"));
+    }
+    Ok((tool, support, Some(check)))
+}
+
 fn non_empty(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, s: &str) -> Result<String, CoachError> {
     if s.trim().is_empty() {
         return Err(ctx.err(span.clone(), field, "must not be empty"));
@@ -759,7 +833,7 @@ impl Exercise {
                         ctx.err(
                             span.clone(),
                             "recognize.orientation",
-                            format!("unknown orientation {o:?} (supine, prone, side, seated)"),
+                            format!("unknown orientation {o:?} (supine, prone, side, seated, standing)"),
                         )
                     })?);
                 }
@@ -807,7 +881,11 @@ impl Exercise {
             return Err(ctx.err(th_span, "thresholds.target_speed_cm_s", "must be below max_speed_cm_s"));
         }
 
+        let (tool, support, spine) = tool_fields(&ctx, raw.tool, raw.support, raw.spine)?;
         Ok(Exercise {
+            tool,
+            support,
+            spine,
             id,
             name: raw.name,
             description: raw.description,

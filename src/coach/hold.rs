@@ -111,6 +111,11 @@ impl HoldRule {
         out
     }
 
+    /// Start of the hold in progress, if any.
+    pub fn active_since(&self) -> Option<f64> {
+        self.active.map(|a| a.0)
+    }
+
     /// Ends an active hold at `t` (end of session, exercise change).
     pub fn force_end(&mut self, t: f64) -> Option<HoldSpan> {
         let near = self.last_near.max(self.active.map_or(t, |a| a.0));

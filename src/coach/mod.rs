@@ -6,6 +6,7 @@
 //! debounced into events with start, end, rule id, severity and message. See `docs/engine.md`.
 
 pub mod area;
+pub mod ball;
 pub mod body_scale;
 pub mod events;
 pub mod exercise;
@@ -17,13 +18,15 @@ pub mod recognition;
 pub mod recognize;
 pub mod report;
 pub mod rules;
+pub mod standing;
+pub mod trigger;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::landmarks::{Keypoint, Pose, RollerObs};
+use crate::landmarks::{Keypoint, Pose, RollerObs, ToolKind};
 use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
 
 pub use exercise::{load_dir, Exercise, LandmarkRef, Orientation, PostureKind, RuleId, Severity, ROLL_SPEED_RANGE_CM_S};
@@ -74,6 +77,8 @@ pub struct EngineConfig {
     /// `--exercise` override: skip recognition.
     pub exercise: Option<String>,
     pub roller_diameter_cm: f32,
+    /// Real diameter of a massage ball, cm (the scale when the tool seen is a ball).
+    pub ball_diameter_cm: f32,
     pub width: u32,
     pub height: u32,
     pub fps: f64,
@@ -85,9 +90,20 @@ impl EngineConfig {
             exercises_dir: exercises_dir.into(),
             exercise: None,
             roller_diameter_cm: DEFAULT_ROLLER_DIAMETER_CM,
+            ball_diameter_cm: ball::DEFAULT_BALL_DIAMETER_CM,
             width: 640,
             height: 480,
             fps: 30.0,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The stated diameter of the tool seen: the roller's or the ball's.
+    pub fn diameter_cm(&self, kind: ToolKind) -> f32 {
+        match kind {
+            ToolKind::Roller => self.roller_diameter_cm,
+            ToolKind::Ball => self.ball_diameter_cm,
         }
     }
 }
@@ -205,15 +221,15 @@ pub struct Engine {
     last_segment_px: Option<(P2, P2)>,
     metrics: FrameMetrics,
     counters: Counters,
+    trigger: trigger::TriggerState,
 }
 
 /// Checks the configuration; returns the index of the `--exercise` override.
 fn validate(cfg: &EngineConfig, exercises: &[Exercise]) -> Result<Option<usize>, CoachError> {
-    if !(cfg.roller_diameter_cm.is_finite() && cfg.roller_diameter_cm > 1.0 && cfg.roller_diameter_cm < 100.0) {
-        return Err(CoachError::Config(format!(
-            "roller diameter {} cm is not plausible (expected 1-100 cm)",
-            cfg.roller_diameter_cm
-        )));
+    for (what, d) in [("roller", cfg.roller_diameter_cm), ("ball", cfg.ball_diameter_cm)] {
+        if !(d.is_finite() && d > 1.0 && d < 100.0) {
+            return Err(CoachError::Config(format!("{what} diameter {d} cm is not plausible (expected 1-100 cm)")));
+        }
     }
     if !(cfg.fps.is_finite() && cfg.fps > 0.0) {
         return Err(CoachError::Config(format!("fps {} must be > 0", cfg.fps)));
@@ -268,6 +284,7 @@ impl Engine {
             last_segment_px: None,
             metrics: FrameMetrics::empty(),
             counters: Counters::default(),
+            trigger: trigger::TriggerState::default(),
         })
     }
 
@@ -305,8 +322,10 @@ impl Engine {
         let roller = usable_roller(frame.roller);
         if let Some(r) = &roller {
             c.with_roller += 1;
-            self.scale.observe(r, self.cfg.roller_diameter_cm);
+            self.trigger.kind = r.kind;
+            self.scale.observe(r, self.cfg.diameter_cm(r.kind));
         }
+        self.trigger.obs = roller;
         self.update_scale(t, pose);
         let orientation = pose.and_then(classify_orientation);
         self.recog
@@ -338,7 +357,8 @@ impl Engine {
     fn update_scale(&mut self, t: f64, pose: Option<&Pose>) {
         let warned = self.fusion.disagreement().is_some();
         self.fusion.observe_body(t, pose.and_then(crate::body::cm_per_px));
-        self.scale.px_per_cm = self.fusion.combine(t, self.scale.roller_px_per_cm, self.cfg.roller_diameter_cm);
+        let stated = self.cfg.diameter_cm(self.trigger.kind);
+        self.scale.px_per_cm = self.fusion.combine(t, self.scale.roller_px_per_cm, stated);
         let Some(d) = self.fusion.disagreement().filter(|_| !warned) else { return };
         self.log.event(EventRecord {
             rule: RuleId::ScaleMismatch,
@@ -347,9 +367,12 @@ impl Engine {
             end: d.t,
             severity: Severity::Warning,
             message: format!(
-                "The stated roller diameter ({:.1} cm) disagrees with the body scale, which implies {:.1} cm; \
-                 speeds use the body scale. Check --roller-diameter-cm.",
-                d.stated_diameter_cm, d.implied_diameter_cm
+                "The stated {} diameter ({:.1} cm) disagrees with the body scale, which implies {:.1} cm; \
+                 speeds use the body scale. Check --{}-diameter-cm.",
+                self.trigger.tool_name(),
+                d.stated_diameter_cm,
+                d.implied_diameter_cm,
+                self.trigger.tool_name()
             ),
             detail: Some(format!("implied_diameter_cm={:.1}", d.implied_diameter_cm)),
         });
@@ -362,8 +385,9 @@ impl Engine {
         m.has_pose = pose.is_some();
         m.orientation = orientation;
         m.px_per_cm = self.scale.px_per_cm;
+        // Standing (ball against a wall) the tool's bottom is not the floor: no hip height.
         m.hip_height_cm = match (pose, self.scale.floor_y, self.scale.px_per_cm) {
-            (Some(p), Some(f), Some(ppc)) => {
+            (Some(p), Some(f), Some(ppc)) if orientation != Some(Orientation::Standing) => {
                 let (l, r) = LandmarkRef::parse("hip").map(|h| h.sides()).unwrap_or((23, 24));
                 let hip = p.mid(l, r);
                 (hip.visibility >= MIN_VISIBILITY).then(|| (f - hip.y) / ppc)
@@ -419,6 +443,7 @@ impl Engine {
         };
         self.fault_rules(&ctx);
         self.hold_rule(&ctx);
+        self.trigger_rules(&ctx);
         self.milestones(&ctx, milestones);
     }
 
@@ -553,6 +578,7 @@ impl Engine {
                 end: h.end,
                 duration_s: h.end - h.start,
                 position: h.position,
+                side: self.trigger.take_hold_side(),
             });
         }
         let ex = &self.exercises[e];
@@ -593,6 +619,7 @@ impl Engine {
             self.motion.resume();
             self.record_hold(e, span);
         }
+        self.trigger_end(e, t);
         if let (Some(p), Some(a)) = (self.motion.flush(), self.areas[e].as_mut()) {
             a.passes.push(p);
         }

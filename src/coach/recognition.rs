@@ -5,7 +5,8 @@
 use std::collections::VecDeque;
 
 use super::exercise::{Exercise, LandmarkRef, Orientation};
-use super::recognize::{segment_contact, SegmentContact};
+use super::ball::{tool_contact, Support, Tool};
+use super::recognize::SegmentContact;
 use crate::landmarks::{Pose, RollerObs};
 
 /// A first exercise is accepted after this much consistent evidence. One second keeps brief circle-like things near
@@ -45,6 +46,8 @@ impl Scale {
 struct SegmentTrack {
     from: LandmarkRef,
     to: LandmarkRef,
+    /// Exercises on one segment with different tools or supports are told apart by the tool seen (`coach::ball`).
+    tool: (Tool, Support),
     /// First exercise on this segment (whose segment definition is used).
     exercise: usize,
     history: VecDeque<(f64, f32)>,
@@ -71,13 +74,14 @@ impl Recognizer {
         for (i, e) in exercises.iter().enumerate() {
             let k = match segments
                 .iter()
-                .position(|s| s.from == e.segment.from && s.to == e.segment.to)
+                .position(|s| s.from == e.segment.from && s.to == e.segment.to && s.tool == (e.tool, e.support))
             {
                 Some(k) => k,
                 None => {
                     segments.push(SegmentTrack {
                         from: e.segment.from,
                         to: e.segment.to,
+                        tool: (e.tool, e.support),
                         exercise: i,
                         history: VecDeque::with_capacity(hist_cap),
                         side: None,
@@ -140,7 +144,7 @@ impl Recognizer {
         for s in self.segments.iter_mut() {
             let seg = &exercises[s.exercise].segment;
             s.contact = match (pose, roller, px_per_cm) {
-                (Some(p), Some(r), Some(ppc)) => segment_contact(p, seg, r, ppc, s.side),
+                (Some(p), Some(r), Some(ppc)) => tool_contact(p, (seg, s.tool.0, s.tool.1), r, ppc, s.side),
                 _ => None,
             };
             if let Some(c) = s.contact {

@@ -26,6 +26,9 @@ fn visible(pose: &Pose, i: usize) -> bool {
 /// Orientation of the body: from the 3-D world landmarks when the estimator gives them (view-invariant, see
 /// `body::orientation`), else from the image positions of shoulders, hips, ears and nose.
 pub fn classify_orientation(pose: &Pose) -> Option<Orientation> {
+    if super::standing::is_standing(pose) {
+        return Some(Orientation::Standing);
+    }
     match &pose.world {
         Some(w) => crate::body::orientation(w),
         None => classify_orientation_2d(pose),

@@ -35,6 +35,9 @@ pub struct HoldRecord {
     pub duration_s: f64,
     /// Position along the segment (0..1).
     pub position: f32,
+    /// Side of the spine the ball was on (single balls with a spine check), when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<String>,
 }
 
 /// Totals for one exercise area.
@@ -60,6 +63,9 @@ pub struct AreaReport {
     pub holds: Vec<HoldRecord>,
     pub faults: usize,
     pub pass_list: Vec<Pass>,
+    /// Ball exercises: the tool and the holds per spot (absent for rollers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ball: Option<super::trigger::BallReport>,
 }
 
 /// The whole session.

@@ -33,6 +33,8 @@ pub struct CoachView {
     pub time_target_s: (f64, f64),
     /// The engine's current cue (shown on screen).
     pub current_cue: Option<(String, Severity)>,
+    /// Massage balls: seconds held on the spot and the [min, max] hold time (the big hold timer).
+    pub ball_hold: Option<(f64, (f64, f64))>,
 }
 
 impl CoachView {
@@ -58,6 +60,7 @@ impl CoachView {
             time_target_s: self.time_target_s,
             passes: self.passes,
             cue: self.current_cue.as_ref().map(|(t, s)| (t.as_str(), *s)),
+            hold: self.ball_hold,
             ..Hud::default()
         }
     }
@@ -88,6 +91,7 @@ impl Default for CoachView {
             max_speed_cm_s: DEFAULT_MAX_SPEED_CM_S,
             time_target_s: DEFAULT_TIME_TARGET_S,
             current_cue: None,
+            ball_hold: None,
         }
     }
 }
@@ -175,6 +179,7 @@ impl LiveCoach {
         view.speed_cm_s = speed;
         view.passes = passes;
         view.time_on_area_s = time_on_area;
+        view.ball_hold = self.engine.ball_hold();
         match self.engine.current_cue() {
             Some(c) => {
                 let sev = c.severity;

@@ -37,6 +37,9 @@ const CUE_FONT_THICKNESS: i32 = 3;
 const GAUGE_W: i32 = 170;
 const GAUGE_H: i32 = 14;
 const PANEL_PAD: i32 = 8;
+/// The ball hold timer: large enough to read from the floor at 2-3 m (about a third of the frame's height).
+const HOLD_FONT_SCALE: f64 = 3.0;
+const HOLD_FONT_THICKNESS: i32 = 6;
 /// Landmarks below this visibility are not drawn.
 pub const MIN_DRAW_VISIBILITY: f32 = 0.3;
 
@@ -180,6 +183,8 @@ pub struct Hud<'a> {
     pub status: Option<&'a str>,
     /// Frames per second of the loop, shown small.
     pub fps: Option<f64>,
+    /// Massage balls: seconds held on the spot and the [min, max] hold time, drawn as a big timer.
+    pub hold: Option<(f64, (f64, f64))>,
 }
 
 /// Green band of the speed gauge, as factors of the target speed (slow, controlled rolling).
@@ -244,6 +249,9 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         imgproc::circle(img, pt(x, y), px(k, 7), sc(CONTACT_COLOR), imgproc::FILLED, imgproc::LINE_8, 0)?;
     }
     draw_top_panel(img, hud, k)?;
+    if let Some(h) = hud.hold {
+        draw_hold_timer(img, h, k)?;
+    }
     if hud.pose.is_none() && hud.status.is_none() {
         draw_centered(img, GET_IN_FRAME, h / 2, 1.4 * k, (0, 200, 255), k)?;
     }
@@ -271,6 +279,26 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
         text(img, cue, org, scale, CUE_TEXT, px(k, CUE_FONT_THICKNESS))?;
     }
     Ok(())
+}
+
+/// The big hold timer of ball work ("0:17"), on a panel right of the centre: white while holding, green from the
+/// minimum hold time, amber past the maximum (move on).
+fn draw_hold_timer(img: &mut Mat, (secs, (lo, hi)): (f64, (f64, f64)), k: f64) -> opencv::Result<()> {
+    let s = fmt_mmss(secs);
+    let color = if secs > hi {
+        JOINT_WARN
+    } else if secs >= lo {
+        JOINT_OK
+    } else {
+        TEXT
+    };
+    let (scale, thick) = (HOLD_FONT_SCALE * k, px(k, HOLD_FONT_THICKNESS).max(1));
+    let sz = text_size(&s, scale, thick)?;
+    let pad = px(k, PANEL_PAD);
+    let x = img.cols() - sz.width - 3 * pad;
+    let y = img.rows() / 2 + sz.height / 2;
+    fill_rect(img, Rect::new(x - pad, y - sz.height - pad, sz.width + 2 * pad, sz.height + 2 * pad), PANEL_BG)?;
+    text(img, &s, Point::new(x, y), scale, color, thick)
 }
 
 fn draw_centered(img: &mut Mat, s: &str, y: i32, scale: f64, color: (u8, u8, u8), k: f64) -> opencv::Result<()> {
@@ -550,6 +578,19 @@ mod tests {
         assert_eq!(count_color(&img, all, BONE_COLOR), 0);
         let mid = Rect::new(0, 180, 640, 120);
         assert!(count_color(&img, mid, PANEL_BG) > 2000, "get-in-frame panel missing");
+    }
+
+    #[test]
+    fn hold_timer_is_drawn_big_and_turns_green_at_the_minimum() {
+        let blank = || Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(90.0)).unwrap();
+        let right = Rect::new(320, 120, 320, 240);
+        let mut img = blank();
+        draw_hud(&mut img, &Hud { hold: Some((12.0, (20.0, 30.0))), ..Hud::default() }).unwrap();
+        assert!(count_color(&img, right, TEXT) > 1500, "timer digits missing or small");
+        assert_eq!(count_color(&img, right, JOINT_OK), 0);
+        let mut img = blank();
+        draw_hud(&mut img, &Hud { hold: Some((21.0, (20.0, 30.0))), ..Hud::default() }).unwrap();
+        assert!(count_color(&img, right, JOINT_OK) > 1500, "timer not green at the minimum");
     }
 
     #[test]

@@ -272,8 +272,9 @@ pub fn render(sessions: &[SessionSummary], tz: &TimeZone) -> String {
     if all.is_empty() {
         let _ = writeln!(o, "  -");
     }
+    let tools = crate::coach::ball::tools_by_id();
     for (a, v) in &all {
-        let _ = writeln!(o, "  {a:<12} {:>7}", fmt_dur(*v));
+        let _ = writeln!(o, "  {a:<20} {:<6} {:>7}", crate::coach::ball::tool_label(&tools, a), fmt_dur(*v));
     }
     let _ = writeln!(o, "Per ISO week ({}):", tz.iana_name().unwrap_or("local time"));
     for ((y, w), t) in weekly(sessions, tz) {

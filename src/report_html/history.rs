@@ -157,18 +157,20 @@ fn area_table(sessions: &[SessionSummary], weeks: &[(i64, u32)], now_unix: f64) 
         }
     }
     let mut s = String::from(
-        "<h2>Per area</h2><table id=\"history-areas\"><tr><th>area</th><th>minutes (all)</th><th>last rolled</th>\
+        "<h2>Per area</h2><table id=\"history-areas\"><tr><th>area</th><th>tool</th><th>minutes (all)</th><th>last rolled</th>\
          <th>days since</th><th>weekly streak</th></tr>",
     );
     if last.is_empty() {
-        s += "<tr><td colspan=\"5\">no rolling recorded yet</td></tr>";
+        s += "<tr><td colspan=\"6\">no rolling recorded yet</td></tr>";
     }
+    let tools = crate::coach::ball::tools_by_id();
     for (a, l) in &last {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td><span data-key=\"area.{a}.minutes\">{:.1}</span></td><td>{}</td>\
+            "<tr><td>{}</td><td>{}</td><td><span data-key=\"area.{a}.minutes\">{:.1}</span></td><td>{}</td>\
              <td><span data-key=\"area.{a}.gap_days\">{:.0}</span></td><td><span data-key=\"area.{a}.streak\">{}</span></td></tr>",
             esc(a),
+            crate::coach::ball::tool_label(&tools, a),
             total[a] / 60.0,
             date(*l),
             ((now_unix - l) / DAY_S).floor().max(0.0),

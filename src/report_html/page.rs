@@ -76,12 +76,12 @@ pub fn render(p: &PageInput) -> String {
 
 fn summary_table(d: &ReportDoc) -> String {
     let mut s = String::from(
-        "<h2>Areas</h2><table id=\"areas\"><tr><th>area</th><th>time on area (s)</th><th>status</th><th>passes</th>\
+        "<h2>Areas</h2><table id=\"areas\"><tr><th>area</th><th>tool</th><th>time on area (s)</th><th>status</th><th>passes</th>\
          <th>mean speed (cm/s)</th><th>max speed (cm/s)</th><th>coverage (%)</th><th>holds</th><th>faults</th>\
          <th>left (s)</th><th>right (s)</th><th>both (s)</th></tr>",
     );
     if d.areas.is_empty() {
-        s += "<tr><td colspan=\"12\">no rolling recognised</td></tr>";
+        s += "<tr><td colspan=\"13\">no rolling recognised</td></tr>";
     }
     for (i, a) in d.areas.iter().enumerate() {
         let ar = &a.area;
@@ -91,8 +91,9 @@ fn summary_table(d: &ReportDoc) -> String {
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&ar.name),
+            ar.ball.as_ref().map_or("roller", |b| b.tool.as_str()),
             num(&k("time_on_area_s"), ar.time_on_area_s, 1),
             esc(&ar.status),
             num(&k("passes"), ar.passes as f64, 0),
@@ -166,11 +167,34 @@ fn sides_chart(d: &ReportDoc) -> String {
     s + "</svg>"
 }
 
+/// Ball areas: the tool and the holds per tender spot (position along the segment, side of the spine).
+fn spots_note(i: usize, ar: &crate::coach::AreaReport) -> String {
+    let Some(b) = &ar.ball else { return String::new() };
+    let mut s = format!("<p class=\"spots\">With a {}: ", esc(&b.tool));
+    if b.spots.is_empty() {
+        s += "no tender-spot holds.";
+    }
+    for (j, sp) in b.spots.iter().enumerate() {
+        let k = |f: &str| format!("areas.{i}.ball.spots.{j}.{f}");
+        let side = sp.side.as_deref().map_or(String::new(), |x| format!(" {x} of the spine"));
+        let _ = write!(
+            s,
+            "{}spot at {}{side}: {} holds, {} s",
+            if j > 0 { "; " } else { "" },
+            num(&k("position"), sp.position as f64, 2),
+            num(&k("holds"), sp.holds as f64, 0),
+            num(&k("hold_s"), sp.hold_s, 0)
+        );
+    }
+    s + "</p>"
+}
+
 fn area_section(i: usize, a: &AreaDoc, p: &PageInput) -> String {
     let ar = &a.area;
     let ex = p.exercises.iter().find(|e| e.id == ar.exercise);
     let rows: Vec<&MetricRow> = p.rows.iter().filter(|r| r.exercise.as_deref() == Some(ar.exercise.as_str())).collect();
     let mut s = format!("<h2>{} ({})</h2>", esc(&ar.name), esc(&ar.segment));
+    s += &spots_note(i, ar);
     let dur = p.doc.duration_s.max(1.0);
     // position along the segment: proximal (0) at the top
     let mut plot = Plot { w: 900.0, h: 240.0, x: (0.0, dur), y: (1.45, -0.35) };

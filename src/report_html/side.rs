@@ -77,6 +77,9 @@ fn dist_to_segment(p: (f32, f32), a: [f32; 3], b: [f32; 3]) -> f32 {
 /// The side resting on the roller in one frame; `None` without a person, a roller or visible landmarks.
 pub fn frame_side(frame: &TrackFrame, exercise: &Exercise) -> Option<Side> {
     let (pose, roller) = (frame.pose.as_ref()?, frame.roller.as_ref()?);
+    if let Some(s) = ball_side(pose, roller, exercise) {
+        return s;
+    }
     let (fl, fr) = exercise.segment.from.sides();
     let (tl, tr) = exercise.segment.to.sides();
     if fl == fr && tl == tr {
@@ -96,6 +99,21 @@ pub fn frame_side(frame: &TrackFrame, exercise: &Exercise) -> Option<Side> {
     } else {
         Side::Right
     })
+}
+
+/// Massage balls: a peanut straddles the spine (both sides); a single ball with a spine check is on the side the
+/// body rolls toward (`coach::ball::roll_deg`), both when square on it. None: not a ball exercise with either.
+fn ball_side(pose: &crate::landmarks::Pose, obs: &crate::landmarks::RollerObs, ex: &Exercise) -> Option<Option<Side>> {
+    use crate::coach::ball::{spine_roll, Tool};
+    if ex.tool == Tool::Peanut {
+        return Some(Some(Side::Both));
+    }
+    let min = ex.spine.as_ref()?.min_roll_deg;
+    Some(spine_roll(pose, obs, ex).map(|r| match r {
+        r if r >= min => Side::Right,
+        r if r <= -min => Side::Left,
+        _ => Side::Both,
+    }))
 }
 
 /// Seconds per area (exercise id) and side, over frames where the engine had the roller in that area's region.
