@@ -7,7 +7,8 @@
 //!   Paced<VideoFileSource>  --put-->  [LatestSlot, capacity 1: a newer frame replaces an untaken one]
 //!   reopens a lost camera every 1 s        Pipeline::process (pose, smoothing, roller)
 //!                                          LiveCoach::update (engine: exercise, contact, speed, rules, cues)
-//!                                          (under load: the models are skipped on a frame, pose predicted)
+//!                                          (under load, budget.rs: the models are skipped on a frame and the
+//!                                          pose predicted, the roller step skipped and the last roller kept)
 //!                                          CueScheduler; draw_hud (crate::hud) -> LiveWindow (minifb) or headless
 //!                                     --> writer thread (writer.rs): SessionWriter (poses.jsonl + events.jsonl,
 //!                                          flushed every 250 ms), AudioSink (espeak-ng / beeps / WAV file)
@@ -23,11 +24,13 @@
 //! `tests/live_keys.rs` (run under `xvfb-run -a`).
 
 pub mod audio;
+pub mod budget;
 pub mod capture;
 pub mod cues;
 pub mod history;
 pub mod run;
 pub mod session;
 pub mod signals;
+pub mod worker;
 pub mod window;
 pub mod writer;
