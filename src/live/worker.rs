@@ -193,3 +193,83 @@ impl Perception {
         self.worker.reset()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::PipelineConfig;
+    use crate::pose::{PoseEstimator, PoseError};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{mpsc::SyncSender, Arc};
+
+    /// Puts a person at x = the number of calls so far; with a gate, each call first waits for a go.
+    struct Counter {
+        calls: Arc<AtomicUsize>,
+        gate: Option<Receiver<()>>,
+    }
+
+    impl PoseEstimator for Counter {
+        fn estimate(&mut self, _: &Mat) -> Result<Option<Pose>, PoseError> {
+            if let Some(g) = &self.gate {
+                g.recv().expect("test holds the gate");
+            }
+            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            let mut p = Pose::default();
+            p.keypoints.iter_mut().for_each(|k| (k.x, k.y) = (n as f32, 50.0));
+            Ok(Some(p))
+        }
+        fn reset(&mut self) {}
+        fn describe(&self) -> String {
+            "counter".into()
+        }
+    }
+
+    fn perception(lossless: bool, gated: bool) -> (Perception, Arc<AtomicUsize>, Option<SyncSender<()>>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (go, gate) = mpsc::sync_channel(100);
+        let est = Counter { calls: calls.clone(), gate: gated.then_some(gate) };
+        let cfg = PipelineConfig { smoothing: None, roller: None, ..PipelineConfig::default() };
+        let p = Perception::new(Pipeline::with_estimator(Box::new(est), &cfg), 30.0, lossless).unwrap();
+        (p, calls, gated.then_some(go))
+    }
+
+    fn frame(i: u32) -> CapturedFrame {
+        CapturedFrame { bgr: Mat::default(), t: i as f64 / 30.0, captured_at: Instant::now(), seq: i as u64 }
+    }
+
+    #[test]
+    fn lossless_measures_every_frame_with_its_own_pose() {
+        let (mut p, calls, _) = perception(true, false);
+        for i in 0..5 {
+            let seen = p.frame(&frame(i)).unwrap();
+            assert!(seen.measured && seen.arrived.is_some_and(|(plan, _)| plan == FramePlan::ALL));
+            assert_eq!(seen.pose.unwrap().keypoints[0].x, (i + 1) as f32);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 5);
+    }
+
+    #[test]
+    fn a_busy_worker_is_not_given_frames_and_they_are_shown_at_once_with_the_predicted_pose() {
+        let (mut p, calls, go) = perception(false, true);
+        let go = go.unwrap();
+        for i in 0..5 {
+            let seen = p.frame(&frame(i)).unwrap();
+            assert!(!seen.measured && seen.pose.is_none(), "the model is stuck on frame 0: nothing measured yet");
+        }
+        go.send(()).unwrap(); // frame 0 finishes; frames 1-4 were never handed over
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut i = 5;
+        let seen = loop {
+            let seen = p.frame(&frame(i)).unwrap();
+            if seen.arrived.is_some() || Instant::now() > deadline {
+                break seen;
+            }
+            i += 1;
+        };
+        assert!(!seen.measured, "the measurement is of frame 0, shown on frame {i}");
+        assert_eq!(seen.pose.unwrap().keypoints[0].x, 1.0, "one pose: held");
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "one model run: no frame was queued behind frame 0");
+        go.send(()).unwrap();
+        drop(go);
+    }
+}
