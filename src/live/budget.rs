@@ -19,16 +19,16 @@ const COST_SMOOTHING: f64 = 0.1;
 
 /// A step's running mean wall time (s); `None` until it has run once.
 #[derive(Debug, Clone, Copy, Default)]
-struct MeanCost(Option<f64>);
+pub struct MeanCost(Option<f64>);
 
 impl MeanCost {
-    fn add(&mut self, s: Option<f64>) {
+    pub fn add(&mut self, s: Option<f64>) {
         if let Some(s) = s {
             self.0 = Some(self.0.map_or(s, |m| m + COST_SMOOTHING * (s - m)));
         }
     }
 
-    fn get(&self) -> f64 {
+    pub fn get(&self) -> f64 {
         self.0.unwrap_or(0.0)
     }
 }
@@ -52,11 +52,6 @@ impl FrameBudget {
         let roller = fits || self.roller_skipped_in_a_row >= MAX_ROLLER_SKIPPED_IN_A_ROW;
         self.roller_skipped_in_a_row = if roller { 0 } else { self.roller_skipped_in_a_row + 1 };
         FramePlan { pose: true, roller }
-    }
-
-    /// The expected wall time of a measured frame with `plan`'s steps (s).
-    pub fn expected_s(&self, plan: FramePlan) -> f64 {
-        self.pose.get() * plan.pose as u8 as f64 + self.roller.get() * plan.roller as u8 as f64
     }
 
     /// Books what a measured frame's steps cost.

@@ -546,7 +546,7 @@ impl<'a> LiveLoop<'a> {
                 CaptureEvent::Reopened => {
                     eprintln!("rollcoach: camera back");
                     self.writer.event(Event::CameraBack { t: self.t_now })?;
-                    self.perception.reset()?;
+                    self.perception.reset();
                     self.hud.status = None;
                 }
                 CaptureEvent::OpenFailed { msg, fatal: true } => {

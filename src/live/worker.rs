@@ -1,20 +1,23 @@
 //! The model worker: the pose models and the roller step (`Pipeline`) run on their own thread, one frame at a time,
 //! while the frame loop draws every frame at once with the pose predicted from the latest measurements. The loop
-//! hands a frame over only when the worker is idle, so a frame is never queued behind another: on a loaded machine
-//! the models run on fewer frames (the landmark model is skipped on the frames in between) and the overlay keeps the
-//! source's frame rate. A frame handed over is shown with its own pose when the worker is expected to finish it
-//! (the budget's learnt step costs) within [`POSE_WAIT_INTERVALS`] of its capture, else with the predicted one
-//! at once. For lossless (unpaced) clips the loop hands
-//! over every frame and waits for its result.
+//! leaves each frame in a one-frame slot (a newer frame replaces one the worker has not taken), so a frame is never
+//! queued behind another and the worker, when done, starts on the newest frame at once: on a loaded machine the
+//! models run on fewer frames (the landmark model is skipped on the frames in between) and the overlay keeps the
+//! source's frame rate. The worker's budget (`budget.rs`) decides whether the roller step runs on its frame. A
+//! frame the idle worker takes is shown with its own pose when it is expected (the learnt cost of a measured frame)
+//! to be done within [`POSE_WAIT_INTERVALS`] of its capture, else at once with the predicted pose. For lossless
+//! (unpaced) clips every frame is measured with every step and waited for.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use opencv::core::Mat;
 use opencv::prelude::*;
 
-use super::budget::FrameBudget;
+use super::budget::{FrameBudget, MeanCost};
 use super::capture::CapturedFrame;
 use super::run::LiveError;
 use crate::landmarks::{Pose, RollerObs};
@@ -31,75 +34,124 @@ pub struct Measured {
     bgr: Mat,
 }
 
-enum Job {
-    Frame { bgr: Mat, t: f64, captured_at: Instant, plan: FramePlan },
-    Reset,
+struct Job {
+    bgr: Mat,
+    t: f64,
+    captured_at: Instant,
+}
+
+/// The one-frame slot between the frame loop and the worker.
+#[derive(Default)]
+struct Next {
+    job: Option<Job>,
+    reset: bool,
+    stop: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    next: Mutex<Next>,
+    ready: Condvar,
+    /// The worker is measuring a frame.
+    working: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Next> {
+        self.next.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits for the next job (or a reset); `None` = stop.
+    fn take(&self) -> Option<(Option<Job>, bool)> {
+        let mut g = self.lock();
+        while g.job.is_none() && !g.reset && !g.stop {
+            g = self.ready.wait(g).unwrap_or_else(PoisonError::into_inner);
+        }
+        if g.stop {
+            return None;
+        }
+        self.working.store(g.job.is_some(), Ordering::SeqCst);
+        Some((g.job.take(), std::mem::take(&mut g.reset)))
+    }
 }
 
 pub struct ModelWorker {
-    jobs: Option<Sender<Job>>,
+    shared: Arc<Shared>,
     results: Receiver<Result<Measured, PipelineError>>,
-    busy: bool,
-    spare: Mat,
+    /// Frame buffers to reuse.
+    spare: Vec<Mat>,
     handle: Option<JoinHandle<()>>,
 }
 
+/// Frame buffers kept for reuse (one in the slot, one being measured, one coming back).
+const SPARE_BUFFERS: usize = 3;
+
 impl ModelWorker {
-    pub fn spawn(mut pipeline: Pipeline) -> Result<Self, LiveError> {
-        let (jobs, job_rx) = mpsc::channel::<Job>();
+    /// `budget`: which steps run on a frame; `None` = every step.
+    pub fn spawn(mut pipeline: Pipeline, mut budget: Option<FrameBudget>) -> Result<Self, LiveError> {
+        let shared = Arc::new(Shared::default());
         let (res_tx, results) = mpsc::channel();
+        let sh = shared.clone();
         let handle = std::thread::Builder::new()
             .name("rollcoach-models".into())
             .spawn(move || {
-                for job in job_rx {
-                    let Job::Frame { bgr, t, captured_at, plan } = job else {
+                while let Some((job, reset)) = sh.take() {
+                    if reset {
                         pipeline.reset();
-                        continue;
-                    };
+                    }
+                    let Some(Job { bgr, t, captured_at }) = job else { continue };
+                    let plan = budget.as_mut().map_or(FramePlan::ALL, FrameBudget::plan);
                     let r = pipeline.process_planned(&bgr, t, plan).map(FrameResult::clone);
-                    let m = r.map(|result| Measured { t, captured_at, result, plan, times: pipeline.times(), bgr });
-                    if res_tx.send(m).is_err() {
+                    let times = pipeline.times();
+                    if let Some(b) = budget.as_mut() {
+                        b.account(times);
+                    }
+                    sh.working.store(false, Ordering::SeqCst);
+                    if res_tx.send(r.map(|result| Measured { t, captured_at, result, plan, times, bgr })).is_err() {
                         return;
                     }
                 }
             })
             .map_err(|e| LiveError::Thread(e.to_string()))?;
-        Ok(Self { jobs: Some(jobs), results, busy: false, spare: Mat::default(), handle: Some(handle) })
+        Ok(Self { shared, results, spare: Vec::new(), handle: Some(handle) })
     }
 
-    pub fn busy(&self) -> bool {
-        self.busy
-    }
-
-    /// Hands a copy of the frame to the idle worker (the caller checks [`ModelWorker::busy`] first).
-    pub fn submit(&mut self, bgr: &Mat, t: f64, captured_at: Instant, plan: FramePlan) -> Result<(), LiveError> {
-        let mut copy = std::mem::take(&mut self.spare);
+    /// Leaves a copy of the frame for the worker, replacing a frame it has not taken; true when the worker was idle
+    /// (it starts on this frame at once).
+    pub fn submit(&mut self, bgr: &Mat, t: f64, captured_at: Instant) -> Result<bool, LiveError> {
+        let mut copy = self.spare.pop().unwrap_or_default();
         bgr.copy_to(&mut copy)?;
-        self.send(Job::Frame { bgr: copy, t, captured_at, plan })?;
-        self.busy = true;
-        Ok(())
-    }
-
-    /// Forgets tracking state (camera restarted); a frame in flight is still measured.
-    pub fn reset(&mut self) -> Result<(), LiveError> {
-        self.send(Job::Reset)
-    }
-
-    fn send(&self, job: Job) -> Result<(), LiveError> {
-        let stopped = || LiveError::Thread("the model thread stopped".into());
-        self.jobs.as_ref().ok_or_else(stopped)?.send(job).map_err(|_| stopped())
-    }
-
-    /// The measurement in flight, if it is done within `wait` (`Duration::MAX`: however long it takes).
-    pub fn poll(&mut self, wait: Duration) -> Result<Option<Measured>, LiveError> {
-        if !self.busy {
-            return Ok(None);
+        let shared = self.shared.clone();
+        let mut g = shared.lock();
+        let idle = g.job.is_none() && !shared.working.load(Ordering::SeqCst);
+        let replaced = g.job.replace(Job { bgr: copy, t, captured_at });
+        drop(g);
+        shared.ready.notify_one();
+        if let Some(old) = replaced {
+            self.keep(old.bgr);
         }
+        Ok(idle)
+    }
+
+    fn keep(&mut self, bgr: Mat) {
+        if self.spare.len() < SPARE_BUFFERS {
+            self.spare.push(bgr);
+        }
+    }
+
+    /// Forgets tracking state (camera restarted) before the next frame.
+    pub fn reset(&mut self) {
+        self.shared.lock().reset = true;
+        self.shared.ready.notify_one();
+    }
+
+    /// The next finished measurement, if one is done within `wait` (`Duration::MAX`: however long it takes).
+    pub fn poll(&mut self, wait: Duration) -> Result<Option<Measured>, LiveError> {
         match self.results.recv_timeout(wait) {
             Ok(m) => {
                 let mut m = m?;
-                self.busy = false;
-                self.spare = std::mem::take(&mut m.bgr);
+                let bgr = std::mem::take(&mut m.bgr);
+                self.keep(bgr);
                 Ok(Some(m))
             }
             Err(RecvTimeoutError::Timeout) => Ok(None),
@@ -110,7 +162,8 @@ impl ModelWorker {
 
 impl Drop for ModelWorker {
     fn drop(&mut self) {
-        self.jobs = None; // ends the thread's loop once the frame in flight is done
+        self.shared.lock().stop = true; // the thread ends once the frame in flight is done
+        self.shared.ready.notify_one();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
@@ -135,12 +188,13 @@ pub struct Perceived {
     pub measured_at: Option<Instant>,
 }
 
-/// The frame loop's side of the models: the worker, the latest measurements and the budget.
+/// The frame loop's side of the models: the worker and the latest measurements.
 pub struct Perception {
     worker: ModelWorker,
-    /// `None`: lossless, every frame measured with every step.
-    budget: Option<FrameBudget>,
+    lossless: bool,
     interval: Duration,
+    /// Wall time of a measured frame (pose + roller steps), for the decision to wait for a frame's own pose.
+    job_cost: MeanCost,
     predictor: PosePredictor,
     roller: Option<RollerObs>,
     /// Time and capture instant of the last measured frame.
@@ -149,30 +203,28 @@ pub struct Perception {
 
 impl Perception {
     pub fn new(pipeline: Pipeline, fps: f64, lossless: bool) -> Result<Self, LiveError> {
-        let budget = (!lossless).then(|| FrameBudget::new(fps));
+        let worker = ModelWorker::spawn(pipeline, (!lossless).then(|| FrameBudget::new(fps)))?;
         let interval = Duration::from_secs_f64(1.0 / fps.max(1.0));
-        let (predictor, roller, last) = (PosePredictor::default(), None, None);
-        Ok(Self { worker: ModelWorker::spawn(pipeline)?, budget, interval, predictor, roller, last })
+        let (job_cost, predictor, roller, last) = (MeanCost::default(), PosePredictor::default(), None, None);
+        Ok(Self { worker, lossless, interval, job_cost, predictor, roller, last })
     }
 
-    /// Hands the frame to the worker if it is idle, takes a finished measurement, and gives the frame's pose.
+    /// Leaves the frame for the worker, takes finished measurements, and gives the frame's pose.
     pub fn frame(&mut self, frame: &CapturedFrame) -> Result<Perceived, LiveError> {
-        let mut wait = Duration::ZERO; // a measurement of an earlier frame is taken if done, never waited for
-        if !self.worker.busy() {
-            let plan = self.budget.as_mut().map_or(FramePlan::ALL, FrameBudget::plan);
-            self.worker.submit(&frame.bgr, frame.t, frame.captured_at, plan)?;
-            let window = (frame.captured_at + self.interval.mul_f64(POSE_WAIT_INTERVALS)).saturating_duration_since(Instant::now());
-            wait = match &self.budget {
-                None => Duration::MAX,
-                Some(b) if b.expected_s(plan) <= window.as_secs_f64() => window,
-                Some(_) => Duration::ZERO, // it would not be done in time (loaded machine): predict at once
-            };
-        }
+        let idle = self.worker.submit(&frame.bgr, frame.t, frame.captured_at)?;
+        let due = frame.captured_at + self.interval.mul_f64(POSE_WAIT_INTERVALS);
+        let expected_in_time = Instant::now() + Duration::from_secs_f64(self.job_cost.get()) <= due;
+        let deadline = (idle && expected_in_time).then_some(due);
         let mut arrived = None;
-        if let Some(m) = self.worker.poll(wait)? {
-            if let Some(b) = self.budget.as_mut() {
-                b.account(m.times);
-            }
+        loop {
+            let wait = match (self.last.is_some_and(|(t, _)| t == frame.t), self.lossless, deadline) {
+                (true, _, _) => Duration::ZERO, // this frame's own pose is in: take what else is done
+                (false, true, _) => Duration::MAX,
+                (false, false, Some(d)) => d.saturating_duration_since(Instant::now()),
+                (false, false, None) => Duration::ZERO, // earlier frames' measurements are taken if done
+            };
+            let Some(m) = self.worker.poll(wait)? else { break };
+            self.job_cost.add(Some(m.times.pose_s.unwrap_or(0.0) + m.times.roller_s.unwrap_or(0.0)));
             self.predictor.push(m.t, m.result.pose);
             self.roller = m.result.roller;
             self.last = Some((m.t, m.captured_at));
@@ -188,9 +240,9 @@ impl Perception {
     }
 
     /// Forgets tracking state and the latest measurements (camera restarted).
-    pub fn reset(&mut self) -> Result<(), LiveError> {
+    pub fn reset(&mut self) {
         (self.predictor, self.roller, self.last) = (PosePredictor::default(), None, None);
-        self.worker.reset()
+        self.worker.reset();
     }
 }
 
@@ -211,7 +263,7 @@ mod tests {
     impl PoseEstimator for Counter {
         fn estimate(&mut self, _: &Mat) -> Result<Option<Pose>, PoseError> {
             if let Some(g) = &self.gate {
-                g.recv().expect("test holds the gate");
+                let _ = g.recv(); // a closed gate (the test is over) lets every call through
             }
             let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
             let mut p = Pose::default();
@@ -248,28 +300,37 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 5);
     }
 
+    /// Frames until a measurement arrives (at most 30 s, so a hung worker fails the test instead of hanging it).
+    fn until_arrival(p: &mut Perception, next: &mut u32) -> (u32, Perceived) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let seen = p.frame(&frame(*next)).unwrap();
+            *next += 1;
+            if seen.arrived.is_some() || Instant::now() > deadline {
+                return (*next - 1, seen);
+            }
+        }
+    }
+
     #[test]
-    fn a_busy_worker_is_not_given_frames_and_they_are_shown_at_once_with_the_predicted_pose() {
+    fn a_busy_worker_measures_only_the_newest_frame_next_and_frames_are_shown_at_once_with_the_predicted_pose() {
         let (mut p, calls, go) = perception(false, true);
         let go = go.unwrap();
         for i in 0..5 {
             let seen = p.frame(&frame(i)).unwrap();
             assert!(!seen.measured && seen.pose.is_none(), "the model is stuck on frame 0: nothing measured yet");
         }
-        go.send(()).unwrap(); // frame 0 finishes; frames 1-4 were never handed over
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut i = 5;
-        let seen = loop {
-            let seen = p.frame(&frame(i)).unwrap();
-            if seen.arrived.is_some() || Instant::now() > deadline {
-                break seen;
-            }
-            i += 1;
-        };
-        assert!(!seen.measured, "the measurement is of frame 0, shown on frame {i}");
+        go.send(()).unwrap(); // frame 0 finishes; the worker takes the newest frame left (4 or later)
+        let mut next = 5;
+        let (shown_on, seen) = until_arrival(&mut p, &mut next);
+        assert!(!seen.measured, "the measurement is of frame 0, shown on frame {shown_on}");
         assert_eq!(seen.pose.unwrap().keypoints[0].x, 1.0, "one pose: held");
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "one model run: no frame was queued behind frame 0");
         go.send(()).unwrap();
-        drop(go);
+        let (_, seen) = until_arrival(&mut p, &mut next);
+        let second = p.last.unwrap().0;
+        assert!(second >= 4.0 / 30.0, "frames 1-3 were replaced unseen, not queued (second measured t = {second})");
+        assert!(seen.pose.unwrap().keypoints[0].x >= 2.0, "the second pose, moved on at its velocity");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "two model runs");
+        drop(go); // a third frame the worker may have taken goes through
     }
 }
