@@ -70,11 +70,12 @@ pub fn default_threads() -> usize {
     cores.min(DEFAULT_THREADS)
 }
 
-/// Two intra-op threads per model. Measured on the 2-core machine under load (issue 13, load average ~10, 3
-/// interleaved pairs of `live --unpaced` over the sample clip, whole process): one thread took x1.72 the wall time
-/// of two for the same CPU time (x0.99): ONNX Runtime does not spin (`with_intra_op_spinning(false)`), so the second
-/// thread only works while the first does, and on a loaded machine two runnable threads get more of the CPU. (An
-/// earlier hypothesis was one thread on few cores; the measurement did not bear it out.)
+/// Two intra-op threads per model. Measured on the 2-core machine (issue 13; 3 interleaved pairs of `live --unpaced
+/// --repeat 2` over the sample clip, whole process): at load average 10-12 one thread took x1.72 the wall time of two
+/// (median; x1.00-1.97) for the same CPU time (x0.99); at load average 4.4-4.6 one thread took x0.96 the wall time
+/// (x0.91-1.02) and x0.97 the CPU time. ONNX Runtime does not spin (`with_intra_op_spinning(false)`), so the second
+/// thread costs little, and on a busy machine two runnable threads get more of the CPU. (The hypothesis of one
+/// thread on few cores was not borne out on the loaded machine the live loop has to survive.)
 pub const DEFAULT_THREADS: usize = 2;
 
 /// `--threads` if given, else [`default_threads`].

@@ -1,7 +1,8 @@
 //! The live loop's per-frame budget: which costly steps run when the model worker (`worker.rs`) measures a frame.
-//! The pose models run whenever the worker is idle (a frame is never queued: the frames in between are shown with
-//! a predicted pose). The roller step runs on a measured frame when the worker's expected time for the frame, pose
-//! plus roller, fits in one frame interval, so the pose on screen stays fresh; otherwise the last roller is kept.
+//! The pose models run on the newest frame whenever the worker is free (a frame is never queued: the frames in
+//! between are shown with a predicted pose). The roller step runs on a measured frame when the worker's expected
+//! time for the frame, pose plus roller, fits in one frame interval, so the pose on screen stays fresh; otherwise
+//! the last roller is kept.
 //! It runs at least on every [`MAX_ROLLER_SKIPPED_IN_A_ROW`] + 1-th measured frame.
 //!
 //! Costs are learnt from the frames themselves (a running mean of each step's wall time), so a step added later
@@ -43,7 +44,8 @@ pub struct FrameBudget {
 
 impl FrameBudget {
     pub fn new(fps: f64) -> Self {
-        Self { interval_s: 1.0 / fps.max(1.0), roller_skipped_in_a_row: 0, pose: MeanCost::default(), roller: MeanCost::default() }
+        let (pose, roller) = (MeanCost::default(), MeanCost::default());
+        Self { interval_s: 1.0 / fps.max(1.0), roller_skipped_in_a_row: 0, pose, roller }
     }
 
     /// The steps to run on the next measured frame.

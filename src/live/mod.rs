@@ -5,9 +5,10 @@
 //! capture thread (capture.rs)            main thread (run.rs)
 //!   CameraSource (nokhwa) or               take freshest frame (waits <= 50 ms, services window/keys meanwhile)
 //!   Paced<VideoFileSource>  --put-->  [LatestSlot, capacity 1: a newer frame replaces an untaken one]
-//!   reopens a lost camera every 1 s        Perception::frame (worker.rs): hands the frame to the model thread
-//!                                          only when it is idle (never queued); pose measured on this frame or
-//!                                          predicted from the latest measurements, last roller
+//!   reopens a lost camera every 1 s        Perception::frame (worker.rs): leaves the frame in a one-frame slot
+//!                                          for the model thread (a newer frame replaces an untaken one: never
+//!                                          queued); pose measured on this frame or predicted from the latest
+//!                                          measurements, last roller
 //!                                     <--> model thread (worker.rs): Pipeline::process_planned (pose, smoothing,
 //!                                          roller step when budget.rs finds it fits, else the last roller kept)
 //!                                          LiveCoach::update (engine: exercise, contact, speed, rules, cues)

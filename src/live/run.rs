@@ -2,7 +2,8 @@
 //!
 //! `LiveLoop` holds the session's state; each frame goes through its named steps: `perceive` (pose measured on the
 //! model thread, or predicted while it is busy: `worker::Perception`), `check_placement`, `schedule_cues`,
-//! `log_progress`, `draw`, `present`. Session files and cue players run on the writer thread (`writer.rs`), never on the frame thread.
+//! `log_progress`, `draw`, `present`. Session files and cue players run on the writer thread (`writer.rs`), never
+//! on the frame thread.
 //!
 //! Latency is measured per frame from the moment the frame left the source (capture thread) to the moment its HUD is
 //! drawn; `bench` prints its median and p99 with the loop's frame rate.
