@@ -57,13 +57,66 @@ pub struct FrameResult {
     pub mask: Option<crate::pose::PersonMask>,
 }
 
+/// Which of a frame's costly steps run (the live loop's per-frame budget, `live::budget`); `analyze` runs all.
+/// A skipped pose is predicted from the last two ([`Pipeline::predict`]); a skipped roller step keeps the last
+/// roller. The roller step runs only on a frame whose pose was measured (it needs that frame's pose and mask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramePlan {
+    pub pose: bool,
+    pub roller: bool,
+}
+
+impl FramePlan {
+    pub const ALL: Self = Self { pose: true, roller: true };
+}
+
+/// Wall time of the steps that ran on the last frame (s); `None` = the step did not run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StepTimes {
+    pub pose_s: Option<f64>,
+    pub roller_s: Option<f64>,
+}
+
 pub struct Pipeline {
     estimator: Box<dyn PoseEstimator + Send>,
     smoother: Option<PoseSmoother>,
     roller: Option<RollerDetector>,
     result: FrameResult,
-    /// The last two poses the model gave (time, pose), newest last, for [`Pipeline::predict`].
+    times: StepTimes,
+    predictor: PosePredictor,
+}
+
+/// The last two poses the model gave (time, pose), newest last; predicts the pose at a later time from them.
+#[derive(Debug, Clone, Default)]
+pub struct PosePredictor {
     recent: [Option<(f64, Pose)>; 2],
+}
+
+impl PosePredictor {
+    /// A pose measured at `t` (`None`: nobody found).
+    pub fn push(&mut self, t: f64, pose: Option<Pose>) {
+        self.recent = [self.recent[1], pose.map(|p| (t, p))];
+    }
+
+    /// The last pose moved on to `t` at its last velocity (at most [`MAX_PREDICT_INTERVALS`] model intervals ahead);
+    /// the last pose itself at the time it was measured.
+    pub fn predict(&self, t: f64) -> Option<Pose> {
+        match self.recent {
+            [Some((t0, p0)), Some((t1, p1))] if t1 > t0 => {
+                let k = ((t - t1) / (t1 - t0)).clamp(0.0, MAX_PREDICT_INTERVALS) as f32;
+                let mut p = p1;
+                for (q, (a, b)) in p.keypoints.iter_mut().zip(p0.keypoints.iter().zip(p1.keypoints.iter())) {
+                    (q.x, q.y) = (b.x + (b.x - a.x) * k, b.y + (b.y - a.y) * k);
+                }
+                Some(p)
+            }
+            [_, last] => last.map(|(_, p)| p),
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.recent = [None, None];
+    }
 }
 
 /// A predicted pose moves on at the last measured velocity for at most this many model intervals (further out a
@@ -85,7 +138,8 @@ impl Pipeline {
             smoother: cfg.smoothing.map(PoseSmoother::new),
             roller: cfg.roller.clone().map(RollerDetector::new),
             result: FrameResult::default(),
-            recent: [None, None],
+            times: StepTimes::default(),
+            predictor: PosePredictor::default(),
         }
     }
 
@@ -93,16 +147,33 @@ impl Pipeline {
         self.estimator.describe()
     }
 
-    /// Processes one BGR frame taken at `t` seconds.
+    /// Processes one BGR frame taken at `t` seconds (every step).
     pub fn process(&mut self, image_bgr: &Mat, t: f64) -> Result<&FrameResult, PipelineError> {
+        self.process_planned(image_bgr, t, FramePlan::ALL)
+    }
+
+    /// Processes one frame running only the steps `plan` allows (see [`FramePlan`]); [`Pipeline::times`] says
+    /// what they cost.
+    pub fn process_planned(&mut self, image_bgr: &Mat, t: f64, plan: FramePlan) -> Result<&FrameResult, PipelineError> {
+        self.times = StepTimes::default();
+        if !plan.pose {
+            return Ok(self.predict(t));
+        }
+        let t0 = std::time::Instant::now();
         let mut pose = self.estimator.estimate(image_bgr)?;
         if let (Some(p), Some(s)) = (pose.as_mut(), self.smoother.as_mut()) {
             s.apply(t, p);
         }
-        let roller = match self.roller.as_mut() {
-            Some(d) => d.detect(image_bgr, pose.as_ref(), pose.as_ref().and(self.estimator.mask()))?,
-            None => None,
-        };
+        self.times.pose_s = Some(t0.elapsed().as_secs_f64());
+        match self.roller.as_mut() {
+            Some(d) if plan.roller => {
+                let t1 = std::time::Instant::now();
+                self.result.roller = d.detect(image_bgr, pose.as_ref(), pose.as_ref().and(self.estimator.mask()))?;
+                self.times.roller_s = Some(t1.elapsed().as_secs_f64());
+            }
+            Some(_) => {} // skipped: the last roller is kept
+            None => self.result.roller = None,
+        }
         // the mask buffer is reused from frame to frame (clone_from keeps the allocation)
         match (pose.as_ref().and(self.estimator.mask()), self.result.mask.as_mut()) {
             (Some(m), Some(dst)) => dst.clone_from(m),
@@ -110,25 +181,19 @@ impl Pipeline {
         }
         self.result.t = t;
         self.result.pose = pose;
-        self.result.roller = roller;
-        self.recent = [self.recent[1], pose.map(|p| (t, p))];
+        self.predictor.push(t, pose);
         Ok(&self.result)
+    }
+
+    /// What the steps of the last frame cost.
+    pub fn times(&self) -> StepTimes {
+        self.times
     }
 
     /// The frame at `t` without running the models (the live loop under load): the last pose moved on at its
     /// last velocity (see [`MAX_PREDICT_INTERVALS`]), the last roller and mask. Tracking state is left as is.
     pub fn predict(&mut self, t: f64) -> &FrameResult {
-        let pose = match self.recent {
-            [Some((t0, p0)), Some((t1, p1))] if t1 > t0 => {
-                let k = ((t - t1) / (t1 - t0)).clamp(0.0, MAX_PREDICT_INTERVALS) as f32;
-                let mut p = p1;
-                for (q, (a, b)) in p.keypoints.iter_mut().zip(p0.keypoints.iter().zip(p1.keypoints.iter())) {
-                    (q.x, q.y) = (b.x + (b.x - a.x) * k, b.y + (b.y - a.y) * k);
-                }
-                Some(p)
-            }
-            [_, last] => last.map(|(_, p)| p),
-        };
+        let pose = self.predictor.predict(t);
         self.result.t = t;
         self.result.pose = pose;
         &self.result
@@ -137,7 +202,8 @@ impl Pipeline {
     /// Forgets tracking and smoothing state (after a seek or camera restart).
     pub fn reset(&mut self) {
         self.estimator.reset();
-        self.recent = [None, None];
+        self.predictor.reset();
+        self.result.roller = None;
         if let Some(s) = self.smoother.as_mut() {
             s.reset();
         }

@@ -63,20 +63,20 @@ fn roots() -> Vec<PathBuf> {
     v
 }
 
-/// ONNX Runtime intra-op threads per model when `--threads` is not given: 1 on machines with up to
-/// [`FEW_CORES`] cores, else 2. Measured on the 2-core build machine under load (issue 13): a second thread per model
-/// gave no speed-up end to end and cost CPU that drawing, encoding and the other model need.
+/// ONNX Runtime intra-op threads per model when `--threads` is not given: [`DEFAULT_THREADS`], or fewer on a
+/// machine with fewer cores.
 pub fn default_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores <= FEW_CORES {
-        1
-    } else {
-        2
-    }
+    cores.min(DEFAULT_THREADS)
 }
 
-/// Up to this many cores, one intra-op thread per model (two models plus decode/draw/encode threads share them).
-pub const FEW_CORES: usize = 4;
+/// Two intra-op threads per model. Measured on the 2-core machine (issue 13; 3 interleaved pairs of `live --unpaced
+/// --repeat 2` over the sample clip, whole process): at load average 10-12 one thread took x1.72 the wall time of two
+/// (median; x1.00-1.97) for the same CPU time (x0.99); at load average 4.4-4.6 one thread took x0.96 the wall time
+/// (x0.91-1.02) and x0.97 the CPU time. ONNX Runtime does not spin (`with_intra_op_spinning(false)`), so the second
+/// thread costs little, and on a busy machine two runnable threads get more of the CPU. (The hypothesis of one
+/// thread on few cores was not borne out on the loaded machine the live loop has to survive.)
+pub const DEFAULT_THREADS: usize = 2;
 
 /// `--threads` if given, else [`default_threads`].
 pub fn threads_or_default(threads: Option<u16>) -> usize {

@@ -92,13 +92,24 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
     Ok(())
 }
 
+/// The machine's load average over 1, 5 and 15 minutes (`/proc/loadavg`), printed beside every speed figure: on a
+/// shared machine it says how much CPU the run could get.
+pub fn load_average() -> String {
+    let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fields: Vec<&str> = s.split_whitespace().take(3).collect();
+    if fields.len() == 3 {
+        fields.join(" / ")
+    } else {
+        "unknown".into()
+    }
+}
 
 pub fn run(a: BenchArgs) -> Result<()> {
     let threads = runtime::threads_or_default(a.threads);
     let info = VideoFileSource::open(&a.clip)?.info();
     let (decode_ms, decode_cpu, frames) = decode_pass(&a)?;
     println!(
-        "rollcoach bench: {} ({}x{}, {:.0} fps), landmark model {:?}, {} thread(s), {} run(s), {} cores",
+        "rollcoach bench: {} ({}x{}, {:.0} fps), landmark model {:?}, {} thread(s), {} run(s), {} cores, load average {}",
         a.clip.display(),
         info.width,
         info.height,
@@ -106,7 +117,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
         a.model,
         threads,
         a.runs,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        load_average()
     );
     println!("decode only:              median {decode_ms:6.2} ms/frame (CPU {decode_cpu:.2} ms/frame)");
     let (tracked_med, model_cpu) = model_pass(&a, threads, &frames)?;

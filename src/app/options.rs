@@ -73,7 +73,7 @@ pub struct ModelOptions {
     /// Folder with the ONNX models and SHA256SUMS; default: models/ next to the binary or in the checkout.
     #[arg(long, value_name = "DIR", env = "ROLLCOACH_MODELS")]
     pub models: Option<PathBuf>,
-    /// ONNX Runtime threads per model; default: 1 on machines with up to 4 cores, else 2 (see `runtime::default_threads`).
+    /// ONNX Runtime threads per model; default: 2 (1 on a single core; measured: see `runtime::DEFAULT_THREADS`).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub threads: Option<u16>,
 }

@@ -1,8 +1,9 @@
 //! The live loop: capture thread -> latest-frame slot -> pipeline -> HUD -> window + cues + session files.
 //!
-//! `LiveLoop` holds the session's state; each frame goes through its named steps: `perceive` (pose measured, or
-//! predicted when the loop is behind: `LoadShed`), `check_placement`, `schedule_cues`, `log_progress`, `draw`,
-//! `present`. Session files and cue players run on the writer thread (`writer.rs`), never on the frame thread.
+//! `LiveLoop` holds the session's state; each frame goes through its named steps: `perceive` (pose measured on the
+//! model thread, or predicted while it is busy: `worker::Perception`), `check_placement`, `schedule_cues`,
+//! `log_progress`, `draw`, `present`. Session files and cue players run on the writer thread (`writer.rs`), never
+//! on the frame thread.
 //!
 //! Latency is measured per frame from the moment the frame left the source (capture thread) to the moment its HUD is
 //! drawn; `bench` prints its median and p99 with the loop's frame rate.
@@ -22,6 +23,7 @@ use super::capture::{
 use super::cues::{CueScheduler, LiveCue, Severity};
 use super::session::{unix_now, Event, SessionError, SessionMeta, SessionWriter, SESSION_FORMAT};
 use super::window::{Action, LiveWindow, WindowError};
+use super::worker::Perception;
 use super::writer::{WriterError, WriterThread};
 use crate::coach::{CoachError, EngineConfig};
 use crate::hud::coach_view::{CoachView, LiveCoach, AUTO_LABEL};
@@ -111,8 +113,10 @@ const FRAME_WAIT: Duration = Duration::from_millis(50);
 pub struct LiveStats {
     pub frames: u64,
     pub frames_with_person: u64,
-    /// Frames shown with a predicted pose (models skipped because the loop was behind; see `LoadShed`).
+    /// Frames shown with a predicted pose (the model worker was busy with an earlier frame; see `worker.rs`).
     pub predicted: u64,
+    /// Measured frames on which the roller step was skipped (the last roller kept; see `budget::FrameBudget`).
+    pub roller_kept: u64,
     pub dropped: u64,
     pub wall_s: f64,
     pub session_s: f64,
@@ -121,6 +125,12 @@ pub struct LiveStats {
     /// Of which: waiting in the hand-over slot (ms), and pose pipeline + engine (ms).
     pub wait_ms: Vec<f64>,
     pub process_ms: Vec<f64>,
+    /// Wall time of the pose step (models + smoothing) and of the roller step on the frames they ran (ms).
+    pub pose_ms: Vec<f64>,
+    pub roller_ms: Vec<f64>,
+    /// Per frame shown with a pose: from the capture of the frame the pose was measured on to the overlay (ms).
+    pub pose_age_ms: Vec<f64>,
+    shown_measured_at: Option<Instant>,
     pub cues: Vec<(f64, String)>,
     pub session_dir: Option<PathBuf>,
     pub width: u32,
@@ -130,6 +140,17 @@ pub struct LiveStats {
 }
 
 impl LiveStats {
+    /// Books what the models gave on a frame.
+    fn measurement(&mut self, seen: &super::worker::Perceived) {
+        self.predicted += !seen.measured as u64;
+        if let Some((plan, times)) = seen.arrived {
+            self.roller_kept += !plan.roller as u64;
+            self.pose_ms.extend(times.pose_s.map(|s| s * 1e3));
+            self.roller_ms.extend(times.roller_s.map(|s| s * 1e3));
+        }
+        self.shown_measured_at = seen.pose.and(seen.measured_at);
+    }
+
     pub fn fps(&self) -> f64 {
         if self.wall_s > 0.0 {
             self.frames as f64 / self.wall_s
@@ -204,45 +225,10 @@ pub fn run_live_with(
             Err(_) => return Err(LiveError::SourceOpen("the video source did not start within 30 s".into())),
         }
     };
-    let shed = (!lossless).then(|| LoadShed::new(info.fps));
-    let mut live = LiveLoop::start(cfg, pipeline, info, source_name, retry, shed)?;
+    let perception = Perception::new(pipeline, info.fps, lossless)?;
+    let mut live = LiveLoop::start(cfg, perception, info, source_name, retry)?;
     live.run(&mut capture)?;
     live.finish(capture)
-}
-
-/// Keeps the loop at the source's frame rate under load: when the loop has fallen behind (its iterations took
-/// longer than the frame interval, summed as a debt), the next frame skips the models and the pose is predicted
-/// from the last two (`Pipeline::predict`); the debt is paid back by those cheap frames. Frames are never queued:
-/// the capture slot holds one frame, a newer frame replaces it. Off for lossless (unpaced) clips.
-#[derive(Debug, Clone)]
-pub struct LoadShed {
-    interval_s: f64,
-    debt_s: f64,
-    in_a_row: u32,
-}
-
-/// At most this many frames in a row are predicted, so the pose is measured at least every other frame.
-pub const MAX_PREDICTED_IN_A_ROW: u32 = 1;
-/// The debt is capped at this many frame intervals, so one stall (a page fault, a busy moment) does not lead to
-/// a long run of predicted frames afterwards.
-pub const MAX_DEBT_INTERVALS: f64 = 2.0;
-
-impl LoadShed {
-    pub fn new(fps: f64) -> Self {
-        Self { interval_s: 1.0 / fps.max(1.0), debt_s: 0.0, in_a_row: 0 }
-    }
-
-    /// Whether the coming frame should be predicted instead of measured.
-    pub fn should_predict(&mut self) -> bool {
-        let predict = self.debt_s > 0.0 && self.in_a_row < MAX_PREDICTED_IN_A_ROW;
-        self.in_a_row = if predict { self.in_a_row + 1 } else { 0 };
-        predict
-    }
-
-    /// Books one iteration's wall time (from taking the frame to showing it, plus the wait before it).
-    pub fn account(&mut self, iteration_s: f64) {
-        self.debt_s = (self.debt_s + iteration_s - self.interval_s).clamp(0.0, MAX_DEBT_INTERVALS * self.interval_s);
-    }
 }
 
 /// Frames per second over the last 2 s, for the HUD.
@@ -292,13 +278,12 @@ struct LiveLoop<'a> {
     cfg: &'a LiveConfig,
     info: SourceInfo,
     retry: bool,
-    pipeline: Pipeline,
+    perception: Perception,
     coach: LiveCoach,
     writer: WriterThread,
     window: Option<LiveWindow>,
     hud: HudState,
     cues: CueState,
-    shed: Option<LoadShed>,
     stats: LiveStats,
     t_now: f64,
     screenshot_pending: Option<(PathBuf, f64)>,
@@ -309,11 +294,10 @@ impl<'a> LiveLoop<'a> {
     /// Opens the window and audio, then the session (so a failure leaves no empty session behind).
     fn start(
         cfg: &'a LiveConfig,
-        pipeline: Pipeline,
+        perception: Perception,
         info: SourceInfo,
         source_name: String,
         retry: bool,
-        shed: Option<LoadShed>,
     ) -> Result<Self, LiveError> {
         let mut engine_cfg = cfg.engine.clone();
         (engine_cfg.width, engine_cfg.height, engine_cfg.fps) = (info.width, info.height, info.fps);
@@ -371,7 +355,7 @@ impl<'a> LiveLoop<'a> {
         let stats = LiveStats { width: info.width, height: info.height, ..LiveStats::default() };
         let screenshot_pending = cfg.screenshot.clone();
         let (t_now, wall0) = (0.0, Instant::now());
-        Ok(Self { cfg, info, retry, pipeline, coach, writer, window, hud, cues, shed, stats, t_now, screenshot_pending, wall0 })
+        Ok(Self { cfg, info, retry, perception, coach, writer, window, hud, cues, stats, t_now, screenshot_pending, wall0 })
     }
 
     /// Runs until the source ends, the user quits, a stop signal arrives or `max_seconds` pass.
@@ -418,12 +402,9 @@ impl<'a> LiveLoop<'a> {
         self.draw(&mut frame.bgr, pose.as_ref(), roller)?;
         if !self.hud.paused {
             self.stats.latencies_ms.push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
+            self.stats.pose_age_ms.extend(self.stats.shown_measured_at.map(|at| at.elapsed().as_secs_f64() * 1e3));
         }
         self.present(frame)?;
-        if let Some(s) = self.shed.as_mut() {
-            // the frame's wait in the slot counts: it is time the loop was behind the source
-            s.account(picked.duration_since(frame.captured_at).as_secs_f64().min(s.interval_s) + picked.elapsed().as_secs_f64());
-        }
         Ok(())
     }
 
@@ -434,9 +415,8 @@ impl<'a> LiveLoop<'a> {
         picked: Instant,
     ) -> Result<(Option<Pose>, Option<RollerObs>), LiveError> {
         self.stats.wait_ms.push(picked.duration_since(frame.captured_at).as_secs_f64() * 1e3);
-        let predict = self.shed.as_mut().is_some_and(LoadShed::should_predict);
-        let r = if predict { self.pipeline.predict(frame.t) } else { self.pipeline.process(&frame.bgr, frame.t)? };
-        let tf = TrackFrame { t: r.t, pose: r.pose, roller: r.roller };
+        let seen = self.perception.frame(frame)?;
+        let tf = TrackFrame { t: frame.t, pose: seen.pose, roller: seen.roller };
         self.writer.frame(&tf)?;
         let c = &mut self.cues;
         c.new_cues.clear();
@@ -451,7 +431,7 @@ impl<'a> LiveLoop<'a> {
         }
         self.stats.process_ms.push(picked.elapsed().as_secs_f64() * 1e3);
         self.stats.frames += 1;
-        self.stats.predicted += predict as u64;
+        self.stats.measurement(&seen);
         if tf.pose.is_some() {
             self.stats.frames_with_person += 1;
             c.last_person_t = frame.t;
@@ -567,7 +547,7 @@ impl<'a> LiveLoop<'a> {
                 CaptureEvent::Reopened => {
                     eprintln!("rollcoach: camera back");
                     self.writer.event(Event::CameraBack { t: self.t_now })?;
-                    self.pipeline.reset();
+                    self.perception.reset();
                     self.hud.status = None;
                 }
                 CaptureEvent::OpenFailed { msg, fatal: true } => {
@@ -663,24 +643,6 @@ fn write_screenshot(path: &std::path::Path, window: Option<&LiveWindow>, compose
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn load_shed_predicts_only_when_behind_and_never_twice_in_a_row() {
-        let mut s = LoadShed::new(30.0);
-        let dt = 1.0 / 30.0;
-        for _ in 0..10 {
-            assert!(!s.should_predict(), "on time: every frame measured");
-            s.account(0.6 * dt);
-        }
-        s.account(2.5 * dt); // a slow frame: behind
-        assert!(s.should_predict());
-        s.account(1.2 * dt); // even a slow predicted frame does not lead to a second one in a row
-        assert!(!s.should_predict());
-        s.account(0.2 * dt); // 1.7 - 0.8 intervals of debt left: the next frame is predicted
-        assert!(s.should_predict());
-        s.account(0.2 * dt); // paid back
-        assert!(!s.should_predict(), "debt paid back: measured again");
-    }
 
     #[test]
     fn placement_cue_names_the_first_problem() {
