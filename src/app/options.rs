@@ -40,6 +40,10 @@ pub struct EngineOptions {
     /// Real diameter of the foam roller in cm, 5-40 (gives the pixels-to-cm scale).
     #[arg(long, value_name = "CM", default_value_t = DEFAULT_ROLLER_DIAMETER_CM, value_parser = roller_diameter)]
     pub roller_diameter_cm: f32,
+    /// How the roller is found: learned (default; the trained detector, any camera view, rollers and balls),
+    /// circles (Hough circles on the end face; side views only), or both.
+    #[arg(long, value_enum, default_value_t = crate::roller::RollerMethod::Learned)]
+    pub roller_detector: crate::roller::RollerMethod,
 }
 
 impl EngineOptions {
@@ -52,7 +56,11 @@ impl EngineOptions {
     }
 
     pub fn roller(&self) -> crate::roller::RollerConfig {
-        crate::roller::RollerConfig { diameter_cm: self.roller_diameter_cm, ..Default::default() }
+        crate::roller::RollerConfig {
+            diameter_cm: self.roller_diameter_cm,
+            method: self.roller_detector,
+            ..Default::default()
+        }
     }
 }
 
