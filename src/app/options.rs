@@ -40,9 +40,9 @@ pub struct EngineOptions {
     /// Real diameter of the foam roller in cm, 5-40 (gives the pixels-to-cm scale).
     #[arg(long, value_name = "CM", default_value_t = DEFAULT_ROLLER_DIAMETER_CM, value_parser = roller_diameter)]
     pub roller_diameter_cm: f32,
-    /// How the roller is found: learned (default; the trained detector, any camera view, rollers and balls),
-    /// circles (Hough circles on the end face; side views only), or both.
-    #[arg(long, value_enum, default_value_t = crate::roller::RollerMethod::Learned)]
+    /// How the roller is found: both (default), learned (the trained detector, any camera view, rollers and
+    /// balls) or circles (Hough circles on the end face; side views only, rollers only).
+    #[arg(long, value_enum, default_value_t = crate::roller::RollerMethod::Both)]
     pub roller_detector: crate::roller::RollerMethod,
 }
 
