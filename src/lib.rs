@@ -20,7 +20,6 @@ pub mod posetrack;
 pub mod report;
 pub mod report_html;
 pub mod roller;
-pub mod roller_model;
 pub mod routine;
 pub mod runtime;
 pub mod signals;

@@ -128,7 +128,12 @@ impl Pipeline {
     pub fn new(cfg: &PipelineConfig) -> Result<Self, PipelineError> {
         let dir = runtime::find_models_dir(cfg.models_dir.as_deref())?;
         let est = BlazePose::new(&dir, cfg.blazepose.clone())?;
-        Ok(Self::with_estimator(Box::new(est), cfg))
+        let mut p = Self::with_estimator(Box::new(est), &PipelineConfig { roller: None, ..cfg.clone() });
+        p.roller = match cfg.roller.clone() {
+            Some(rc) => Some(RollerDetector::load(rc, &dir, cfg.blazepose.threads)?),
+            None => None,
+        };
+        Ok(p)
     }
 
     /// Builds a pipeline around any estimator (another model, or a fake in tests).

@@ -1,23 +1,27 @@
-//! Roller detector on the rendered sample clips (samples/synthetic/*.mp4 with truth files from
-//! tools/render/render_rolling.py), with the truth landmarks as the pose prior: the roller must be found in >= 90 %
-//! of frames with its centre within half a radius (median), its radius within 20 % (median), and its contact point
-//! within 10 % of the segment (median) of the truth's `contact` (the visible roller circle projected on the segment,
-//! the same bar as tests/samples_truth.rs). The error against the true 3-D contact (`contact_world`, where the body
-//! really rests on the roller's top line) is printed too: in a 3/4 view it needs the roller's axis, which the
-//! classical (end-face) detector does not see.
-//! Skipped (with a message) when the rendered samples are not present.
+//! The roller detector the app uses (`RollerDetector::load` with the default method, the learned model) on the
+//! rendered sample clips (samples/synthetic/*.mp4 with truth files from tools/render/), with the truth landmarks as
+//! the pose prior: the roller must be found in >= 95 % of the frames where it is visible (issue 16), its near end
+//! face within half a radius (median), its radius within 20 % (median), the axis end points within 0.3 radius
+//! (median, issue 16) when the truth has the axis, and its contact point within 10 % of the segment (median) of the
+//! truth's `contact_world` (where the body really rests on the roller's top line), or of `contact` (the visible
+//! roller circle projected on the segment) for clips without it.
 
 use std::path::{Path, PathBuf};
 
 use opencv::core::Mat;
 use rollcoach::landmarks::{index_of, Keypoint, Pose};
 use rollcoach::roller::{RollerConfig, RollerDetector};
+use rollcoach::runtime;
 use rollcoach::source::{FrameSource, VideoFileSource};
 use serde_json::Value;
 
+/// The first renders (side view); issue 16's bar of 95 % applies to the validation set (`v_*`).
 const MIN_FOUND: f64 = 0.90;
+const MIN_FOUND_VALIDATION: f64 = 0.95;
 const MAX_CENTRE_ERR_R: f64 = 0.5;
 const MAX_RADIUS_REL_ERR: f64 = 0.2;
+/// Issue 16: axis end points within 0.3 roller radius (median).
+const MAX_AXIS_END_ERR_R: f64 = 0.3;
 /// Same bar as tests/samples_truth.rs.
 const MAX_CONTACT_ERR_SEGMENT: f64 = 0.10;
 
@@ -64,6 +68,26 @@ fn along_segment(frame: &Value, seg: &Value, p: [f32; 2]) -> Option<f64> {
     (len2 > 1.0).then(|| ((p[0] as f64 - a[0]) * dx + (p[1] as f64 - a[1]) * dy) / len2)
 }
 
+/// The truth's roller axis `[near end, far end]`, image pixels.
+fn axis_of(frame: &Value) -> Option<[[f64; 2]; 2]> {
+    let a = frame["roller_axis"].as_array()?;
+    let p = |v: &Value| Some([v[0].as_f64()?, v[1].as_f64()?]);
+    Some([p(&a[0])?, p(&a[1])?])
+}
+
+/// Distances of the two detected axis ends to the truth's, ends paired the way that fits best (a roller seen
+/// end-on has no "near" end to speak of).
+fn axis_end_errors(got: [[f32; 2]; 2], truth: [[f64; 2]; 2]) -> [f64; 2] {
+    let d = |g: [f32; 2], t: [f64; 2]| ((g[0] as f64 - t[0]).powi(2) + (g[1] as f64 - t[1]).powi(2)).sqrt();
+    let same = [d(got[0], truth[0]), d(got[1], truth[1])];
+    let swapped = [d(got[0], truth[1]), d(got[1], truth[0])];
+    if same[0] + same[1] <= swapped[0] + swapped[1] {
+        same
+    } else {
+        swapped
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return f64::NAN;
@@ -79,7 +103,7 @@ fn roller_found_on_rendered_clips() {
 
 /// The validation set (samples/synthetic/v_*: camera azimuth 0-60 deg, elevation 0-45 deg, never used for tuning).
 #[test]
-#[ignore = "issue 16 is open: the classical detector does not yet meet the bars in oblique views (v_* clips); run with --ignored for the table"]
+#[ignore = "issue 16 is open: the roller is found in 92-97 % of frames on 8 of the 12 validation clips and missed on 4 (v_glutes_az45_el30, v_upper_back_az55_el10, v_hamstrings_az15_el40_too_fast, v_lying_roller_beside); axis ends 0.3-0.6 r; run with --ignored for the table"]
 fn roller_found_on_validation_clips() {
     check_set(true);
 }
@@ -87,10 +111,8 @@ fn roller_found_on_validation_clips() {
 /// One set of rendered clips: the first samples, or the validation set (`v_*`).
 fn check_set(validation: bool) {
     let dir = samples();
-    let Ok(rd) = std::fs::read_dir(&dir) else {
-        eprintln!("skipped: no rendered samples in {}", dir.display());
-        return;
-    };
+    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let models = runtime::find_models_dir(None).expect("models/ (run scripts/setup.sh)");
     let mut truths: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -110,16 +132,14 @@ fn check_set(validation: bool) {
         }
         n_clips += 1;
         let diameter = truth["roller_diameter_cm"].as_f64().unwrap_or(15.0) as f32;
-        let mut det = RollerDetector::new(RollerConfig {
-            diameter_cm: diameter,
-            ..RollerConfig::default()
-        });
+        let cfg = RollerConfig { diameter_cm: diameter, ..RollerConfig::default() };
+        let mut det = RollerDetector::load(cfg, &models, 1).expect("roller detector");
         let mut src = VideoFileSource::open(&clip).unwrap();
         let frames = truth["frames"].as_array().unwrap();
         let mut mat = Mat::default();
         let (mut found, mut total) = (0usize, 0usize);
         let (mut centre_err, mut radius_err) = (Vec::new(), Vec::new());
-        let (mut contact_err, mut world_err) = (Vec::new(), Vec::new());
+        let (mut contact_err, mut axis_err) = (Vec::new(), Vec::new());
         let mut i = 0;
         while let Some(_t) = src.next_frame(&mut mat).unwrap() {
             let Some(fr) = frames.get(i) else { break };
@@ -138,34 +158,35 @@ fn check_set(validation: bool) {
                 centre_err.push(((g.cx as f64 - tx).powi(2) + (g.cy as f64 - ty).powi(2)).sqrt() / trr);
                 radius_err.push((g.r as f64 - trr).abs() / trr);
                 let t = g.contact.and_then(|c| along_segment(fr, &truth["segment"], c));
-                if let (Some(t), Some(tt)) = (t, fr["contact"].as_f64()) {
+                let tt = fr["contact_world"].as_f64().or(fr["contact"].as_f64());
+                if let (Some(t), Some(tt)) = (t, tt) {
                     contact_err.push((t - tt).abs());
                 }
-                if let (Some(t), Some(tw)) = (t, fr["contact_world"].as_f64()) {
-                    world_err.push((t - tw).abs());
+                if let (Some(a), Some(ta)) = (g.axis, axis_of(fr)) {
+                    axis_err.extend(axis_end_errors(a, ta).map(|e| e / trr));
                 }
             }
         }
         let rate = found as f64 / total.max(1) as f64;
         let (ce, re, ke) = (median(centre_err), median(radius_err), median(contact_err));
-        let we = median(world_err);
+        let has_axis = frames.iter().any(|f| axis_of(f).is_some());
+        let ae = median(axis_err);
         let name = tp.file_stem().unwrap().to_string_lossy().into_owned();
-        println!(
-            "{name:<26} found {:>5.1}%  centre err {ce:>5.2} r  radius err {:>5.1}%  contact err {ke:>5.3} (3-D {we:>5.3})",
+        let line = format!(
+            "{name:<32} found {:>5.1}%  end face err {ce:>5.2} r  radius err {:>5.1}%  axis ends err {ae:>5.2} r  contact err {ke:>5.3}",
             rate * 100.0,
             re * 100.0
         );
-        let ok = rate >= MIN_FOUND && ce <= MAX_CENTRE_ERR_R && re <= MAX_RADIUS_REL_ERR && ke <= MAX_CONTACT_ERR_SEGMENT;
+        println!("{line}");
+        let ok = rate >= if validation { MIN_FOUND_VALIDATION } else { MIN_FOUND }
+            && ce <= MAX_CENTRE_ERR_R
+            && re <= MAX_RADIUS_REL_ERR
+            && ke <= MAX_CONTACT_ERR_SEGMENT
+            && (!has_axis || ae <= MAX_AXIS_END_ERR_R);
         if !ok {
-            failures.push(format!(
-                "{name}: found {:.0}%, centre err {ce:.2} r, radius err {:.0}%, contact err {ke:.3}",
-                rate * 100.0,
-                re * 100.0
-            ));
+            failures.push(line);
         }
     }
-    if n_clips == 0 {
-        eprintln!("skipped: no rendered samples with clips in {}", dir.display());
-    }
+    assert!(n_clips > 0, "no rendered samples with clips in {}", dir.display());
     assert!(failures.is_empty(), "roller detection failing on: {failures:#?}");
 }

@@ -111,5 +111,5 @@ no_roller_clip!(
 no_roller_clip!(
     bridging,
     "samples/bridging.mp4",
-    "KNOWN FAILURE (issue 16): roller in 85/91 frames, a circle at the shoulder and upper arm lying on the mat (inside the person; the person mask should reject it once the pose model gives one)"
+    "KNOWN FAILURE (issue 16): roller in 30/91 frames with the default --roller-detector both (0/91 with learned alone): the Hough circle source still confirms the round gap under the bridged hips; no exercise, fault or cue"
 );

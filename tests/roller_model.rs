@@ -1,4 +1,4 @@
-//! The learned roller detector (models/roller_detector.onnx through src/roller_model.rs) on rendered crops it never
+//! The learned roller detector (models/roller_detector.onnx through src/roller/learned.rs) on rendered crops it never
 //! saw in training (tests/fixtures/roller/, from a held-out part of the training renders, with their labels) and on
 //! real frames of people with no roller (from samples/real/), cropped around the person found by BlazePose as the
 //! app does.
@@ -12,7 +12,7 @@ use rollcoach::geometry::{RotatedSquare, Vec2};
 use rollcoach::landmarks::ToolKind;
 use rollcoach::pose::blazepose::{BlazePose, BlazePoseConfig};
 use rollcoach::pose::PoseEstimator;
-use rollcoach::roller_model::{crop_around_pose, RollerModel, RollerModelError};
+use rollcoach::roller::learned::{crop_around_pose, RollerModel, RollerModelError};
 use serde_json::Value;
 
 /// The roller's centre (middle of its axis) within this many radii of the truth: the tool itself was found, not a
@@ -26,7 +26,7 @@ fn repo() -> PathBuf {
 }
 
 fn model() -> RollerModel {
-    RollerModel::load(&repo().join("models"))
+    RollerModel::load(&repo().join("models"), 2)
         .expect("model and ONNX Runtime (run scripts/setup.sh)")
 }
 

@@ -54,14 +54,14 @@ const ROLLER_BENCH_FRAMES: usize = 60;
 /// Roller detection alone (crop, candidates, checks, tracking), per frame, with the clip's frames and poses scaled
 /// to each input size: the detector's cost must not grow with the input resolution.
 fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Result<()> {
-    use crate::roller::{RollerConfig, RollerDetector};
+    use crate::roller::{RollerConfig, RollerDetector, RollerMethod};
     use opencv::core::Size;
     let mut bp = BlazePose::new(models, BlazePoseConfig { landmark_model: a.model, threads: runtime::threads_or_default(a.threads), tracking: true })?;
     let mut posed = Vec::new();
     for f in frames.iter().take(ROLLER_BENCH_FRAMES) {
         posed.push((f, bp.estimate(f)?));
     }
-    let mut line = String::from("roller detection ms/frame (median):");
+    let mut scaled_sizes = Vec::with_capacity(ROLLER_BENCH_SIZES.len());
     for (w, h) in ROLLER_BENCH_SIZES {
         let mut scaled = Vec::with_capacity(posed.len());
         for (f, pose) in &posed {
@@ -76,19 +76,26 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
             });
             scaled.push((big, pose));
         }
-        let mut det = RollerDetector::new(RollerConfig::default());
-        let mut ms = Vec::new();
-        for _ in 0..a.runs {
-            det.reset();
-            for (f, pose) in &scaled {
-                let t0 = Instant::now();
-                det.detect(f, pose.as_ref(), None)?;
-                ms.push(t0.elapsed().as_secs_f64() * 1e3);
-            }
-        }
-        line += &format!("  {w}x{h} {:.2}", crate::stats::percentile_or_nan(&ms, 50.0));
+        scaled_sizes.push(((w, h), scaled));
     }
-    println!("{line}");
+    for method in [RollerMethod::Learned, RollerMethod::Circles] {
+        let cfg = RollerConfig { method, ..RollerConfig::default() };
+        let mut det = RollerDetector::load(cfg, models, runtime::threads_or_default(a.threads))?;
+        let mut line = format!("roller detection ({method:?}) ms/frame (median):");
+        for ((w, h), scaled) in &scaled_sizes {
+            let mut ms = Vec::new();
+            for _ in 0..a.runs {
+                det.reset();
+                for (f, pose) in scaled {
+                    let t0 = Instant::now();
+                    det.detect(f, pose.as_ref(), None)?;
+                    ms.push(t0.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            line += &format!("  {w}x{h} {:.2}", crate::stats::percentile_or_nan(&ms, 50.0));
+        }
+        println!("{line}");
+    }
     Ok(())
 }
 

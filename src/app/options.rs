@@ -44,6 +44,10 @@ pub struct EngineOptions {
     /// ball, 6.3 cm).
     #[arg(long, value_name = "CM", default_value_t = crate::coach::ball::DEFAULT_BALL_DIAMETER_CM, value_parser = roller_diameter)]
     pub ball_diameter_cm: f32,
+    /// How the roller is found: both (default), learned (the trained detector, any camera view, rollers and
+    /// balls) or circles (Hough circles on the end face; side views only, rollers only).
+    #[arg(long, value_enum, default_value_t = crate::roller::RollerMethod::Both)]
+    pub roller_detector: crate::roller::RollerMethod,
 }
 
 impl EngineOptions {
@@ -57,7 +61,11 @@ impl EngineOptions {
     }
 
     pub fn roller(&self) -> crate::roller::RollerConfig {
-        crate::roller::RollerConfig { diameter_cm: self.roller_diameter_cm, ..Default::default() }
+        crate::roller::RollerConfig {
+            diameter_cm: self.roller_diameter_cm,
+            method: self.roller_detector,
+            ..Default::default()
+        }
     }
 }
 

@@ -99,6 +99,15 @@ fn chain(pose: &Pose, r: LandmarkRef, side: u8) -> Option<P2> {
     visible(pose, i).then(|| P2::from(pose.kp(i)))
 }
 
+/// The roller's centre: the middle of its axis when the detector sees the cylinder (in an oblique view the visible
+/// end face is off to the side of the body), else its end face's centre (side view, or a track without an axis).
+fn roller_centre(roller: &RollerObs) -> P2 {
+    match roller.axis {
+        Some([p, q]) => P2::new(0.5 * (p[0] + q[0]), 0.5 * (p[1] + q[1])),
+        None => P2::new(roller.cx, roller.cy),
+    }
+}
+
 /// Contact of `roller` with `seg` on one side of the body, if the roller lies under that segment.
 pub fn segment_contact_side(
     pose: &Pose,
@@ -112,16 +121,17 @@ pub fn segment_contact_side(
     if incline_deg(a, b) > MAX_SEGMENT_INCLINE_DEG {
         return None;
     }
-    let c = P2::new(roller.cx, roller.cy);
-    let pr = project(c, a, b)?;
+    let pr = project(roller_centre(roller), a, b)?;
+    // Along the segment: the detector's contact point (the roller's top line under the body) when it gives one.
+    let t = roller.contact.and_then(|p| project(P2::new(p[0], p[1]), a, b)).map_or(pr.t, |q| q.t);
     let gap_px = pr.offset_down_px - roller.r;
     if gap_px < -MAX_OVERLAP_R * roller.r || gap_px > MAX_TISSUE_GAP_CM * px_per_cm {
         return None;
     }
-    let outside = if pr.t < 0.0 {
-        -pr.t
-    } else if pr.t > 1.0 {
-        pr.t - 1.0
+    let outside = if t < 0.0 {
+        -t
+    } else if t > 1.0 {
+        t - 1.0
     } else {
         0.0
     };
@@ -130,7 +140,7 @@ pub fn segment_contact_side(
     }
     let score_cm = (gap_px.abs() + outside * pr.len_px) / px_per_cm;
     Some(SegmentContact {
-        t: pr.t,
+        t,
         len_px: pr.len_px,
         gap_px,
         score_cm,

@@ -3,6 +3,7 @@
 
 use opencv::core::Rect;
 
+use crate::geometry::RotatedSquare;
 use crate::landmarks::{idx, Pose};
 
 /// Landmarks below this visibility are not used for the body prior.
@@ -62,6 +63,9 @@ pub struct BodyPrior {
     pub crop: Rect,
     /// Image row of the lowest visible landmark: the body's supports on the floor the roller also rests on.
     pub floor_y: f32,
+    /// The upright square around the person that the learned detector was trained on
+    /// (`learned::crop_around_pose`).
+    pub person_square: Option<RotatedSquare>,
 }
 
 fn mid(p: &Pose, l: usize, r: usize) -> Option<(f32, f32)> {
@@ -99,7 +103,8 @@ impl BodyPrior {
         let r_expected = 0.5 * diameter_cm * len_px / len_cm;
         let crop = body_crop(pose, r_expected, cols, rows)?;
         let floor_y = pose.keypoints.iter().filter(|k| k.visibility >= MIN_VIS).map(|k| k.y).fold(f32::MIN, f32::max);
-        Some(Self { segments, r_expected, crop, floor_y })
+        let person_square = super::learned::crop_around_pose(pose);
+        Some(Self { segments, r_expected, crop, floor_y, person_square })
     }
 }
 

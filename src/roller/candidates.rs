@@ -1,13 +1,15 @@
-//! Roller candidates: where a roller might be in the working crop. `CandidateSource` is the seam for any detector
-//! (the classical Hough circles here, a learned model later); `verify` then keeps only candidates that look like a
-//! real roller under the body.
+//! Roller candidates: where a roller might be. `CandidateSource` is the seam for any detector: the learned model
+//! (`LearnedSource`, models/roller_detector.onnx) and the classical Hough circles (`HoughSource`); `verify` then
+//! keeps only candidates that look like a real roller under the body.
 
 use opencv::core::{self, Mat, Size, Vec3f, Vector};
 use opencv::imgproc;
 
 use super::body::BodyPrior;
 use super::crop::Crop;
+use super::learned::RollerModel;
 use super::RollerError;
+use crate::landmarks::{RollerObs, ToolKind};
 
 /// A possible roller, image pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,12 +21,55 @@ pub struct Candidate {
     pub score: f32,
     /// The cylinder's axis end points when the source sees its extent.
     pub axis: Option<[[f32; 2]; 2]>,
+    pub origin: Origin,
 }
 
-/// Anything that proposes roller candidates in the working crop.
+/// Which kind of source proposed a candidate: it decides how the candidate is verified.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Origin {
+    /// A circle fit to edges: only the end face is seen; verified by its rim and its place under the body.
+    Circle,
+    /// The learned detector: it has seen the whole tool (end face, body of the cylinder, the person on it) and
+    /// gives its kind and, when the tool is under the body, the contact point.
+    Learned { kind: ToolKind, contact: Option<[f32; 2]> },
+}
+
+/// Anything that proposes roller candidates for one frame.
 pub trait CandidateSource: Send {
-    /// Appends candidates (image pixels) to `out`.
-    fn propose(&mut self, crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>) -> Result<(), RollerError>;
+    /// Appends candidates (image pixels) to `out`. `frame` is the whole BGR frame, `crop` its downscaled working
+    /// crop around the body.
+    fn propose(&mut self, frame: &Mat, crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>)
+        -> Result<(), RollerError>;
+}
+
+/// The learned detector run on the square crop around the person it was trained on (the crop is resampled from
+/// the frame straight to the network's input size, so the cost does not depend on the frame size).
+pub struct LearnedSource {
+    model: RollerModel,
+    found: Vec<RollerObs>,
+}
+
+impl LearnedSource {
+    pub fn new(model: RollerModel) -> Self {
+        Self { model, found: Vec::with_capacity(super::learned::MAX_CANDIDATES) }
+    }
+}
+
+impl CandidateSource for LearnedSource {
+    fn propose(&mut self, frame: &Mat, _crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>)
+        -> Result<(), RollerError> {
+        let Some(square) = prior.person_square else { return Ok(()) };
+        self.model.detect_into(frame, &square, &mut self.found)?;
+        out.extend(self.found.iter().map(|o| Candidate {
+            cx: o.cx,
+            cy: o.cy,
+            r: o.r,
+            score: o.confidence,
+            axis: o.axis,
+            origin: Origin::Learned { kind: o.kind, contact: o.contact },
+        }));
+        Ok(())
+    }
 }
 
 /// Searched radius range around the radius expected from the body's size (body proportions vary ~±25% and the
@@ -52,7 +97,8 @@ pub struct HoughSource {
 }
 
 impl CandidateSource for HoughSource {
-    fn propose(&mut self, crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>) -> Result<(), RollerError> {
+    fn propose(&mut self, _frame: &Mat, crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>)
+        -> Result<(), RollerError> {
         let r_crop = prior.r_expected * crop.scale;
         let min_r = (r_crop * RADIUS_RANGE.0).max(MIN_CROP_RADIUS);
         let max_r = (r_crop * RADIUS_RANGE.1).max(min_r + 2.0);
@@ -82,6 +128,7 @@ impl CandidateSource for HoughSource {
                     r: c[2] / crop.scale,
                     score: 1.0 - rank as f32 / (n as f32 + 1.0),
                     axis: None,
+                    origin: Origin::Circle,
                 });
             }
         }

@@ -3,7 +3,7 @@
 //! a clear step in colour between its inside and its surround around most of the circle.
 
 use super::body::{BodyPrior, Segment};
-use super::candidates::{Candidate, RADIUS_RANGE};
+use super::candidates::{Candidate, Origin, RADIUS_RANGE};
 use super::crop::Crop;
 use crate::coach::recognize::MAX_SEGMENT_INCLINE_DEG;
 use crate::pose::PersonMask;
@@ -105,8 +105,71 @@ fn rim_support(crop: &Crop, c: &Candidate) -> Option<(f32, [f32; 3])> {
     (n * 4 >= EDGE_ANGLES * 3).then(|| (hits as f32 / EDGE_ANGLES as f32, inside.map(|s| s / n as f32)))
 }
 
+/// Size of a learned candidate against the radius the body's size predicts for the stated roller, allowed range.
+/// Wide on purpose: the learned detector has seen the tool whole, this only removes absurd sizes. The lower end
+/// admits a 6 cm massage ball against a 15 cm roller (0.4) with the model's radius error (~20 %, held out:
+/// tools/train_roller/roller_detector.metrics.json); the upper end a roller seen from close up at the body's far side.
+const LEARNED_SIZE_RANGE: (f32, f32) = (0.25, 2.5);
+/// A learned candidate outranks every circle candidate (whose score is at most 5: see `verify`).
+const LEARNED_SCORE_BASE: f32 = 5.0;
+
 /// Checks one candidate; `None` when it is not a plausible roller.
 pub fn verify(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&PersonMask>) -> Option<Verified> {
+    match c.origin {
+        Origin::Circle => verify_circle(c, prior, crop, mask),
+        Origin::Learned { contact, .. } => verify_learned(c, contact, prior, crop, mask),
+    }
+}
+
+/// A learned candidate needs no edge evidence (the model has judged the whole tool in context): only a plausible
+/// size and not inside the person.
+fn verify_learned(
+    c: &Candidate,
+    contact: Option<[f32; 2]>,
+    prior: &BodyPrior,
+    crop: &Crop,
+    mask: Option<&PersonMask>,
+) -> Option<Verified> {
+    let size = c.r / prior.r_expected;
+    if !(LEARNED_SIZE_RANGE.0..=LEARNED_SIZE_RANGE.1).contains(&size) {
+        return None;
+    }
+    if mask.is_some_and(|m| person_inside(m, c) > MAX_PERSON_INSIDE) {
+        return None;
+    }
+    let centre = c.axis.map_or((c.cx, c.cy), |[p, q]| (0.5 * (p[0] + q[0]), 0.5 * (p[1] + q[1])));
+    let touch = contact.map_or((centre.0, centre.1 - c.r), |p| (p[0], p[1]));
+    let segment = nearest_segment(prior, touch)?;
+    let colour = mean_colour(crop, centre, 0.5 * c.r)?;
+    Some(Verified { cand: *c, segment, support: 1.0, colour, score: LEARNED_SCORE_BASE + c.score })
+}
+
+/// The body segment (any incline) nearest to the image point `p`.
+fn nearest_segment(prior: &BodyPrior, p: (f32, f32)) -> Option<Segment> {
+    let d2 = |s: &Segment| {
+        let q = s.closest_point(p);
+        (q.0 - p.0).powi(2) + (q.1 - p.1).powi(2)
+    };
+    prior.segments.iter().copied().min_by(|a, b| d2(a).total_cmp(&d2(b)))
+}
+
+/// Mean colour (BGR) of 9 samples in a square of half side `half` (image pixels) around `p`, for the tracker's
+/// colour prior; `None` when `p` is outside the crop.
+fn mean_colour(crop: &Crop, p: (f32, f32), half: f32) -> Option<[f32; 3]> {
+    let (x, y) = crop.to_crop(p.0, p.1);
+    let h = half * crop.scale;
+    let mut sum = [0f32; 3];
+    let mut n = 0;
+    for (dx, dy) in [(-1.0, -1.0), (0.0, -1.0), (1.0, -1.0), (-1.0, 0.0), (0.0, 0.0), (1.0, 0.0), (-1.0, 1.0), (0.0, 1.0), (1.0, 1.0)] {
+        if let Some(c) = crop.colour_at(x + dx * h, y + dy * h, 1) {
+            (0..3).for_each(|k| sum[k] += c[k]);
+            n += 1;
+        }
+    }
+    (n > 0).then(|| sum.map(|v| v / n as f32))
+}
+
+fn verify_circle(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&PersonMask>) -> Option<Verified> {
     let size = c.r / prior.r_expected;
     if !(RADIUS_RANGE.0..=RADIUS_RANGE.1).contains(&size) {
         return None;

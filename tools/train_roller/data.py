@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 STRIDE = 4
-# output channels (NHWC last axis), shared with src/roller_model.rs
+# output channels (NHWC last axis), shared with src/roller/learned.rs
 CH_HEAT_ROLLER, CH_HEAT_BALL = 0, 1
 CH_OFF_X, CH_OFF_Y = 2, 3
 CH_LOG_R = 4  # log(radius in map cells)

@@ -1,4 +1,4 @@
-"""Decoding of the detector's maps into candidates (the Python twin of src/roller_model.rs) and held-out metrics."""
+"""Decoding of the detector's maps into candidates (the Python twin of src/roller/learned.rs) and held-out metrics."""
 import numpy as np
 
 from data import (STRIDE, CH_HEAT_ROLLER, CH_HEAT_BALL, CH_OFF_X, CH_OFF_Y, CH_LOG_R, CH_HALF_LEN, CH_COS2,

@@ -3,7 +3,7 @@
     python3 tools/train_roller/eval_real.py --model models/roller_detector.onnx --clips samples/real \
         --threshold 0.5 [--every 5] [--bp /work/shared/tools/blazepose_reference.py]
 
-The crop is made as the app makes it (src/roller_model.rs `crop_around_pose`): the box of the visible BlazePose
+The crop is made as the app makes it (src/roller/learned.rs `crop_around_pose`): the box of the visible BlazePose
 landmarks (Python reference of the pose pipeline, when --bp is given), enlarged 1.3x, square, upright; frames
 without a person use a centred square of 0.9x the short side. Parts outside the frame are black.
 """

@@ -43,9 +43,13 @@ def parse_args():
     ap.add_argument("--max-fpr", type=float, default=0.01,
                     help="presence threshold = lowest one with at most this false-positive rate on held-out negatives")
     ap.add_argument("--metrics", default=None, help="JSON file for the held-out metrics (default: OUT.metrics.json)")
-    ap.add_argument("--save-keras", default=None, help="also save the Keras weights here")
+    ap.add_argument("--save-keras", default=None, help="also save the Keras weights here (NAME.weights.h5)")
     ap.add_argument("--init", default=None, help="start from these Keras weights")
-    return ap.parse_args()
+    args = ap.parse_args()
+    # Keras 3 refuses any other name, and only after training: check before the hour of training, not after.
+    if args.save_keras and not args.save_keras.endswith(".weights.h5"):
+        ap.error(f"--save-keras {args.save_keras}: the file name must end in .weights.h5")
+    return args
 
 
 def seed_all(seed):
