@@ -246,17 +246,22 @@ fn help_documents_every_option() {
         "--no-video",
         "--quiet",
     ] {
-        // clap prints `  -o, --out <DIR>  Output folder ...`: the flag, then its description on the same line
-        let line = help
-            .lines()
-            .find(|l| l.split_whitespace().any(|w| w.trim_end_matches(',') == opt))
+        // clap prints `  -o, --out <DIR>  Output folder ...`: the flag, then its description on the same line, or
+        // (when an option lists its possible values with descriptions) on the next line
+        let lines: Vec<&str> = help.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.split_whitespace().any(|w| w.trim_end_matches(',') == opt))
             .unwrap_or_else(|| panic!("{opt} missing from help"));
-        let words_after_flag = line
+        let line = lines[at];
+        let same_line = line
             .split_whitespace()
             .skip_while(|w| w.trim_end_matches(',') != opt)
             .skip(1)
             .filter(|w| !w.starts_with('<'))
             .count();
+        let next_line = lines.get(at + 1).map_or(0, |l| if l.trim_start().starts_with('-') { 0 } else { l.split_whitespace().count() });
+        let words_after_flag = same_line.max(next_line);
         assert!(words_after_flag >= 3, "{opt} has no description: {line:?}");
     }
 }

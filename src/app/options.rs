@@ -44,9 +44,9 @@ pub struct EngineOptions {
     /// ball, 6.3 cm).
     #[arg(long, value_name = "CM", default_value_t = crate::coach::ball::DEFAULT_BALL_DIAMETER_CM, value_parser = roller_diameter)]
     pub ball_diameter_cm: f32,
-    /// How the roller is found: both (default), learned (the trained detector, any camera view, rollers and
-    /// balls) or circles (Hough circles on the end face; side views only, rollers only).
-    #[arg(long, value_enum, default_value_t = crate::roller::RollerMethod::Both)]
+    /// How the roller is found: circles (default; Hough circles on the end face, side views), learned (the trained
+    /// detector: any camera view, rollers and balls) or both.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = crate::roller::RollerMethod::Circles)]
     pub roller_detector: crate::roller::RollerMethod,
 }
 

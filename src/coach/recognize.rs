@@ -123,7 +123,9 @@ pub fn segment_contact_side(
     }
     let pr = project(roller_centre(roller), a, b)?;
     // Along the segment: the detector's contact point (the roller's top line under the body) when it gives one.
-    let t = roller.contact.and_then(|p| project(P2::new(p[0], p[1]), a, b)).map_or(pr.t, |q| q.t);
+    // (with the axis seen; end-on the contact is the centre's foot on the segment, which `pr` already is).
+    let t = roller.contact.filter(|_| roller.axis.is_some()).and_then(|p| project(P2::new(p[0], p[1]), a, b));
+    let t = t.map_or(pr.t, |q| q.t);
     let gap_px = pr.offset_down_px - roller.r;
     if gap_px < -MAX_OVERLAP_R * roller.r || gap_px > MAX_TISSUE_GAP_CM * px_per_cm {
         return None;

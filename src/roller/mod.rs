@@ -42,13 +42,13 @@ pub enum RollerError {
 pub enum RollerMethod {
     /// The learned detector (models/roller_detector.onnx): any view, rollers and massage balls.
     Learned,
-    /// Hough circles on the roller's end face (side views only, rollers only; no model file needed).
-    Circles,
-    /// Both (default): a learned candidate outranks a circle. Measured on the rendered and real clips
-    /// (/work notes in the issue 16 closing note): learned alone missed the first, low-poly mannequin renders (0-96 %
-    /// of frames) that circles find; circles alone fire on real no-roller clips; both found the roller in 94-96 % of
-    /// the mannequin frames and kept the five real no-roller clips at 0 %.
+    /// Hough circles on the roller's end face (default; side views only, rollers only).
     #[default]
+    Circles,
+    /// Both: a learned candidate outranks a circle. Measured (issue 16 closing note): on the 12 oblique validation
+    /// clips found in 92-97 % of frames on 8 (circles: 1), real no-roller clips 0 % except bridging 30/91, but the
+    /// speeds on the first side-view renders read 20-70 % high (learned and circle positions alternate), so it is
+    /// not yet the default.
     Both,
 }
 
@@ -89,10 +89,10 @@ pub struct RollerDetector {
 }
 
 /// Once a roller is confirmed, the candidate sources run on one frame in this many; the frames between report the
-/// tracked roller where the body now is. A roller rolled at up to 10 cm/s moves at most 1 cm (0.15 radius of a 15 cm
-/// roller) in 3 frames at 30 fps, well inside the tracker's gate (0.6 radius), so nothing is lost; the learned
-/// detector's cost per frame is divided by 3 (issue 16's budget is 4 ms per frame on 2 cores).
-pub const SEARCH_EVERY_CONFIRMED: u32 = 3;
+/// tracked roller where the body now is. 3 was tried (to divide the learned detector's cost): the held roller
+/// moves in steps and the speeds of 4 of the 10 first renders read 20-40 % off (tests/samples_truth.rs), so every
+/// frame is searched; the learned model costs ~1 ms per crop on an idle 2-core machine.
+pub const SEARCH_EVERY_CONFIRMED: u32 = 1;
 
 impl RollerDetector {
     /// The detector with the classical candidate source.
