@@ -128,20 +128,24 @@ impl Pipeline {
     pub fn new(cfg: &PipelineConfig) -> Result<Self, PipelineError> {
         let dir = runtime::find_models_dir(cfg.models_dir.as_deref())?;
         let est = BlazePose::new(&dir, cfg.blazepose.clone())?;
-        let mut p = Self::with_estimator(Box::new(est), &PipelineConfig { roller: None, ..cfg.clone() });
-        p.roller = match cfg.roller.clone() {
+        let roller = match cfg.roller.clone() {
             Some(rc) => Some(RollerDetector::load(rc, &dir, cfg.blazepose.threads)?),
             None => None,
         };
-        Ok(p)
+        Ok(Self::with_parts(Box::new(est), cfg, roller))
     }
 
-    /// Builds a pipeline around any estimator (another model, or a fake in tests).
+    /// Builds a pipeline around any estimator (another model, or a fake in tests), with the circle roller detector
+    /// (it needs no model file).
     pub fn with_estimator(estimator: Box<dyn PoseEstimator + Send>, cfg: &PipelineConfig) -> Self {
+        Self::with_parts(estimator, cfg, cfg.roller.clone().map(RollerDetector::new))
+    }
+
+    fn with_parts(estimator: Box<dyn PoseEstimator + Send>, cfg: &PipelineConfig, roller: Option<RollerDetector>) -> Self {
         Self {
             estimator,
             smoother: cfg.smoothing.map(PoseSmoother::new),
-            roller: cfg.roller.clone().map(RollerDetector::new),
+            roller,
             result: FrameResult::default(),
             times: StepTimes::default(),
             predictor: PosePredictor::default(),

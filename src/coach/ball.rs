@@ -4,7 +4,9 @@
 
 use super::exercise::{Exercise, LandmarkRef, SegmentDef};
 use super::geometry::{project, P2};
-use super::recognize::{segment_contact, SegmentContact, MAX_TISSUE_GAP_CM, MIN_VISIBILITY};
+use super::recognize::{
+    outside_share, segment_contact, SegmentContact, MAX_OUTSIDE, MAX_OVERLAP_R, MAX_TISSUE_GAP_CM, MIN_VISIBILITY,
+};
 use crate::landmarks::{idx, Pose, RollerObs, ToolKind};
 
 /// Typical massage (lacrosse) ball diameter, cm: NCAA / NFHS lacrosse rules specify a circumference of 7.75-8 in
@@ -17,10 +19,6 @@ pub const PEANUT_MIN_ASPECT: f32 = 1.3;
 /// A ball seen end-on fits a peanut exercise this much worse than a single-ball one (ranking score, cm), so that
 /// recognition prefers the single ball whatever the order of the exercise files.
 const PEANUT_END_ON_PENALTY_CM: f32 = 1.0;
-/// The ball may overlap the landmark line by this share of its radius (as for rollers, `recognize`).
-const MAX_OVERLAP_R: f32 = 0.6;
-/// The wall contact must lie within this share of a segment beyond its landmarks.
-const MAX_OUTSIDE: f32 = 0.6;
 /// Typical shoulder (biacromial) width, cm: 39.7 cm (men) and 35.9 cm (women) in NASA-STD-3000 / Anthropometric
 /// Source Book vol. II; about the mean. Used to turn the image split of the shoulders into a roll angle.
 pub const SHOULDER_WIDTH_CM: f32 = 38.0;
@@ -150,7 +148,7 @@ pub fn wall_contact(pose: &Pose, seg: &SegmentDef, obs: &RollerObs, px_per_cm: f
         return None;
     }
     let gap_px = off.norm() - obs.r;
-    let outside = (-pr.t).max(pr.t - 1.0).max(0.0);
+    let outside = outside_share(pr.t);
     if gap_px < -MAX_OVERLAP_R * obs.r || gap_px > MAX_TISSUE_GAP_CM * px_per_cm || outside > MAX_OUTSIDE {
         return None;
     }

@@ -17,7 +17,15 @@ pub const MAX_TISSUE_GAP_CM: f32 = 22.0;
 /// The other side must be better placed by this many roller radii to switch sides.
 const SIDE_SWITCH_MARGIN_R: f32 = 1.0;
 /// The roller may appear to overlap the landmark line by this share of its radius (noise, perspective).
-const MAX_OVERLAP_R: f32 = 0.6;
+pub const MAX_OVERLAP_R: f32 = 0.6;
+/// The contact may lie at most this share of the segment beyond its landmarks (the landmark is inside the joint,
+/// the tissue rolled extends past it).
+pub const MAX_OUTSIDE: f32 = 0.6;
+
+/// How far the position `t` along a segment (0..1 between its landmarks) lies beyond it, in segment lengths.
+pub fn outside_share(t: f32) -> f32 {
+    (-t).max(t - 1.0).max(0.0)
+}
 
 fn visible(pose: &Pose, i: usize) -> bool {
     pose.keypoints[i].visibility >= MIN_VISIBILITY
@@ -130,14 +138,8 @@ pub fn segment_contact_side(
     if gap_px < -MAX_OVERLAP_R * roller.r || gap_px > MAX_TISSUE_GAP_CM * px_per_cm {
         return None;
     }
-    let outside = if t < 0.0 {
-        -t
-    } else if t > 1.0 {
-        t - 1.0
-    } else {
-        0.0
-    };
-    if outside > 0.6 {
+    let outside = outside_share(t);
+    if outside > MAX_OUTSIDE {
         return None;
     }
     let score_cm = (gap_px.abs() + outside * pr.len_px) / px_per_cm;

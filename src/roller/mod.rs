@@ -84,15 +84,8 @@ pub struct RollerDetector {
     cands: Vec<Candidate>,
     verified: Vec<Verified>,
     tracker: tracker::Tracker,
-    /// Frames since the sources last ran.
-    since_search: u32,
 }
 
-/// Once a roller is confirmed, the candidate sources run on one frame in this many; the frames between report the
-/// tracked roller where the body now is. 3 was tried (to divide the learned detector's cost): the held roller
-/// moves in steps and the speeds of 4 of the 10 first renders read 20-40 % off (tests/samples_truth.rs), so every
-/// frame is searched; the learned model costs ~1 ms per crop on an idle 2-core machine.
-pub const SEARCH_EVERY_CONFIRMED: u32 = 1;
 
 impl RollerDetector {
     /// The detector with the classical candidate source.
@@ -123,7 +116,6 @@ impl RollerDetector {
             cands: Vec::with_capacity(64),
             verified: Vec::with_capacity(16),
             tracker: tracker::Tracker::default(),
-            since_search: 0,
         }
     }
 
@@ -134,7 +126,6 @@ impl RollerDetector {
     /// Forgets the temporal state (new clip).
     pub fn reset(&mut self) {
         self.tracker.reset();
-        self.since_search = 0;
     }
 
     /// Candidates from every source, verified, into `self.verified`.
@@ -169,18 +160,11 @@ impl RollerDetector {
         let prior = pose.and_then(|p| {
             BodyPrior::from_pose(p, self.cfg.diameter_cm, image_bgr.cols(), image_bgr.rows())
         });
-        self.since_search += 1;
-        let held = self.tracker.confirmed().filter(|(t, _)| {
-            t.misses == 0 && prior.is_some() && self.since_search < SEARCH_EVERY_CONFIRMED
-        });
-        let found = match held {
-            Some(t) => Some(t),
-            None => {
-                self.since_search = 0;
-                self.search(image_bgr, prior.as_ref(), mask)?;
-                self.tracker.step(&self.verified, self.cfg.hold_frames)
-            }
-        };
+        // Every frame is searched: holding a confirmed roller between searches (every 3rd frame was tried) moved it in
+        // steps and read 4 of the 10 first renders' speeds 20-40 % off (tests/samples_truth.rs). The live loop sheds
+        // whole roller steps under load instead (`live::budget`), keeping the last roller.
+        self.search(image_bgr, prior.as_ref(), mask)?;
+        let found = self.tracker.step(&self.verified, self.cfg.hold_frames);
         let Some((track, confidence)) = found else {
             return Ok(None);
         };

@@ -102,11 +102,6 @@ impl Tracker {
     }
 
     /// Feeds one frame's verified candidates (any order); returns the confirmed roller, if any, and its confidence.
-    /// The confirmed roller, as the last step left it.
-    pub fn confirmed(&self) -> Option<(Track, f32)> {
-        self.main.filter(|m| m.confirmed).map(|m| (m, self.confidence))
-    }
-
     pub fn step(&mut self, cands: &[Verified], hold_frames: u32) -> Option<(Track, f32)> {
         let best = |pred: &dyn Fn(&Verified) -> bool| {
             cands.iter().filter(|v| pred(v)).max_by(|a, b| a.score.total_cmp(&b.score))

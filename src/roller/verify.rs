@@ -160,10 +160,12 @@ fn mean_colour(crop: &Crop, p: (f32, f32), half: f32) -> Option<[f32; 3]> {
     let h = half * crop.scale;
     let mut sum = [0f32; 3];
     let mut n = 0;
-    for (dx, dy) in [(-1.0, -1.0), (0.0, -1.0), (1.0, -1.0), (-1.0, 0.0), (0.0, 0.0), (1.0, 0.0), (-1.0, 1.0), (0.0, 1.0), (1.0, 1.0)] {
-        if let Some(c) = crop.colour_at(x + dx * h, y + dy * h, 1) {
-            (0..3).for_each(|k| sum[k] += c[k]);
-            n += 1;
+    for dy in [-1.0, 0.0, 1.0] {
+        for dx in [-1.0, 0.0, 1.0] {
+            if let Some(c) = crop.colour_at(x + dx * h, y + dy * h, 1) {
+                (0..3).for_each(|k| sum[k] += c[k]);
+                n += 1;
+            }
         }
     }
     (n > 0).then(|| sum.map(|v| v / n as f32))
