@@ -52,6 +52,13 @@ fn elevation_deg(v: V3, up: V3) -> f32 {
     dot(v, up).clamp(-1.0, 1.0).asin().to_degrees()
 }
 
+/// Elevation above the (assumed) horizontal of the direction from the mid-point of the landmark pair `from` to that
+/// of `to`, degrees; `None` when the two coincide.
+pub fn pair_elevation_deg(w: &WorldLandmarks, from: (usize, usize), to: (usize, usize)) -> Option<f32> {
+    let d = unit(sub(mid(w, to.0, to.1), mid(w, from.0, from.1)))?;
+    Some(elevation_deg(d, assumed_up()))
+}
+
 /// The torso's axes: `head` (hips to shoulders), `left` (right to left side), `chest` (anterior normal).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TorsoAxes {

@@ -3,7 +3,8 @@
 
 use super::geometry::{incline_deg, P2};
 use super::recognize::MIN_VISIBILITY;
-use crate::landmarks::{idx, Pose};
+use crate::body::pair_elevation_deg;
+use crate::landmarks::{idx, Pose, WorldLandmarks};
 
 /// Standing: the torso within 30 deg of vertical. Seated on the floor or a roller the torso leans back further
 /// (the engine's seated class starts at 35 deg above horizontal); leaning against a wall stays near vertical.
@@ -12,20 +13,20 @@ pub const STANDING_TORSO_DEG: f32 = 60.0;
 /// still has the hip well above the knee; seated on the floor the knee is level with or above the hip).
 pub const STANDING_HIP_ABOVE_KNEE: f32 = 0.3;
 
-/// Mid-point of a left/right pair in image axes (x right, y down): the world landmarks when present (hip-centred,
-/// image-aligned axes, so "up" is the same), else the image landmarks. None when not visible.
+/// ... and, seen in 3-D, the shank within 45 deg of vertical (knees soft: a half squat against the wall tilts the shank
+/// 20-30 deg; seated on the floor or a roller with the legs out the shank is near horizontal).
+pub const STANDING_SHANK_DEG: f32 = 45.0;
+
+/// Mid-point of a left/right pair in image coordinates; None when not visible.
 fn point(pose: &Pose, l: usize, r: usize) -> Option<P2> {
     let k = pose.mid(l, r);
-    if k.visibility < MIN_VISIBILITY {
-        return None;
-    }
-    Some(match &pose.world {
-        Some(w) => P2::new(0.5 * (w[l][0] + w[r][0]), 0.5 * (w[l][1] + w[r][1])),
-        None => P2::from(k),
-    })
+    (k.visibility >= MIN_VISIBILITY).then(|| P2::from(k))
 }
 
-/// True when the body stands upright (torso near vertical, hip above the knee); for an upright camera.
+/// True when the body stands upright (torso near vertical, hip above the knee). With the 3-D world landmarks the
+/// angles are taken against gravity (`body::pair_elevation_deg`, a camera tilted 0-45 deg down), so a seated or lying
+/// body seen from an elevated camera, whose torso and thighs run up the image, is not standing; without them, from
+/// the image (an upright camera).
 pub fn is_standing(pose: &Pose) -> bool {
     let (Some(sh), Some(hp), Some(kn)) = (
         point(pose, idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER),
@@ -34,6 +35,19 @@ pub fn is_standing(pose: &Pose) -> bool {
     ) else {
         return false;
     };
+    if let Some(w) = &pose.world {
+        return is_standing_3d(w);
+    }
     let thigh = hp.dist(kn);
     sh.y < hp.y && incline_deg(hp, sh) >= STANDING_TORSO_DEG && thigh > 1e-3 && kn.y - hp.y >= STANDING_HIP_ABOVE_KNEE * thigh
+}
+
+fn is_standing_3d(w: &WorldLandmarks) -> bool {
+    let pair = |l, r| (l, r);
+    let (sh, hp) = (pair(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER), pair(idx::LEFT_HIP, idx::RIGHT_HIP));
+    let (kn, an) = (pair(idx::LEFT_KNEE, idx::RIGHT_KNEE), pair(idx::LEFT_ANKLE, idx::RIGHT_ANKLE));
+    let el = |a, b| pair_elevation_deg(w, a, b).unwrap_or(0.0);
+    el(hp, sh) >= STANDING_TORSO_DEG
+        && el(kn, hp) >= STANDING_HIP_ABOVE_KNEE.asin().to_degrees()
+        && el(an, kn) >= 90.0 - STANDING_SHANK_DEG
 }
