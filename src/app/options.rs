@@ -46,7 +46,8 @@ pub struct EngineOptions {
     pub ball_diameter_cm: f32,
     /// How the roller is found: circles (default; Hough circles on the end face, side views), learned (the trained
     /// detector: any camera view, rollers and balls) or both.
-    #[arg(long, value_enum, value_name = "HOW", default_value_t = crate::roller::RollerMethod::Circles)]
+    #[arg(long, value_enum, value_name = "HOW", env = "ROLLCOACH_ROLLER_DETECTOR",
+        default_value_t = crate::roller::RollerMethod::Circles)]
     pub roller_detector: crate::roller::RollerMethod,
 }
 

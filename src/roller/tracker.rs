@@ -21,6 +21,11 @@ const COLOUR_TOL: f32 = 45.0;
 const POS_SMOOTHING: f32 = 0.5;
 const PRIOR_LEARN_TENTATIVE: f32 = 0.5;
 const PRIOR_LEARN_CONFIRMED: f32 = 0.1;
+/// Share of a new hit in the track's precise share (hits located by an end-face edge, `Verified::precise`).
+const PRECISE_EMA: f32 = 0.2;
+/// A track located precisely in at least this share of its recent hits does not move on an imprecise hit (a learned
+/// centre alone jitters by ~0.2-0.4 r, which reads as speed); the hit still keeps the track alive.
+const PRECISE_LOCK: f32 = 0.5;
 /// Share of a new hit/miss in the confidence.
 const CONFIDENCE_EMA: f32 = 0.2;
 
@@ -37,6 +42,8 @@ pub struct Track {
     pub hits: u32,
     pub misses: u32,
     pub confirmed: bool,
+    /// Running share of hits that were precise (`PRECISE_EMA`).
+    pub precise_share: f32,
 }
 
 impl Track {
@@ -51,6 +58,7 @@ impl Track {
             hits: 1,
             misses: 0,
             confirmed: ON_FRAMES <= 1,
+            precise_share: if v.precise { 1.0 } else { 0.0 },
         }
     }
 
@@ -64,9 +72,12 @@ impl Track {
 
     fn hit(&mut self, v: &Verified) {
         let learn = if self.confirmed { PRIOR_LEARN_CONFIRMED } else { PRIOR_LEARN_TENTATIVE };
-        self.cx += POS_SMOOTHING * (v.cand.cx - self.cx);
-        self.cy += POS_SMOOTHING * (v.cand.cy - self.cy);
-        self.r += learn * (v.cand.r - self.r);
+        if v.precise || self.precise_share < PRECISE_LOCK {
+            self.cx += POS_SMOOTHING * (v.cand.cx - self.cx);
+            self.cy += POS_SMOOTHING * (v.cand.cy - self.cy);
+            self.r += learn * (v.cand.r - self.r);
+        }
+        self.precise_share += PRECISE_EMA * (f32::from(u8::from(v.precise)) - self.precise_share);
         for k in 0..3 {
             self.colour[k] += learn * (v.colour[k] - self.colour[k]);
         }

@@ -47,6 +47,8 @@ pub struct Verified {
     pub colour: [f32; 3],
     /// Overall plausibility (higher = better).
     pub score: f32,
+    /// Located by the end face's edge (a circle fit, or a learned candidate refined by one): precise to ~0.1 r.
+    pub precise: bool,
 }
 
 /// The lying body segment right above a circle and the gap to it (in radii), if any.
@@ -141,7 +143,7 @@ fn verify_learned(
     let touch = contact.map_or((centre.0, centre.1 - c.r), |p| (p[0], p[1]));
     let segment = nearest_segment(prior, touch)?;
     let colour = mean_colour(crop, centre, 0.5 * c.r)?;
-    Some(Verified { cand: *c, segment, support: 1.0, colour, score: LEARNED_SCORE_BASE + c.score })
+    Some(Verified { cand: *c, segment, support: 1.0, colour, score: LEARNED_SCORE_BASE + c.score, precise: false })
 }
 
 /// The body segment (any incline) nearest to the image point `p`.
@@ -190,5 +192,5 @@ fn verify_circle(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&Pe
     let gap_term = (-((gap_r - GAP_TYPICAL_R).abs() - GAP_SLACK_R).max(0.0)).exp();
     let size_term = (1.0 - (size - 1.0).abs()).max(0.0);
     let score = c.score + 2.0 * gap_term + size_term + support;
-    Some(Verified { cand: *c, segment, support, colour, score })
+    Some(Verified { cand: *c, segment, support, colour, score, precise: true })
 }
