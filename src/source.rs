@@ -18,6 +18,8 @@ pub enum SourceError {
     Empty { path: PathBuf },
     #[error("{path}: not a video OpenCV can read (unknown format or corrupt header)")]
     NotVideo { path: PathBuf },
+    #[error("{path}: not an image OpenCV can read (unknown format or corrupt)")]
+    NotImage { path: PathBuf },
     #[error("{path}: video has no decodable frames (truncated or corrupt)")]
     NoFrames { path: PathBuf },
     #[error(
@@ -60,10 +62,12 @@ pub struct DecodeGap {
     pub frames: u64,
 }
 
-/// A clip read with OpenCV videoio (mp4/H.264, avi/MJPG, webm, ...).
+/// A clip read with OpenCV videoio (mp4/H.264, avi/MJPG, webm, ...), or a photo (see [`PHOTO_EXTENSIONS`]).
 pub struct VideoFileSource {
     path: PathBuf,
     cap: videoio::VideoCapture,
+    /// A photo, delivered as a still clip of [`PHOTO_FRAMES`] frames.
+    still: Option<Mat>,
     info: SourceInfo,
     /// Frames delivered so far.
     index: u64,
@@ -86,6 +90,21 @@ const MAX_CONSECUTIVE_BAD_READS: u64 = 300;
 const TRUNCATION_MIN_MISSING_FRAMES: u64 = 3;
 const TRUNCATION_MIN_MISSING_FRACTION: f64 = 0.05;
 
+/// File name extensions read as a photo (OpenCV imgcodecs) rather than a clip.
+pub const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "jp2"];
+/// A photo is analysed as a still clip this long at [`FALLBACK_FPS`]: every step that needs a steady view over time
+/// (the roller's confirmation over `roller::ON_FRAMES` frames, exercise recognition after 1 s of evidence) then sees
+/// the one image steadily, and the report holds its verdict.
+pub const PHOTO_SECONDS: f64 = 2.0;
+const PHOTO_FRAMES: u64 = (PHOTO_SECONDS * FALLBACK_FPS) as u64;
+
+/// True when `path` names a photo by its extension.
+pub fn is_photo(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| PHOTO_EXTENSIONS.iter().any(|p| p.eq_ignore_ascii_case(e)))
+}
+
 impl VideoFileSource {
     pub fn open(path: &Path) -> Result<Self, SourceError> {
         let meta =
@@ -107,6 +126,9 @@ impl VideoFileSource {
             path: path.into(),
             msg: "path is not UTF-8".into(),
         })?;
+        if is_photo(path) {
+            return Self::open_photo(path, name);
+        }
         let cap = videoio::VideoCapture::from_file(name, videoio::CAP_FFMPEG).map_err(other)?;
         if !cap.is_opened().map_err(other)? {
             return Err(SourceError::NotVideo { path: path.into() });
@@ -127,6 +149,7 @@ impl VideoFileSource {
         Ok(Self {
             path: path.into(),
             cap,
+            still: None,
             info: SourceInfo {
                 width,
                 height,
@@ -139,8 +162,35 @@ impl VideoFileSource {
         })
     }
 
+    fn open_photo(path: &Path, name: &str) -> Result<Self, SourceError> {
+        let image = opencv::imgcodecs::imread(name, opencv::imgcodecs::IMREAD_COLOR)
+            .map_err(|e| SourceError::Other { path: path.into(), msg: e.to_string() })?;
+        if image.empty() || image.cols() <= 0 || image.rows() <= 0 {
+            return Err(SourceError::NotImage { path: path.into() });
+        }
+        Ok(Self {
+            path: path.into(),
+            cap: videoio::VideoCapture::default().map_err(|e| SourceError::Other { path: path.into(), msg: e.to_string() })?,
+            info: SourceInfo {
+                width: image.cols() as u32,
+                height: image.rows() as u32,
+                fps: FALLBACK_FPS,
+                frame_count: Some(PHOTO_FRAMES),
+            },
+            still: Some(image),
+            index: 0,
+            last_t: None,
+            gaps: Vec::new(),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// True when the source is a photo delivered as a still clip.
+    pub fn is_photo(&self) -> bool {
+        self.still.is_some()
     }
 
     /// Undecodable frames skipped so far, in clip order.
@@ -198,6 +248,15 @@ impl FrameSource for VideoFileSource {
     }
 
     fn next_frame(&mut self, frame: &mut Mat) -> Result<Option<f64>, SourceError> {
+        if let Some(image) = &self.still {
+            if self.index >= PHOTO_FRAMES {
+                return Ok(None);
+            }
+            image.copy_to(frame).map_err(|e| SourceError::Other { path: self.path.clone(), msg: e.to_string() })?;
+            let t = self.index as f64 / self.info.fps;
+            self.index += 1;
+            return Ok(Some(t));
+        }
         let Some(bad) = self.read_good(frame)? else {
             return self.end_of_clip();
         };

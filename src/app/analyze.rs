@@ -232,6 +232,9 @@ fn run_clip(plan: &Plan, clip: &Path, staged: &mut StagedOutputs) -> Result<Stri
             stats.frames as f64 / stats.wall_seconds.max(1e-9),
             100.0 * stats.person_rate()
         );
+        if source.is_photo() {
+            let _ = writeln!(out, "  a photo: analysed as a {} s still clip", crate::source::PHOTO_SECONDS);
+        }
         if let Some(v) = &final_video {
             let _ = writeln!(out, "  annotated video: {}", v.display());
         }
