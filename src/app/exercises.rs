@@ -73,6 +73,13 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
         )?,
         None => writeln!(out, "  not auto-recognised: use --exercise {}", ex.id)?,
     }
+    print_cautions(out, ex, verbose)?;
+    print_thresholds(out, ex, verbose)?;
+    writeln!(out, "  file: {}", ex.path.display())
+}
+
+/// The warning, keep-out zones, spine check and posture rules, each with its cue.
+fn print_cautions(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io::Result<()> {
     if let Some(a) = &ex.avoid {
         writeln!(out, "  WARNING [{}] {}", a.rule.as_str(), a.message)?;
         if verbose {
@@ -111,6 +118,11 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
             writeln!(out, "    source: {}", p.source)?;
         }
     }
+    Ok(())
+}
+
+/// Speed, time-on-area and hold thresholds, with their sources when verbose.
+fn print_thresholds(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io::Result<()> {
     let t = &ex.thresholds;
     writeln!(
         out,
@@ -127,7 +139,7 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
             writeln!(out, "    source: {s}")?;
         }
     }
-    writeln!(out, "  file: {}", ex.path.display())
+    Ok(())
 }
 
 pub fn run(a: ExercisesArgs) -> Result<()> {
