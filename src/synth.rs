@@ -95,6 +95,17 @@ impl FaultSpec {
         t >= self.onset_s && t < self.onset_s + self.duration_s
     }
 
+    /// Its truth record as injected (from the onset, no zone), ending at `end`.
+    fn truth(&self, end: f64) -> TruthFault {
+        TruthFault {
+            rule: self.rule,
+            onset: self.onset_s,
+            end,
+            injected_at: self.onset_s,
+            zone: None,
+        }
+    }
+
     /// 0..1 ramp of a posture fault (develops over POSTURE_RAMP_S, recovers after the duration).
     fn ramp(&self, t: f64) -> f32 {
         let up = ((t - self.onset_s) / POSTURE_RAMP_S).clamp(0.0, 1.0);
@@ -868,17 +879,21 @@ impl KeepOutDrift {
                     .fold(t, f64::min);
                 self.open = Some((t, inj));
             }
-            (false, Some((t0, inj))) => {
-                self.visits.push(TruthFault {
-                    rule: RuleId::KeepOut,
-                    onset: t0,
-                    end: t,
-                    injected_at: inj,
-                    zone: Some(z.name.clone()),
-                });
-                self.open = None;
-            }
+            (false, Some(_)) => self.close(z, t),
             _ => {}
+        }
+    }
+
+    /// Closes the visit in progress, if any, at `end`.
+    fn close(&mut self, z: &Zone, end: f64) {
+        if let Some((t0, inj)) = self.open.take() {
+            self.visits.push(TruthFault {
+                rule: RuleId::KeepOut,
+                onset: t0,
+                end,
+                injected_at: inj,
+                zone: Some(z.name.clone()),
+            });
         }
     }
 
@@ -912,14 +927,8 @@ impl KeepOutDrift {
 
     /// The visits, one still open at the end closed at `t_end`.
     fn finish(mut self, zone: Option<&Zone>, t_end: f64) -> Vec<TruthFault> {
-        if let (Some((t0, inj)), Some(z)) = (self.open, zone) {
-            self.visits.push(TruthFault {
-                rule: RuleId::KeepOut,
-                onset: t0,
-                end: t_end,
-                injected_at: inj,
-                zone: Some(z.name.clone()),
-            });
+        if let Some(z) = zone {
+            self.close(z, t_end);
         }
         self.visits
     }
@@ -930,20 +939,10 @@ fn injected_faults(exercise: &Exercise, faults: &[FaultSpec], t_end: f64) -> Vec
     let mut truth = Vec::new();
     for f in faults {
         match f.rule {
-            RuleId::TooFast => truth.push(TruthFault {
-                rule: RuleId::TooFast,
-                onset: f.onset_s,
-                end: (f.onset_s + f.duration_s).min(t_end),
-                injected_at: f.onset_s,
-                zone: None,
-            }),
-            RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => truth.push(TruthFault {
-                rule: f.rule,
-                onset: f.onset_s,
-                end: (f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end),
-                injected_at: f.onset_s,
-                zone: None,
-            }),
+            RuleId::TooFast => truth.push(f.truth((f.onset_s + f.duration_s).min(t_end))),
+            RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => {
+                truth.push(f.truth((f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end)))
+            }
             _ => {}
         }
     }
@@ -964,13 +963,7 @@ fn hold_events(faults: &[FaultSpec], t_end: f64) -> Vec<TruthFault> {
     faults
         .iter()
         .filter(|f| f.rule == RuleId::Hold)
-        .map(|f| TruthFault {
-            rule: RuleId::Hold,
-            onset: f.onset_s,
-            end: (f.onset_s + f.duration_s).min(t_end),
-            injected_at: f.onset_s,
-            zone: None,
-        })
+        .map(|f| f.truth((f.onset_s + f.duration_s).min(t_end)))
         .collect()
 }
 

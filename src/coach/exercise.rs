@@ -371,6 +371,7 @@ impl Exercise {
 
 // ---- raw file layout (serde) ----
 
+/// The file as written. Missing `Option` fields are `None` (serde's rule for `Option`, no `#[serde(default)]` needed).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExercise {
@@ -380,20 +381,15 @@ struct RawExercise {
     description: String,
     segment: Spanned<RawSegment>,
     region: Spanned<RawRegion>,
-    #[serde(default)]
     recognize: Option<Spanned<RawRecognize>>,
     #[serde(default)]
     keep_out: Vec<Spanned<RawZone>>,
     #[serde(default)]
     posture: Vec<Spanned<RawPosture>>,
-    #[serde(default)]
     avoid: Option<Spanned<RawAvoid>>,
     thresholds: Spanned<RawThresholds>,
-    #[serde(default)]
     tool: Option<Spanned<String>>,
-    #[serde(default)]
     support: Option<Spanned<String>>,
-    #[serde(default)]
     spine: Option<Spanned<RawSpine>>,
 }
 
@@ -446,19 +442,12 @@ struct RawZone {
 struct RawPosture {
     rule: String,
     check: String,
-    #[serde(default)]
     landmark: Option<String>,
-    #[serde(default)]
     landmarks: Option<Vec<String>>,
-    #[serde(default)]
     target: Option<String>,
-    #[serde(default)]
     reference: Option<String>,
-    #[serde(default)]
     min_cm: Option<f32>,
-    #[serde(default)]
     max_bend_deg: Option<f32>,
-    #[serde(default)]
     max_torso_frac: Option<f32>,
     severity: String,
     message: String,
