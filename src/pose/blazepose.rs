@@ -305,6 +305,16 @@ fn ort_err(model: &str) -> impl Fn(ort::Error) -> PoseError + '_ {
     }
 }
 
+/// Runs `session` on one NHWC input.
+fn run_model<'s>(
+    session: &'s mut Session,
+    input: &Array4<f32>,
+    model: &str,
+) -> Result<ort::session::SessionOutputs<'s>, PoseError> {
+    let input = TensorRef::from_array_view(input.view()).map_err(ort_err(model))?;
+    session.run(ort::inputs![input]).map_err(ort_err(model))
+}
+
 /// Output `i` of a model run as f32 values.
 fn tensor<'a>(outputs: &'a ort::session::SessionOutputs<'_>, i: usize, model: &str) -> Result<&'a [f32], PoseError> {
     let (_, values) = outputs[i].try_extract_tensor::<f32>().map_err(ort_err(model))?;
@@ -424,13 +434,7 @@ impl BlazePose {
         )?;
         fill_input(&self.buf.det_rgb, &mut self.buf.det_input, 1.0 / 127.5, -1.0)?;
         let model = DETECTOR_FILE;
-        let outputs = self
-            .detector
-            .run(ort::inputs![TensorRef::from_array_view(
-                self.buf.det_input.view()
-            )
-            .map_err(ort_err(model))?])
-            .map_err(ort_err(model))?;
+        let outputs = run_model(&mut self.detector, &self.buf.det_input, model)?;
         let reg = tensor(&outputs, 0, model)?;
         let logits = tensor(&outputs, 1, model)?;
         if reg.len() != NUM_ANCHORS * 12 || logits.len() != NUM_ANCHORS {
@@ -473,13 +477,7 @@ impl BlazePose {
         )?;
         fill_input(&self.buf.crop, &mut self.buf.lm_input, 1.0 / 255.0, 0.0)?;
         let model = self.cfg.landmark_model.file_name();
-        let outputs = self
-            .landmarker
-            .run(ort::inputs![TensorRef::from_array_view(
-                self.buf.lm_input.view()
-            )
-            .map_err(ort_err(model))?])
-            .map_err(ort_err(model))?;
+        let outputs = run_model(&mut self.landmarker, &self.buf.lm_input, model)?;
         let ld = tensor(&outputs, 0, model)?;
         let flag = tensor(&outputs, 1, model)?;
         let seg = tensor(&outputs, 2, model)?;
