@@ -95,6 +95,17 @@ impl FaultSpec {
         t >= self.onset_s && t < self.onset_s + self.duration_s
     }
 
+    /// Its truth record as injected (from the onset, no zone), ending at `end`.
+    fn truth(&self, end: f64) -> TruthFault {
+        TruthFault {
+            rule: self.rule,
+            onset: self.onset_s,
+            end,
+            injected_at: self.onset_s,
+            zone: None,
+        }
+    }
+
     /// 0..1 ramp of a posture fault (develops over POSTURE_RAMP_S, recovers after the duration).
     fn ramp(&self, t: f64) -> f32 {
         let up = ((t - self.onset_s) / POSTURE_RAMP_S).clamp(0.0, 1.0);
@@ -325,150 +336,180 @@ fn segment_len(ex: &Exercise) -> f32 {
     }
 }
 
-/// Builds the body with the contact at fraction `c` of the target segment; the tool's centre and radius.
-fn build_body(fam: &str, c: f32, (roller_c, roller_r): (W, f32), m: Mods, vis_far: f32) -> Body {
-    let vis_near = 0.95;
-    let mut b: Body = [(W::default(), 0.0); NUM_LANDMARKS];
-    // Target segment placement: P + s*u, contact param c, gap (roller radius + tissue) along the up-normal.
-    let place = |len: f32, angle_deg: f32, tissue: f32| -> (W, W) {
+/// The main joints of the near (left) side and the nose, world cm.
+#[derive(Debug, Clone, Copy)]
+struct Joints {
+    sh: W,
+    hip: W,
+    knee: W,
+    ankle: W,
+    elbow: W,
+    wrist: W,
+    ear: W,
+    nose: W,
+}
+
+impl Joints {
+    fn from_array([sh, hip, knee, ankle, elbow, wrist, ear, nose]: [W; 8]) -> Joints {
+        Joints { sh, hip, knee, ankle, elbow, wrist, ear, nose }
+    }
+}
+
+/// The supported segment on the tool: the contact at fraction `c` of it.
+struct Placement {
+    roller_c: W,
+    roller_r: f32,
+    c: f32,
+}
+
+impl Placement {
+    /// Segment of `len` at `angle_deg`, `tissue` cm of body between it and the tool: its two ends P and P + len*u.
+    fn place(&self, len: f32, angle_deg: f32, tissue: f32) -> (W, W) {
         let a = angle_deg.to_radians();
         let u = w(a.cos(), a.sin());
         let n_up = w(-u.y, u.x);
-        let p = roller_c.sub(u.scale(c * len)).add(n_up.scale(roller_r + tissue));
+        let p = self.roller_c.sub(u.scale(self.c * len)).add(n_up.scale(self.roller_r + tissue));
         (p, p.add(u.scale(len)))
-    };
-    // Left side = near the camera; right side a copy, slightly offset, less visible (supine/prone/seated).
-    let mut set_pair = |l: usize, r: usize, p: W, far: Option<W>| {
-        b[l] = (p, vis_near);
-        b[r] = (far.unwrap_or(p.add(w(0.4, 0.3))), vis_far);
-    };
-    let torso_up = |hip: W, incline_deg: f32| -> W {
-        let a = incline_deg.to_radians();
-        hip.add(w(-a.cos(), a.sin()).scale(TORSO_CM))
-    };
-    let (sh, hip, knee, ankle, elbow, wrist, ear, nose);
-    let mut far_side: Option<[W; 8]> = None; // right sh, hip, knee, ankle, elbow, wrist, ear, (unused)
-    match fam {
-        "supine_bridge" => {
-            // Hips dropping rotate the torso about the roller contact; the hip sinks HIPS_DROP_CM (as far as the
-            // lever from the contact allows, at most HIPS_DROP_MAX_DEG of tilt).
-            let lever = ((1.0 - c) * TORSO_CM).max(1.0);
-            let tilt = (HIPS_DROP_CM * m.hips_drop / lever)
-                .min(HIPS_DROP_MAX_DEG.to_radians().sin())
-                .asin();
-            let (p, d) = place(TORSO_CM, -tilt.to_degrees(), 11.0);
-            sh = p;
-            hip = d;
-            ankle = w(hip.x + 55.0, 8.0);
-            knee = ik2(hip, ankle, THIGH_CM, SHANK_CM, 1.0).0;
-            ear = sh.add(w(-SHOULDER_TO_EAR_CM, 2.0));
-            nose = ear.add(w(2.0, 9.0));
-            let behind_head = ear.add(w(-4.0, -2.0));
-            let by_sides = w(sh.x + 42.0, 3.0);
-            wrist = behind_head.add(by_sides.sub(behind_head).scale(m.hands_off));
-            elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, -1.0).0;
-        }
-        "prone_plank" => {
-            let (p, d) = place(THIGH_CM, (13.0 * m.sag / THIGH_CM).asin().to_degrees(), 8.0);
-            knee = d;
-            hip = p;
-            sh = at_height(hip, TORSO_CM, 34.0, -1.0);
-            elbow = w(sh.x, 4.0);
-            wrist = w(sh.x - 22.0, 3.0);
-            let u = sh.sub(hip).unit();
-            ear = sh.add(u.scale(SHOULDER_TO_EAR_CM)).add(w(0.0, 2.0));
-            nose = ear.add(w(-2.0, -8.0));
-            ankle = at_height(knee, SHANK_CM, 10.0, 1.0);
-        }
-        "seated_thigh" | "seated_shank" => {
-            if fam == "seated_thigh" {
-                let (p, d) = place(THIGH_CM, (14.0 * m.hips_drop / THIGH_CM).asin().to_degrees(), 8.0);
-                knee = d;
-                hip = p;
-                ankle = knee.add(w(SHANK_CM - 0.1, -2.0));
-            } else {
-                let (p, d) = place(SHANK_CM, 0.0, 6.0);
-                knee = p;
-                ankle = d;
-                hip = at_height(knee, THIGH_CM, p.y + 3.0 - 13.0 * m.hips_drop, -1.0);
-            }
-            sh = torso_up(hip, 40.0);
-            wrist = w(hip.x - 48.0, 2.0);
-            elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, 1.0).0;
-            let u = sh.sub(hip).unit();
-            ear = sh.add(u.scale(SHOULDER_TO_EAR_CM));
-            nose = ear.add(w(-u.y, u.x).scale(-9.0));
-        }
-        "seated_glute" => {
-            let (p, d) = place(THIGH_CM, 20.0, 9.0);
-            hip = p;
-            knee = d;
-            ankle = at_height(knee, SHANK_CM, 8.0, 1.0);
-            sh = torso_up(hip, 60.0);
-            wrist = w(hip.x - 35.0, 3.0);
-            elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, 1.0).0;
-            let u = sh.sub(hip).unit();
-            ear = sh.add(u.scale(SHOULDER_TO_EAR_CM));
-            nose = ear.add(w(-u.y, u.x).scale(-9.0));
-        }
+    }
+}
+
+/// The shoulder of a torso rising from `hip` at `incline_deg`, head toward -x.
+fn torso_up(hip: W, incline_deg: f32) -> W {
+    let a = incline_deg.to_radians();
+    hip.add(w(-a.cos(), a.sin()).scale(TORSO_CM))
+}
+
+/// Ear and nose of a head that continues the torso from `hip` through `sh`.
+fn head_on_torso(hip: W, sh: W) -> (W, W) {
+    let u = sh.sub(hip).unit();
+    let ear = sh.add(u.scale(SHOULDER_TO_EAR_CM));
+    (ear, ear.add(w(-u.y, u.x).scale(-9.0)))
+}
+
+/// Supine on the upper back, hips lifted: hips dropping rotate the torso about the roller contact; the hip sinks
+/// HIPS_DROP_CM (as far as the lever from the contact allows, at most HIPS_DROP_MAX_DEG of tilt).
+fn supine_bridge(pl: &Placement, m: Mods) -> Joints {
+    let lever = ((1.0 - pl.c) * TORSO_CM).max(1.0);
+    let tilt = (HIPS_DROP_CM * m.hips_drop / lever)
+        .min(HIPS_DROP_MAX_DEG.to_radians().sin())
+        .asin();
+    let (sh, hip) = pl.place(TORSO_CM, -tilt.to_degrees(), 11.0);
+    let ankle = w(hip.x + 55.0, 8.0);
+    let knee = ik2(hip, ankle, THIGH_CM, SHANK_CM, 1.0).0;
+    let ear = sh.add(w(-SHOULDER_TO_EAR_CM, 2.0));
+    let nose = ear.add(w(2.0, 9.0));
+    let behind_head = ear.add(w(-4.0, -2.0));
+    let by_sides = w(sh.x + 42.0, 3.0);
+    let wrist = behind_head.add(by_sides.sub(behind_head).scale(m.hands_off));
+    let elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, -1.0).0;
+    Joints { sh, hip, knee, ankle, elbow, wrist, ear, nose }
+}
+
+/// Prone plank on the forearms, thighs on the roller; `m.sag` lets the hips sag.
+fn prone_plank(pl: &Placement, m: Mods) -> Joints {
+    let (hip, knee) = pl.place(THIGH_CM, (13.0 * m.sag / THIGH_CM).asin().to_degrees(), 8.0);
+    let sh = at_height(hip, TORSO_CM, 34.0, -1.0);
+    let u = sh.sub(hip).unit();
+    let ear = sh.add(u.scale(SHOULDER_TO_EAR_CM)).add(w(0.0, 2.0));
+    Joints {
+        sh,
+        hip,
+        knee,
+        ankle: at_height(knee, SHANK_CM, 10.0, 1.0),
+        elbow: w(sh.x, 4.0),
+        wrist: w(sh.x - 22.0, 3.0),
+        ear,
+        nose: ear.add(w(-2.0, -8.0)),
+    }
+}
+
+/// Seated, hands behind on the floor, thigh (`seated_thigh`) or shank on the roller; `m.hips_drop` lowers the hips.
+fn seated(pl: &Placement, thigh: bool, m: Mods) -> Joints {
+    let (hip, knee, ankle);
+    if thigh {
+        let (p, d) = pl.place(THIGH_CM, (14.0 * m.hips_drop / THIGH_CM).asin().to_degrees(), 8.0);
+        knee = d;
+        hip = p;
+        ankle = knee.add(w(SHANK_CM - 0.1, -2.0));
+    } else {
+        let (p, d) = pl.place(SHANK_CM, 0.0, 6.0);
+        knee = p;
+        ankle = d;
+        hip = at_height(knee, THIGH_CM, p.y + 3.0 - 13.0 * m.hips_drop, -1.0);
+    }
+    let sh = torso_up(hip, 40.0);
+    let wrist = w(hip.x - 48.0, 2.0);
+    let elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, 1.0).0;
+    let (ear, nose) = head_on_torso(hip, sh);
+    Joints { sh, hip, knee, ankle, elbow, wrist, ear, nose }
+}
+
+/// Seated on the roller, glute on it, torso upright.
+fn seated_glute(pl: &Placement) -> Joints {
+    let (hip, knee) = pl.place(THIGH_CM, 20.0, 9.0);
+    let ankle = at_height(knee, SHANK_CM, 8.0, 1.0);
+    let sh = torso_up(hip, 60.0);
+    let wrist = w(hip.x - 35.0, 3.0);
+    let elbow = ik2(sh, wrist, UPPER_ARM_CM, FOREARM_CM, 1.0).0;
+    let (ear, nose) = head_on_torso(hip, sh);
+    Joints { sh, hip, knee, ankle, elbow, wrist, ear, nose }
+}
+
+/// Side-lying, thigh (`side_thigh`) or torso on the roller; both sides in view: the near (lower) side's joints and
+/// the upper side's (right shoulder, hip, knee, ankle, elbow, wrist, ear, unused).
+fn side_lying(pl: &Placement, thigh: bool) -> (Joints, [W; 8]) {
+    let (sh, hip, knee, ankle, elbow, wrist, ear);
+    if thigh {
+        let (p, d) = pl.place(THIGH_CM, 0.0, 8.0);
+        hip = p;
+        knee = d;
+        ankle = at_height(knee, SHANK_CM, 13.0, 1.0);
+        sh = at_height(hip, TORSO_CM, 34.0, -1.0);
+        elbow = w(sh.x, 4.0);
+        wrist = elbow.add(w(4.0, -1.0));
+        ear = sh.add(w(-SHOULDER_TO_EAR_CM, 4.0));
+    } else {
+        let (p, d) = pl.place(TORSO_CM, 0.0, 10.0);
+        sh = p;
+        hip = d;
+        knee = at_height(hip, THIGH_CM, 17.0, 1.0);
+        ankle = at_height(knee, SHANK_CM, 11.0, 1.0);
+        elbow = sh.add(w(-UPPER_ARM_CM + 1.0, -7.0));
+        wrist = elbow.add(w(-FOREARM_CM + 1.0, -3.0));
+        ear = sh.add(w(-17.0, 9.0));
+    }
+    // Upper (right) side, seen from the front: shoulders/hips stacked vertically.
+    let sh2 = sh.add(w(0.0, 32.0));
+    let hip2 = hip.add(w(0.0, 28.0));
+    let ankle2 = w(hip.x + 32.0, 8.0);
+    let knee2 = ik2(hip2, ankle2, THIGH_CM, SHANK_CM, -1.0).0;
+    let wrist2 = w(sh.x + 24.0, 3.0);
+    let elbow2 = ik2(sh2, wrist2, UPPER_ARM_CM, FOREARM_CM, -1.0).0;
+    let ear2 = ear.add(w(0.0, 14.0));
+    let nose = ear.add(w(-3.0, 7.0));
+    let near = Joints { sh, hip, knee, ankle, elbow, wrist, ear, nose };
+    (near, [sh2, hip2, knee2, ankle2, elbow2, wrist2, ear2, W::default()])
+}
+
+/// The family's joints; for side-lying families also the upper side's.
+fn family_joints(fam: &str, pl: &Placement, m: Mods) -> (Joints, Option<[W; 8]>) {
+    let near = match fam {
+        "supine_bridge" => supine_bridge(pl, m),
+        "prone_plank" => prone_plank(pl, m),
+        "seated_thigh" | "seated_shank" => seated(pl, fam == "seated_thigh", m),
+        "seated_glute" => seated_glute(pl),
         "side_thigh" | "side_torso" => {
-            if fam == "side_thigh" {
-                let (p, d) = place(THIGH_CM, 0.0, 8.0);
-                hip = p;
-                knee = d;
-                ankle = at_height(knee, SHANK_CM, 13.0, 1.0);
-                sh = at_height(hip, TORSO_CM, 34.0, -1.0);
-                elbow = w(sh.x, 4.0);
-                wrist = elbow.add(w(4.0, -1.0));
-                ear = sh.add(w(-SHOULDER_TO_EAR_CM, 4.0));
-            } else {
-                let (p, d) = place(TORSO_CM, 0.0, 10.0);
-                sh = p;
-                hip = d;
-                knee = at_height(hip, THIGH_CM, 17.0, 1.0);
-                ankle = at_height(knee, SHANK_CM, 11.0, 1.0);
-                elbow = sh.add(w(-UPPER_ARM_CM + 1.0, -7.0));
-                wrist = elbow.add(w(-FOREARM_CM + 1.0, -3.0));
-                ear = sh.add(w(-17.0, 9.0));
-            }
-            // Upper (right) side, seen from the front: shoulders/hips stacked vertically.
-            let sh2 = sh.add(w(0.0, 32.0));
-            let hip2 = hip.add(w(0.0, 28.0));
-            let ankle2 = w(hip.x + 32.0, 8.0);
-            let knee2 = ik2(hip2, ankle2, THIGH_CM, SHANK_CM, -1.0).0;
-            let wrist2 = w(sh.x + 24.0, 3.0);
-            let elbow2 = ik2(sh2, wrist2, UPPER_ARM_CM, FOREARM_CM, -1.0).0;
-            let ear2 = ear.add(w(0.0, 14.0));
-            nose = ear.add(w(-3.0, 7.0));
-            far_side = Some([sh2, hip2, knee2, ankle2, elbow2, wrist2, ear2, W::default()]);
+            let (near, far) = side_lying(pl, fam == "side_thigh");
+            return (near, Some(far));
         }
-        "standing_wall" => [sh, hip, knee, ankle, elbow, wrist, ear, nose] = ball::standing(c, roller_c, roller_r),
+        "standing_wall" => Joints::from_array(ball::standing(pl.c, pl.roller_c, pl.roller_r)),
         _ => unreachable!("family checked by the caller"),
-    }
-    let far = |i: usize| far_side.map(|f| f[i]);
-    set_pair(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER, sh, far(0));
-    set_pair(idx::LEFT_HIP, idx::RIGHT_HIP, hip, far(1));
-    set_pair(idx::LEFT_KNEE, idx::RIGHT_KNEE, knee, far(2));
-    set_pair(idx::LEFT_ANKLE, idx::RIGHT_ANKLE, ankle, far(3));
-    set_pair(idx::LEFT_ELBOW, idx::RIGHT_ELBOW, elbow, far(4));
-    set_pair(idx::LEFT_WRIST, idx::RIGHT_WRIST, wrist, far(5));
-    set_pair(idx::LEFT_EAR, idx::RIGHT_EAR, ear, far(6));
-    if far_side.is_some() {
-        // Side-lying: both sides in view.
-        for i in [
-            idx::RIGHT_SHOULDER,
-            idx::RIGHT_HIP,
-            idx::RIGHT_KNEE,
-            idx::RIGHT_ANKLE,
-            idx::RIGHT_ELBOW,
-            idx::RIGHT_WRIST,
-            idx::RIGHT_EAR,
-        ] {
-            b[i].1 = vis_near;
-        }
-    }
-    b[idx::NOSE] = (nose, vis_near);
-    // Face and hand details follow the head and wrists.
+    };
+    (near, None)
+}
+
+/// Eyes and mouth follow the head; hands follow the wrists, heels and toes the ankles.
+fn add_details(b: &mut Body, nose: W, vis_near: f32, vis_far: f32) {
     let ear_mid = b[idx::LEFT_EAR].0.add(b[idx::RIGHT_EAR].0).scale(0.5);
     let eye = ear_mid.add(nose.sub(ear_mid).scale(0.75));
     for i in 1..=6 {
@@ -499,6 +540,33 @@ fn build_body(fam: &str, c: f32, (roller_c, roller_r): (W, f32), m: Mods, vis_fa
         b[heel] = (b[an].0.add(dir.scale(5.0)).add(perp.scale(-3.0)), b[an].1);
         b[toe] = (b[an].0.add(dir.scale(4.0)).add(perp.scale(12.0)), b[an].1);
     }
+}
+
+/// Builds the body with the contact at fraction `c` of the target segment; the tool's centre and radius.
+fn build_body(fam: &str, c: f32, (roller_c, roller_r): (W, f32), m: Mods, vis_far: f32) -> Body {
+    let vis_near = 0.95;
+    let mut b: Body = [(W::default(), 0.0); NUM_LANDMARKS];
+    let (j, far_side) = family_joints(fam, &Placement { roller_c, roller_r, c }, m);
+    // Left side = near the camera; right side a copy, slightly offset, less visible (supine/prone/seated).
+    let pairs = [
+        (idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER, j.sh),
+        (idx::LEFT_HIP, idx::RIGHT_HIP, j.hip),
+        (idx::LEFT_KNEE, idx::RIGHT_KNEE, j.knee),
+        (idx::LEFT_ANKLE, idx::RIGHT_ANKLE, j.ankle),
+        (idx::LEFT_ELBOW, idx::RIGHT_ELBOW, j.elbow),
+        (idx::LEFT_WRIST, idx::RIGHT_WRIST, j.wrist),
+        (idx::LEFT_EAR, idx::RIGHT_EAR, j.ear),
+    ];
+    for (k, (l, r, p)) in pairs.into_iter().enumerate() {
+        b[l] = (p, vis_near);
+        // Side-lying: both sides in view.
+        b[r] = match far_side {
+            Some(f) => (f[k], vis_near),
+            None => (p.add(w(0.4, 0.3)), vis_far),
+        };
+    }
+    b[idx::NOSE] = (j.nose, vis_near);
+    add_details(&mut b, j.nose, vis_near, vis_far);
     b
 }
 
@@ -572,8 +640,8 @@ fn keep_out_target(zone: &Zone, range: (f32, f32)) -> f32 {
     }
 }
 
-/// Generates a track for `exercise` (with its region and keep-out zones).
-pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Truth), SynthError> {
+/// Checks the settings against the exercise; returns the exercise's pose family.
+fn check_config(exercise: &Exercise, cfg: &SynthConfig) -> Result<&'static str, SynthError> {
     let fam = family(exercise).ok_or_else(|| {
         SynthError::Config(format!("no body model for exercise {:?} (supported: upper_back, lower_back, quads, adductors, hamstrings, calves, glutes, it_band, lats and the ball exercises)", exercise.id))
     })?;
@@ -594,7 +662,13 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     positive(cfg.px_per_cm as f64, "px per cm")?;
     positive(cfg.roller_diameter_cm as f64, "roller diameter")?;
     check_noise(cfg)?;
-    for f in &cfg.faults {
+    check_faults(exercise, fam, &cfg.faults)?;
+    Ok(fam)
+}
+
+/// Each injected fault must fit the exercise (a keep-out zone, a posture the family can show).
+fn check_faults(exercise: &Exercise, fam: &str, faults: &[FaultSpec]) -> Result<(), SynthError> {
+    for f in faults {
         let ok = match f.rule {
             RuleId::TooFast | RuleId::Hold => true,
             RuleId::KeepOut => !exercise.keep_out.is_empty(),
@@ -611,209 +685,264 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             )));
         }
     }
+    Ok(())
+}
 
-    let len = segment_len(exercise);
+/// Rolling range along the segment: the exercise's region inset by REGION_INSET at each end.
+fn rolling_range(exercise: &Exercise) -> (f32, f32) {
     let span = exercise.region.end - exercise.region.start;
-    let range = (
+    (
         exercise.region.start + REGION_INSET * span,
         exercise.region.end - REGION_INSET * span,
-    );
-    let roller_r = cfg.roller_diameter_cm / 2.0;
-    let s = cfg.px_per_cm;
-    let floor_px = cfg.height as f32 * 0.9;
+    )
+}
 
-    // Horizontal placement: centre the body's bounding box at mid-range.
-    let mid = 0.5 * (range.0 + range.1);
-    let tool = (ball::tool_centre(fam, roller_r, mid), roller_r);
-    let mid_body = build_body(fam, mid, tool, Mods::default(), cfg.real.far_visibility);
-    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-    for (p, _) in mid_body.iter() {
-        lo = lo.min(p.x);
-        hi = hi.max(p.x);
-    }
-    let origin_x = cfg.width as f32 * 0.5 - 0.5 * (lo + hi) * s;
-    let to_px = |p: W| (origin_x + p.x * s, floor_px - p.y * s);
-
-    let mut rng = Rng::new(cfg.seed);
-    let mut wander = Wander::new(cfg);
-    let n = (cfg.duration_s * cfg.fps).round() as usize;
-    let dt = 1.0 / cfg.fps;
-    let mut frames = Vec::with_capacity(n);
-    let mut pos = 0.5 * (range.0 + range.1);
-    let mut dir = 1.0f32;
-    let zone = exercise.keep_out.first();
-    let mut truth = Vec::new();
-    let mut ko_open: Option<(f64, f64)> = None; // (entry t, injected_at)
-    let mut ko_entered: Option<(usize, f64)> = None; // (fault index, entry t)
-    let mut ko_done: Vec<usize> = Vec::new();
-    let mut ko_drift = false;
-    let mut turns = Vec::new();
-    let mut spine_truth = ball::SpineTruth::default();
-    for i in 0..n {
-        let t = i as f64 * dt;
-        let mut mods = Mods::default();
-        for f in &cfg.faults {
-            match f.rule {
-                RuleId::HipsDropped => mods.hips_drop = mods.hips_drop.max(f.ramp(t)),
-                RuleId::PlankLine => mods.sag = mods.sag.max(f.ramp(t)),
-                RuleId::NeckUnsupported => mods.hands_off = mods.hands_off.max(f.ramp(t)),
-                _ => {}
-            }
+/// Posture modifiers of the injected posture faults at `t`.
+fn mods_at(faults: &[FaultSpec], t: f64) -> Mods {
+    let mut mods = Mods::default();
+    for f in faults {
+        match f.rule {
+            RuleId::HipsDropped => mods.hips_drop = mods.hips_drop.max(f.ramp(t)),
+            RuleId::PlankLine => mods.sag = mods.sag.max(f.ramp(t)),
+            RuleId::NeckUnsupported => mods.hands_off = mods.hands_off.max(f.ramp(t)),
+            _ => {}
         }
-        // Pose at the current contact position.
-        let mut body = build_body(fam, pos, tool, mods, cfg.real.far_visibility);
+    }
+    mods
+}
+
+/// Rolling speed at `t`, cm/s: 0 in a hold, the fast speed in a too_fast fault, else the set speed.
+fn speed_at(cfg: &SynthConfig, t: f64) -> f32 {
+    let fast = cfg.faults.iter().any(|f| f.rule == RuleId::TooFast && f.active(t));
+    let holding = cfg.faults.iter().any(|f| f.rule == RuleId::Hold && f.active(t));
+    if holding {
+        0.0
+    } else if fast {
+        cfg.fast_speed_cm_s
+    } else {
+        cfg.speed_cm_s
+    }
+}
+
+/// The camera's view: the tool's place in world cm and the mapping of world cm to image pixels.
+struct Scene {
+    fam: &'static str,
+    /// The tool's centre and radius, cm.
+    tool: (W, f32),
+    origin_x: f32,
+    floor_px: f32,
+    px_per_cm: f32,
+}
+
+impl Scene {
+    /// Floor near the bottom of the image; the body's bounding box centred at mid-range.
+    fn new(fam: &'static str, cfg: &SynthConfig, range: (f32, f32)) -> Scene {
+        let roller_r = cfg.roller_diameter_cm / 2.0;
+        let s = cfg.px_per_cm;
+        let floor_px = cfg.height as f32 * 0.9;
+        let mid = 0.5 * (range.0 + range.1);
+        let tool = (ball::tool_centre(fam, roller_r, mid), roller_r);
+        let mid_body = build_body(fam, mid, tool, Mods::default(), cfg.real.far_visibility);
+        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+        for (p, _) in mid_body.iter() {
+            lo = lo.min(p.x);
+            hi = hi.max(p.x);
+        }
+        let origin_x = cfg.width as f32 * 0.5 - 0.5 * (lo + hi) * s;
+        Scene {
+            fam,
+            tool,
+            origin_x,
+            floor_px,
+            px_per_cm: s,
+        }
+    }
+
+    fn to_px(&self, p: W) -> (f32, f32) {
+        (self.origin_x + p.x * self.px_per_cm, self.floor_px - p.y * self.px_per_cm)
+    }
+}
+
+/// Draws the frames: the body at a contact position, in pixels, with noise, wander and dropouts.
+struct Camera<'a> {
+    exercise: &'a Exercise,
+    cfg: &'a SynthConfig,
+    scene: Scene,
+    rng: Rng,
+    wander: Wander,
+    spine_truth: ball::SpineTruth,
+}
+
+impl Camera<'_> {
+    /// The frame at `t` with the contact at fraction `pos` of the segment.
+    fn frame(&mut self, pos: f32, t: f64) -> TrackFrame {
+        let (cfg, exercise, noise) = (self.cfg, self.exercise, self.cfg.noise_px);
+        let mods = mods_at(&cfg.faults, t);
+        let mut body = build_body(self.scene.fam, pos, self.scene.tool, mods, cfg.real.far_visibility);
         let roll = ball::roll_at(exercise, &cfg.on_spine, t);
-        ball::apply_roll(&mut body, fam, roll);
-        spine_truth.observe(exercise, &cfg.on_spine, t, roll);
+        ball::apply_roll(&mut body, self.scene.fam, roll);
+        self.spine_truth.observe(exercise, &cfg.on_spine, t, roll);
         let mut pose = Pose {
             score: 1.0,
             ..Pose::default()
         };
         for (k, (p, v)) in body.iter().enumerate() {
-            let (x, y) = to_px(*p);
-            let (wx, wy) = wander.at(k, t);
+            let (x, y) = self.scene.to_px(*p);
+            let (wx, wy) = self.wander.at(k, t);
             pose.keypoints[k] = Keypoint {
-                x: x + cfg.noise_px * rng.normal() + wx,
-                y: y + cfg.noise_px * rng.normal() + wy,
+                x: x + noise * self.rng.normal() + wx,
+                y: y + noise * self.rng.normal() + wy,
                 visibility: *v,
             };
         }
-        let (rx, ry) = to_px(tool.0);
+        let (rx, ry) = self.scene.to_px(self.scene.tool.0);
+        let rng = &mut self.rng;
         let roller = ball::observe(exercise, RollerObs {
-            cx: rx + 0.3 * cfg.noise_px * rng.normal(),
-            cy: ry + 0.3 * cfg.noise_px * rng.normal(),
-            r: roller_r * s + 0.2 * cfg.noise_px * rng.normal(),
+            cx: rx + 0.3 * noise * rng.normal(),
+            cy: ry + 0.3 * noise * rng.normal(),
+            r: self.scene.tool.1 * self.scene.px_per_cm + 0.2 * noise * rng.normal(),
             confidence: 1.0,
             ..Default::default()
         });
-        let (pose_seen, roller_seen) = wander.seen();
-        frames.push(TrackFrame {
+        let (pose_seen, roller_seen) = self.wander.seen();
+        TrackFrame {
             t,
             pose: pose_seen.then_some(pose),
             roller: roller_seen.then_some(roller),
-        });
-
-        // Keep-out truth from the generator's own contact position.
-        if let Some(z) = zone {
-            let inside = z.contains(pos);
-            match (inside, ko_open) {
-                (true, None) => {
-                    let inj = cfg
-                        .faults
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, f)| f.rule == RuleId::KeepOut && f.onset_s <= t && !ko_done.contains(k))
-                        .map(|(_, f)| f.onset_s)
-                        .fold(t, f64::min);
-                    ko_open = Some((t, inj));
-                }
-                (false, Some((t0, inj))) => {
-                    truth.push(TruthFault {
-                        rule: RuleId::KeepOut,
-                        onset: t0,
-                        end: t,
-                        injected_at: inj,
-                        zone: Some(z.name.clone()),
-                    });
-                    ko_open = None;
-                }
-                _ => {}
-            }
         }
+    }
+}
 
-        // Advance the contact.
-        let fast = cfg.faults.iter().any(|f| f.rule == RuleId::TooFast && f.active(t));
-        let holding = cfg.faults.iter().any(|f| f.rule == RuleId::Hold && f.active(t));
-        let v = if holding {
-            0.0
-        } else if fast {
-            cfg.fast_speed_cm_s
-        } else {
-            cfg.speed_cm_s
-        };
-        let step = v / len * dt as f32;
-        // Keep-out: from the onset, drift toward the zone; stay `duration` after entering it, then return.
-        if let Some(z) = zone {
-            for (k, f) in cfg.faults.iter().enumerate() {
-                if f.rule == RuleId::KeepOut && t >= f.onset_s && !ko_done.contains(&k) {
-                    match ko_entered {
-                        Some((kk, _)) if kk != k => {}
-                        None if z.contains(pos) => ko_entered = Some((k, t)),
-                        Some((_, t_in)) if t - t_in >= f.duration_s => {
-                            ko_done.push(k);
-                            ko_entered = None;
-                        }
-                        _ => {}
+/// The contact's position along the segment (fraction), its rolling direction and the times it turned.
+struct Contact {
+    pos: f32,
+    dir: f32,
+    turns: Vec<f64>,
+}
+
+impl Contact {
+    /// One step back and forth through `range`, turning at its ends.
+    fn roll(&mut self, step: f32, range: (f32, f32), t: f64) {
+        let was = self.dir;
+        if self.pos > range.1 {
+            self.dir = -1.0;
+        } else if self.pos < range.0 {
+            self.dir = 1.0;
+        }
+        self.pos += self.dir * step;
+        if self.dir != was {
+            self.turns.push(t);
+        }
+        if self.dir > 0.0 && self.pos > range.1 && self.pos - step <= range.1 {
+            self.pos = 2.0 * range.1 - self.pos;
+            self.dir = -1.0;
+            self.turns.push(t);
+        } else if self.dir < 0.0 && self.pos < range.0 && self.pos + step >= range.0 {
+            self.pos = 2.0 * range.0 - self.pos;
+            self.dir = 1.0;
+            self.turns.push(t);
+        }
+    }
+
+    /// One step toward `target`; after the dwell, rolling resumes away from the zone's side.
+    fn drift(&mut self, step: f32, target: f32, zone_side: f32) {
+        let d = target - self.pos;
+        self.pos += d.signum() * step.min(d.abs());
+        self.dir = -zone_side;
+    }
+}
+
+/// Injected keep-out faults against the exercise's first keep-out zone: the drift into it, the dwell, and the truth
+/// of each visit from the generator's own contact position.
+#[derive(Default)]
+struct KeepOutDrift {
+    /// A visit in progress: (entry t, injected_at).
+    open: Option<(f64, f64)>,
+    /// The fault being served and when the contact entered the zone for it: (fault index, entry t).
+    entered: Option<(usize, f64)>,
+    /// Faults served (the dwell is over).
+    done: Vec<usize>,
+    drifting: bool,
+    visits: Vec<TruthFault>,
+}
+
+impl KeepOutDrift {
+    /// Opens a visit when the contact enters the zone, closes it when it leaves.
+    fn observe(&mut self, z: &Zone, pos: f32, t: f64, faults: &[FaultSpec]) {
+        match (z.contains(pos), self.open) {
+            (true, None) => {
+                let inj = faults
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, f)| f.rule == RuleId::KeepOut && f.onset_s <= t && !self.done.contains(k))
+                    .map(|(_, f)| f.onset_s)
+                    .fold(t, f64::min);
+                self.open = Some((t, inj));
+            }
+            (false, Some(_)) => self.close(z, t),
+            _ => {}
+        }
+    }
+
+    /// Closes the visit in progress, if any, at `end`.
+    fn close(&mut self, z: &Zone, end: f64) {
+        if let Some((t0, inj)) = self.open.take() {
+            self.visits.push(TruthFault {
+                rule: RuleId::KeepOut,
+                onset: t0,
+                end,
+                injected_at: inj,
+                zone: Some(z.name.clone()),
+            });
+        }
+    }
+
+    /// From a fault's onset, drift toward the zone; stay `duration` after entering it, then return.
+    fn dwell(&mut self, z: &Zone, pos: f32, t: f64, faults: &[FaultSpec]) {
+        for (k, f) in faults.iter().enumerate() {
+            if f.rule == RuleId::KeepOut && t >= f.onset_s && !self.done.contains(&k) {
+                match self.entered {
+                    Some((kk, _)) if kk != k => {}
+                    None if z.contains(pos) => self.entered = Some((k, t)),
+                    Some((_, t_in)) if t - t_in >= f.duration_s => {
+                        self.done.push(k);
+                        self.entered = None;
                     }
+                    _ => {}
                 }
             }
         }
-        // The drift begins on the next pass heading toward the zone (the pass overshoots the region's end).
-        let pending = cfg
-            .faults
+    }
+
+    /// Whether the contact drifts this step: the drift begins on the next pass heading toward the zone (the pass
+    /// overshoots the region's end) and lasts while a fault is pending.
+    fn drifts(&mut self, t: f64, dir: f32, zone_side: f32, faults: &[FaultSpec]) -> bool {
+        let pending = faults
             .iter()
             .enumerate()
-            .any(|(k, f)| f.rule == RuleId::KeepOut && t >= f.onset_s && !ko_done.contains(&k));
-        let zone_side = zone.map_or(1.0, |z| if z.start >= range.1 { 1.0 } else { -1.0 });
-        ko_drift = pending && (ko_drift || dir == zone_side);
-        let drifting = ko_drift;
-        match (drifting, zone) {
-            (true, Some(z)) => {
-                let target = keep_out_target(z, range);
-                let d = target - pos;
-                pos += d.signum() * step.min(d.abs());
-                // After the dwell, rolling resumes back toward the region.
-                dir = -zone_side;
-            }
-            _ => {
-                let was = dir;
-                if pos > range.1 {
-                    dir = -1.0;
-                } else if pos < range.0 {
-                    dir = 1.0;
-                }
-                pos += dir * step;
-                if dir != was {
-                    turns.push(t);
-                }
-                if dir > 0.0 && pos > range.1 && pos - step <= range.1 {
-                    pos = 2.0 * range.1 - pos;
-                    dir = -1.0;
-                    turns.push(t);
-                } else if dir < 0.0 && pos < range.0 && pos + step >= range.0 {
-                    pos = 2.0 * range.0 - pos;
-                    dir = 1.0;
-                    turns.push(t);
-                }
-            }
+            .any(|(k, f)| f.rule == RuleId::KeepOut && t >= f.onset_s && !self.done.contains(&k));
+        self.drifting = pending && (self.drifting || dir == zone_side);
+        self.drifting
+    }
+
+    /// The visits, one still open at the end closed at `t_end`.
+    fn finish(mut self, zone: Option<&Zone>, t_end: f64) -> Vec<TruthFault> {
+        if let Some(z) = zone {
+            self.close(z, t_end);
         }
+        self.visits
     }
-    let t_end = n.saturating_sub(1) as f64 * dt;
-    if let (Some((t0, inj)), Some(z)) = (ko_open, zone) {
-        truth.push(TruthFault {
-            rule: RuleId::KeepOut,
-            onset: t0,
-            end: t_end,
-            injected_at: inj,
-            zone: Some(z.name.clone()),
-        });
-    }
-    for f in &cfg.faults {
+}
+
+/// Truth of the injected too_fast and posture faults and of an exercise to avoid, as they were injected.
+fn injected_faults(exercise: &Exercise, faults: &[FaultSpec], t_end: f64) -> Vec<TruthFault> {
+    let mut truth = Vec::new();
+    for f in faults {
         match f.rule {
-            RuleId::TooFast => truth.push(TruthFault {
-                rule: RuleId::TooFast,
-                onset: f.onset_s,
-                end: (f.onset_s + f.duration_s).min(t_end),
-                injected_at: f.onset_s,
-                zone: None,
-            }),
-            RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => truth.push(TruthFault {
-                rule: f.rule,
-                onset: f.onset_s,
-                end: (f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end),
-                injected_at: f.onset_s,
-                zone: None,
-            }),
+            RuleId::TooFast => truth.push(f.truth((f.onset_s + f.duration_s).min(t_end))),
+            RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => {
+                truth.push(f.truth((f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end)))
+            }
             _ => {}
         }
     }
@@ -826,20 +955,65 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             zone: None,
         });
     }
-    truth.extend(spine_truth.finish(t_end));
-    truth.sort_by(|a, b| a.onset.total_cmp(&b.onset));
-    let events = cfg
-        .faults
+    truth
+}
+
+/// The injected holds (events, not faults).
+fn hold_events(faults: &[FaultSpec], t_end: f64) -> Vec<TruthFault> {
+    faults
         .iter()
         .filter(|f| f.rule == RuleId::Hold)
-        .map(|f| TruthFault {
-            rule: RuleId::Hold,
-            onset: f.onset_s,
-            end: (f.onset_s + f.duration_s).min(t_end),
-            injected_at: f.onset_s,
-            zone: None,
-        })
-        .collect();
+        .map(|f| f.truth((f.onset_s + f.duration_s).min(t_end)))
+        .collect()
+}
+
+/// Generates a track for `exercise` (with its region and keep-out zones).
+pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Truth), SynthError> {
+    let fam = check_config(exercise, cfg)?;
+    let len = segment_len(exercise);
+    let range = rolling_range(exercise);
+    let mut camera = Camera {
+        exercise,
+        cfg,
+        scene: Scene::new(fam, cfg, range),
+        rng: Rng::new(cfg.seed),
+        wander: Wander::new(cfg),
+        spine_truth: ball::SpineTruth::default(),
+    };
+    let n = (cfg.duration_s * cfg.fps).round() as usize;
+    let dt = 1.0 / cfg.fps;
+    let mut frames = Vec::with_capacity(n);
+    let mut contact = Contact {
+        pos: 0.5 * (range.0 + range.1),
+        dir: 1.0,
+        turns: Vec::new(),
+    };
+    let zone = exercise.keep_out.first();
+    let zone_side = zone.map_or(1.0, |z| if z.start >= range.1 { 1.0 } else { -1.0 });
+    let mut keep_out = KeepOutDrift::default();
+    for i in 0..n {
+        let t = i as f64 * dt;
+        // Pose at the current contact position.
+        frames.push(camera.frame(contact.pos, t));
+        if let Some(z) = zone {
+            keep_out.observe(z, contact.pos, t, &cfg.faults);
+        }
+        // Advance the contact.
+        let step = speed_at(cfg, t) / len * dt as f32;
+        if let Some(z) = zone {
+            keep_out.dwell(z, contact.pos, t, &cfg.faults);
+        }
+        let drifting = keep_out.drifts(t, contact.dir, zone_side, &cfg.faults);
+        match (drifting, zone) {
+            (true, Some(z)) => contact.drift(step, keep_out_target(z, range), zone_side),
+            _ => contact.roll(step, range, t),
+        }
+    }
+    let t_end = n.saturating_sub(1) as f64 * dt;
+    let mut truth = keep_out.finish(zone, t_end);
+    truth.extend(injected_faults(exercise, &cfg.faults, t_end));
+    truth.extend(camera.spine_truth.finish(t_end));
+    truth.sort_by(|a, b| a.onset.total_cmp(&b.onset));
     let header = TrackHeader::new(cfg.width, cfg.height, cfg.fps);
     let truth = Truth {
         format: TRUTH_FORMAT.into(),
@@ -854,8 +1028,8 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
         seed: cfg.seed,
         range: [range.0, range.1],
         faults: truth,
-        events,
-        turns,
+        events: hold_events(&cfg.faults, t_end),
+        turns: contact.turns,
         then: None,
     };
     Ok((PoseTrack { header, frames }, truth))

@@ -47,19 +47,30 @@ fn landmark_names(kind: &PostureKind, ex: &Exercise) -> String {
     }
 }
 
+/// One line, then its source when `verbose`.
+fn sourced(out: &mut dyn Write, verbose: bool, line: &str, source: &str) -> std::io::Result<()> {
+    writeln!(out, "{line}")?;
+    if verbose {
+        writeln!(out, "    source: {source}")?;
+    }
+    Ok(())
+}
+
 fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io::Result<()> {
     writeln!(out, "{} - {} [{}]", ex.id, ex.name, ex.tool.as_str())?;
     if !ex.description.is_empty() {
         writeln!(out, "  {}", ex.description)?;
     }
-    writeln!(
+    let (seg, reg) = (&ex.segment, &ex.region);
+    sourced(
         out,
-        "  segment: {} ({} -> {}), roll {:.2}..{:.2} of it",
-        ex.segment.name, ex.segment.from_name, ex.segment.to_name, ex.region.start, ex.region.end
+        verbose,
+        &format!(
+            "  segment: {} ({} -> {}), roll {:.2}..{:.2} of it",
+            seg.name, seg.from_name, seg.to_name, reg.start, reg.end
+        ),
+        &reg.source,
     )?;
-    if verbose {
-        writeln!(out, "    source: {}", ex.region.source)?;
-    }
     match &ex.recognize {
         Some(r) => writeln!(
             out,
@@ -73,44 +84,36 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
         )?,
         None => writeln!(out, "  not auto-recognised: use --exercise {}", ex.id)?,
     }
+    print_cautions(out, ex, verbose)?;
+    print_thresholds(out, ex, verbose)?;
+    writeln!(out, "  file: {}", ex.path.display())
+}
+
+/// The warning, keep-out zones, spine check and posture rules, each with its cue.
+fn print_cautions(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io::Result<()> {
     if let Some(a) = &ex.avoid {
-        writeln!(out, "  WARNING [{}] {}", a.rule.as_str(), a.message)?;
-        if verbose {
-            writeln!(out, "    source: {}", a.source)?;
-        }
+        sourced(out, verbose, &format!("  WARNING [{}] {}", a.rule.as_str(), a.message), &a.source)?;
     }
     for z in &ex.keep_out {
-        writeln!(
-            out,
-            "  keep out [keep_out]: {} ({:.2}..{:.2}), cue \"{}\"",
-            z.name, z.start, z.end, z.cue
-        )?;
-        if verbose {
-            writeln!(out, "    source: {}", z.source)?;
-        }
+        let line = format!("  keep out [keep_out]: {} ({:.2}..{:.2}), cue \"{}\"", z.name, z.start, z.end, z.cue);
+        sourced(out, verbose, &line, &z.source)?;
     }
     if let Some(s) = &ex.spine {
-        writeln!(
-            out,
+        let line = format!(
             "  keep out [keep_out]: spine (body square on the ball: rolled under {:.0} deg), cue \"{}\"",
             s.min_roll_deg, s.cue
-        )?;
-        if verbose {
-            writeln!(out, "    source: {}", s.source)?;
-        }
+        );
+        sourced(out, verbose, &line, &s.source)?;
     }
     for p in &ex.posture {
-        writeln!(
-            out,
-            "  posture [{}]: {}, cue \"{}\"",
-            p.rule.as_str(),
-            landmark_names(&p.kind, ex),
-            p.cue
-        )?;
-        if verbose {
-            writeln!(out, "    source: {}", p.source)?;
-        }
+        let line = format!("  posture [{}]: {}, cue \"{}\"", p.rule.as_str(), landmark_names(&p.kind, ex), p.cue);
+        sourced(out, verbose, &line, &p.source)?;
     }
+    Ok(())
+}
+
+/// Speed, time-on-area and hold thresholds, with their sources when verbose.
+fn print_thresholds(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io::Result<()> {
     let t = &ex.thresholds;
     writeln!(
         out,
@@ -127,7 +130,7 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
             writeln!(out, "    source: {s}")?;
         }
     }
-    writeln!(out, "  file: {}", ex.path.display())
+    Ok(())
 }
 
 pub fn run(a: ExercisesArgs) -> Result<()> {

@@ -205,7 +205,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
 
 /// The `--bench` figures of a finished run.
 fn print_bench(stats: &crate::live::run::LiveStats) {
-    let l = &stats.latencies_ms;
+    let l = &stats.timings.latencies_ms;
     println!(
         "live bench: {}x{}, {} frames processed ({} with a predicted pose, {} with the last roller kept), {} dropped, {:.1} fps, capture-to-overlay \
          latency median {:.1} ms, p99 {:.1} ms, {:.2}x real time (session {:.2} s in {:.2} s wall)",
@@ -224,24 +224,24 @@ fn print_bench(stats: &crate::live::run::LiveStats) {
     );
     println!(
         "  of which: waiting for the loop median {:.1} / p99 {:.1} ms; pose + engine median {:.1} / p99 {:.1} ms",
-        pct(&stats.wait_ms, 50.0),
-        pct(&stats.wait_ms, 99.0),
-        pct(&stats.process_ms, 50.0),
-        pct(&stats.process_ms, 99.0)
+        pct(&stats.timings.wait_ms, 50.0),
+        pct(&stats.timings.wait_ms, 99.0),
+        pct(&stats.timings.process_ms, 50.0),
+        pct(&stats.timings.process_ms, 99.0)
     );
     println!(
         "  age of the pose shown (capture of the frame it was measured on to overlay): median {:.1} / p99 {:.1} ms",
-        pct(&stats.pose_age_ms, 50.0),
-        pct(&stats.pose_age_ms, 99.0)
+        pct(&stats.timings.pose_age_ms, 50.0),
+        pct(&stats.timings.pose_age_ms, 99.0)
     );
     println!(
         "  steps when run: pose median {:.1} / p99 {:.1} ms ({} frames); roller median {:.1} / p99 {:.1} ms ({} frames)",
-        pct(&stats.pose_ms, 50.0),
-        pct(&stats.pose_ms, 99.0),
-        stats.pose_ms.len(),
-        pct(&stats.roller_ms, 50.0),
-        pct(&stats.roller_ms, 99.0),
-        stats.roller_ms.len()
+        pct(&stats.timings.pose_ms, 50.0),
+        pct(&stats.timings.pose_ms, 99.0),
+        stats.timings.pose_ms.len(),
+        pct(&stats.timings.roller_ms, 50.0),
+        pct(&stats.timings.roller_ms, 99.0),
+        stats.timings.roller_ms.len()
     );
     println!("  load average (1 / 5 / 15 min) at the end: {}", super::bench::load_average());
 }

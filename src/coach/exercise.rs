@@ -371,6 +371,7 @@ impl Exercise {
 
 // ---- raw file layout (serde) ----
 
+/// The file as written. Missing `Option` fields are `None` (serde's rule for `Option`, no `#[serde(default)]` needed).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExercise {
@@ -380,20 +381,15 @@ struct RawExercise {
     description: String,
     segment: Spanned<RawSegment>,
     region: Spanned<RawRegion>,
-    #[serde(default)]
     recognize: Option<Spanned<RawRecognize>>,
     #[serde(default)]
     keep_out: Vec<Spanned<RawZone>>,
     #[serde(default)]
     posture: Vec<Spanned<RawPosture>>,
-    #[serde(default)]
     avoid: Option<Spanned<RawAvoid>>,
     thresholds: Spanned<RawThresholds>,
-    #[serde(default)]
     tool: Option<Spanned<String>>,
-    #[serde(default)]
     support: Option<Spanned<String>>,
-    #[serde(default)]
     spine: Option<Spanned<RawSpine>>,
 }
 
@@ -446,19 +442,12 @@ struct RawZone {
 struct RawPosture {
     rule: String,
     check: String,
-    #[serde(default)]
     landmark: Option<String>,
-    #[serde(default)]
     landmarks: Option<Vec<String>>,
-    #[serde(default)]
     target: Option<String>,
-    #[serde(default)]
     reference: Option<String>,
-    #[serde(default)]
     min_cm: Option<f32>,
-    #[serde(default)]
     max_bend_deg: Option<f32>,
-    #[serde(default)]
     max_torso_frac: Option<f32>,
     severity: String,
     message: String,
@@ -645,8 +634,243 @@ fn non_empty(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, s: &str) -> 
     Ok(s.to_string())
 }
 
+type Span = std::ops::Range<usize>;
+
+/// The id: lowercase letters, digits and '_'.
+fn parse_id(ctx: &Ctx, id: Spanned<String>) -> Result<String, CoachError> {
+    let id_span = id.span();
+    let id = id.into_inner();
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(ctx.err(
+            id_span,
+            "id",
+            format!("{id:?} must be lowercase letters, digits and '_'"),
+        ));
+    }
+    Ok(id)
+}
+
+/// `[segment]`: two different landmarks and a name.
+fn parse_segment(ctx: &Ctx, seg: Spanned<RawSegment>) -> Result<SegmentDef, CoachError> {
+    let seg_span = seg.span();
+    let seg = seg.into_inner();
+    let segment = SegmentDef {
+        from: landmark(ctx, &seg_span, "segment.from", &seg.from)?,
+        to: landmark(ctx, &seg_span, "segment.to", &seg.to)?,
+        name: non_empty(ctx, &seg_span, "segment.name", &seg.name)?,
+        from_name: seg.from,
+        to_name: seg.to,
+    };
+    if segment.from == segment.to {
+        return Err(ctx.err(seg_span, "segment", "`from` and `to` must be different landmarks"));
+    }
+    Ok(segment)
+}
+
+/// `start` and `end` fractions of a zone (named `field` in messages), start below end.
+fn zone_bounds(ctx: &Ctx, span: &Span, field: impl Fn(&str) -> String, start: f32, end: f32) -> Result<(), CoachError> {
+    check_fraction(ctx, span, &field("start"), start)?;
+    check_fraction(ctx, span, &field("end"), end)?;
+    if start >= end {
+        return Err(ctx.err(span.clone(), field(""), format!("start {start} must be below end {end}")));
+    }
+    Ok(())
+}
+
+/// `[region]`: the part of the segment to roll.
+fn parse_region(ctx: &Ctx, reg: Spanned<RawRegion>) -> Result<Zone, CoachError> {
+    let reg_span = reg.span();
+    let reg = reg.into_inner();
+    zone_bounds(ctx, &reg_span, |n| if n.is_empty() { "region".into() } else { format!("region.{n}") }, reg.start, reg.end)?;
+    Ok(Zone {
+        name: "region".into(),
+        start: reg.start,
+        end: reg.end,
+        message: String::new(),
+        cue: String::new(),
+        source: non_empty(ctx, &reg_span, "region.source", &reg.source)?,
+    })
+}
+
+/// `[[keep_out]]` zones: each outside the region to roll.
+fn parse_keep_out(ctx: &Ctx, zones: Vec<Spanned<RawZone>>, region: &Zone) -> Result<Vec<Zone>, CoachError> {
+    let mut keep_out = Vec::new();
+    for (i, z) in zones.into_iter().enumerate() {
+        let span = z.span();
+        let z = z.into_inner();
+        let f = |n: &str| format!("keep_out[{i}].{n}");
+        zone_bounds(ctx, &span, |n| f(if n.is_empty() { "start" } else { n }), z.start, z.end)?;
+        if z.start < region.end && z.end > region.start {
+            return Err(ctx.err(span, f("start"), "keep-out zone overlaps the region to roll"));
+        }
+        keep_out.push(Zone {
+            name: non_empty(ctx, &span, &f("name"), &z.name)?,
+            start: z.start,
+            end: z.end,
+            message: non_empty(ctx, &span, &f("message"), &z.message)?,
+            cue: non_empty(ctx, &span, &f("cue"), &z.cue)?,
+            source: non_empty(ctx, &span, &f("source"), &z.source)?,
+        });
+    }
+    Ok(keep_out)
+}
+
+/// A fault rule id (`rule = "..."` of a posture check or `[avoid]`).
+fn fault_rule(ctx: &Ctx, span: &Span, field: &str, name: &str) -> Result<RuleId, CoachError> {
+    RuleId::parse(name)
+        .filter(|r| RuleId::FAULTS.contains(r))
+        .ok_or_else(|| ctx.err(span.clone(), field, format!("unknown fault rule {name:?}")))
+}
+
+fn severity(ctx: &Ctx, span: &Span, field: &str, name: &str) -> Result<Severity, CoachError> {
+    Severity::parse(name).ok_or_else(|| ctx.err(span.clone(), field, "must be info, warning or critical"))
+}
+
+/// The `check` of one `[[posture]]` entry and its landmarks and limit; `f` names a field in messages.
+fn posture_kind(ctx: &Ctx, span: &Span, f: &dyn Fn(&str) -> String, p: &RawPosture) -> Result<PostureKind, CoachError> {
+    let need_lm = |name: &str, v: &Option<String>| -> Result<LandmarkRef, CoachError> {
+        let s = v
+            .as_deref()
+            .ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
+        landmark(ctx, span, &f(name), s)
+    };
+    let need_num = |name: &str, v: Option<f32>, range: RangeInclusive<f32>| -> Result<f32, CoachError> {
+        let x = v.ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
+        check_range(ctx, span, &f(name), x, (&range, false))
+    };
+    Ok(match p.check.as_str() {
+        "min_height" => PostureKind::MinHeight {
+            landmark: need_lm("landmark", &p.landmark)?,
+            reference: match &p.reference {
+                Some(r) => Some(landmark(ctx, span, &f("reference"), r)?),
+                None => None,
+            },
+            min_cm: need_num("min_cm", p.min_cm, HEIGHT_RANGE_CM)?,
+        },
+        "straight" => {
+            let l = p
+                .landmarks
+                .as_ref()
+                .ok_or_else(|| ctx.err(span.clone(), f("landmarks"), "missing field"))?;
+            if l.len() != 3 {
+                return Err(ctx.err(span.clone(), f("landmarks"), "needs exactly three landmarks"));
+            }
+            PostureKind::Straight {
+                a: landmark(ctx, span, &f("landmarks"), &l[0])?,
+                b: landmark(ctx, span, &f("landmarks"), &l[1])?,
+                c: landmark(ctx, span, &f("landmarks"), &l[2])?,
+                max_bend_deg: need_num("max_bend_deg", p.max_bend_deg, BEND_RANGE_DEG)?,
+            }
+        }
+        "near" => PostureKind::Near {
+            landmark: need_lm("landmark", &p.landmark)?,
+            target: need_lm("target", &p.target)?,
+            max_torso_frac: need_num("max_torso_frac", p.max_torso_frac, TORSO_FRAC_RANGE)?,
+        },
+        other => {
+            return Err(ctx.err(
+                span.clone(),
+                f("check"),
+                format!("unknown check {other:?} (min_height, straight, near)"),
+            ))
+        }
+    })
+}
+
+/// `[[posture]]` checks.
+fn parse_posture(ctx: &Ctx, checks: Vec<Spanned<RawPosture>>) -> Result<Vec<PostureCheck>, CoachError> {
+    let mut posture = Vec::new();
+    for (i, p) in checks.into_iter().enumerate() {
+        let span = p.span();
+        let p = p.into_inner();
+        let f = |n: &str| format!("posture[{i}].{n}");
+        let rule = fault_rule(ctx, &span, &f("rule"), &p.rule)?;
+        let kind = posture_kind(ctx, &span, &f, &p)?;
+        posture.push(PostureCheck {
+            rule,
+            kind,
+            severity: severity(ctx, &span, &f("severity"), &p.severity)?,
+            message: non_empty(ctx, &span, &f("message"), &p.message)?,
+            cue: non_empty(ctx, &span, &f("cue"), &p.cue)?,
+            source: non_empty(ctx, &span, &f("source"), &p.source)?,
+        });
+    }
+    Ok(posture)
+}
+
+/// `[avoid]`: being recognised in this exercise is itself a fault.
+fn parse_avoid(ctx: &Ctx, a: Spanned<RawAvoid>) -> Result<Avoid, CoachError> {
+    let span = a.span();
+    let a = a.into_inner();
+    Ok(Avoid {
+        rule: fault_rule(ctx, &span, "avoid.rule", &a.rule)?,
+        severity: severity(ctx, &span, "avoid.severity", &a.severity)?,
+        message: non_empty(ctx, &span, "avoid.message", &a.message)?,
+        cue: non_empty(ctx, &span, "avoid.cue", &a.cue)?,
+        source: non_empty(ctx, &span, "avoid.source", &a.source)?,
+    })
+}
+
+/// `[recognize]`: body orientations and the contact range that identify the exercise.
+fn parse_recognize(ctx: &Ctx, r: Spanned<RawRecognize>) -> Result<Recognize, CoachError> {
+    let span = r.span();
+    let r = r.into_inner();
+    let mut orientation = Vec::new();
+    for o in &r.orientation {
+        orientation.push(Orientation::parse(o).ok_or_else(|| {
+            ctx.err(
+                span.clone(),
+                "recognize.orientation",
+                format!("unknown orientation {o:?} (supine, prone, side, seated, standing)"),
+            )
+        })?);
+    }
+    if orientation.is_empty() {
+        return Err(ctx.err(span, "recognize.orientation", "must name at least one orientation"));
+    }
+    let contact = check_pair(ctx, "recognize.contact", r.contact, true, |c, sp, fd, v| {
+        check_range(c, sp, fd, v, (&POSITION_RANGE, false))
+    })?;
+    Ok(Recognize { orientation, contact })
+}
+
+/// `[thresholds]`: speeds, time on the area and hold times, each with its source.
+fn parse_thresholds(ctx: &Ctx, th: Spanned<RawThresholds>) -> Result<Thresholds, CoachError> {
+    let th_span = th.span();
+    let th = th.into_inner();
+    let speed = |name: &str, v: Spanned<f32>| -> Result<f32, CoachError> {
+        check_range(ctx, &v.span(), &format!("thresholds.{name}"), *v.get_ref(), (&ROLL_SPEED_RANGE_CM_S, true))
+    };
+    let times = |name: &str, v: Spanned<Vec<f32>>| -> Result<(f32, f32), CoachError> {
+        check_pair(ctx, &format!("thresholds.{name}"), v, false, |c, sp, fd, x| {
+            check_range(c, sp, fd, x, (&AREA_TIME_RANGE_S, true))
+        })
+    };
+    let source = |name: &str, s: &str| non_empty(ctx, &th_span, &format!("thresholds.{name}"), s);
+    let thresholds = Thresholds {
+        max_speed_cm_s: speed("max_speed_cm_s", th.max_speed_cm_s)?,
+        max_speed_source: source("max_speed_source", &th.max_speed_source)?,
+        target_speed_cm_s: speed("target_speed_cm_s", th.target_speed_cm_s)?,
+        target_speed_source: source("target_speed_source", &th.target_speed_source)?,
+        time_on_area_s: times("time_on_area_s", th.time_on_area_s)?,
+        time_on_area_source: source("time_on_area_source", &th.time_on_area_source)?,
+        hold_s: times("hold_s", th.hold_s)?,
+        hold_source: source("hold_source", &th.hold_source)?,
+    };
+    if thresholds.target_speed_cm_s >= thresholds.max_speed_cm_s {
+        return Err(ctx.err(th_span, "thresholds.target_speed_cm_s", "must be below max_speed_cm_s"));
+    }
+    Ok(thresholds)
+}
+
 impl Exercise {
-    /// Parses and validates one exercise file's text; `path` is used in messages.
+    /// Parses and validates one exercise file's text; `path` is used in messages. The parts are checked in this
+    /// order (id, segment, region, keep-out, posture, avoid, recognize, thresholds, tool); the first problem found is
+    /// the one reported.
     pub fn parse(text: &str, path: &Path) -> Result<Exercise, CoachError> {
         let raw: RawExercise = toml::from_str(text).map_err(|e| {
             let off = e.span().map(|s| s.start).unwrap_or(0);
@@ -661,226 +885,14 @@ impl Exercise {
             }
         })?;
         let ctx = Ctx { path, text };
-
-        let id_span = raw.id.span();
-        let id = raw.id.into_inner();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            return Err(ctx.err(
-                id_span,
-                "id",
-                format!("{id:?} must be lowercase letters, digits and '_'"),
-            ));
-        }
-
-        let seg_span = raw.segment.span();
-        let seg = raw.segment.into_inner();
-        let segment = SegmentDef {
-            from: landmark(&ctx, &seg_span, "segment.from", &seg.from)?,
-            to: landmark(&ctx, &seg_span, "segment.to", &seg.to)?,
-            name: non_empty(&ctx, &seg_span, "segment.name", &seg.name)?,
-            from_name: seg.from,
-            to_name: seg.to,
-        };
-        if segment.from == segment.to {
-            return Err(ctx.err(seg_span, "segment", "`from` and `to` must be different landmarks"));
-        }
-
-        let reg_span = raw.region.span();
-        let reg = raw.region.into_inner();
-        check_fraction(&ctx, &reg_span, "region.start", reg.start)?;
-        check_fraction(&ctx, &reg_span, "region.end", reg.end)?;
-        if reg.start >= reg.end {
-            return Err(ctx.err(
-                reg_span,
-                "region",
-                format!("start {} must be below end {}", reg.start, reg.end),
-            ));
-        }
-        let region = Zone {
-            name: "region".into(),
-            start: reg.start,
-            end: reg.end,
-            message: String::new(),
-            cue: String::new(),
-            source: non_empty(&ctx, &reg_span, "region.source", &reg.source)?,
-        };
-
-        let mut keep_out = Vec::new();
-        for (i, z) in raw.keep_out.into_iter().enumerate() {
-            let span = z.span();
-            let z = z.into_inner();
-            let f = |n: &str| format!("keep_out[{i}].{n}");
-            check_fraction(&ctx, &span, &f("start"), z.start)?;
-            check_fraction(&ctx, &span, &f("end"), z.end)?;
-            if z.start >= z.end {
-                return Err(ctx.err(
-                    span,
-                    f("start"),
-                    format!("start {} must be below end {}", z.start, z.end),
-                ));
-            }
-            if z.start < region.end && z.end > region.start {
-                return Err(ctx.err(span, f("start"), "keep-out zone overlaps the region to roll"));
-            }
-            keep_out.push(Zone {
-                name: non_empty(&ctx, &span, &f("name"), &z.name)?,
-                start: z.start,
-                end: z.end,
-                message: non_empty(&ctx, &span, &f("message"), &z.message)?,
-                cue: non_empty(&ctx, &span, &f("cue"), &z.cue)?,
-                source: non_empty(&ctx, &span, &f("source"), &z.source)?,
-            });
-        }
-
-        let mut posture = Vec::new();
-        for (i, p) in raw.posture.into_iter().enumerate() {
-            let span = p.span();
-            let p = p.into_inner();
-            let f = |n: &str| format!("posture[{i}].{n}");
-            let rule = RuleId::parse(&p.rule)
-                .filter(|r| RuleId::FAULTS.contains(r))
-                .ok_or_else(|| ctx.err(span.clone(), f("rule"), format!("unknown fault rule {:?}", p.rule)))?;
-            let need_lm = |name: &str, v: &Option<String>| -> Result<LandmarkRef, CoachError> {
-                let s = v
-                    .as_deref()
-                    .ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
-                landmark(&ctx, &span, &f(name), s)
-            };
-            let need_num = |name: &str, v: Option<f32>, range: RangeInclusive<f32>| -> Result<f32, CoachError> {
-                let x = v.ok_or_else(|| ctx.err(span.clone(), f(name), "missing field"))?;
-                check_range(&ctx, &span, &f(name), x, (&range, false))
-            };
-            let kind = match p.check.as_str() {
-                "min_height" => PostureKind::MinHeight {
-                    landmark: need_lm("landmark", &p.landmark)?,
-                    reference: match &p.reference {
-                        Some(r) => Some(landmark(&ctx, &span, &f("reference"), r)?),
-                        None => None,
-                    },
-                    min_cm: need_num("min_cm", p.min_cm, HEIGHT_RANGE_CM)?,
-                },
-                "straight" => {
-                    let l = p
-                        .landmarks
-                        .as_ref()
-                        .ok_or_else(|| ctx.err(span.clone(), f("landmarks"), "missing field"))?;
-                    if l.len() != 3 {
-                        return Err(ctx.err(span.clone(), f("landmarks"), "needs exactly three landmarks"));
-                    }
-                    PostureKind::Straight {
-                        a: landmark(&ctx, &span, &f("landmarks"), &l[0])?,
-                        b: landmark(&ctx, &span, &f("landmarks"), &l[1])?,
-                        c: landmark(&ctx, &span, &f("landmarks"), &l[2])?,
-                        max_bend_deg: need_num("max_bend_deg", p.max_bend_deg, BEND_RANGE_DEG)?,
-                    }
-                }
-                "near" => PostureKind::Near {
-                    landmark: need_lm("landmark", &p.landmark)?,
-                    target: need_lm("target", &p.target)?,
-                    max_torso_frac: need_num("max_torso_frac", p.max_torso_frac, TORSO_FRAC_RANGE)?,
-                },
-                other => {
-                    return Err(ctx.err(
-                        span,
-                        f("check"),
-                        format!("unknown check {other:?} (min_height, straight, near)"),
-                    ))
-                }
-            };
-            let severity = Severity::parse(&p.severity)
-                .ok_or_else(|| ctx.err(span.clone(), f("severity"), "must be info, warning or critical"))?;
-            posture.push(PostureCheck {
-                rule,
-                kind,
-                severity,
-                message: non_empty(&ctx, &span, &f("message"), &p.message)?,
-                cue: non_empty(&ctx, &span, &f("cue"), &p.cue)?,
-                source: non_empty(&ctx, &span, &f("source"), &p.source)?,
-            });
-        }
-
-        let avoid = match raw.avoid {
-            None => None,
-            Some(a) => {
-                let span = a.span();
-                let a = a.into_inner();
-                let rule = RuleId::parse(&a.rule)
-                    .filter(|r| RuleId::FAULTS.contains(r))
-                    .ok_or_else(|| ctx.err(span.clone(), "avoid.rule", format!("unknown fault rule {:?}", a.rule)))?;
-                Some(Avoid {
-                    rule,
-                    severity: Severity::parse(&a.severity)
-                        .ok_or_else(|| ctx.err(span.clone(), "avoid.severity", "must be info, warning or critical"))?,
-                    message: non_empty(&ctx, &span, "avoid.message", &a.message)?,
-                    cue: non_empty(&ctx, &span, "avoid.cue", &a.cue)?,
-                    source: non_empty(&ctx, &span, "avoid.source", &a.source)?,
-                })
-            }
-        };
-
-        let recognize = match raw.recognize {
-            None => None,
-            Some(r) => {
-                let span = r.span();
-                let r = r.into_inner();
-                let mut orientation = Vec::new();
-                for o in &r.orientation {
-                    orientation.push(Orientation::parse(o).ok_or_else(|| {
-                        ctx.err(
-                            span.clone(),
-                            "recognize.orientation",
-                            format!("unknown orientation {o:?} (supine, prone, side, seated, standing)"),
-                        )
-                    })?);
-                }
-                if orientation.is_empty() {
-                    return Err(ctx.err(span, "recognize.orientation", "must name at least one orientation"));
-                }
-                let contact = check_pair(&ctx, "recognize.contact", r.contact, true, |c, sp, fd, v| {
-                    check_range(c, sp, fd, v, (&POSITION_RANGE, false))
-                })?;
-                Some(Recognize { orientation, contact })
-            }
-        };
-
-        let th_span = raw.thresholds.span();
-        let th = raw.thresholds.into_inner();
-        let speed = |name: &str, v: Spanned<f32>| -> Result<f32, CoachError> {
-            check_range(&ctx, &v.span(), &format!("thresholds.{name}"), *v.get_ref(), (&ROLL_SPEED_RANGE_CM_S, true))
-        };
-        let times = |name: &str, v: Spanned<Vec<f32>>| -> Result<(f32, f32), CoachError> {
-            check_pair(&ctx, &format!("thresholds.{name}"), v, false, |c, sp, fd, x| {
-                check_range(c, sp, fd, x, (&AREA_TIME_RANGE_S, true))
-            })
-        };
-        let thresholds = Thresholds {
-            max_speed_cm_s: speed("max_speed_cm_s", th.max_speed_cm_s)?,
-            max_speed_source: non_empty(&ctx, &th_span, "thresholds.max_speed_source", &th.max_speed_source)?,
-            target_speed_cm_s: speed("target_speed_cm_s", th.target_speed_cm_s)?,
-            target_speed_source: non_empty(
-                &ctx,
-                &th_span,
-                "thresholds.target_speed_source",
-                &th.target_speed_source,
-            )?,
-            time_on_area_s: times("time_on_area_s", th.time_on_area_s)?,
-            time_on_area_source: non_empty(
-                &ctx,
-                &th_span,
-                "thresholds.time_on_area_source",
-                &th.time_on_area_source,
-            )?,
-            hold_s: times("hold_s", th.hold_s)?,
-            hold_source: non_empty(&ctx, &th_span, "thresholds.hold_source", &th.hold_source)?,
-        };
-        if thresholds.target_speed_cm_s >= thresholds.max_speed_cm_s {
-            return Err(ctx.err(th_span, "thresholds.target_speed_cm_s", "must be below max_speed_cm_s"));
-        }
-
+        let id = parse_id(&ctx, raw.id)?;
+        let segment = parse_segment(&ctx, raw.segment)?;
+        let region = parse_region(&ctx, raw.region)?;
+        let keep_out = parse_keep_out(&ctx, raw.keep_out, &region)?;
+        let posture = parse_posture(&ctx, raw.posture)?;
+        let avoid = raw.avoid.map(|a| parse_avoid(&ctx, a)).transpose()?;
+        let recognize = raw.recognize.map(|r| parse_recognize(&ctx, r)).transpose()?;
+        let thresholds = parse_thresholds(&ctx, raw.thresholds)?;
         let (tool, support, spine) = tool_fields(&ctx, raw.tool, raw.support, raw.spine)?;
         Ok(Exercise {
             tool,

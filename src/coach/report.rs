@@ -142,42 +142,35 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// One CSV line (no newline) for a frame.
-pub fn csv_line(m: &FrameMetrics) -> String {
-    format!(
-        "{:.4},{},{},{},{},{},{:.3},{},{:.3},{},{},{},{},{}",
-        m.t,
-        m.exercise.as_deref().unwrap_or(""),
-        m.orientation.map(|o| o.as_str()).unwrap_or(""),
+/// The CSV record of a frame: the columns of `CSV_COLUMNS`, numbers at fixed precision, absent values empty.
+pub fn csv_record(m: &FrameMetrics) -> [String; CSV_COLUMNS.len()] {
+    [
+        format!("{:.4}", m.t),
+        m.exercise.clone().unwrap_or_default(),
+        m.orientation.map(|o| o.as_str()).unwrap_or("").to_string(),
         opt(m.contact.map(|c| format!("{c:.4}"))),
         opt(m.speed_cm_s.map(|c| format!("{c:.2}"))),
-        m.in_region as u8,
-        m.time_on_area_s,
-        m.passes,
-        m.coverage,
+        (m.in_region as u8).to_string(),
+        format!("{:.3}", m.time_on_area_s),
+        m.passes.to_string(),
+        format!("{:.3}", m.coverage),
         opt(m.hip_height_cm.map(|c| format!("{c:.1}"))),
         opt(m.px_per_cm.map(|c| format!("{c:.3}"))),
         m.faults.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(";"),
-        csv_field(m.cue.as_deref().unwrap_or("")),
-        m.has_pose as u8,
-    )
+        m.cue.clone().unwrap_or_default(),
+        (m.has_pose as u8).to_string(),
+    ]
 }
 
 impl ReportSink for CsvSink {
+    /// Written with the `csv` crate: `\n` line ends, fields quoted only where needed (a cue with a comma or quote).
     fn write(&mut self, a: &Analysis) -> Result<(), CoachError> {
         let f = std::fs::File::create(&self.path).map_err(io_err(&self.path))?;
-        let mut w = std::io::BufWriter::new(f);
-        writeln!(w, "{}", CSV_COLUMNS.join(",")).map_err(io_err(&self.path))?;
+        let mut w = csv::Writer::from_writer(f);
+        let csv_err = |e: csv::Error| io_err(&self.path)(std::io::Error::from(e));
+        w.write_record(CSV_COLUMNS).map_err(csv_err)?;
         for m in &a.metrics {
-            writeln!(w, "{}", csv_line(m)).map_err(io_err(&self.path))?;
+            w.write_record(csv_record(m)).map_err(csv_err)?;
         }
         w.flush().map_err(io_err(&self.path))
     }

@@ -7,7 +7,7 @@ use crate::landmarks::{Pose, RollerObs, NUM_LANDMARKS};
 use crate::posetrack::TrackFrame;
 
 use crate::live::cues::{LiveCue, Severity};
-use super::overlay::{rule_landmarks, Hud, JointState, SegmentPx};
+use super::overlay::{rule_landmarks, Hud, JointState, SegmentPx, TopPanel};
 
 /// Target slow-rolling speed (cm/s) shown before an exercise is known (product spec: about 1 inch per second).
 pub const DEFAULT_TARGET_SPEED_CM_S: f32 = 2.5;
@@ -52,13 +52,15 @@ impl CoachView {
             roller,
             contact_px: self.contact_px,
             segment: self.segment.as_ref(),
-            speed_cm_s: self.speed_cm_s,
-            target_speed_cm_s: self.target_speed_cm_s,
-            max_speed_cm_s: self.max_speed_cm_s,
-            exercise: exercise_label,
-            time_on_area_s: self.time_on_area_s,
-            time_target_s: self.time_target_s,
-            passes: self.passes,
+            panel: TopPanel {
+                exercise: exercise_label,
+                time_on_area_s: self.time_on_area_s,
+                time_target_s: self.time_target_s,
+                passes: self.passes,
+                speed_cm_s: self.speed_cm_s,
+                target_speed_cm_s: self.target_speed_cm_s,
+                max_speed_cm_s: self.max_speed_cm_s,
+            },
             cue: self.current_cue.as_ref().map(|(t, s)| (t.as_str(), *s)),
             hold: self.ball_hold,
             ..Hud::default()
@@ -371,7 +373,8 @@ mod tests {
         )
         .unwrap();
         let seg = last.segment.clone().unwrap();
-        let hud = crate::hud::overlay::Hud { segment: Some(&seg), exercise: "Quadriceps", ..Default::default() };
+        let panel = crate::hud::overlay::TopPanel { exercise: "Quadriceps", ..Default::default() };
+        let hud = crate::hud::overlay::Hud { segment: Some(&seg), panel, ..Default::default() };
         crate::hud::overlay::draw_hud(&mut img, &hud).unwrap();
         let all = opencv::core::Rect::new(0, 60, 640, 420);
         assert!(crate::hud::overlay::count_color(&img, all, crate::hud::overlay::REGION_COLOR) > 100);

@@ -169,14 +169,8 @@ pub struct Hud<'a> {
     pub roller: Option<RollerObs>,
     pub contact_px: Option<(f32, f32)>,
     pub segment: Option<&'a SegmentPx>,
-    pub speed_cm_s: Option<f32>,
-    pub target_speed_cm_s: f32,
-    pub max_speed_cm_s: f32,
-    pub exercise: &'a str,
-    pub time_on_area_s: f64,
-    /// Recommended time on the area (min, max) s.
-    pub time_target_s: (f64, f64),
-    pub passes: u32,
+    /// The figures of the top panel.
+    pub panel: TopPanel<'a>,
     pub cue: Option<(&'a str, Severity)>,
     pub placement: Option<&'a PlacementReport>,
     /// A status line (paused, camera lost, ...), shown large in the middle.
@@ -185,6 +179,19 @@ pub struct Hud<'a> {
     pub fps: Option<f64>,
     /// Massage balls: seconds held on the spot and the [min, max] hold time, drawn as a big timer.
     pub hold: Option<(f64, (f64, f64))>,
+}
+
+/// The top panel: exercise, time on the area against its target and passes (left); the speed gauge (right).
+#[derive(Debug, Clone, Default)]
+pub struct TopPanel<'a> {
+    pub exercise: &'a str,
+    pub time_on_area_s: f64,
+    /// Recommended time on the area (min, max) s.
+    pub time_target_s: (f64, f64),
+    pub passes: u32,
+    pub speed_cm_s: Option<f32>,
+    pub target_speed_cm_s: f32,
+    pub max_speed_cm_s: f32,
 }
 
 /// Green band of the speed gauge, as factors of the target speed (slow, controlled rolling).
@@ -248,7 +255,7 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
     if let Some((x, y)) = hud.contact_px {
         imgproc::circle(img, pt(x, y), px(k, 7), sc(CONTACT_COLOR), imgproc::FILLED, imgproc::LINE_8, 0)?;
     }
-    draw_top_panel(img, hud, k)?;
+    draw_top_panel(img, &hud.panel, hud.fps, k)?;
     if let Some(h) = hud.hold {
         draw_hold_timer(img, h, k)?;
     }
@@ -354,76 +361,58 @@ fn draw_segment(img: &mut Mat, s: &SegmentPx) -> opencv::Result<()> {
 
 use crate::timefmt::mm_ss as fmt_mmss;
 
-fn draw_top_panel(img: &mut Mat, hud: &Hud, k: f64) -> opencv::Result<()> {
+/// A vertical mark across `gauge` at `x`, reaching `over` px above and below it.
+fn gauge_mark(img: &mut Mat, x: i32, gauge: Rect, over: i32, color: (u8, u8, u8), thick: i32) -> opencv::Result<()> {
+    let (top, bottom) = (Point::new(x, gauge.y - over), Point::new(x, gauge.y + gauge.height + over));
+    imgproc::line(img, top, bottom, sc(color), thick, imgproc::LINE_8, 0)
+}
+
+fn draw_top_panel(img: &mut Mat, panel: &TopPanel, fps: Option<f64>, k: f64) -> opencv::Result<()> {
     let w = img.cols();
     fill_rect(img, Rect::new(0, 0, w, px(k, 58)), PANEL_BG)?;
     // Left: exercise, time on area against the target, passes.
-    let (tmin, tmax) = hud.time_target_s;
-    let label = format!("{}  {}  passes {}", hud.exercise, fmt_mmss(hud.time_on_area_s), hud.passes);
+    let (tmin, tmax) = panel.time_target_s;
+    let label = format!("{}  {}  passes {}", panel.exercise, fmt_mmss(panel.time_on_area_s), panel.passes);
     text(img, &label, Point::new(px(k, PANEL_PAD), px(k, 22)), 0.6 * k, TEXT, 1)?;
     let bar = Rect::new(px(k, PANEL_PAD), px(k, 32), px(k, GAUGE_W), px(k, GAUGE_H));
     fill_rect(img, bar, (70, 70, 70))?;
     if tmax > 0.0 {
-        let f = (hud.time_on_area_s / tmax).clamp(0.0, 1.0);
-        let col = if hud.time_on_area_s >= tmin { JOINT_OK } else { JOINT_WARN };
+        let f = (panel.time_on_area_s / tmax).clamp(0.0, 1.0);
+        let col = if panel.time_on_area_s >= tmin { JOINT_OK } else { JOINT_WARN };
         fill_rect(img, Rect::new(bar.x, bar.y, (f * px(k, GAUGE_W) as f64) as i32, px(k, GAUGE_H)), col)?;
         let xmin = bar.x + (tmin / tmax * px(k, GAUGE_W) as f64) as i32;
-        imgproc::line(
-            img,
-            Point::new(xmin, bar.y - px(k, 3)),
-            Point::new(xmin, bar.y + px(k, GAUGE_H) + px(k, 3)),
-            sc(TEXT),
-            2,
-            imgproc::LINE_8,
-            0,
-        )?;
+        gauge_mark(img, xmin, bar, px(k, 3), TEXT, 2)?;
     }
     let t = format!("{}-{}", fmt_mmss(tmin), fmt_mmss(tmax));
     text(img, &t, Point::new(bar.x + px(k, GAUGE_W) + px(k, 6), bar.y + px(k, GAUGE_H) - px(k, 2)), 0.45 * k, TEXT, 1)?;
     // Right: speed gauge with the target band.
     let gx = w - px(k, GAUGE_W) - px(k, PANEL_PAD);
     let gauge = Rect::new(gx, px(k, 32), px(k, GAUGE_W), px(k, GAUGE_H));
-    let vmax = (hud.max_speed_cm_s * 1.25).max(hud.target_speed_cm_s * 3.0).max(1.0);
+    let vmax = (panel.max_speed_cm_s * 1.25).max(panel.target_speed_cm_s * 3.0).max(1.0);
     let xv = |v: f32| gx + ((v / vmax).clamp(0.0, 1.0) * px(k, GAUGE_W) as f32) as i32;
     fill_rect(img, gauge, (70, 70, 70))?;
-    let (lo, hi) = (hud.target_speed_cm_s * SPEED_BAND_LOW_FACTOR, hud.target_speed_cm_s * SPEED_BAND_HIGH_FACTOR);
+    let (lo, hi) = (panel.target_speed_cm_s * SPEED_BAND_LOW_FACTOR, panel.target_speed_cm_s * SPEED_BAND_HIGH_FACTOR);
     fill_rect(img, Rect::new(xv(lo), gauge.y, xv(hi) - xv(lo), px(k, GAUGE_H)), (60, 150, 60))?;
-    if hud.max_speed_cm_s > 0.0 {
+    if panel.max_speed_cm_s > 0.0 {
         fill_rect(
             img,
-            Rect::new(xv(hud.max_speed_cm_s), gauge.y, gx + px(k, GAUGE_W) - xv(hud.max_speed_cm_s), px(k, GAUGE_H)),
+            Rect::new(xv(panel.max_speed_cm_s), gauge.y, gx + px(k, GAUGE_W) - xv(panel.max_speed_cm_s), px(k, GAUGE_H)),
             (40, 40, 160),
         )?;
     }
-    let tx = xv(hud.target_speed_cm_s);
-    imgproc::line(
-        img,
-        Point::new(tx, gauge.y - px(k, 3)),
-        Point::new(tx, gauge.y + px(k, GAUGE_H) + px(k, 3)),
-        sc(TEXT),
-        1,
-        imgproc::LINE_8,
-        0,
-    )?;
-    let speed_label = match hud.speed_cm_s {
+    let tx = xv(panel.target_speed_cm_s);
+    gauge_mark(img, tx, gauge, px(k, 3), TEXT, 1)?;
+    let speed_label = match panel.speed_cm_s {
         Some(v) => {
             let x = xv(v);
-            imgproc::line(
-                img,
-                Point::new(x, gauge.y - px(k, 4)),
-                Point::new(x, gauge.y + px(k, GAUGE_H) + px(k, 4)),
-                sc((0, 255, 255)),
-                3,
-                imgproc::LINE_8,
-                0,
-            )?;
-            format!("speed {v:.1} cm/s  target {:.1}", hud.target_speed_cm_s)
+            gauge_mark(img, x, gauge, px(k, 4), (0, 255, 255), 3)?;
+            format!("speed {v:.1} cm/s  target {:.1}", panel.target_speed_cm_s)
         }
-        None => format!("speed -  target {:.1} cm/s", hud.target_speed_cm_s),
+        None => format!("speed -  target {:.1} cm/s", panel.target_speed_cm_s),
     };
     let sz = text_size(&speed_label, 0.45 * k, 1)?;
     text(img, &speed_label, Point::new(w - px(k, PANEL_PAD) - sz.width, px(k, 22)), 0.45 * k, TEXT, 1)?;
-    if let Some(fps) = hud.fps {
+    if let Some(fps) = fps {
         text(img, &format!("{fps:.0} fps"), Point::new(w / 2 - px(k, 20), px(k, 50)), 0.4 * k, (180, 180, 180), 1)?;
     }
     Ok(())
@@ -557,11 +546,14 @@ mod tests {
             joints: Some(&j),
             segment: Some(&seg),
             cue: Some(("off the knee", Severity::Critical)),
-            exercise: "Quadriceps",
-            target_speed_cm_s: 2.5,
-            max_speed_cm_s: 15.0,
-            time_target_s: (30.0, 120.0),
-            speed_cm_s: Some(3.0),
+            panel: TopPanel {
+                exercise: "Quadriceps",
+                target_speed_cm_s: 2.5,
+                max_speed_cm_s: 15.0,
+                time_target_s: (30.0, 120.0),
+                speed_cm_s: Some(3.0),
+                ..TopPanel::default()
+            },
             ..Hud::default()
         };
         let mut img = blank();
@@ -574,7 +566,7 @@ mod tests {
         assert!(count_color(&img, band, CUE_TEXT) > 300, "cue text missing");
         // No person: the prompt appears, no skeleton.
         let mut img = blank();
-        draw_hud(&mut img, &Hud { exercise: "Quadriceps", ..Hud::default() }).unwrap();
+        draw_hud(&mut img, &Hud { panel: TopPanel { exercise: "Quadriceps", ..TopPanel::default() }, ..Hud::default() }).unwrap();
         assert_eq!(count_color(&img, all, BONE_COLOR), 0);
         let mid = Rect::new(0, 180, 640, 120);
         assert!(count_color(&img, mid, PANEL_BG) > 2000, "get-in-frame panel missing");

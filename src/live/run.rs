@@ -27,7 +27,7 @@ use super::worker::Perception;
 use super::writer::{WriterError, WriterThread};
 use crate::coach::{CoachError, EngineConfig};
 use crate::hud::coach_view::{CoachView, LiveCoach, AUTO_LABEL};
-use crate::hud::overlay::{self, Check, Hud, JointState, PlacementReport};
+use crate::hud::overlay::{self, Check, Hud, JointState, PlacementReport, TopPanel};
 use crate::landmarks::{Pose, RollerObs, NUM_LANDMARKS};
 use crate::pipeline::{Pipeline, PipelineConfig, PipelineError};
 use crate::posetrack::TrackFrame;
@@ -120,6 +120,19 @@ pub struct LiveStats {
     pub dropped: u64,
     pub wall_s: f64,
     pub session_s: f64,
+    /// Per-frame latencies and step times.
+    pub timings: LiveTimings,
+    pub cues: Vec<(f64, String)>,
+    pub session_dir: Option<PathBuf>,
+    pub width: u32,
+    pub height: u32,
+    /// Done vs planned of the routine, if one was run.
+    pub routine: Option<crate::routine::RoutineReport>,
+}
+
+/// Per-frame times of a live run, ms.
+#[derive(Debug, Clone, Default)]
+pub struct LiveTimings {
     /// Capture-to-overlay latency per processed frame (ms).
     pub latencies_ms: Vec<f64>,
     /// Of which: waiting in the hand-over slot (ms), and pose pipeline + engine (ms).
@@ -131,12 +144,6 @@ pub struct LiveStats {
     /// Per frame shown with a pose: from the capture of the frame the pose was measured on to the overlay (ms).
     pub pose_age_ms: Vec<f64>,
     shown_measured_at: Option<Instant>,
-    pub cues: Vec<(f64, String)>,
-    pub session_dir: Option<PathBuf>,
-    pub width: u32,
-    pub height: u32,
-    /// Done vs planned of the routine, if one was run.
-    pub routine: Option<crate::routine::RoutineReport>,
 }
 
 impl LiveStats {
@@ -145,10 +152,10 @@ impl LiveStats {
         self.predicted += !seen.measured as u64;
         if let Some((plan, times)) = seen.arrived {
             self.roller_kept += !plan.roller as u64;
-            self.pose_ms.extend(times.pose_s.map(|s| s * 1e3));
-            self.roller_ms.extend(times.roller_s.map(|s| s * 1e3));
+            self.timings.pose_ms.extend(times.pose_s.map(|s| s * 1e3));
+            self.timings.roller_ms.extend(times.roller_s.map(|s| s * 1e3));
         }
-        self.shown_measured_at = seen.pose.and(seen.measured_at);
+        self.timings.shown_measured_at = seen.pose.and(seen.measured_at);
     }
 
     pub fn fps(&self) -> f64 {
@@ -401,8 +408,8 @@ impl<'a> LiveLoop<'a> {
         self.log_progress(frame.t)?;
         self.draw(&mut frame.bgr, pose.as_ref(), roller)?;
         if !self.hud.paused {
-            self.stats.latencies_ms.push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
-            self.stats.pose_age_ms.extend(self.stats.shown_measured_at.map(|at| at.elapsed().as_secs_f64() * 1e3));
+            self.stats.timings.latencies_ms.push(frame.captured_at.elapsed().as_secs_f64() * 1e3);
+            self.stats.timings.pose_age_ms.extend(self.stats.timings.shown_measured_at.map(|at| at.elapsed().as_secs_f64() * 1e3));
         }
         self.present(frame)?;
         Ok(())
@@ -414,7 +421,7 @@ impl<'a> LiveLoop<'a> {
         frame: &CapturedFrame,
         picked: Instant,
     ) -> Result<(Option<Pose>, Option<RollerObs>), LiveError> {
-        self.stats.wait_ms.push(picked.duration_since(frame.captured_at).as_secs_f64() * 1e3);
+        self.stats.timings.wait_ms.push(picked.duration_since(frame.captured_at).as_secs_f64() * 1e3);
         let seen = self.perception.frame(frame)?;
         let tf = TrackFrame { t: frame.t, pose: seen.pose, roller: seen.roller };
         self.writer.frame(&tf)?;
@@ -429,7 +436,7 @@ impl<'a> LiveLoop<'a> {
         for cue in c.new_cues.drain(..) {
             c.sched.offer(cue, frame.t);
         }
-        self.stats.process_ms.push(picked.elapsed().as_secs_f64() * 1e3);
+        self.stats.timings.process_ms.push(picked.elapsed().as_secs_f64() * 1e3);
         self.stats.frames += 1;
         self.stats.measurement(&seen);
         if tf.pose.is_some() {
@@ -576,8 +583,8 @@ impl<'a> LiveLoop<'a> {
             let (rows, cols) = (self.info.height as i32, self.info.width as i32);
             let mut blank =
                 Mat::new_rows_cols_with_default(rows, cols, opencv::core::CV_8UC3, opencv::core::Scalar::all(0.0))?;
-            let hud =
-                Hud { exercise: &self.hud.exercise_label, status: self.hud.status.as_deref(), ..Hud::default() };
+            let panel = TopPanel { exercise: &self.hud.exercise_label, ..TopPanel::default() };
+            let hud = Hud { panel, status: self.hud.status.as_deref(), ..Hud::default() };
             overlay::draw_hud(&mut blank, &hud)?;
             w.show(&blank, &mut self.hud.actions)?;
         }

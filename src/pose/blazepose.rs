@@ -271,23 +271,31 @@ pub struct BlazePose {
     landmarker: Session,
     anchors: Vec<Vec2>,
     cfg: BlazePoseConfig,
-    // caller-side buffers reused every frame
-    padded: Mat,
-    det_rgb: Mat,
-    crop: Mat,
-    warp: Mat,
-    det_input: Array4<f32>,
-    lm_input: Array4<f32>,
+    buf: Buffers,
     /// ROI carried from the previous frame when tracking.
     track_roi: Option<RotatedSquare>,
     /// How many times the detector ran (for benchmarks and tests).
     pub detector_runs: u64,
     /// Frames since the detector last ran (see `track::REDETECT_EVERY`).
     since_detect: u32,
-    prob_buf: Vec<f32>,
     /// Person mask of the last frame's result, reused; `mask_valid` says whether it belongs to the last frame.
     mask: PersonMask,
     mask_valid: bool,
+}
+
+/// Caller-side buffers reused every frame (no allocation per frame).
+struct Buffers {
+    /// The frame letterboxed to a square, and as RGB at the detector's input size.
+    padded: Mat,
+    det_rgb: Mat,
+    /// The landmark model's crop and the affine warp that cuts it.
+    crop: Mat,
+    warp: Mat,
+    /// Model inputs (NHWC).
+    det_input: Array4<f32>,
+    lm_input: Array4<f32>,
+    /// Person-mask probabilities before warping to the frame.
+    prob_buf: Vec<f32>,
 }
 
 fn ort_err(model: &str) -> impl Fn(ort::Error) -> PoseError + '_ {
@@ -295,6 +303,22 @@ fn ort_err(model: &str) -> impl Fn(ort::Error) -> PoseError + '_ {
         model: model.to_string(),
         msg: e.to_string(),
     }
+}
+
+/// Runs `session` on one NHWC input.
+fn run_model<'s>(
+    session: &'s mut Session,
+    input: &Array4<f32>,
+    model: &str,
+) -> Result<ort::session::SessionOutputs<'s>, PoseError> {
+    let input = TensorRef::from_array_view(input.view()).map_err(ort_err(model))?;
+    session.run(ort::inputs![input]).map_err(ort_err(model))
+}
+
+/// Output `i` of a model run as f32 values.
+fn tensor<'a>(outputs: &'a ort::session::SessionOutputs<'_>, i: usize, model: &str) -> Result<&'a [f32], PoseError> {
+    let (_, values) = outputs[i].try_extract_tensor::<f32>().map_err(ort_err(model))?;
+    Ok(values)
 }
 
 pub(crate) fn make_session(path: &Path, threads: usize) -> Result<Session, PoseError> {
@@ -338,22 +362,23 @@ impl BlazePose {
             landmarker,
             anchors: ssd_anchors(),
             cfg,
-            padded: Mat::default(),
-            det_rgb: Mat::default(),
-            crop: Mat::default(),
-            warp: Mat::new_rows_cols_with_default(2, 3, core::CV_64F, Scalar::all(0.0))?,
-            det_input: Array4::zeros((1, d, d, 3)),
-            lm_input: Array4::zeros((1, l, l, 3)),
+            buf: Buffers {
+                padded: Mat::default(),
+                det_rgb: Mat::default(),
+                crop: Mat::default(),
+                warp: Mat::new_rows_cols_with_default(2, 3, core::CV_64F, Scalar::all(0.0))?,
+                det_input: Array4::zeros((1, d, d, 3)),
+                lm_input: Array4::zeros((1, l, l, 3)),
+                prob_buf: Vec::with_capacity(SEG_SIDE * SEG_SIDE),
+            },
             track_roi: None,
             detector_runs: 0,
             since_detect: 0,
-            prob_buf: Vec::with_capacity(SEG_SIDE * SEG_SIDE),
             mask: PersonMask::default(),
             mask_valid: false,
         })
     }
 
-    /// Runs the detector on the whole frame (letterboxed to a square).
     /// Runs the detector on the whole frame letterboxed to a square, or, for a wide frame, on square tiles of
     /// the frame's height (see [`TILE_ASPECT`]); detections in image pixels, best first.
     pub fn detect(&mut self, image_bgr: &Mat) -> Result<Vec<Detection>, PoseError> {
@@ -391,7 +416,7 @@ impl BlazePose {
         let (ox, oy) = ((s - w) / 2, (s - h) / 2);
         core::copy_make_border(
             image_bgr,
-            &mut self.padded,
+            &mut self.buf.padded,
             oy,
             s - h - oy,
             ox,
@@ -400,28 +425,18 @@ impl BlazePose {
             Scalar::all(0.0),
         )?;
         imgproc::resize(
-            &self.padded,
-            &mut self.det_rgb,
+            &self.buf.padded,
+            &mut self.buf.det_rgb,
             Size::new(DETECTOR_INPUT, DETECTOR_INPUT),
             0.0,
             0.0,
             imgproc::INTER_LINEAR,
         )?;
-        fill_input(&self.det_rgb, &mut self.det_input, 1.0 / 127.5, -1.0)?;
+        fill_input(&self.buf.det_rgb, &mut self.buf.det_input, 1.0 / 127.5, -1.0)?;
         let model = DETECTOR_FILE;
-        let outputs = self
-            .detector
-            .run(ort::inputs![TensorRef::from_array_view(
-                self.det_input.view()
-            )
-            .map_err(ort_err(model))?])
-            .map_err(ort_err(model))?;
-        let (_, reg) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(ort_err(model))?;
-        let (_, logits) = outputs[1]
-            .try_extract_tensor::<f32>()
-            .map_err(ort_err(model))?;
+        let outputs = run_model(&mut self.detector, &self.buf.det_input, model)?;
+        let reg = tensor(&outputs, 0, model)?;
+        let logits = tensor(&outputs, 1, model)?;
         if reg.len() != NUM_ANCHORS * 12 || logits.len() != NUM_ANCHORS {
             return Err(PoseError::Output {
                 model: model.into(),
@@ -457,30 +472,16 @@ impl BlazePose {
             image_bgr,
             &image_from_crop,
             LANDMARK_INPUT,
-            &mut self.warp,
-            &mut self.crop,
+            &mut self.buf.warp,
+            &mut self.buf.crop,
         )?;
-        fill_input(&self.crop, &mut self.lm_input, 1.0 / 255.0, 0.0)?;
+        fill_input(&self.buf.crop, &mut self.buf.lm_input, 1.0 / 255.0, 0.0)?;
         let model = self.cfg.landmark_model.file_name();
-        let outputs = self
-            .landmarker
-            .run(ort::inputs![TensorRef::from_array_view(
-                self.lm_input.view()
-            )
-            .map_err(ort_err(model))?])
-            .map_err(ort_err(model))?;
-        let (_, ld) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(ort_err(model))?;
-        let (_, flag) = outputs[1]
-            .try_extract_tensor::<f32>()
-            .map_err(ort_err(model))?;
-        let (_, seg) = outputs[2]
-            .try_extract_tensor::<f32>()
-            .map_err(ort_err(model))?;
-        let (_, world) = outputs[4]
-            .try_extract_tensor::<f32>()
-            .map_err(ort_err(model))?;
+        let outputs = run_model(&mut self.landmarker, &self.buf.lm_input, model)?;
+        let ld = tensor(&outputs, 0, model)?;
+        let flag = tensor(&outputs, 1, model)?;
+        let seg = tensor(&outputs, 2, model)?;
+        let world = tensor(&outputs, 4, model)?;
         if ld.len() != NUM_MODEL_POINTS * 5
             || flag.is_empty()
             || seg.len() != SEG_SIDE * SEG_SIDE
@@ -529,7 +530,7 @@ impl BlazePose {
     /// The person mask of `lm` in image axes for a `width` x `height` frame (reuses `out`'s buffer).
     pub fn person_mask(&mut self, lm: &LandmarkResult, width: usize, height: usize, out: &mut PersonMask) {
         let image_from_crop = lm.roi.image_from_crop(LANDMARK_INPUT as f64);
-        warp_mask(&lm.seg_logits, &image_from_crop, width, height, &mut self.prob_buf, out);
+        warp_mask(&lm.seg_logits, &image_from_crop, width, height, &mut self.buf.prob_buf, out);
     }
 
     fn to_pose(lm: &LandmarkResult) -> Pose {
