@@ -374,6 +374,16 @@ impl MotionTracker {
         self.display_speed
     }
 
+    /// The last turn before `t_lim`: the current leg's extreme if the smoothed contact has since retreated from it
+    /// by more than the noise (the hysteresis `flush` uses; a still contact's noise makes extremes too), else the
+    /// leg's start (the turn before it).
+    pub fn last_turn_before(&self, t_lim: f64) -> Option<f64> {
+        let h = REVERSAL_CM.max(REVERSAL_SIGMAS * self.smoothed_sigma);
+        let retreated = self.smoothed.is_some_and(|p| (self.leg.ext_pos - p) * self.leg.dir as f32 >= h);
+        let ext = (self.leg.dir != 0 && retreated).then_some(self.leg.ext_t);
+        [ext, self.leg.start.map(|s| s.0)].into_iter().flatten().filter(|&x| x < t_lim).reduce(f64::max)
+    }
+
     /// The roller is held still since `since` (a hold): that time does not count in the pass's speed.
     pub fn pause(&mut self, since: f64) {
         if self.pause_start.is_none() {
@@ -513,18 +523,35 @@ pub const HOLD_RANGE_CM: f32 = 1.5;
 /// Longest stillness window, s (bounds the memory; a band this wide is no longer a stop).
 pub const HOLD_WINDOW_MAX_S: f64 = 8.0;
 
-/// Detects a deliberate stop: the smoothed contact stayed within a band around where it rests (the mean of the
-/// window's second half) for the whole window. The caller sizes the window so that a turn at rolling speed cannot
-/// stay inside the band that long.
+/// How far before the stillness window the stop may lie, s: the stop is detected a whole window after it happened,
+/// later when noise kept the test from passing at once; the onset fit looks back this far (never past the last turn
+/// the motion tracker confirmed).
+pub const ONSET_LOOKBACK_S: f64 = 5.0;
+/// The turn before a stop is dated at the extreme of the smoothed position, uncertain by a few frames; the onset fit
+/// starts this long after it, s, so the previous leg does not bend the approach line.
+pub const ONSET_TURN_GUARD_S: f64 = 0.25;
+/// Shortest approach (the moving part between a turn and the stop) the onset fit accepts, s: shorter segments fit
+/// the noise (under 6 px a free fit found 0.4 s "approaches" at 6-8 cm/s).
+pub const ONSET_MIN_APPROACH_S: f64 = 0.6;
+/// Shortest stop the onset fit accepts, s: a level needs a few samples.
+pub const ONSET_MIN_STOP_S: f64 = 0.3;
+
+/// Detects a deliberate stop: in both halves of the window the smoothed contact moved slower than a share of the
+/// rolling speed, and the halves' mean positions lie within a band of each other. The caller sizes the window so
+/// that a turn at rolling speed cannot pass (one half of any window around a turn is a whole leg). Means and slopes
+/// over half-windows average slow wander of the keypoints out, where a test on every sample would not: under 3 px
+/// 1 Hz wander the smoothed contact swings by 2-3 cm around a held spot, more than the band measured on the passes.
 #[derive(Debug, Clone)]
 pub struct StillDetector {
-    window: VecDeque<(f64, f32)>,
+    /// (t, smoothed position, raw position), cm.
+    window: VecDeque<(f64, f32, f32)>,
 }
 
 impl StillDetector {
     pub fn new(fps: f64) -> Self {
+        let keep = HOLD_WINDOW_MAX_S + ONSET_LOOKBACK_S;
         Self {
-            window: VecDeque::with_capacity((HOLD_WINDOW_MAX_S * fps.max(1.0)).ceil() as usize + 8),
+            window: VecDeque::with_capacity((keep * fps.max(1.0)).ceil() as usize + 8),
         }
     }
 
@@ -532,26 +559,33 @@ impl StillDetector {
         self.window.clear();
     }
 
-    /// Adds a smoothed position; true when the last `window_s` (almost full) stayed within `band_cm` of the rest
-    /// and neither half of it moved steadily faster than `max_slope` cm/s (a turn: one half is a whole leg).
-    pub fn push(&mut self, t: f64, pos_cm: f32, band_cm: f32, window_s: f64, max_slope: f32) -> bool {
+    /// Adds a smoothed and a raw position; true when over the last `window_s` (almost full) neither half moved
+    /// steadily faster than `max_slope` cm/s (a turn: one half is a whole leg) and the halves' means lie within
+    /// `band_cm` of each other (slow drift).
+    pub fn push(&mut self, t: f64, pos_cm: f32, raw_cm: f32, band_cm: f32, window_s: f64, max_slope: f32) -> bool {
         let window_s = window_s.min(HOLD_WINDOW_MAX_S);
-        while self.window.front().is_some_and(|&(t0, _)| t - t0 > HOLD_WINDOW_MAX_S) {
+        while self.window.front().is_some_and(|&(t0, ..)| t - t0 > HOLD_WINDOW_MAX_S + ONSET_LOOKBACK_S) {
             self.window.pop_front();
         }
         if self.window.len() == self.window.capacity() {
             self.window.pop_front();
         }
-        self.window.push_back((t, pos_cm));
-        let t0 = self.window.front().map_or(t, |w| w.0);
+        self.window.push_back((t, pos_cm, raw_cm));
+        let t0 = self.window.iter().find(|w| t - w.0 <= window_s).map_or(t, |w| w.0);
         if t - t0 < 0.95 * window_s {
             return false;
         }
-        let Some(rest) = self.anchor(window_s) else { return false };
-        let in_band = self.window.iter().filter(|w| t - w.0 <= window_s).all(|w| (w.1 - rest).abs() <= band_cm);
-        let half = |a: f64, b: f64| fit(self.window.iter().filter(|w| t - w.0 <= a && t - w.0 > b), t);
-        let slow = |h: Option<(f64, f32)>| h.is_none_or(|(v, _)| (v.abs() as f32) <= max_slope);
-        in_band && slow(half(window_s, 0.5 * window_s)) && slow(half(0.5 * window_s, -1.0))
+        let half = |a: f64, b: f64| self.window.iter().filter(move |w| t - w.0 <= a && t - w.0 > b).map(|w| (w.0, w.1));
+        let mean = |a: f64, b: f64| {
+            let (n, sum) = half(a, b).fold((0usize, 0.0f32), |(n, s), w| (n + 1, s + w.1));
+            sum / n.max(1) as f32
+        };
+        let slope = |a: f64, b: f64| {
+            let v: Vec<(f64, f32)> = half(a, b).collect();
+            fit(v.iter(), t).is_none_or(|(v, _)| (v.abs() as f32) <= max_slope)
+        };
+        let drift = (mean(0.5 * window_s, -1.0) - mean(window_s, 0.5 * window_s)).abs();
+        drift <= band_cm && slope(window_s, 0.5 * window_s) && slope(0.5 * window_s, -1.0)
     }
 
     /// Where the roller rests: mean of the second half of the last `window_s`, cm.
@@ -580,17 +614,123 @@ impl StillDetector {
         }
     }
 
-    /// Earliest time in the window from which every sample lies within `tol_cm` of `pos_cm`.
-    pub fn quiet_since(&self, pos_cm: f32, tol_cm: f32) -> Option<f64> {
-        let mut since = None;
-        for &(t, p) in self.window.iter().rev() {
-            if (p - pos_cm).abs() > tol_cm {
-                break;
+    /// When the roller stopped, for a stop detected over the last `window_s`: the last knee of a continuous
+    /// piecewise-linear least-squares fit to the raw positions - constant after the stop, a line at rolling speed
+    /// (at least `min_speed`, cm/s) for at least `ONSET_MIN_APPROACH_S` before it, and optionally another line
+    /// before that (a turn the tracker did not confirm yet: under noise a turn 1 s before the stop retreats less
+    /// than its hysteresis). The raw positions are unbiased in time (the smoothed ones lag and overshoot a stop), and
+    /// the fit uses all of them, so white noise and wander move the knee far less than a band around the spot would
+    /// (a band as wide as the noise back-dated holds by up to 3 s under 6 px noise, a narrow one dated them late).
+    /// The knee may lie inside the window (a stop shortly after a turn passes the halves test early). The fit starts
+    /// `ONSET_TURN_GUARD_S` after `turn` (the last confirmed turn, if any), at most `ONSET_LOOKBACK_S` before the
+    /// window.
+    pub fn stop_onset(&self, window_s: f64, turn: Option<f64>, min_speed: f32) -> Option<f64> {
+        let t1 = self.window.back()?.0;
+        let lo = (t1 - window_s - ONSET_LOOKBACK_S).max(turn.map_or(f64::MIN, |x| x + ONSET_TURN_GUARD_S));
+        let pts: Vec<(f64, f64)> = self.window.iter().filter(|w| w.0 >= lo).map(|w| (w.0, w.2 as f64)).collect();
+        let sums = PrefixSums::new(&pts);
+        let first = pts.first()?.0;
+        // Best fit without a turn and with one: (residual sum of squares, knee).
+        let (mut plain, mut turned): (Option<(f64, f64)>, Option<(f64, f64)>) = (None, None);
+        for (k, &(knee, _)) in pts.iter().enumerate() {
+            if knee < first + ONSET_MIN_APPROACH_S || knee > t1 - ONSET_MIN_STOP_S {
+                continue;
             }
-            since = Some(t);
+            let turns = std::iter::once(0).chain((1..k).filter(|&j| pts[j].0 <= knee - ONSET_MIN_APPROACH_S));
+            for j in turns {
+                let fit = sums.knee_fit((k, knee), (j, pts[j].0));
+                if let Some((sse, _)) = fit.filter(|f| f.1.abs() >= min_speed as f64) {
+                    let best = if j == 0 { &mut plain } else { &mut turned };
+                    if best.is_none_or(|b| sse < b.0) {
+                        *best = Some((sse, knee));
+                    }
+                }
+            }
         }
-        since
+        // The turn costs two parameters (its time and the slope before it): taken only when it pays for them by the
+        // Bayesian information criterion, n ln(SSE ratio) > 2 ln n, so that noise on the stop is not fitted as a
+        // late turn and approach.
+        let n = pts.len() as f64;
+        let pays = |p: (f64, f64), q: (f64, f64)| n * (p.0.max(1e-12) / q.0.max(1e-12)).ln() > 2.0 * n.ln();
+        let best = match (plain, turned) {
+            (Some(p), Some(q)) => Some(if pays(p, q) { q } else { p }),
+            (p, q) => p.or(q),
+        };
+        best.map(|b| b.1).or(Some(t1 - window_s))
     }
+}
+
+/// Prefix sums over `(t, y)` samples for O(1) least-squares fits of continuous piecewise-linear models.
+struct PrefixSums {
+    /// Per prefix length: (1, t, t^2, y, t*y) summed, and the total of y^2.
+    s: Vec<[f64; 5]>,
+    yy: f64,
+}
+
+impl PrefixSums {
+    fn new(pts: &[(f64, f64)]) -> Self {
+        let mut s = Vec::with_capacity(pts.len() + 1);
+        let mut acc = [0.0; 5];
+        s.push(acc);
+        for &(t, y) in pts {
+            for (a, v) in acc.iter_mut().zip([1.0, t, t * t, y, t * y]) {
+                *a += v;
+            }
+            s.push(acc);
+        }
+        Self { s, yy: pts.iter().map(|p| p.1 * p.1).sum() }
+    }
+
+    /// Sums over the first `i` samples of x, x^2 and x*y with x = t - k.
+    fn basis(&self, i: usize, k: f64) -> (f64, f64, f64) {
+        let [n, st, stt, sy, sty] = self.s[i];
+        (st - k * n, stt - 2.0 * k * st + k * k * n, sty - k * sy)
+    }
+
+    /// Fit of `c + v * min(t - knee, 0) + w * min(t - turn, 0)` (samples before index `knee.0` / `turn.0` lie
+    /// before the knee / turn; turn index 0 = no turn): residual sum of squares and `v`, the approach speed.
+    fn knee_fit(&self, knee: (usize, f64), turn: (usize, f64)) -> Option<(f64, f64)> {
+        let total = *self.s.last()?;
+        let (n, sy) = (total[0], total[3]);
+        let (ax, axx, axy) = self.basis(knee.0, knee.1);
+        let (bx, bxx, bxy) = self.basis(turn.0, turn.1);
+        // Cross term over the samples before the turn (all of them also before the knee).
+        let [m, st, stt, ..] = self.s[turn.0];
+        let abx = stt - (knee.1 + turn.1) * st + knee.1 * turn.1 * m;
+        if turn.0 == 0 {
+            let det = n * axx - ax * ax;
+            if det <= 1e-9 {
+                return None;
+            }
+            let v = (n * axy - ax * sy) / det;
+            let c = (sy - v * ax) / n;
+            return Some((self.yy - c * sy - v * axy, v));
+        }
+        let g = [[n, ax, bx], [ax, axx, abx], [bx, abx, bxx]];
+        let r = [sy, axy, bxy];
+        let beta = solve3(g, r)?;
+        Some((self.yy - beta[0] * r[0] - beta[1] * r[1] - beta[2] * r[2], beta[1]))
+    }
+}
+
+/// Solves the 3x3 system `g * x = r` (Cramer's rule); `None` when singular.
+fn solve3(g: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
+    let det3 = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det3(g);
+    if d.abs() <= 1e-9 {
+        return None;
+    }
+    let col = |i: usize| {
+        let mut m = g;
+        for (row, v) in m.iter_mut().zip(r) {
+            row[i] = v;
+        }
+        det3(m) / d
+    };
+    Some([col(0), col(1), col(2)])
 }
 
 /// Number of bins the region is split into for coverage.
@@ -735,7 +875,7 @@ mod tests {
             let t = i as f64 / 30.0;
             // Moving at 5 cm/s for 1 s, then resting with small jitter.
             let pos = if t < 1.0 { 5.0 * t as f32 } else { 5.0 + 0.3 * ((i % 4) as f32 - 1.5) };
-            if d.push(t, pos, HOLD_RANGE_CM, HOLD_WINDOW_S, 1.25) && first_still.is_none() {
+            if d.push(t, pos, pos, HOLD_RANGE_CM, HOLD_WINDOW_S, 1.25) && first_still.is_none() {
                 first_still = Some(t);
             }
         }
@@ -745,7 +885,7 @@ mod tests {
         let mut d = StillDetector::new(30.0);
         assert!(!(0..900).any(|i| {
             let t = i as f64 / 30.0;
-            d.push(t, triangle(t, 0.0, 20.0, 2.5), HOLD_RANGE_CM, HOLD_WINDOW_S, 1.25)
+            d.push(t, triangle(t, 0.0, 20.0, 2.5), triangle(t, 0.0, 20.0, 2.5), HOLD_RANGE_CM, HOLD_WINDOW_S, 1.25)
         }));
     }
 
