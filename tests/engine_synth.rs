@@ -400,6 +400,11 @@ mod noisy {
     const PASS_TOLERANCE: i64 = 1;
     /// A posture fault must not start this soon after an exercise switch (the old exercise's rules stop at once).
     const SWITCH_QUIET_S: f64 = 0.5;
+    /// A hold's start within this of the roller's stop: the massage-ball acceptance (tests/balls.rs).
+    const HOLD_ONSET_TOLERANCE_S: f64 = 1.0;
+    /// A hold's start and end within this of the truth when only the hold itself is checked (`long_hold_is_one_hold`
+    /// allows the same 3 s; the end needs movement beyond the wander band for `HOLD_OFF_S`).
+    const HOLD_END_TOLERANCE_S: f64 = 3.0;
     /// Time on area with 10 % roller dropouts within this share of the clean track's (gaps up to 1 s bridged).
     const DROPOUT_TIME_TOLERANCE: f64 = 0.03;
 
@@ -479,7 +484,6 @@ mod noisy {
 
         /// Slow wander 1-3 px at 0.2-1.5 Hz (it passes a One Euro filter): speed and passes.
         #[test]
-        #[ignore = "issue 12 open: near 3 px at 0.2-0.5 Hz some seeds read 12-20 % slow (upper_back 2.8 px 0.47 Hz seed 906: -16.5 %); passes within +-1 on all measured; run with --ignored"]
         fn slow_wander_keeps_speed_and_passes(ex_i in 0usize..3, px in 1.0f32..3.0, hz in 0.2f32..1.5, seed in 0u64..10_000) {
             let id = ["hamstrings", "upper_back", "quads"][ex_i];
             let noise = args(&["--wander-px", &px.to_string(), "--wander-hz", &hz.to_string()]);
@@ -496,7 +500,6 @@ mod noisy {
 
         /// A true hold of 20 s or more under noise is found as one hold covering it.
         #[test]
-        #[ignore = "issue 12 open: under 3 px 1 Hz wander a hold where the contact wanders more than on the passes (near the hip or knee; hamstrings seed 133 at 24.4 s, seed 22 at 15 s) is not found; 6 px white noise passes; run with --ignored"]
         fn long_hold_is_one_hold(ex_i in 0usize..2, at in 15.0f64..25.0, dur in 20.0f64..26.0, noisy in any::<bool>(), seed in 0u64..10_000) {
             let id = ["hamstrings", "quads"][ex_i];
             let noise = if noisy { args(&["--noise-px", "6"]) } else { args(&["--wander-px", "3", "--wander-hz", "1.0"]) };
@@ -510,6 +513,43 @@ mod noisy {
             prop_assert_eq!(holds.len(), 1, "{} {:?}: {:?}", id, a, holds);
             let (s, e) = (holds[0]["start"].as_f64().unwrap(), holds[0]["end"].as_f64().unwrap());
             prop_assert!(s <= at + 3.0 && e >= at + dur - 3.0, "hold {s}-{e} vs {at}+{dur}");
+        }
+
+        /// A hold starts where the roller stopped (back-dated from its detection, which comes a stillness window
+        /// later), within the massage-ball acceptance's 1 s, under 6 px white noise or 3 px 1 Hz wander.
+        #[test]
+        fn hold_onset_is_where_the_roller_stopped(ex_i in 0usize..3, at in 10.0f64..25.0, noisy in any::<bool>(), seed in 0u64..10_000) {
+            let id = ["hamstrings", "quads", "upper_back"][ex_i];
+            let noise = if noisy { args(&["--noise-px", "6"]) } else { args(&["--wander-px", "3", "--wander-hz", "1.0"]) };
+            let mut a = args(&["--exercise", id, "--speed", "2.5", "--duration", "50", "--hold"]);
+            a.push(format!("{at}+20"));
+            a.push("--seed".into());
+            a.push(seed.to_string());
+            a.extend(noise);
+            let (r, truth) = synth_and_analyze("onset", &a);
+            let onset = truth["events"][0]["onset"].as_f64().unwrap();
+            let holds = area(&r, id)["holds"].as_array().unwrap().clone();
+            prop_assert_eq!(holds.len(), 1, "{} {:?}: {:?}", id, a, holds);
+            let s = holds[0]["start"].as_f64().unwrap();
+            prop_assert!((s - onset).abs() <= HOLD_ONSET_TOLERANCE_S, "{:?}: hold starts at {} for a stop at {}", a, s, onset);
+        }
+    }
+
+    /// After a long true hold the rolling resumes and no second hold is reported (issue 12: a 25 s hold was reported
+    /// followed by a false one lasting to the end of the track): one hold covering the truth (the tolerances of
+    /// `long_hold_is_one_hold`), under 1 px, 6 px white noise and 3 px 1 Hz wander.
+    #[test]
+    fn one_long_hold_and_nothing_after_it() {
+        for (noise, seed) in [(&["--noise-px", "1"][..], 1), (&["--noise-px", "6"][..], 2), (&["--wander-px", "3", "--wander-hz", "1.0"][..], 3)] {
+            let mut a = args(&["--exercise", "upper_back", "--speed", "3", "--hold", "10+25", "--duration", "80", "--seed"]);
+            a.push(seed.to_string());
+            a.extend(args(noise));
+            let (r, _) = synth_and_analyze("after_hold", &a);
+            let holds: Vec<(f64, f64)> = area(&r, "upper_back")["holds"].as_array().unwrap().iter()
+                .map(|h| (h["start"].as_f64().unwrap(), h["end"].as_f64().unwrap())).collect();
+            assert_eq!(holds.len(), 1, "{a:?}: {holds:?}");
+            let (s, e) = holds[0];
+            assert!((s - 10.0).abs() <= HOLD_END_TOLERANCE_S && (e - 35.0).abs() <= HOLD_END_TOLERANCE_S, "{a:?}: {holds:?}");
         }
     }
 

@@ -2,6 +2,8 @@
 //! ends only on real movement (the smoothed contact leaves the held spot by more than the end band for
 //! `HOLD_OFF_S`). Cued when it reaches the exercise's minimum hold time and again at its maximum.
 
+use super::rules::HOLD_WINDOW_S;
+
 /// Real movement must last this long to end a hold, s.
 pub const HOLD_OFF_S: f64 = 0.5;
 /// A hold ends only beyond this many RMS of the contact's own movement during the hold (slow wander of the
@@ -70,8 +72,10 @@ impl HoldRule {
     pub fn update(&mut self, i: &HoldInput) -> HoldUpdate {
         let mut out = HoldUpdate::default();
         let Some((start, anchor)) = self.active else {
-            if i.still {
-                let (anchor, since, rms) = i.settled;
+            // A hold is a stop of at least `HOLD_WINDOW_S` from where the roller stopped (the stillness test can
+            // pass sooner, e.g. for a stop right after a turn).
+            let (anchor, since, rms) = i.settled;
+            if i.still && i.t - since >= HOLD_WINDOW_S - 1e-9 {
                 self.start_rms = rms;
                 self.active = Some((since, anchor));
                 self.spot = (anchor as f64, (anchor as f64).powi(2), 1);

@@ -520,12 +520,18 @@ impl Engine {
     fn hold_rule(&mut self, ctx: &FrameCtx) {
         let ex = &self.exercises[ctx.e];
         let in_region = ctx.contact.is_some_and(|c| ex.region.contains(c.t));
+        let still = in_region && ctx.motion.still;
         let input = HoldInput {
             t: ctx.t,
-            still: in_region && ctx.motion.still,
+            still,
             contact: ctx.contact.map(|c| c.t),
             smoothed_cm: self.motion.smoothed(),
-            settled: self.motion.settled(ctx.t),
+            // The onset fit runs only when a hold may start.
+            settled: if still && self.rules.hold.active_since().is_none() {
+                self.motion.settled(ctx.t)
+            } else {
+                (0.0, ctx.t, 0.0)
+            },
             end_band_cm: self.motion.still_band(),
             hold_s: ex.thresholds.hold_s,
         };

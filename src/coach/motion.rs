@@ -60,6 +60,8 @@ pub struct ContactMotion {
     last_window: f64,
     /// Speed of the last pass, cm/s: the rolling speed a stop is told from.
     last_pass_speed: Option<f32>,
+    /// Slowest movement that is not a stop, cm/s (from the last frame).
+    last_max_slope: f32,
 }
 
 impl ContactMotion {
@@ -73,6 +75,7 @@ impl ContactMotion {
             min_pass_cm: MIN_PASS_CM,
             last_window: HOLD_WINDOW_S,
             last_pass_speed: None,
+            last_max_slope: 0.0,
         }
     }
 
@@ -121,7 +124,8 @@ impl ContactMotion {
         let (band, window) = (self.still_band(), self.still_window(rolling));
         self.last_window = window;
         let max_slope = HOLD_SLOPE_SHARE * rolling;
-        let still = self.tracker.smoothed().is_some_and(|s| self.still.push(t, s, band, window, max_slope));
+        self.last_max_slope = max_slope;
+        let still = self.tracker.smoothed().is_some_and(|s| self.still.push(t, s, pos_cm, band, window, max_slope));
         MotionSample {
             pass,
             speed: self.tracker.speed().map(f32::abs),
@@ -157,11 +161,13 @@ impl ContactMotion {
         HOLD_WINDOW_S.max(1.1 * turn as f64)
     }
 
-    /// Where the roller rests (mean of the stillness window) and since when it settled there: the earliest time
-    /// from which it stayed within half the band; at most the stillness window back.
+    /// Where the roller rests (mean of the stillness window's second half), since when (the knee of a
+    /// moving-then-still fit to the raw positions since the last turn, `StillDetector::stop_onset`), and the RMS of
+    /// the smoothed contact around the rest over the window.
     pub fn settled(&self, t: f64) -> (f32, f64, f32) {
         let anchor = self.still.anchor(self.last_window).or(self.smoothed()).unwrap_or(0.0);
-        let since = self.still.quiet_since(anchor, self.still_band()).unwrap_or(t - HOLD_WINDOW_S);
+        let turn = self.tracker.last_turn_before(t - 0.5 * self.last_window);
+        let since = self.still.stop_onset(self.last_window, turn, self.last_max_slope).unwrap_or(t - HOLD_WINDOW_S);
         (anchor, since, self.still.rms_around(anchor, self.last_window))
     }
 
