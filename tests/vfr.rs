@@ -1,0 +1,61 @@
+//! Issue 12: a variable-frame-rate clip gives the same speeds (within 5 %) as its constant-rate original. The
+//! variable-rate version of a rendered sample keeps 3 of every 4 frames at their original presentation times
+//! (ffmpeg `select`, `-fps_mode vfr`: frame intervals alternate 1/15 s and 2/15 s), as a phone that drops frames
+//! under load writes them. Both go through the binary; the area's mean speed is compared.
+//! Needs ffmpeg (scripts/setup.sh) and the ONNX Runtime library like every test that runs the pose model.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Issue 12's bar.
+const MAX_SPEED_DIFF: f64 = 0.05;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mean_speed(clip: &Path, out: &Path) -> f64 {
+    let o = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
+        .arg("analyze")
+        .arg(clip)
+        .args(["--no-video", "--quiet", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}: {}", clip.display(), String::from_utf8_lossy(&o.stderr));
+    let stem = clip.file_stem().unwrap().to_string_lossy();
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join(format!("{stem}.report.json"))).unwrap()).unwrap();
+    let areas = r["areas"].as_array().unwrap();
+    assert_eq!(areas.len(), 1, "{}: {:?}", clip.display(), areas);
+    areas[0]["mean_speed_cm_s"].as_f64().unwrap()
+}
+
+#[test]
+#[ignore = "issue 12 open: quads_clean reads 4.24 cm/s at constant rate and 3.99 with every 4th frame dropped (5.9 %); upper_back_clean 0.5 %, calves_clean 1.7 %"]
+fn a_variable_frame_rate_clip_gives_the_speeds_of_its_original() {
+    let dir = std::env::temp_dir().join(format!("rc-vfr-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    for sample in ["quads_clean", "upper_back_clean", "calves_clean"] {
+        let original = root().join(format!("samples/synthetic/{sample}.mp4"));
+        let vfr = dir.join(format!("{sample}_vfr.mp4"));
+        let st = Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-y", "-i"])
+            .arg(&original)
+            .args(["-vf", "select='not(eq(mod(n\\,4)\\,3))'", "-fps_mode", "vfr", "-an"])
+            .arg(&vfr)
+            .status()
+            .expect("ffmpeg (run scripts/setup.sh)");
+        assert!(st.success());
+        let (a, b) = (mean_speed(&original, &dir), mean_speed(&vfr, &dir));
+        println!("{sample}: {a:.2} cm/s constant rate, {b:.2} variable");
+        if (b / a - 1.0).abs() > MAX_SPEED_DIFF {
+            failures.push(format!("{sample}: {a:.2} vs {b:.2} cm/s"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{failures:?}");
+}
