@@ -357,6 +357,14 @@ impl Engine {
     fn update_scale(&mut self, t: f64, pose: Option<&Pose>) {
         let warned = self.fusion.disagreement().is_some();
         self.fusion.observe_body(t, pose.and_then(crate::body::cm_per_px));
+        if self.current_exercise().is_none() {
+            // Nothing is coached in cm yet, and a roller that is not under a rolled segment may be no roller at
+            // all (the round gap under bridged hips in samples/bridging.mp4 warned of a 20 cm roller): the
+            // diameter is checked against the body once an exercise runs.
+            let body = self.fusion.body_cm_per_px().map(|(cpp, _)| 1.0 / cpp);
+            self.scale.px_per_cm = self.scale.roller_px_per_cm.or(body);
+            return;
+        }
         let stated = self.cfg.diameter_cm(self.trigger.kind);
         self.scale.px_per_cm = self.fusion.combine(t, self.scale.roller_px_per_cm, stated);
         let Some(d) = self.fusion.disagreement().filter(|_| !warned) else { return };
