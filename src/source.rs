@@ -127,7 +127,7 @@ impl VideoFileSource {
             msg: "path is not UTF-8".into(),
         })?;
         if is_photo(path) {
-            return Self::open_photo(path, name);
+            return Self::open_photo(path, name, other);
         }
         let cap = videoio::VideoCapture::from_file(name, videoio::CAP_FFMPEG).map_err(other)?;
         if !cap.is_opened().map_err(other)? {
@@ -162,15 +162,14 @@ impl VideoFileSource {
         })
     }
 
-    fn open_photo(path: &Path, name: &str) -> Result<Self, SourceError> {
-        let image = opencv::imgcodecs::imread(name, opencv::imgcodecs::IMREAD_COLOR)
-            .map_err(|e| SourceError::Other { path: path.into(), msg: e.to_string() })?;
+    fn open_photo(path: &Path, name: &str, other: impl Fn(opencv::Error) -> SourceError) -> Result<Self, SourceError> {
+        let image = opencv::imgcodecs::imread(name, opencv::imgcodecs::IMREAD_COLOR).map_err(&other)?;
         if image.empty() || image.cols() <= 0 || image.rows() <= 0 {
             return Err(SourceError::NotImage { path: path.into() });
         }
         Ok(Self {
             path: path.into(),
-            cap: videoio::VideoCapture::default().map_err(|e| SourceError::Other { path: path.into(), msg: e.to_string() })?,
+            cap: videoio::VideoCapture::default().map_err(other)?,
             info: SourceInfo {
                 width: image.cols() as u32,
                 height: image.rows() as u32,

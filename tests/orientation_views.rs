@@ -4,7 +4,11 @@
 //! orientation in STEM.metrics.csv must be one its exercise file accepts (`[recognize].orientation`).
 //! Needs the ONNX Runtime library like every test that runs the pose model.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::repo;
 use std::process::Command;
 
 use rollcoach::coach::exercise::{Exercise, Orientation};
@@ -12,10 +16,6 @@ use serde_json::Value;
 
 /// Issue 11's acceptance bar.
 const MIN_CORRECT: f64 = 0.95;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// (orientation, has_pose) per frame from the metrics CSV (no quoted commas in these two columns).
 fn orientations(metrics: &Path) -> Vec<(String, bool)> {

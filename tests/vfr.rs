@@ -4,17 +4,17 @@
 //! under load writes them. Both go through the binary; the area's mean speed is compared.
 //! Needs ffmpeg (scripts/setup.sh) and the ONNX Runtime library like every test that runs the pose model.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
+
+use common::repo;
 use std::process::Command;
 
 use serde_json::Value;
 
 /// Issue 12's bar.
 const MAX_SPEED_DIFF: f64 = 0.05;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn mean_speed(clip: &Path, out: &Path) -> f64 {
     let o = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
@@ -40,7 +40,7 @@ fn a_variable_frame_rate_clip_gives_the_speeds_of_its_original() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut failures = Vec::new();
     for sample in ["quads_clean", "upper_back_clean", "calves_clean"] {
-        let original = root().join(format!("samples/synthetic/{sample}.mp4"));
+        let original = repo().join(format!("samples/synthetic/{sample}.mp4"));
         let vfr = dir.join(format!("{sample}_vfr.mp4"));
         let st = Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-i"])

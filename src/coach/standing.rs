@@ -43,9 +43,8 @@ pub fn is_standing(pose: &Pose) -> bool {
 }
 
 fn is_standing_3d(w: &WorldLandmarks) -> bool {
-    let pair = |l, r| (l, r);
-    let (sh, hp) = (pair(idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER), pair(idx::LEFT_HIP, idx::RIGHT_HIP));
-    let (kn, an) = (pair(idx::LEFT_KNEE, idx::RIGHT_KNEE), pair(idx::LEFT_ANKLE, idx::RIGHT_ANKLE));
+    let (sh, hp) = ((idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER), (idx::LEFT_HIP, idx::RIGHT_HIP));
+    let (kn, an) = ((idx::LEFT_KNEE, idx::RIGHT_KNEE), (idx::LEFT_ANKLE, idx::RIGHT_ANKLE));
     let el = |a, b| pair_elevation_deg(w, a, b).unwrap_or(0.0);
     el(hp, sh) >= STANDING_TORSO_DEG
         && el(kn, hp) >= STANDING_HIP_ABOVE_KNEE.asin().to_degrees()

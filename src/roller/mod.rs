@@ -195,7 +195,7 @@ impl RollerDetector {
 }
 
 /// A learned axis whose half length is under this many radii is a roller seen end-on: its direction is noise, so it
-/// is not used (for a 45 cm roller of 15 cm diameter, 0.5 r is a camera about 10 deg off the roller's axis; the
+/// is not used (for a 45 cm roller of 15 cm diameter, 1 r is a camera about 20 deg off the roller's axis; the
 /// learned axis ends are off by ~0.3-0.7 r on held-out renders, tools/train_roller/roller_detector.metrics.json).
 const END_ON_HALF_LEN_R: f32 = 1.0;
 /// A verified circle agrees with a learned candidate when its centre is within this many radii of the learned end
@@ -219,11 +219,8 @@ fn refine_with_circles(verified: &mut [Verified]) {
         let Origin::Learned { kind, contact } = v.cand.origin else { continue };
         let c = &v.cand;
         let face = c.axis.filter(|a| axis_seen(a, c.r)).map_or([c.cx, c.cy], |a| a[0]);
-        let agrees = |o: &&Candidate| {
-            (o.cx - face[0]).hypot(o.cy - face[1]) <= AGREE_R * c.r
-                && (AGREE_SIZE.0..=AGREE_SIZE.1).contains(&(o.r / c.r))
-        };
         let dist = |o: &Candidate| (o.cx - face[0]).hypot(o.cy - face[1]);
+        let agrees = |o: &&Candidate| dist(o) <= AGREE_R * c.r && (AGREE_SIZE.0..=AGREE_SIZE.1).contains(&(o.r / c.r));
         let Some(o) = circles.iter().filter(agrees).min_by(|a, b| dist(a).total_cmp(&dist(b))) else { continue };
         let (dx, dy) = (o.cx - face[0], o.cy - face[1]);
         let shift = |p: [f32; 2]| [p[0] + dx, p[1] + dy];
