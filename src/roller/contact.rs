@@ -7,9 +7,14 @@ use super::body::Segment;
 /// The body line runs through the joint centres; the skin resting on the roller is about this many roller radii
 /// below it (the same typical gap the verification expects between body line and roller top).
 const LIMB_DEPTH_R: f32 = 0.9;
+/// The roller's top line and the body segment are intersected only when they cross at this sine of an angle or
+/// more (30 deg): the crossing point moves by 1/sin of any error in either line (the learned axis is off by ~0.3-0.7 r
+/// at each end), so two nearly parallel lines would put the contact anywhere along the roller.
+const MIN_CROSSING_SIN: f32 = 0.5;
 
 /// Where the roller touches `segment`: the roller's top line (through the top of the end face, along the axis when
-/// it is known) meets the segment; end-on, the segment point nearest the centre.
+/// it is known) meets the segment; when the two are nearly parallel, the segment point nearest the top of the
+/// cylinder's middle; end-on, the segment point nearest the centre.
 pub fn contact(segment: &Segment, c: (f32, f32, f32), axis: Option<[[f32; 2]; 2]>) -> [f32; 2] {
     let (cx, cy, r) = c;
     let top = (cx, cy - r);
@@ -17,7 +22,7 @@ pub fn contact(segment: &Segment, c: (f32, f32, f32), axis: Option<[[f32; 2]; 2]
         let d = (p1[0] - p0[0], p1[1] - p0[1]);
         let e = (segment.b.0 - segment.a.0, segment.b.1 - segment.a.1);
         let den = d.0 * e.1 - d.1 * e.0;
-        if den.abs() > 1e-3 * (d.0.hypot(d.1) * e.0.hypot(e.1)) {
+        if den.abs() >= MIN_CROSSING_SIN * (d.0.hypot(d.1) * e.0.hypot(e.1)) {
             // top + s d = a' + t e, with a' the segment start moved down to the skin on the roller.
             let w = (segment.a.0 - top.0, segment.a.1 + LIMB_DEPTH_R * r - top.1);
             let s = ((w.0 * e.1 - w.1 * e.0) / den).clamp(0.0, 1.0);
@@ -25,6 +30,7 @@ pub fn contact(segment: &Segment, c: (f32, f32, f32), axis: Option<[[f32; 2]; 2]
             let q = segment.closest_point(p);
             return [q.0, q.1];
         }
+        // Nearly parallel lines cross anywhere along the cylinder: the body lies across its middle.
         let mid = (0.5 * (p0[0] + p1[0]), 0.5 * (p0[1] + p1[1]) - r);
         let q = segment.closest_point(mid);
         return [q.0, q.1];
@@ -52,5 +58,14 @@ mod tests {
         let axis = [[300.0, 260.0], [200.0, 160.0]];
         let c = contact(&SEG, (300.0, 260.0, 20.0), Some(axis));
         assert!((c[0] - 278.0).abs() < 0.5 && (c[1] - 200.0).abs() < 0.5, "{c:?}");
+    }
+
+    #[test]
+    fn an_axis_nearly_parallel_to_the_body_puts_the_contact_over_the_cylinder_middle() {
+        // Low camera, 3/4 view: the roller's axis runs almost along the body line (10 deg), so the lines' crossing
+        // is ill-conditioned; the body lies across the cylinder's middle (x = 330).
+        let axis = [[300.0, 260.0], [360.0, 249.4]];
+        let c = contact(&SEG, (300.0, 260.0, 20.0), Some(axis));
+        assert!((c[0] - 330.0).abs() < 0.5 && (c[1] - 200.0).abs() < 0.5, "{c:?}");
     }
 }

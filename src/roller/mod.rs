@@ -174,10 +174,9 @@ impl RollerDetector {
             .as_ref()
             .and_then(|p| verify::segment_above(p, &track.last.cand).map(|(s, _)| s))
             .unwrap_or(track.last.segment);
-        // Only a source that sees the cylinder's extent gives an axis; Hough circles see the end face alone. The axis
-        // moves with the smoothed end face.
-        let (dx, dy) = (track.cx - track.last.cand.cx, track.cy - track.last.cand.cy);
-        let axis = track.last.cand.axis.filter(|a| axis_seen(a, track.r)).map(|a| a.map(|p| [p[0] + dx, p[1] + dy]));
+        // Only a source that sees the cylinder's extent gives an axis; Hough circles see the end face alone. The
+        // track smooths it and it starts at the smoothed end face.
+        let axis = track.axis().filter(|a| axis_seen(a, track.r));
         let kind = match track.last.cand.origin {
             Origin::Learned { kind, .. } => kind,
             Origin::Circle => ToolKind::Roller,
@@ -213,15 +212,19 @@ fn axis_seen(axis: &[[f32; 2]; 2], r: f32) -> bool {
 /// frame to frame, which reads as speed). The candidate keeps its learned kind, score and contact offset; the axis
 /// moves with the end face.
 fn refine_with_circles(verified: &mut [Verified]) {
-    let circles: Vec<Candidate> =
-        verified.iter().filter(|v| v.cand.origin == Origin::Circle).map(|v| v.cand).collect();
+    let circles: Vec<(Candidate, f32)> =
+        verified.iter().filter(|v| v.cand.origin == Origin::Circle).map(|v| (v.cand, v.score)).collect();
     for v in verified.iter_mut() {
         let Origin::Learned { kind, contact } = v.cand.origin else { continue };
         let c = &v.cand;
         let face = c.axis.filter(|a| axis_seen(a, c.r)).map_or([c.cx, c.cy], |a| a[0]);
         let dist = |o: &Candidate| (o.cx - face[0]).hypot(o.cy - face[1]);
-        let agrees = |o: &&Candidate| dist(o) <= AGREE_R * c.r && (AGREE_SIZE.0..=AGREE_SIZE.1).contains(&(o.r / c.r));
-        let Some(o) = circles.iter().filter(agrees).min_by(|a, b| dist(a).total_cmp(&dist(b))) else { continue };
+        let agrees = |o: &&(Candidate, f32)| {
+            dist(&o.0) <= AGREE_R * c.r && (AGREE_SIZE.0..=AGREE_SIZE.1).contains(&(o.0.r / c.r))
+        };
+        // Of the agreeing circles the best verified one (rim, gap, size), not the nearest: the learned face is only
+        // ~0.3 r precise, so the nearest circle was at times a weaker one beside the end face, and the track jumped.
+        let Some((o, _)) = circles.iter().filter(agrees).max_by(|a, b| a.1.total_cmp(&b.1)) else { continue };
         let (dx, dy) = (o.cx - face[0], o.cy - face[1]);
         let shift = |p: [f32; 2]| [p[0] + dx, p[1] + dy];
         v.cand = Candidate {

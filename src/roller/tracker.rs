@@ -28,6 +28,10 @@ const PRECISE_EMA: f32 = 0.2;
 const PRECISE_LOCK: f32 = 0.5;
 /// Share of a new hit/miss in the confidence.
 const CONFIDENCE_EMA: f32 = 0.2;
+/// Share of a new learned axis in the track's axis (end face to far end, in radii). A roller turns slowly; a learned
+/// axis end alone is off by ~0.3-0.7 r (held out: tools/train_roller/roller_detector.metrics.json), and seen end-on
+/// its direction is noise, which averages towards zero length instead of flipping the contact along the cylinder.
+const AXIS_EMA: f32 = 0.2;
 
 /// One tracked roller hypothesis.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +48,8 @@ pub struct Track {
     pub confirmed: bool,
     /// Running share of hits that were precise (`PRECISE_EMA`).
     pub precise_share: f32,
+    /// Smoothed axis from the end face to the far end, in radii (`AXIS_EMA`), once a source has seen one.
+    pub axis_r: Option<[f32; 2]>,
 }
 
 impl Track {
@@ -59,7 +65,14 @@ impl Track {
             misses: 0,
             confirmed: ON_FRAMES <= 1,
             precise_share: if v.precise { 1.0 } else { 0.0 },
+            axis_r: axis_in_radii(v),
         }
+    }
+
+
+    /// The smoothed axis in image pixels, [end face, far end], from the track's end face.
+    pub fn axis(&self) -> Option<[[f32; 2]; 2]> {
+        self.axis_r.map(|d| [[self.cx, self.cy], [self.cx + d[0] * self.r, self.cy + d[1] * self.r]])
     }
 
     fn matches(&self, v: &Verified) -> bool {
@@ -78,6 +91,8 @@ impl Track {
             self.r += learn * (v.cand.r - self.r);
         }
         self.precise_share += PRECISE_EMA * (f32::from(u8::from(v.precise)) - self.precise_share);
+        smooth(&mut self.axis_r, axis_in_radii(v));
+
         for k in 0..3 {
             self.colour[k] += learn * (v.colour[k] - self.colour[k]);
         }
@@ -97,6 +112,21 @@ impl Track {
             self.misses < TENTATIVE_MAX_MISSES
         }
     }
+}
+
+/// Moves `state` by `AXIS_EMA` towards a new measurement (the first one sets it).
+fn smooth(state: &mut Option<[f32; 2]>, m: Option<[f32; 2]>) {
+    if let Some(d) = m {
+        let a = state.get_or_insert(d);
+        a[0] += AXIS_EMA * (d[0] - a[0]);
+        a[1] += AXIS_EMA * (d[1] - a[1]);
+    }
+}
+
+/// A candidate's axis (end face to far end) in its radii, if its source saw one.
+fn axis_in_radii(v: &Verified) -> Option<[f32; 2]> {
+    let [p, q] = v.cand.axis?;
+    Some([(q[0] - p[0]) / v.cand.r, (q[1] - p[1]) / v.cand.r])
 }
 
 /// The tracked roller and a challenger that may replace it.
@@ -168,5 +198,48 @@ impl Tracker {
         } else {
             self.confidence *= 1.0 - CONFIDENCE_EMA;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roller::body::Segment;
+    use crate::roller::candidates::{Candidate, Origin};
+
+    fn learned_hit(axis_end: [f32; 2]) -> Verified {
+        let cand = Candidate {
+            cx: 100.0,
+            cy: 100.0,
+            r: 10.0,
+            score: 1.0,
+            axis: Some([[100.0, 100.0], axis_end]),
+            origin: Origin::Learned { kind: crate::landmarks::ToolKind::Roller, contact: None },
+        };
+        let segment = Segment { a: (0.0, 80.0), b: (200.0, 80.0) };
+        Verified { cand, segment, support: 1.0, colour: [90.0; 3], score: 6.0, precise: true }
+    }
+
+    #[test]
+    fn an_axis_flipping_between_frames_averages_towards_end_on() {
+        // Seen end-on, the learned far end lands either side of the end face (1.5 r each way): the smoothed axis
+        // shrinks instead of swinging the contact from one end of the cylinder to the other.
+        let mut t = Track::new(&learned_hit([115.0, 100.0]));
+        for i in 0..30 {
+            let x = if i % 2 == 0 { 85.0 } else { 115.0 };
+            t.hit(&learned_hit([x, 100.0]));
+        }
+        let [p, q] = t.axis().unwrap();
+        assert!((q[0] - p[0]).hypot(q[1] - p[1]) < 0.3 * t.r, "{:?}", t.axis_r);
+    }
+
+    #[test]
+    fn a_steady_axis_is_kept() {
+        let mut t = Track::new(&learned_hit([140.0, 110.0]));
+        for _ in 0..10 {
+            t.hit(&learned_hit([140.0, 110.0]));
+        }
+        let [p, q] = t.axis().unwrap();
+        assert!(((q[0] - p[0]) - 40.0).abs() < 0.5 && ((q[1] - p[1]) - 10.0).abs() < 0.5, "{:?}", t.axis());
     }
 }
