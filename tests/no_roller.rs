@@ -111,5 +111,5 @@ no_roller_clip!(
 no_roller_clip!(
     bridging,
     "samples/bridging.mp4",
-    "KNOWN FAILURE (issue 16): roller in 30/91 frames with the default --roller-detector both (0/91 with learned alone): the Hough circle source still confirms the round gap under the bridged hips; no exercise, fault or cue"
+    "KNOWN FAILURE (issue 16): roller in 50/91 frames with the default --roller-detector circles (30/91 with both, 0/91 with learned alone): a Hough circle around the hands on the mat under the raised thighs passes the checks; no exercise, fault or cue in analyze"
 );
