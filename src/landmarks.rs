@@ -58,6 +58,8 @@ pub mod idx {
     pub const RIGHT_ELBOW: usize = 14;
     pub const LEFT_WRIST: usize = 15;
     pub const RIGHT_WRIST: usize = 16;
+    /// The last hand landmark (17-22: pinky, index and thumb, left and right).
+    pub const RIGHT_THUMB: usize = 22;
     pub const LEFT_HIP: usize = 23;
     pub const RIGHT_HIP: usize = 24;
     pub const LEFT_KNEE: usize = 25;

@@ -108,8 +108,4 @@ no_roller_clip!(
     "samples/real/vtest_10s.mp4",
     "BlazePose finds nobody in these small pedestrians, so the clip cannot test the roller detector"
 );
-no_roller_clip!(
-    bridging,
-    "samples/bridging.mp4",
-    "KNOWN FAILURE (issue 16): roller in 50/91 frames with the default --roller-detector circles (30/91 with both, 0/91 with learned alone): a Hough circle around the hands on the mat under the raised thighs passes the checks; no exercise, fault or cue in analyze"
-);
+no_roller_clip!(bridging, "samples/bridging.mp4");

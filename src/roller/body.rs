@@ -66,6 +66,8 @@ pub struct BodyPrior {
     /// The upright square around the person that the learned detector was trained on
     /// (`learned::crop_around_pose`).
     pub person_square: Option<RotatedSquare>,
+    /// Visible wrist and hand landmarks, image pixels.
+    pub hands: Vec<(f32, f32)>,
 }
 
 fn mid(p: &Pose, l: usize, r: usize) -> Option<(f32, f32)> {
@@ -104,7 +106,12 @@ impl BodyPrior {
         let crop = body_crop(pose, r_expected, cols, rows)?;
         let floor_y = pose.keypoints.iter().filter(|k| k.visibility >= MIN_VIS).map(|k| k.y).fold(f32::MIN, f32::max);
         let person_square = super::learned::crop_around_pose(pose);
-        Some(Self { segments, r_expected, crop, floor_y, person_square })
+        let hands = (idx::LEFT_WRIST..=idx::RIGHT_THUMB)
+            .map(|i| pose.keypoints[i])
+            .filter(|k| k.visibility >= MIN_VIS)
+            .map(|k| (k.x, k.y))
+            .collect();
+        Some(Self { segments, r_expected, crop, floor_y, person_square, hands })
     }
 }
 

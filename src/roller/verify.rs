@@ -19,6 +19,11 @@ const GAP_SLACK_R: f32 = 0.7;
 /// floor sit about one limb radius above it). Added after a bending person on a real no-roller clip
 /// (pose2sim_single_cam03) had a knee circle under the torso; the value is from the geometry, not fitted to it.
 const MAX_ABOVE_FLOOR_R: f32 = 2.0;
+/// A visible wrist or hand landmark closer than this many radii to a circle's centre puts the hand inside the end
+/// face: a roller end face seen there would be covered by the hand, so the circle is around the hand (a hand resting
+/// on the mat under raised thighs on samples/bridging.mp4 was taken for a roller end face). The rim test samples
+/// the end face from 0.45 r out, so a hand inside 0.6 r is in the face the test reads.
+const HAND_INSIDE_R: f32 = 0.6;
 /// Person probability (mean over the inner disc) above which a candidate is a body part, not a roller.
 const MAX_PERSON_INSIDE: f32 = 0.5;
 /// Angles sampled around the circle for the edge evidence.
@@ -183,6 +188,9 @@ fn verify_circle(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&Pe
     }
     let (segment, gap_r) = segment_above(prior, c)?;
     if mask.is_some_and(|m| person_inside(m, c) > MAX_PERSON_INSIDE) {
+        return None;
+    }
+    if prior.hands.iter().any(|h| (h.0 - c.cx).hypot(h.1 - c.cy) < HAND_INSIDE_R * c.r) {
         return None;
     }
     let (support, colour) = rim_support(crop, c)?;
