@@ -18,7 +18,7 @@ use opencv::imgproc;
 use opencv::prelude::*;
 use thiserror::Error;
 
-use crate::landmarks::{Pose, RollerObs, ToolKind};
+use crate::landmarks::{Pose, RollerObs};
 use crate::pose::PersonMask;
 
 pub use body::{BodyPrior, Segment};
@@ -177,10 +177,7 @@ impl RollerDetector {
         // Only a source that sees the cylinder's extent gives an axis; Hough circles see the end face alone. The
         // track smooths it and it starts at the smoothed end face.
         let axis = track.axis().filter(|a| axis_seen(a, track.r));
-        let kind = match track.last.cand.origin {
-            Origin::Learned { kind, .. } => kind,
-            Origin::Circle => ToolKind::Roller,
-        };
+        let kind = track.kind();
         Ok(Some(RollerObs {
             cx: track.cx,
             cy: track.cy,
@@ -231,7 +228,10 @@ fn refine_with_circles(verified: &mut [Verified]) {
             cx: c.cx + dx,
             cy: c.cy + dy,
             r: o.r,
-            axis: c.axis.map(|a| a.map(shift)),
+            // A circle fits the end face only when it looks round, i.e. the roller points at the camera: its
+            // cylinder is then foreshortened to nothing, whatever axis the model drew (in side views of the first
+            // renders it drew one 2-3 r long along the body). Zero length, so the track's axis shrinks.
+            axis: c.axis.map(|_| [[o.cx, o.cy]; 2]),
             origin: Origin::Learned { kind, contact: contact.map(shift) },
             ..*c
         };

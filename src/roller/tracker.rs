@@ -3,6 +3,7 @@
 //! priors: later candidates must match them (a foam roller does not change size or colour).
 
 use super::verify::Verified;
+use crate::landmarks::ToolKind;
 
 /// Hits needed before a track is reported (the "on" threshold of the hysteresis): at 15-30 fps, 0.2-0.4 s of a
 /// steady roller; a flicker of a few frames never reaches it.
@@ -50,6 +51,8 @@ pub struct Track {
     pub precise_share: f32,
     /// Smoothed axis from the end face to the far end, in radii (`AXIS_EMA`), once a source has seen one.
     pub axis_r: Option<[f32; 2]>,
+    /// Running share of learned hits that called the tool a ball (`AXIS_EMA`), once the learned source saw it.
+    pub ball_share: Option<f32>,
 }
 
 impl Track {
@@ -66,6 +69,17 @@ impl Track {
             confirmed: ON_FRAMES <= 1,
             precise_share: if v.precise { 1.0 } else { 0.0 },
             axis_r: axis_in_radii(v),
+            ball_share: ball_vote(v),
+        }
+    }
+
+    /// The tool's kind by the learned hits' running vote (a single frame's class flipped a roller to a ball and back
+    /// on the first renders, restarting the exercise recognition); a track only circles saw is a roller.
+    pub fn kind(&self) -> ToolKind {
+        if self.ball_share.is_some_and(|b| b > 0.5) {
+            ToolKind::Ball
+        } else {
+            ToolKind::Roller
         }
     }
 
@@ -92,6 +106,10 @@ impl Track {
         }
         self.precise_share += PRECISE_EMA * (f32::from(u8::from(v.precise)) - self.precise_share);
         smooth(&mut self.axis_r, axis_in_radii(v));
+        if let Some(b) = ball_vote(v) {
+            let share = self.ball_share.get_or_insert(b);
+            *share += AXIS_EMA * (b - *share);
+        }
 
         for k in 0..3 {
             self.colour[k] += learn * (v.colour[k] - self.colour[k]);
@@ -120,6 +138,14 @@ fn smooth(state: &mut Option<[f32; 2]>, m: Option<[f32; 2]>) {
         let a = state.get_or_insert(d);
         a[0] += AXIS_EMA * (d[0] - a[0]);
         a[1] += AXIS_EMA * (d[1] - a[1]);
+    }
+}
+
+/// 1 for a learned hit that saw a ball, 0 for one that saw a roller; circles give no vote.
+fn ball_vote(v: &Verified) -> Option<f32> {
+    match v.cand.origin {
+        super::Origin::Learned { kind, .. } => Some(if kind == ToolKind::Ball { 1.0 } else { 0.0 }),
+        super::Origin::Circle => None,
     }
 }
 
