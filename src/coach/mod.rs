@@ -323,7 +323,7 @@ impl Engine {
         if let Some(r) = &roller {
             c.with_roller += 1;
             self.trigger.kind = r.kind;
-            self.scale.observe(r, self.cfg.diameter_cm(r.kind));
+            self.scale.observe(t, r, self.cfg.diameter_cm(r.kind));
         }
         self.trigger.obs = roller;
         self.update_scale(t, pose);

@@ -11,8 +11,18 @@ pub const CONTACT_LOSS_RESET_S: f64 = 0.5;
 pub const JUMP_CM: f32 = 10.0;
 /// ... or this many standard deviations of the frame-to-frame difference of the measured noise, if larger.
 pub const JUMP_SIGMAS: f32 = 6.0;
-/// Smoothing of the segment length (share of the new value).
-const SEGMENT_LEN_EMA: f32 = 0.05;
+/// Memory of the segment's length in cm, s: the time-weighted mean of every contact frame's segment length over the
+/// scale (px over px per cm) since the exercise started, at most this long. A body segment does not change length
+/// (and a camera move changes its pixels and the scale together), but both estimates jitter and drift: the roller's
+/// fitted radius moved the scale by 2-6 % within a second or two on the rendered samples. The position in cm is the
+/// contact fraction times this length, so a length that followed them within a second (the former 0.05 share per
+/// frame) added a false speed of the position times their relative drift rate: on quads_clean 25 cm from the hip a
+/// 2.6 % drift over a 2.3 s pass added 0.25 cm/s (6 %), and its variable-frame-rate copy, whose drift differed,
+/// read 5.9 % slower; on it_band_too_fast's 1.6 cm/s end a 6 % drift cancelled most of the rolling. Ten seconds
+/// still follows a change of the scale in use (the body scale taking over).
+pub const SEGMENT_LEN_MEMORY_S: f64 = 10.0;
+/// Weight of an exercise's first length sample, s (one frame at 15 fps).
+const FIRST_LEN_WEIGHT_S: f64 = 1.0 / 15.0;
 /// A pass must cover at least this share of the exercise's region: shorter strokes are adjustments on a spot, and
 /// slow wander of the keypoints (about 1 cm at the contact for 3 px) can never fake a leg this long.
 pub const MIN_PASS_SHARE: f32 = 0.3;
@@ -51,7 +61,9 @@ pub struct MotionSample {
 pub struct ContactMotion {
     tracker: MotionTracker,
     still: StillDetector,
-    seg_len_px: Option<f32>,
+    /// Segment length, cm (`SEGMENT_LEN_MEMORY_S`), and the time its mean is over, s.
+    seg_len_cm: Option<f32>,
+    seg_len_weight_s: f64,
     last_contact_t: Option<f64>,
     /// Last raw position, cm.
     last_pos: Option<f32>,
@@ -69,7 +81,8 @@ impl ContactMotion {
         Self {
             tracker: MotionTracker::new(fps),
             still: StillDetector::new(fps),
-            seg_len_px: None,
+            seg_len_cm: None,
+            seg_len_weight_s: 0.0,
             last_contact_t: None,
             last_pos: None,
             min_pass_cm: MIN_PASS_CM,
@@ -83,15 +96,16 @@ impl ContactMotion {
     pub fn reset(&mut self) {
         self.tracker.reset();
         self.still.reset();
-        self.seg_len_px = None;
+        self.seg_len_cm = None;
+        self.seg_len_weight_s = 0.0;
         self.last_contact_t = None;
         self.last_pos = None;
     }
 
     /// True when contact `c` continues the tracked motion (no jump of more than `JUMP_CM`).
     pub fn continues(&self, c: &SegmentContact, px_per_cm: f32) -> bool {
-        let len = self.seg_len_px.unwrap_or(c.len_px);
-        self.last_pos.is_none_or(|p| (c.t * len / px_per_cm - p).abs() <= self.jump_cm())
+        let len_cm = self.seg_len_cm.unwrap_or(c.len_px / px_per_cm);
+        self.last_pos.is_none_or(|p| (c.t * len_cm - p).abs() <= self.jump_cm())
     }
 
     fn jump_cm(&self) -> f32 {
@@ -100,9 +114,8 @@ impl ContactMotion {
 
     /// Adds the contact of a frame (px per cm known).
     pub fn push(&mut self, t: f64, c: &SegmentContact, px_per_cm: f32, p: MotionParams) -> MotionSample {
-        let len = self.seg_len_px.map_or(c.len_px, |l| l + SEGMENT_LEN_EMA * (c.len_px - l));
-        self.seg_len_px = Some(len);
-        let pos_cm = c.t * len / px_per_cm;
+        let len_cm = self.update_length(t, c.len_px / px_per_cm);
+        let pos_cm = c.t * len_cm;
         let jump = self.last_pos.is_some_and(|p| (pos_cm - p).abs() > self.jump_cm());
         let lost = self.last_contact_t.is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S);
         let mut flushed = None;
@@ -113,7 +126,7 @@ impl ContactMotion {
         }
         self.last_pos = Some(pos_cm);
         self.last_contact_t = Some(t);
-        let min_pass_cm = MIN_PASS_SHARE * p.region_share * len / px_per_cm;
+        let min_pass_cm = MIN_PASS_SHARE * p.region_share * len_cm;
         self.min_pass_cm = min_pass_cm;
         let pass = self.tracker.push(t, pos_cm, min_pass_cm).or(flushed);
         if let Some(p) = pass {
@@ -132,6 +145,25 @@ impl ContactMotion {
             display_speed: self.tracker.display_speed(),
             still,
         }
+    }
+
+    /// Adds a frame's segment length (cm) at `t` to the running mean (`SEGMENT_LEN_MEMORY_S`) and returns the mean.
+    fn update_length(&mut self, t: f64, len_cm: f32) -> f32 {
+        let mean = match (self.seg_len_cm, self.last_contact_t) {
+            (Some(m), Some(t0)) => {
+                // A gap longer than a lost contact counts as one.
+                let dt = (t - t0).clamp(0.0, CONTACT_LOSS_RESET_S);
+                let w = dt / (self.seg_len_weight_s + dt).max(1e-9);
+                self.seg_len_weight_s = (self.seg_len_weight_s + dt).min(SEGMENT_LEN_MEMORY_S);
+                m + w as f32 * (len_cm - m)
+            }
+            _ => {
+                self.seg_len_weight_s = FIRST_LEN_WEIGHT_S;
+                len_cm
+            }
+        };
+        self.seg_len_cm = Some(mean);
+        mean
     }
 
     /// The open leg as a pass if it already turned (end of the exercise or session).
