@@ -6,7 +6,7 @@
 //! Each clip is 8 s with one pass (2.5-3 s), so the comparison is also bounded by how much one pass's speed moves
 //! with the frames it is measured on: re-encoding the same 120 frames at the constant rate moved it by 1-3 %, and
 //! dropping another of every 4 frames (n mod 4 = 0, 1, 2 instead of 3) by up to 10 % (quads, calves) and 16 %
-//! (upper back), from the pose and roller measurements of the frames themselves (issue 12's closing note).
+//! (upper back), from the pose and roller measurements of the frames themselves (docs/engine.md, Known limits).
 //! Needs ffmpeg (scripts/setup.sh) and the ONNX Runtime library like every test that runs the pose model.
 
 mod common;
