@@ -177,7 +177,7 @@ impl Pipeline {
         match self.roller.as_mut() {
             Some(d) if plan.roller => {
                 let t1 = std::time::Instant::now();
-                self.result.roller = d.detect(image_bgr, pose.as_ref(), pose.as_ref().and(self.estimator.mask()))?;
+                self.result.roller = d.detect(image_bgr, t, pose.as_ref(), pose.as_ref().and(self.estimator.mask()))?;
                 self.times.roller_s = Some(t1.elapsed().as_secs_f64());
             }
             Some(_) => {} // skipped: the last roller is kept

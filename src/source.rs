@@ -73,8 +73,13 @@ pub struct VideoFileSource {
     index: u64,
     /// Time of the last delivered frame.
     last_t: Option<f64>,
+    /// The last [`RECENT_INTERVALS`] intervals between delivered frames (s), for frames without a timestamp.
+    recent_dt: std::collections::VecDeque<f64>,
     gaps: Vec<DecodeGap>,
 }
+
+/// Frame intervals remembered for timing a frame the container gives no time for.
+const RECENT_INTERVALS: usize = 8;
 
 /// Frame rate assumed when a container does not state one.
 const FALLBACK_FPS: f64 = 30.0;
@@ -93,7 +98,7 @@ const TRUNCATION_MIN_MISSING_FRACTION: f64 = 0.05;
 /// File name extensions read as a photo (OpenCV imgcodecs) rather than a clip.
 pub const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "jp2"];
 /// A photo is analysed as a still clip this long at [`FALLBACK_FPS`]: every step that needs a steady view over time
-/// (the roller's confirmation over `roller::ON_FRAMES` frames, exercise recognition after 1 s of evidence) then sees
+/// (the roller's confirmation over `roller::ON_S`, exercise recognition after 1 s of evidence) then sees
 /// the one image steadily, and the report holds its verdict.
 pub const PHOTO_SECONDS: f64 = 2.0;
 const PHOTO_FRAMES: u64 = (PHOTO_SECONDS * FALLBACK_FPS) as u64;
@@ -158,6 +163,7 @@ impl VideoFileSource {
             },
             index: 0,
             last_t: None,
+            recent_dt: std::collections::VecDeque::with_capacity(RECENT_INTERVALS),
             gaps: Vec::new(),
         })
     }
@@ -179,6 +185,7 @@ impl VideoFileSource {
             still: Some(image),
             index: 0,
             last_t: None,
+            recent_dt: std::collections::VecDeque::with_capacity(RECENT_INTERVALS),
             gaps: Vec::new(),
         })
     }
@@ -197,8 +204,11 @@ impl VideoFileSource {
         &self.gaps
     }
 
-    /// The frame's presentation time (s) from the container, falling back to one frame after the previous frame
-    /// when the container gives none or a time that does not advance.
+    /// The frame's presentation time (s) from the container, falling back to one frame interval after the previous
+    /// frame when the container gives none or a time that does not advance. OpenCV 4.6 gives no time (0) for the
+    /// frames the decoder still holds when the file ends (the last 2 of the rendered samples); the interval is then
+    /// the median of the recent ones, not 1 / the stated rate: a variable-frame-rate clip states its average rate
+    /// (11.3 fps with every 4th frame of 15 dropped), which put the last frames up to 0.04 s late.
     fn frame_time(&self) -> f64 {
         let ms = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN);
         let pts = ms / 1000.0;
@@ -206,8 +216,15 @@ impl VideoFileSource {
             None if pts.is_finite() && pts >= 0.0 => pts,
             None => 0.0,
             Some(prev) if pts.is_finite() && pts > prev => pts,
-            Some(prev) => prev + 1.0 / self.info.fps,
+            Some(prev) => prev + self.typical_interval(),
         }
+    }
+
+    /// Median of the recent frame intervals, or one frame at the stated rate before there are any.
+    fn typical_interval(&self) -> f64 {
+        let mut v: Vec<f64> = self.recent_dt.iter().copied().collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(1.0 / self.info.fps)
     }
 
     /// Reads until a frame decodes; returns the number of failed reads before it, or `None` at the end.
@@ -262,6 +279,12 @@ impl FrameSource for VideoFileSource {
         let t = self.frame_time();
         if bad > 0 {
             self.gaps.push(DecodeGap { before_t: t, frames: bad });
+        }
+        if let Some(prev) = self.last_t.filter(|_| bad == 0) {
+            if self.recent_dt.len() == RECENT_INTERVALS {
+                self.recent_dt.pop_front();
+            }
+            self.recent_dt.push_back(t - prev);
         }
         self.last_t = Some(t);
         self.index += 1;

@@ -1,4 +1,20 @@
-//! Small statistics shared by the benchmarks (`bench`, `live --bench`).
+//! Small statistics shared by the benchmarks (`bench`, `live --bench`), and the time-based smoothing share used by
+//! the frame path's running means.
+
+/// Share of a new sample in an exponential running mean with time constant `tau_s`, for a sample `dt_s` after the
+/// previous one: `1 - exp(-dt / tau)` (a share `a` per frame at `fps` is `tau = -1 / (fps ln(1 - a))`). Frame
+/// intervals vary (variable-frame-rate clips, frames the live loop skips), so a fixed share per frame would smooth
+/// over a span of frames, not of seconds; this keeps the memory in seconds. A gap that does not advance
+/// (`dt_s <= 0`) gives 0 (the sample is not taken in).
+pub fn ema_share(dt_s: f64, tau_s: f64) -> f32 {
+    if dt_s <= 0.0 {
+        return 0.0;
+    }
+    if tau_s <= 0.0 {
+        return 1.0;
+    }
+    (1.0 - (-dt_s / tau_s).exp()) as f32
+}
 
 /// The `p`-th percentile (0-100, nearest rank) of `v`; `None` if empty.
 pub fn percentile(v: &[f64], p: f64) -> Option<f64> {

@@ -141,11 +141,11 @@ fn check_set(validation: bool) {
         let (mut centre_err, mut radius_err) = (Vec::new(), Vec::new());
         let (mut contact_err, mut axis_err) = (Vec::new(), Vec::new());
         let mut i = 0;
-        while let Some(_t) = src.next_frame(&mut mat).unwrap() {
+        while let Some(t) = src.next_frame(&mut mat).unwrap() {
             let Some(fr) = frames.get(i) else { break };
             i += 1;
             let pose = pose_of(fr);
-            let got = det.detect(&mat, pose.as_ref(), None).unwrap();
+            let got = det.detect(&mat, t, pose.as_ref(), None).unwrap();
             let Some(tr) = fr["roller"].as_array() else { continue };
             let (tx, ty, trr) = (
                 tr[0].as_f64().unwrap(),

@@ -2,6 +2,11 @@
 //! variable-rate version of a rendered sample keeps 3 of every 4 frames at their original presentation times
 //! (ffmpeg `select`, `-fps_mode vfr`: frame intervals alternate 1/15 s and 2/15 s), as a phone that drops frames
 //! under load writes them. Both go through the binary; the area's mean speed is compared.
+//!
+//! Each clip is 8 s with one pass (2.5-3 s), so the comparison is also bounded by how much one pass's speed moves
+//! with the frames it is measured on: re-encoding the same 120 frames at the constant rate moved it by 1-3 %, and
+//! dropping another of every 4 frames (n mod 4 = 0, 1, 2 instead of 3) by up to 10 % (quads, calves) and 16 %
+//! (upper back), from the pose and roller measurements of the frames themselves (docs/engine.md, Known limits).
 //! Needs ffmpeg (scripts/setup.sh) and the ONNX Runtime library like every test that runs the pose model.
 
 mod common;
@@ -33,7 +38,6 @@ fn mean_speed(clip: &Path, out: &Path) -> f64 {
 }
 
 #[test]
-#[ignore = "issue 12 open: quads_clean reads 4.24 cm/s at constant rate and 3.99 with every 4th frame dropped (5.9 %); upper_back_clean 0.5 %, calves_clean 1.7 %"]
 fn a_variable_frame_rate_clip_gives_the_speeds_of_its_original() {
     let dir = std::env::temp_dir().join(format!("rc-vfr-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

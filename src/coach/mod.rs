@@ -323,7 +323,7 @@ impl Engine {
         if let Some(r) = &roller {
             c.with_roller += 1;
             self.trigger.kind = r.kind;
-            self.scale.observe(r, self.cfg.diameter_cm(r.kind));
+            self.scale.observe(t, r, self.cfg.diameter_cm(r.kind));
         }
         self.trigger.obs = roller;
         self.update_scale(t, pose);
@@ -429,7 +429,7 @@ impl Engine {
             target_speed_cm_s: ex.thresholds.target_speed_cm_s,
         };
         let motion = match (contact, self.scale.px_per_cm) {
-            (Some(c), Some(ppc)) => self.motion.push(t, &c, ppc, params),
+            (Some(c), Some(ppc)) => self.motion.push(t, &c, ppc, params, pose.and_then(motion::body_centre)),
             _ => MotionSample::default(),
         };
         area.passes.extend(motion.pass);

@@ -1,7 +1,9 @@
 //! Rolling motion of the contact along the current exercise's segment: position in cm (segment fraction times the
 //! smoothed segment length over the roller scale), speed, passes and stillness.
 
+use super::geometry::P2;
 use super::recognize::SegmentContact;
+use crate::landmarks::{idx, Pose};
 use super::rules::{MotionTracker, Pass, StillDetector, HOLD_RANGE_CM, HOLD_WINDOW_S, MIN_PASS_CM, REVERSAL_SIGMAS};
 
 /// Motion tracking restarts after contact was lost this long.
@@ -11,8 +13,18 @@ pub const CONTACT_LOSS_RESET_S: f64 = 0.5;
 pub const JUMP_CM: f32 = 10.0;
 /// ... or this many standard deviations of the frame-to-frame difference of the measured noise, if larger.
 pub const JUMP_SIGMAS: f32 = 6.0;
-/// Smoothing of the segment length (share of the new value).
-const SEGMENT_LEN_EMA: f32 = 0.05;
+/// Memory of the segment's length in cm, s: the time-weighted mean of every contact frame's segment length over the
+/// scale (px over px per cm) since the exercise started, at most this long. A body segment does not change length
+/// (and a camera move changes its pixels and the scale together), but both estimates jitter and drift: the roller's
+/// fitted radius moved the scale by 2-6 % within a second or two on the rendered samples. The position in cm is the
+/// contact fraction times this length, so a length that followed them within a second (the former 0.05 share per
+/// frame) added a false speed of the position times their relative drift rate: on quads_clean 25 cm from the hip a
+/// 2.6 % drift over a 2.3 s pass added 0.25 cm/s (6 %), and its variable-frame-rate copy, whose drift differed,
+/// read 5.9 % slower; on it_band_too_fast's 1.6 cm/s end a 6 % drift cancelled most of the rolling. Ten seconds
+/// still follows a change of the scale in use (the body scale taking over).
+pub const SEGMENT_LEN_MEMORY_S: f64 = 10.0;
+/// Weight of an exercise's first length sample, s (one frame at 15 fps).
+const FIRST_LEN_WEIGHT_S: f64 = 1.0 / 15.0;
 /// A pass must cover at least this share of the exercise's region: shorter strokes are adjustments on a spot, and
 /// slow wander of the keypoints (about 1 cm at the contact for 3 px) can never fake a leg this long.
 pub const MIN_PASS_SHARE: f32 = 0.3;
@@ -23,6 +35,34 @@ pub const WANDER_BAND_RMS: f32 = 2.0;
 /// half a whole leg at the rolling speed, so slow rolling is never a hold; half leaves a margin for noise and
 /// wander (a 1 Hz wander of amplitude A biases a 1.5 s slope by at most 0.2 A per s).
 pub const HOLD_SLOPE_SHARE: f32 = 0.5;
+
+/// Landmarks whose mean is the body's centre for the stillness test: torso and legs (arms and head may move on their
+/// own during a hold).
+const BODY_POINTS: [usize; 8] = [
+    idx::LEFT_SHOULDER,
+    idx::RIGHT_SHOULDER,
+    idx::LEFT_HIP,
+    idx::RIGHT_HIP,
+    idx::LEFT_KNEE,
+    idx::RIGHT_KNEE,
+    idx::LEFT_ANKLE,
+    idx::RIGHT_ANKLE,
+];
+/// Fewest visible body points for a body position, and the visibility that counts.
+const MIN_BODY_POINTS: usize = 4;
+const BODY_POINT_VISIBILITY: f32 = 0.5;
+
+/// Mean image position of the visible torso and leg landmarks, px (`BODY_POINTS`); `None` with too few of them.
+pub fn body_centre(pose: &Pose) -> Option<P2> {
+    let pts: Vec<P2> = BODY_POINTS
+        .iter()
+        .map(|&i| pose.kp(i))
+        .filter(|k| k.visibility >= BODY_POINT_VISIBILITY)
+        .map(|k| P2 { x: k.x, y: k.y })
+        .collect();
+    (pts.len() >= MIN_BODY_POINTS)
+        .then(|| pts.iter().fold(P2::default(), |s, p| s.add(*p)).scale(1.0 / pts.len() as f32))
+}
 
 /// What the motion model needs from the exercise.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,7 +91,13 @@ pub struct MotionSample {
 pub struct ContactMotion {
     tracker: MotionTracker,
     still: StillDetector,
-    seg_len_px: Option<f32>,
+    /// Stillness of the mean of the contact and the roller's distance from the body's centre (`body_centre`).
+    mean_still: StillDetector,
+    /// Segment length, cm (`SEGMENT_LEN_MEMORY_S`), and the time its mean is over, s.
+    seg_len_cm: Option<f32>,
+    seg_len_weight_s: f64,
+    /// The scale averaged like the segment length, px per cm.
+    px_per_cm_mean: Option<f32>,
     last_contact_t: Option<f64>,
     /// Last raw position, cm.
     last_pos: Option<f32>,
@@ -69,7 +115,10 @@ impl ContactMotion {
         Self {
             tracker: MotionTracker::new(fps),
             still: StillDetector::new(fps),
-            seg_len_px: None,
+            mean_still: StillDetector::new(fps),
+            seg_len_cm: None,
+            seg_len_weight_s: 0.0,
+            px_per_cm_mean: None,
             last_contact_t: None,
             last_pos: None,
             min_pass_cm: MIN_PASS_CM,
@@ -83,26 +132,35 @@ impl ContactMotion {
     pub fn reset(&mut self) {
         self.tracker.reset();
         self.still.reset();
-        self.seg_len_px = None;
+        self.mean_still.reset();
+        self.seg_len_cm = None;
+        self.seg_len_weight_s = 0.0;
+        self.px_per_cm_mean = None;
         self.last_contact_t = None;
         self.last_pos = None;
     }
 
     /// True when contact `c` continues the tracked motion (no jump of more than `JUMP_CM`).
     pub fn continues(&self, c: &SegmentContact, px_per_cm: f32) -> bool {
-        let len = self.seg_len_px.unwrap_or(c.len_px);
-        self.last_pos.is_none_or(|p| (c.t * len / px_per_cm - p).abs() <= self.jump_cm())
+        let len_cm = self.seg_len_cm.unwrap_or(c.len_px / px_per_cm);
+        self.last_pos.is_none_or(|p| (c.t * len_cm - p).abs() <= self.jump_cm())
     }
 
     fn jump_cm(&self) -> f32 {
         JUMP_CM.max(JUMP_SIGMAS * std::f32::consts::SQRT_2 * self.tracker.noise_sigma())
     }
 
-    /// Adds the contact of a frame (px per cm known).
-    pub fn push(&mut self, t: f64, c: &SegmentContact, px_per_cm: f32, p: MotionParams) -> MotionSample {
-        let len = self.seg_len_px.map_or(c.len_px, |l| l + SEGMENT_LEN_EMA * (c.len_px - l));
-        self.seg_len_px = Some(len);
-        let pos_cm = c.t * len / px_per_cm;
+    /// Adds the contact of a frame (px per cm known) and the body's centre in it (`body_centre`), if known.
+    pub fn push(
+        &mut self,
+        t: f64,
+        c: &SegmentContact,
+        px_per_cm: f32,
+        p: MotionParams,
+        body: Option<P2>,
+    ) -> MotionSample {
+        let len_cm = self.update_length(t, c.len_px / px_per_cm, px_per_cm);
+        let pos_cm = c.t * len_cm;
         let jump = self.last_pos.is_some_and(|p| (pos_cm - p).abs() > self.jump_cm());
         let lost = self.last_contact_t.is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S);
         let mut flushed = None;
@@ -110,10 +168,11 @@ impl ContactMotion {
             flushed = self.tracker.flush(self.min_pass_cm);
             self.tracker.reset();
             self.still.reset();
+            self.mean_still.reset();
         }
         self.last_pos = Some(pos_cm);
         self.last_contact_t = Some(t);
-        let min_pass_cm = MIN_PASS_SHARE * p.region_share * len / px_per_cm;
+        let min_pass_cm = MIN_PASS_SHARE * p.region_share * len_cm;
         self.min_pass_cm = min_pass_cm;
         let pass = self.tracker.push(t, pos_cm, min_pass_cm).or(flushed);
         if let Some(p) = pass {
@@ -125,13 +184,58 @@ impl ContactMotion {
         self.last_window = window;
         let max_slope = HOLD_SLOPE_SHARE * rolling;
         self.last_max_slope = max_slope;
-        let still = self.tracker.smoothed().is_some_and(|s| self.still.push(t, s, pos_cm, band, window, max_slope));
+        let contact_still =
+            self.tracker.smoothed().is_some_and(|s| self.still.push(t, s, pos_cm, band, window, max_slope));
+        // Stillness is judged on the mean of the contact and the roller's distance from the body's centre: slow
+        // wander of the two segment landmarks near a turn can hold the contact still for 4-5 s while the body rolls
+        // on; averaged with a reference of up to 8 landmarks the wander is smaller.
+        let body_cm = body.and_then(|b| self.roller_from_body_cm(c, b));
+        let still = match (body_cm, self.tracker.smoothed()) {
+            (Some(b), Some(_)) => {
+                let m = 0.5 * (pos_cm + b);
+                self.mean_still.push(t, m, m, band, window, max_slope)
+            }
+            _ => contact_still,
+        };
         MotionSample {
             pass,
             speed: self.tracker.speed().map(f32::abs),
             display_speed: self.tracker.display_speed(),
             still,
         }
+    }
+
+    /// The contact's distance from the body's centre `b` along the segment, cm: measured along the segment's
+    /// direction in pixels and converted with the long-run scale (`SEGMENT_LEN_MEMORY_S`), since the centre lies far
+    /// from the segment (45 cm for the upper back) and in units of the jittering segment length, or over a drifting
+    /// scale, its distance would move more than the contact itself.
+    fn roller_from_body_cm(&self, c: &SegmentContact, b: P2) -> Option<f32> {
+        let d = c.to_px.sub(c.from_px);
+        let len = d.norm();
+        let contact_px = c.from_px.add(d.scale(c.t));
+        let ppc = self.px_per_cm_mean.filter(|&p| p > 0.0 && len > 0.0)?;
+        Some(contact_px.sub(b).dot(d.scale(1.0 / len)) / ppc)
+    }
+
+    /// Adds a frame's segment length (cm) at `t` to the running mean (`SEGMENT_LEN_MEMORY_S`) and returns the mean.
+    /// The scale `px_per_cm` is averaged the same way (for `roller_from_body_cm`).
+    fn update_length(&mut self, t: f64, len_cm: f32, px_per_cm: f32) -> f32 {
+        let (mean, ppc) = match (self.seg_len_cm, self.px_per_cm_mean, self.last_contact_t) {
+            (Some(m), Some(p), Some(t0)) => {
+                // A gap longer than a lost contact counts as one.
+                let dt = (t - t0).clamp(0.0, CONTACT_LOSS_RESET_S);
+                let w = (dt / (self.seg_len_weight_s + dt).max(1e-9)) as f32;
+                self.seg_len_weight_s = (self.seg_len_weight_s + dt).min(SEGMENT_LEN_MEMORY_S);
+                (m + w * (len_cm - m), p + w * (px_per_cm - p))
+            }
+            _ => {
+                self.seg_len_weight_s = FIRST_LEN_WEIGHT_S;
+                (len_cm, px_per_cm)
+            }
+        };
+        self.seg_len_cm = Some(mean);
+        self.px_per_cm_mean = Some(ppc);
+        mean
     }
 
     /// The open leg as a pass if it already turned (end of the exercise or session).
@@ -180,5 +284,6 @@ impl ContactMotion {
     pub fn resume(&mut self) {
         self.tracker.resume();
         self.still.reset();
+        self.mean_still.reset();
     }
 }

@@ -17,10 +17,11 @@ pub const INITIAL_RECOGNITION_S: f64 = 1.0;
 pub const SWITCH_RECOGNITION_S: f64 = 3.0;
 /// Contact history used to place the rolling range for recognition.
 pub const RECOGNITION_WINDOW_S: f64 = 8.0;
-/// Smoothing of the roller scale and floor line (share of the new value).
-const SCALE_EMA: f32 = 0.1;
+/// Time constant of the smoothing of the roller scale and floor line, s (a share of 0.1 per frame at 15 fps; in
+/// seconds so that a variable frame rate smooths over the same time, `stats::ema_share`).
+const SCALE_TAU_S: f64 = 0.633;
 
-/// Roller scale and floor line, smoothed over frames.
+/// Roller scale and floor line, smoothed over time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Scale {
     /// The scale in use: the roller's, or combined with the body scale by the engine (`body_scale`).
@@ -28,16 +29,20 @@ pub struct Scale {
     /// From the roller and the stated diameter alone.
     pub roller_px_per_cm: Option<f32>,
     pub floor_y: Option<f32>,
+    /// Time of the last roller observation, s.
+    last_t: Option<f64>,
 }
 
 impl Scale {
-    /// Updates from a roller of `diameter_cm`.
-    pub fn observe(&mut self, r: &RollerObs, diameter_cm: f32) {
+    /// Updates from a roller of `diameter_cm` seen at `t` (s).
+    pub fn observe(&mut self, t: f64, r: &RollerObs, diameter_cm: f32) {
         let ppc = 2.0 * r.r / diameter_cm;
         let floor = r.cy + r.r;
-        self.roller_px_per_cm = Some(self.roller_px_per_cm.map_or(ppc, |p| p + SCALE_EMA * (ppc - p)));
+        let a = self.last_t.map_or(1.0, |t0| crate::stats::ema_share(t - t0, SCALE_TAU_S));
+        self.last_t = Some(t);
+        self.roller_px_per_cm = Some(self.roller_px_per_cm.map_or(ppc, |p| p + a * (ppc - p)));
         self.px_per_cm = self.roller_px_per_cm;
-        self.floor_y = Some(self.floor_y.map_or(floor, |f| f + SCALE_EMA * (floor - f)));
+        self.floor_y = Some(self.floor_y.map_or(floor, |f| f + a * (floor - f)));
     }
 }
 
@@ -149,7 +154,7 @@ impl Recognizer {
             };
             if let Some(c) = s.contact {
                 s.side = Some(c.side);
-                if s.history.len() == s.history.capacity() {
+                if s.history.len() >= super::rules::window_len_bound(RECOGNITION_WINDOW_S) {
                     s.history.pop_front();
                 }
                 s.history.push_back((t, c.t));

@@ -174,35 +174,67 @@ pub const KNOT_MARGIN_S: f64 = 1.2;
 /// Shortest pass fitted with free knots, s: both knot ranges plus a second of leg between them; shorter (fast) passes
 /// keep the trimmed core fit, and their neighbours' turns would fall inside the margins.
 pub const KNOT_MIN_PASS_S: f64 = 2.0 * KNOT_SEARCH_S + 1.0;
+/// Shortest pass fitted with a free end knot when it did not start at a turn (the first leg after the contact was
+/// tracked or left a rest), s: the end knot's range plus a second of leg. On an 8 s clip that leg (2.5-3 s) is often
+/// the only pass, and a trimmed core fit ended wherever the smoothed extreme dated the turn (up to 0.2 s apart
+/// between the constant-rate and variable-rate versions of one clip, moving its speed by 5-8 %).
+pub const KNOT_MIN_FIRST_PASS_S: f64 = KNOT_SEARCH_S + 1.0;
 /// Knot candidates are every this many samples (67 ms at 30 fps, finer than any turn can be dated).
 const KNOT_STEP: usize = 2;
 /// Below this speed the contact counts as resting, cm/s.
 const STILL_CM_S: f32 = 0.5;
-/// Frames of the running noise estimate (about 2 s at 30 fps).
-const NOISE_EMA_FRAMES: f32 = 60.0;
+/// Memory of the running noise estimate, s (each sample weighs its interval over this; 60 frames at 30 fps).
+const NOISE_MEMORY_S: f64 = 2.0;
 /// Second differences above this many times the running mean are outliers (clipped) in the noise estimate.
 const NOISE_CLIP: f32 = 4.0;
 /// Mean |second difference| of white noise of std sigma is sigma * sqrt(6) * sqrt(2/pi).
 const D2_TO_SIGMA: f32 = 1.954;
 
+/// Most samples a window of `seconds` keeps. Windows are bounded by time; this guards against times that barely
+/// advance, at the fastest frame rate a track may state (`posetrack::FPS_RANGE`). The rate a clip states is not
+/// used: a variable-frame-rate clip delivers frames faster than its stated (average) rate, and a window sized from it
+/// would lose its oldest samples early.
+pub fn window_len_bound(seconds: f64) -> usize {
+    (seconds * *crate::posetrack::FPS_RANGE.end()).ceil() as usize + 8
+}
+
 /// Running estimate of the white measurement noise of the contact position (std, cm), from the second differences
 /// of the raw positions (smooth motion contributes almost nothing to them at video rates).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoiseEstimate {
-    prev: Option<(f32, f32)>,
+    /// The two previous samples (t, position), oldest first.
+    prev: [Option<(f64, f32)>; 2],
     mean_abs_d2: Option<f32>,
 }
 
+/// The second difference of three samples at any times, on the scale of `p0 - 2 p1 + p2` at equal intervals: the
+/// middle sample's distance from the line through its neighbours, over its standard deviation for white noise of
+/// std 1 (`sqrt(1 + w0^2 + w2^2)`, `w` the interpolation weights), times `2 sqrt(1.5)`. At unequal intervals
+/// (dropped frames) the plain `p0 - 2 p1 + p2` of steady rolling is not zero: every fourth frame dropped at 15 fps
+/// added v/15 (0.27 cm at 4 cm/s) to two of three differences and read as noise. `None` when the times do not advance.
+fn second_difference((t0, p0): (f64, f32), (t1, p1): (f64, f32), (t2, p2): (f64, f32)) -> Option<f32> {
+    let span = t2 - t0;
+    if t1 <= t0 || t2 <= t1 {
+        return None;
+    }
+    let (w0, w2) = (((t2 - t1) / span) as f32, ((t1 - t0) / span) as f32);
+    let off = p1 - (w0 * p0 + w2 * p2);
+    Some(off * 2.0 * 1.5f32.sqrt() / (1.0 + w0 * w0 + w2 * w2).sqrt())
+}
+
 impl NoiseEstimate {
-    pub fn push(&mut self, pos: f32) {
-        if let Some((p0, p1)) = self.prev {
-            let d2 = (pos - 2.0 * p1 + p0).abs();
-            self.mean_abs_d2 = Some(match self.mean_abs_d2 {
-                None => d2,
-                Some(m) => m + (d2.min(NOISE_CLIP * m.max(0.05)) - m) / NOISE_EMA_FRAMES,
-            });
+    /// Adds the position `pos` (cm) at `t` (s).
+    pub fn push(&mut self, t: f64, pos: f32) {
+        if let [Some(s0), Some(s1)] = self.prev {
+            if let Some(d2) = second_difference(s0, s1, (t, pos)).map(f32::abs) {
+                let w = ((t - s1.0) / NOISE_MEMORY_S).min(1.0) as f32;
+                self.mean_abs_d2 = Some(match self.mean_abs_d2 {
+                    None => d2,
+                    Some(m) => m + w * (d2.min(NOISE_CLIP * m.max(0.05)) - m),
+                });
+            }
         }
-        self.prev = Some((self.prev.map_or(pos, |p| p.1), pos));
+        self.prev = [self.prev[1], Some((t, pos))];
     }
 
     /// Noise std, cm (0 until measured).
@@ -211,7 +243,7 @@ impl NoiseEstimate {
     }
 
     pub fn reset_track(&mut self) {
-        self.prev = None;
+        self.prev = [None, None];
     }
 }
 
@@ -222,6 +254,8 @@ struct Leg {
     ext_t: f64,
     ext_pos: f32,
     start: Option<(f64, f32)>,
+    /// The leg started at a turn (the previous leg's extreme), not where the contact was first tracked or rested.
+    from_turn: bool,
     /// Since when the contact rests before the leg has a direction.
     rest_since: Option<f64>,
 }
@@ -290,12 +324,16 @@ fn moving_time(samples: &[PassSample]) -> f64 {
 
 /// Speed (cm/s, absolute) of a pass and the RMS (cm) of its smoothed positions around their line: one common
 /// slope fitted over its moving stretches, each with its own offset (pooled within-stretch regression), over the
-/// pass without its turns (`TURN_TRIM_S`, at most the outer shares `PASS_CORE` leaves). A hold between stretches
-/// thus neither adds time nor shifts the line, whenever it was detected. `None` with too few samples.
-fn core_fit(samples: &[PassSample]) -> Option<(f32, f32)> {
+/// pass without its turns (`TURN_TRIM_S`, at most the outer shares `PASS_CORE` leaves). A pass that did not start
+/// at a turn (`from_turn` false: it starts where the contact was first tracked, or left a rest) keeps its start: there
+/// is no turn to date there, and on a short clip that first leg is all there is (quads_clean's one pass lost 0.6 s of
+/// its 2.9 s, and the remaining 1.7 s fit moved by 7 % between two encodings of the same frames). A hold between
+/// stretches thus neither adds time nor shifts the line, whenever it was detected. `None` with too few samples.
+fn core_fit(samples: &[PassSample], from_turn: bool) -> Option<(f32, f32)> {
     let (t0, t1) = (samples.first()?.t, samples.last()?.t);
     let trim = TURN_TRIM_S.min((t1 - t0) * (1.0 - PASS_CORE) * 0.5);
-    let core: Vec<PassSample> = samples.iter().copied().filter(|p| p.t >= t0 + trim && p.t <= t1 - trim).collect();
+    let lo = if from_turn { t0 + trim } else { t0 };
+    let core: Vec<PassSample> = samples.iter().copied().filter(|p| p.t >= lo && p.t <= t1 - trim).collect();
     if core.len() < MIN_SPEED_SAMPLES {
         return None;
     }
@@ -332,62 +370,71 @@ fn pooled_fit(core: &[PassSample], val: impl Fn(&PassSample) -> f32) -> Option<(
 
 /// Speed (cm/s, absolute) of a pass fitted together with its turns: the continuous piecewise-linear least-squares
 /// fit `c + v (t - k0) + a min(t - k0, 0) + b max(t - k1, 0)` to the raw positions of `data`, with the knots k0 and
-/// k1 searched within `KNOT_SEARCH_S` of the dated turns `start` and `end` (`KNOT_MIN_PASS_S`). `None` when the data
-/// span a hold (more than one moving stretch) or too few samples.
-fn knot_fit(data: &[PassSample], start: f64, end: f64) -> Option<f32> {
+/// k1 searched within `KNOT_SEARCH_S` of the dated turns `start` and `end` (`KNOT_MIN_PASS_S`). A pass that did not
+/// start at a turn (`from_turn` false) has only its end to fit: `c + v (t - k1) + b max(t - k1, 0)`, k1 searched the
+/// same way (`KNOT_MIN_FIRST_PASS_S`); its start is where the data begin. `None` when the data span a hold (more
+/// than one moving stretch) or too few samples.
+fn knot_fit(data: &[PassSample], start: f64, end: f64, from_turn: bool) -> Option<f32> {
     if data.len() < 4 * MIN_SPEED_SAMPLES || data.windows(2).any(|w| w[0].run != w[1].run) {
         return None;
     }
     let near = |x: f64| data.iter().map(|p| p.t).filter(move |t| (t - x).abs() <= KNOT_SEARCH_S).step_by(KNOT_STEP);
     let mut best: Option<(f64, f64)> = None;
+    let mut keep = |fit: Option<(f64, f64)>| {
+        if let Some((sse, v)) = fit.filter(|f| best.is_none_or(|b| f.0 < b.0)) {
+            best = Some((sse, v));
+        }
+    };
+    if !from_turn {
+        for k1 in near(end).filter(|&k1| k1 - start >= 1.0) {
+            keep(lstsq(data.iter().map(|p| ([1.0, p.t - k1, (p.t - k1).max(0.0)], p.pos as f64))));
+        }
+        return best.map(|b| b.1.abs() as f32);
+    }
     for k0 in near(start) {
         for k1 in near(end).filter(|&k1| k1 - k0 >= 1.0) {
             let row = |t: f64| [1.0, t - k0, (t - k0).min(0.0), (t - k1).max(0.0)];
-            if let Some((sse, v)) = lstsq4(data.iter().map(|p| (row(p.t), p.pos as f64))) {
-                if best.is_none_or(|b| sse < b.0) {
-                    best = Some((sse, v));
-                }
-            }
+            keep(lstsq(data.iter().map(|p| (row(p.t), p.pos as f64))));
         }
     }
     best.map(|b| b.1.abs() as f32)
 }
 
-/// Least squares with four basis functions: residual sum of squares and the second coefficient; `None` when
+/// Least squares with `N` basis functions: residual sum of squares and the second coefficient; `None` when
 /// singular.
-fn lstsq4(rows: impl Iterator<Item = ([f64; 4], f64)>) -> Option<(f64, f64)> {
-    let (mut g, mut r, mut yy) = ([[0.0f64; 5]; 4], [0.0f64; 4], 0.0);
+fn lstsq<const N: usize>(rows: impl Iterator<Item = ([f64; N], f64)>) -> Option<(f64, f64)> {
+    let (mut g, mut r, mut yy) = ([[0.0f64; N]; N], [0.0f64; N], 0.0);
     for (x, y) in rows {
-        for i in 0..4 {
-            for j in 0..4 {
+        for i in 0..N {
+            for j in 0..N {
                 g[i][j] += x[i] * x[j];
             }
             r[i] += x[i] * y;
         }
         yy += y * y;
     }
-    for i in 0..4 {
-        g[i][4] = r[i];
-    }
-    // Gaussian elimination with partial pivoting on the augmented normal equations.
-    for c in 0..4 {
-        let p = (c..4).max_by(|&a, &b| g[a][c].abs().total_cmp(&g[b][c].abs()))?;
+    let mut rhs = r;
+    // Gaussian elimination with partial pivoting on the normal equations.
+    for c in 0..N {
+        let p = (c..N).max_by(|&a, &b| g[a][c].abs().total_cmp(&g[b][c].abs()))?;
         if g[p][c].abs() <= 1e-9 {
             return None;
         }
         g.swap(c, p);
-        for i in c + 1..4 {
+        rhs.swap(c, p);
+        for i in c + 1..N {
             let f = g[i][c] / g[c][c];
-            for j in c..5 {
+            for j in c..N {
                 g[i][j] -= f * g[c][j];
             }
+            rhs[i] -= f * rhs[c];
         }
     }
-    let mut beta = [0.0; 4];
-    for i in (0..4).rev() {
-        beta[i] = (g[i][4] - (i + 1..4).map(|j| g[i][j] * beta[j]).sum::<f64>()) / g[i][i];
+    let mut beta = [0.0; N];
+    for i in (0..N).rev() {
+        beta[i] = (rhs[i] - (i + 1..N).map(|j| g[i][j] * beta[j]).sum::<f64>()) / g[i][i];
     }
-    Some((yy - (0..4).map(|i| beta[i] * r[i]).sum::<f64>(), beta[1]))
+    Some((yy - (0..N).map(|i| beta[i] * r[i]).sum::<f64>(), *beta.get(1)?))
 }
 
 impl MotionTracker {
@@ -497,11 +544,11 @@ impl MotionTracker {
         while self.window.front().is_some_and(|&(t0, _)| t - t0 > keep) {
             self.window.pop_front();
         }
-        if self.window.len() == self.window.capacity() {
+        if self.window.len() >= window_len_bound(keep) {
             self.window.pop_front();
         }
         self.window.push_back((t, pos_cm));
-        self.noise.push(pos_cm);
+        self.noise.push(t, pos_cm);
         let within = |w: f64| self.window.iter().filter(move |&&(ti, _)| t - ti <= w);
         let span_of = |w: f64| t - within(w).next().map_or(t, |s| s.0);
         self.display_speed = (span_of(DISPLAY_SPEED_WINDOW_S) >= MIN_SPEED_SPAN * DISPLAY_SPEED_WINDOW_S)
@@ -531,7 +578,7 @@ impl MotionTracker {
     /// Reversal detection on the smoothed position with hysteresis `h`.
     fn follow(&mut self, t: f64, pos: f32, h: f32, min_pass_cm: f32) -> Option<Pass> {
         let Some((_, ps_pos)) = self.leg.start else {
-            self.leg = Leg { dir: 0, ext_t: t, ext_pos: pos, start: Some((t, pos)), rest_since: None };
+            self.leg = Leg { dir: 0, ext_t: t, ext_pos: pos, start: Some((t, pos)), from_turn: false, rest_since: None };
             return None;
         };
         if self.leg.dir == 0 {
@@ -544,6 +591,7 @@ impl MotionTracker {
                 // for a frame is not a rest): keep the start fresh so a rest is not counted as part of the pass.
                 if t - *self.leg.rest_since.get_or_insert(t) >= SPEED_WINDOW_S {
                     self.leg.start = Some((t, pos));
+                    self.leg.from_turn = false;
                     self.pass_samples.clear();
                     self.turn_margin.clear();
                     self.pass_samples.push(PassSample { t, pos, smooth: pos, run: self.run });
@@ -572,10 +620,12 @@ impl MotionTracker {
         let dist = (self.leg.ext_pos - ps_pos).abs();
         let split = self.pass_samples.partition_point(|p| p.t <= end);
         let samples = &self.pass_samples[..split];
-        let fitted = core_fit(samples);
+        let fitted = core_fit(samples, self.leg.from_turn);
         let after = self.pass_samples[split..].iter().take_while(|p| p.t <= end + KNOT_MARGIN_S);
         let data: Vec<PassSample> = self.turn_margin.iter().chain(samples).chain(after).copied().collect();
-        let knotted = (end - start >= KNOT_MIN_PASS_S).then(|| knot_fit(&data, start, end)).flatten();
+        let from_turn = self.leg.from_turn;
+        let min_s = if from_turn { KNOT_MIN_PASS_S } else { KNOT_MIN_FIRST_PASS_S };
+        let knotted = (end - start >= min_s).then(|| knot_fit(&data, start, end, from_turn)).flatten();
         let speed = knotted.or(fitted.map(|f| f.0)).unwrap_or(dist / (end - start).max(1e-3) as f32);
         if let Some((_, r)) = fitted.filter(|_| dist >= min_pass_cm) {
             self.residual = Some(self.residual.map_or(r, |p| 0.5 * (p + r)));
@@ -584,7 +634,8 @@ impl MotionTracker {
         let pass = Pass { start, end, from_cm: ps_pos, to_cm: self.leg.ext_pos, speed_cm_s: speed };
         self.turn_margin = samples.iter().filter(|p| p.t >= end - KNOT_MARGIN_S).copied().collect();
         self.pass_samples.drain(..split);
-        self.leg = Leg { dir: -self.leg.dir, ext_t: t, ext_pos: pos, start: Some((end, self.leg.ext_pos)), rest_since: None };
+        let start = Some((end, self.leg.ext_pos));
+        self.leg = Leg { dir: -self.leg.dir, ext_t: t, ext_pos: pos, start, from_turn: true, rest_since: None };
         (dist >= min_pass_cm && moving_s >= MIN_PASS_S).then_some(pass)
     }
 
@@ -652,7 +703,7 @@ impl StillDetector {
         while self.window.front().is_some_and(|&(t0, ..)| t - t0 > HOLD_WINDOW_MAX_S + ONSET_LOOKBACK_S) {
             self.window.pop_front();
         }
-        if self.window.len() == self.window.capacity() {
+        if self.window.len() >= window_len_bound(HOLD_WINDOW_MAX_S + ONSET_LOOKBACK_S) {
             self.window.pop_front();
         }
         self.window.push_back((t, pos_cm, raw_cm));

@@ -24,7 +24,7 @@ use crate::pose::PersonMask;
 pub use body::{BodyPrior, Segment};
 pub use candidates::{Candidate, CandidateSource, HoughSource, LearnedSource, Origin};
 pub use crop::{Crop, CROP_LONG_SIDE};
-pub use tracker::ON_FRAMES;
+pub use tracker::{HOLD_S, ON_S};
 pub use verify::Verified;
 
 #[derive(Debug, Error)]
@@ -57,8 +57,8 @@ pub enum RollerMethod {
 pub struct RollerConfig {
     /// Real diameter of the roller, cm (default 15).
     pub diameter_cm: f32,
-    /// Frames a confirmed roller is held through misses before it is dropped.
-    pub hold_frames: u32,
+    /// How long a confirmed roller is held through misses before it is dropped, s.
+    pub hold_s: f64,
     pub method: RollerMethod,
 }
 
@@ -66,7 +66,7 @@ impl Default for RollerConfig {
     fn default() -> Self {
         Self {
             diameter_cm: crate::coach::DEFAULT_ROLLER_DIAMETER_CM,
-            hold_frames: 10,
+            hold_s: HOLD_S,
             method: RollerMethod::default(),
         }
     }
@@ -144,11 +144,13 @@ impl RollerDetector {
         Ok(())
     }
 
-    /// Detects the roller in a BGR frame under the body `pose`; `mask` (the person segmentation, if the pose model
-    /// gives one) rules out candidates inside the person. Without a pose there is no body to roll: no roller.
+    /// Detects the roller in a BGR frame taken at `t` (s; the tracking's spans are in seconds) under the body `pose`;
+    /// `mask` (the person segmentation, if the pose model gives one) rules out candidates inside the person. Without a
+    /// pose there is no body to roll: no roller.
     pub fn detect(
         &mut self,
         image_bgr: &Mat,
+        t: f64,
         pose: Option<&Pose>,
         mask: Option<&PersonMask>,
     ) -> Result<Option<RollerObs>, RollerError> {
@@ -165,7 +167,7 @@ impl RollerDetector {
         // steps and read 4 of the 10 first renders' speeds 20-40 % off (tests/samples_truth.rs). The live loop sheds
         // whole roller steps under load instead (`live::budget`), keeping the last roller.
         self.search(image_bgr, prior.as_ref(), mask)?;
-        let found = self.tracker.step(&self.verified, self.cfg.hold_frames);
+        let found = self.tracker.step(t, &self.verified, self.cfg.hold_s);
         let Some((track, confidence)) = found else {
             return Ok(None);
         };
@@ -294,18 +296,30 @@ mod tests {
     const ROLLER: (f32, f32, f32) = (330.0, 338.0, 20.0);
     const ORANGE: [u8; 3] = [40, 120, 230];
 
-    fn run(det: &mut RollerDetector, img: &Mat, pose: &Pose, mask: Option<&PersonMask>, n: usize) -> Vec<bool> {
-        (0..n).map(|_| det.detect(img, Some(pose), mask).unwrap().is_some()).collect()
+    /// Frame interval of the tests' frames, s (15 fps, the rendered samples' rate).
+    const DT: f64 = 1.0 / 15.0;
+    /// Frames of a steady roller before it is reported at 15 fps: the first frame and `ON_S` after it.
+    const ON_FRAMES: usize = 6;
+
+    /// Runs `n` frames at 15 fps from `det`'s clock `t` (advanced).
+    fn run(det: &mut RollerDetector, t: &mut f64, img: &Mat, pose: &Pose, mask: Option<&PersonMask>, n: usize) -> Vec<bool> {
+        (0..n)
+            .map(|_| {
+                *t += DT;
+                det.detect(img, *t, Some(pose), mask).unwrap().is_some()
+            })
+            .collect()
     }
 
     #[test]
     fn reports_a_steady_roller_under_the_body_only_after_the_on_frames() {
         let img = frame(&[(ROLLER, ORANGE, -1), ((240.0, 445.0, 20.0), [230, 60, 60], -1)]);
         let mut det = RollerDetector::new(RollerConfig::default());
-        let seen = run(&mut det, &img, &body_pose(false), None, ON_FRAMES as usize + 2);
-        assert!(seen[..ON_FRAMES as usize - 1].iter().all(|s| !s), "{seen:?}");
-        assert!(seen[ON_FRAMES as usize..].iter().all(|s| *s), "{seen:?}");
-        let got = det.detect(&img, Some(&body_pose(false)), None).unwrap().unwrap();
+        let mut t = 0.0;
+        let seen = run(&mut det, &mut t, &img, &body_pose(false), None, ON_FRAMES + 2);
+        assert!(seen[..ON_FRAMES - 1].iter().all(|s| !s), "{seen:?}");
+        assert!(seen[ON_FRAMES - 1..].iter().all(|s| *s), "{seen:?}");
+        let got = det.detect(&img, t + DT, Some(&body_pose(false)), None).unwrap().unwrap();
         assert!((got.cx - ROLLER.0).abs() < 3.0 && (got.cy - ROLLER.1).abs() < 3.0, "{got:?}");
         assert!((got.r - ROLLER.2).abs() < 3.0, "{got:?}");
         // End-on: the contact is on the body line right above the centre.
@@ -320,9 +334,10 @@ mod tests {
         let without = frame(&[]);
         let mut det = RollerDetector::new(RollerConfig::default());
         let pose = body_pose(false);
+        let mut t = 0.0;
         for _ in 0..4 {
-            let mut seen = run(&mut det, &with, &pose, None, ON_FRAMES as usize - 1);
-            seen.extend(run(&mut det, &without, &pose, None, 3));
+            let mut seen = run(&mut det, &mut t, &with, &pose, None, ON_FRAMES - 1);
+            seen.extend(run(&mut det, &mut t, &without, &pose, None, 3));
             assert!(seen.iter().all(|s| !s), "{seen:?}");
         }
     }
@@ -332,8 +347,9 @@ mod tests {
         // The same disc at the feet of a standing person (all segments steep): nothing to lie on.
         let img = frame(&[((330.0, 445.0, 20.0), ORANGE, -1)]);
         let mut det = RollerDetector::new(RollerConfig::default());
-        assert!(run(&mut det, &img, &body_pose(true), None, 12).iter().all(|s| !s));
-        assert!((0..12).all(|_| det.detect(&img, None, None).unwrap().is_none()));
+        let mut t = 0.0;
+        assert!(run(&mut det, &mut t, &img, &body_pose(true), None, 12).iter().all(|s| !s));
+        assert!((0..12).all(|i| det.detect(&img, t + i as f64 * DT, None, None).unwrap().is_none()));
     }
 
     #[test]
@@ -349,11 +365,12 @@ mod tests {
         }
         let mask = PersonMask { width: w, height: h, scale: 4.0, data };
         let mut det = RollerDetector::new(RollerConfig::default());
-        assert!(run(&mut det, &img, &body_pose(false), Some(&mask), 12).iter().all(|s| !s));
+        let mut t = 0.0;
+        assert!(run(&mut det, &mut t, &img, &body_pose(false), Some(&mask), 12).iter().all(|s| !s));
         // The same mask cleared below the body line: found.
         let mut clear = mask.clone();
         clear.data[78 * w..].fill(0);
-        assert!(run(&mut det, &img, &body_pose(false), Some(&clear), 12).last() == Some(&true));
+        assert!(run(&mut det, &mut t, &img, &body_pose(false), Some(&clear), 12).last() == Some(&true));
     }
 
     #[test]
@@ -365,12 +382,13 @@ mod tests {
         pose.keypoints[idx::LEFT_WRIST] = Keypoint { x: ROLLER.0 - 4.0, y: ROLLER.1, visibility: 0.9 };
         pose.keypoints[idx::LEFT_WRIST + 4] = Keypoint { x: ROLLER.0 + 4.0, y: ROLLER.1 + 2.0, visibility: 0.9 };
         let mut det = RollerDetector::new(RollerConfig::default());
-        assert!(run(&mut det, &img, &pose, None, 12).iter().all(|s| !s));
+        let mut t = 0.0;
+        assert!(run(&mut det, &mut t, &img, &pose, None, 12).iter().all(|s| !s));
         // The hand beside the roller (on the floor past its rim): found.
         for k in [idx::LEFT_WRIST, idx::LEFT_WRIST + 4] {
             pose.keypoints[k].x += 2.0 * ROLLER.2;
         }
-        assert!(run(&mut det, &img, &pose, None, 12).last() == Some(&true));
+        assert!(run(&mut det, &mut t, &img, &pose, None, 12).last() == Some(&true));
     }
 
     #[test]
@@ -378,7 +396,8 @@ mod tests {
         // A thin ring (a print on a mat or shirt): a circle for Hough, but the same colour inside and outside.
         let img = frame(&[(ROLLER, [230, 230, 230], 2)]);
         let mut det = RollerDetector::new(RollerConfig::default());
-        let got: Vec<_> = (0..12).filter_map(|_| det.detect(&img, Some(&body_pose(false)), None).unwrap()).collect();
+        let got: Vec<_> =
+            (0..12).filter_map(|i| det.detect(&img, i as f64 * DT, Some(&body_pose(false)), None).unwrap()).collect();
         assert!(got.is_empty(), "{:?} {:?}", got.first(), det.verified);
     }
 
@@ -393,7 +412,7 @@ mod tests {
             (k.x, k.y) = (k.x * 6.0, k.y * 6.0);
         }
         let mut det = RollerDetector::new(RollerConfig::default());
-        let got = (0..ON_FRAMES + 1).filter_map(|_| det.detect(&big, Some(&pose), None).unwrap()).last().unwrap();
+        let got = (0..ON_FRAMES + 1).filter_map(|i| det.detect(&big, i as f64 * DT, Some(&pose), None).unwrap()).last().unwrap();
         assert!((got.cx - 6.0 * ROLLER.0).abs() < 12.0 && (got.r - 6.0 * ROLLER.2).abs() < 15.0, "{got:?}");
         assert!(det.crop.bgr.cols().max(det.crop.bgr.rows()) <= CROP_LONG_SIDE);
     }
@@ -402,6 +421,6 @@ mod tests {
     fn rejects_non_bgr_input() {
         let gray = Mat::new_rows_cols_with_default(10, 10, core::CV_8UC1, Scalar::all(0.0)).unwrap();
         let mut det = RollerDetector::new(RollerConfig::default());
-        assert!(matches!(det.detect(&gray, None, None), Err(RollerError::BadImage { .. })));
+        assert!(matches!(det.detect(&gray, 0.0, None, None), Err(RollerError::BadImage { .. })));
     }
 }

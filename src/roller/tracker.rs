@@ -1,37 +1,54 @@
 //! Temporal tracking with hysteresis: a roller is reported only after it has been seen at a steady place, size and
-//! colour for `ON_FRAMES` frames, and then held through short misses. Once confirmed, its size and colour are
+//! colour for `ON_S` seconds, and then held through short misses. Once confirmed, its size and colour are
 //! priors: later candidates must match them (a foam roller does not change size or colour).
+//!
+//! Every span is in seconds from the frames' times, not in frames: a variable-frame-rate clip (frames dropped under
+//! load), or the live loop skipping roller steps, gives irregular intervals, and a per-frame gate or share would
+//! then mean a different time (issue 12).
 
 use super::verify::Verified;
 use crate::landmarks::ToolKind;
+use crate::stats::ema_share;
 
-/// Hits needed before a track is reported (the "on" threshold of the hysteresis): at 15-30 fps, 0.2-0.4 s of a
-/// steady roller; a flicker of a few frames never reaches it.
-pub const ON_FRAMES: u32 = 6;
-/// Consecutive misses that end a track that is not yet confirmed.
+/// A track is reported once it has been hit over this long (the "on" threshold of the hysteresis): 6 frames at
+/// 15 fps (the rendered samples' rate), 0.3 s of a steady roller at any rate; a flicker of a few frames never reaches
+/// it.
+pub const ON_S: f64 = 0.3;
+/// Consecutive frames searched without a hit that end a track that is not yet confirmed (counted in frames that
+/// were looked at: a frame the clip dropped is no evidence against the track).
 const TENTATIVE_MAX_MISSES: u32 = 2;
-/// Largest move between frames, in roller radii, per frame since the last hit (a roller rolls at about half the
-/// body's speed: ~2.5 cm/s is 0.02 r per frame at 15 fps, and detections jitter by ~0.2 r).
-const GATE_R: f32 = 0.6;
+/// A confirmed roller is held this long after its last hit (10 frames at 15 fps; detector misses last a few frames).
+pub const HOLD_S: f64 = 2.0 / 3.0;
+/// Largest distance of a new detection from the track's last detected centre, in roller radii: the detections'
+/// jitter (~0.2 r, both ends) plus the fastest roller motion times the time since the last hit. A roller rolls at
+/// half the body's speed: ideal rolling (2.5 cm/s) moves it 0.17 r/s, the too-fast sample (35 cm/s) 2.3 r/s, so
+/// 6 r/s is beyond any rolling. Measured from the last detection, not the smoothed position: the smoothing lags by
+/// about a frame, and at 35 cm/s a lag plus a frame's motion fell outside a per-frame gate of 0.6 r on every other
+/// frame (it_band_too_fast: the roller was held still there and the contact jumped ahead by up to 0.2 of the thigh).
+const GATE_JITTER_R: f32 = 0.3;
+const GATE_SPEED_R_PER_S: f32 = 6.0;
 /// Largest relative radius change accepted by a track (Hough radius jitter ~2 px on a 13 px circle).
 const SIZE_TOL: f32 = 0.25;
 /// Largest mean absolute BGR difference (8-bit levels) from a confirmed track's colour (shading by the body on top
 /// changes a roller's end face by ~20 levels in the renders).
 const COLOUR_TOL: f32 = 45.0;
-/// Share of a new measurement in the track's position, and in its size and colour before / after confirmation.
-const POS_SMOOTHING: f32 = 0.5;
-const PRIOR_LEARN_TENTATIVE: f32 = 0.5;
-const PRIOR_LEARN_CONFIRMED: f32 = 0.1;
-/// Share of a new hit in the track's precise share (hits located by an end-face edge, `Verified::precise`).
+/// Time constants (s) of the track's position, and of its size and colour before / after confirmation: shares of a
+/// new measurement of 0.5, 0.5 and 0.1 per frame at 15 fps (`stats::ema_share`).
+const POS_TAU_S: f64 = 0.096;
+const PRIOR_TAU_TENTATIVE_S: f64 = 0.096;
+const PRIOR_TAU_CONFIRMED_S: f64 = 0.633;
+/// Share of a new hit in the track's precise share (hits located by an end-face edge, `Verified::precise`): a share
+/// of the recent hits, so per hit.
 const PRECISE_EMA: f32 = 0.2;
 /// A track located precisely in at least this share of its recent hits does not move on an imprecise hit (a learned
 /// centre alone jitters by ~0.2-0.4 r, which reads as speed); the hit still keeps the track alive.
 const PRECISE_LOCK: f32 = 0.5;
-/// Share of a new hit/miss in the confidence.
-const CONFIDENCE_EMA: f32 = 0.2;
-/// Share of a new learned axis in the track's axis (end face to far end, in radii). A roller turns slowly; a learned
-/// axis end alone is off by ~0.3-0.7 r (held out: tools/train_roller/roller_detector.metrics.json), and seen end-on
-/// its direction is noise, which averages towards zero length instead of flipping the contact along the cylinder.
+/// Time constant of the confidence (s): a share of 0.2 per frame at 15 fps.
+const CONFIDENCE_TAU_S: f64 = 0.299;
+/// Share of a new learned hit in the track's axis (end face to far end, in radii) and in its ball vote: like
+/// `PRECISE_EMA` a share of the recent hits, so per hit. A roller turns slowly; a learned axis end alone is off by
+/// ~0.3-0.7 r (held out: tools/train_roller/roller_detector.metrics.json), and seen end-on its direction is noise,
+/// which averages towards zero length instead of flipping the contact along the cylinder.
 const AXIS_EMA: f32 = 0.2;
 
 /// One tracked roller hypothesis.
@@ -45,7 +62,11 @@ pub struct Track {
     /// Mean verification score.
     pub score: f32,
     pub hits: u32,
+    /// Frames searched without a hit since the last hit.
     pub misses: u32,
+    /// Times of the first and the last hit, s.
+    pub first_t: f64,
+    pub last_hit_t: f64,
     pub confirmed: bool,
     /// Running share of hits that were precise (`PRECISE_EMA`).
     pub precise_share: f32,
@@ -56,7 +77,7 @@ pub struct Track {
 }
 
 impl Track {
-    fn new(v: &Verified) -> Self {
+    fn new(v: &Verified, t: f64) -> Self {
         Self {
             last: *v,
             cx: v.cand.cx,
@@ -66,7 +87,9 @@ impl Track {
             score: v.score,
             hits: 1,
             misses: 0,
-            confirmed: ON_FRAMES <= 1,
+            first_t: t,
+            last_hit_t: t,
+            confirmed: false,
             precise_share: if v.precise { 1.0 } else { 0.0 },
             axis_r: axis_in_radii(v),
             ball_share: ball_vote(v),
@@ -83,25 +106,28 @@ impl Track {
         }
     }
 
-
     /// The smoothed axis in image pixels, [end face, far end], from the track's end face.
     pub fn axis(&self) -> Option<[[f32; 2]; 2]> {
         self.axis_r.map(|d| [[self.cx, self.cy], [self.cx + d[0] * self.r, self.cy + d[1] * self.r]])
     }
 
-    fn matches(&self, v: &Verified) -> bool {
-        let d = ((v.cand.cx - self.cx).powi(2) + (v.cand.cy - self.cy).powi(2)).sqrt();
+    /// Whether `v`, seen at `t`, continues this track.
+    fn matches(&self, v: &Verified, t: f64) -> bool {
+        let d = (v.cand.cx - self.last.cand.cx).hypot(v.cand.cy - self.last.cand.cy);
         let colour_d = (0..3).map(|k| (v.colour[k] - self.colour[k]).abs()).sum::<f32>() / 3.0;
-        d <= GATE_R * self.r * (1 + self.misses) as f32
+        let since = (t - self.last_hit_t).max(0.0) as f32;
+        d <= (GATE_JITTER_R + GATE_SPEED_R_PER_S * since) * self.r
             && (v.cand.r / self.r - 1.0).abs() <= SIZE_TOL
             && (!self.confirmed || colour_d <= COLOUR_TOL)
     }
 
-    fn hit(&mut self, v: &Verified) {
-        let learn = if self.confirmed { PRIOR_LEARN_CONFIRMED } else { PRIOR_LEARN_TENTATIVE };
+    fn hit(&mut self, v: &Verified, t: f64) {
+        let dt = t - self.last_hit_t;
+        let learn = ema_share(dt, if self.confirmed { PRIOR_TAU_CONFIRMED_S } else { PRIOR_TAU_TENTATIVE_S });
         if v.precise || self.precise_share < PRECISE_LOCK {
-            self.cx += POS_SMOOTHING * (v.cand.cx - self.cx);
-            self.cy += POS_SMOOTHING * (v.cand.cy - self.cy);
+            let a = ema_share(dt, POS_TAU_S);
+            self.cx += a * (v.cand.cx - self.cx);
+            self.cy += a * (v.cand.cy - self.cy);
             self.r += learn * (v.cand.r - self.r);
         }
         self.precise_share += PRECISE_EMA * (f32::from(u8::from(v.precise)) - self.precise_share);
@@ -118,14 +144,15 @@ impl Track {
         self.score += (v.score - self.score) / self.hits as f32;
         self.misses = 0;
         self.last = *v;
-        self.confirmed |= self.hits >= ON_FRAMES;
+        self.last_hit_t = t;
+        self.confirmed |= t - self.first_t >= ON_S - 1e-9;
     }
 
-    /// Counts a miss; `false` when the track should end.
-    fn miss(&mut self, hold_frames: u32) -> bool {
+    /// Counts a miss at `t`; `false` when the track should end (a confirmed one `hold_s` after its last hit).
+    fn miss(&mut self, t: f64, hold_s: f64) -> bool {
         self.misses += 1;
         if self.confirmed {
-            self.misses <= hold_frames
+            t - self.last_hit_t <= hold_s + 1e-9
         } else {
             self.misses < TENTATIVE_MAX_MISSES
         }
@@ -161,6 +188,8 @@ pub struct Tracker {
     main: Option<Track>,
     challenger: Option<Track>,
     confidence: f32,
+    /// Time of the last step, s.
+    last_t: Option<f64>,
 }
 
 impl Tracker {
@@ -168,42 +197,43 @@ impl Tracker {
         *self = Self::default();
     }
 
-    /// Feeds one frame's verified candidates (any order); returns the confirmed roller, if any, and its confidence.
-    pub fn step(&mut self, cands: &[Verified], hold_frames: u32) -> Option<(Track, f32)> {
+    /// Feeds the verified candidates (any order) of the frame at `t` (s); returns the confirmed roller, if any, and
+    /// its confidence. A confirmed roller is held `hold_s` after its last hit.
+    pub fn step(&mut self, t: f64, cands: &[Verified], hold_s: f64) -> Option<(Track, f32)> {
         let best = |pred: &dyn Fn(&Verified) -> bool| {
             cands.iter().filter(|v| pred(v)).max_by(|a, b| a.score.total_cmp(&b.score))
         };
-        let main_hit = self.main.and_then(|m| best(&|v| m.matches(v)).copied());
+        let main_hit = self.main.and_then(|m| best(&|v| m.matches(v, t)).copied());
         match (self.main.as_mut(), main_hit) {
-            (Some(m), Some(v)) => m.hit(&v),
+            (Some(m), Some(v)) => m.hit(&v, t),
             (Some(m), None) => {
-                if !m.miss(hold_frames) {
+                if !m.miss(t, hold_s) {
                     self.main = None;
                 }
             }
-            (None, _) => self.main = best(&|_| true).map(Track::new),
+            (None, _) => self.main = best(&|_| true).map(|v| Track::new(v, t)),
         }
-        self.step_challenger(cands, hold_frames);
-        self.update_confidence(main_hit.is_some());
+        self.step_challenger(t, cands, hold_s);
+        self.update_confidence(t, main_hit.is_some());
         self.main.filter(|m| m.confirmed).map(|m| (m, self.confidence))
     }
 
     /// The best candidate away from the main track builds a challenger; a confirmed challenger that scores better
     /// than the main track replaces it (a wrong first lock cannot keep winning on proximity alone).
-    fn step_challenger(&mut self, cands: &[Verified], hold_frames: u32) {
+    fn step_challenger(&mut self, t: f64, cands: &[Verified], hold_s: f64) {
         let Some(main) = self.main else {
             self.challenger = None;
             return;
         };
         let other = cands
             .iter()
-            .filter(|v| !main.matches(v))
+            .filter(|v| !main.matches(v, t))
             .max_by(|a, b| a.score.total_cmp(&b.score));
         match (self.challenger.as_mut(), other) {
-            (Some(c), Some(v)) if c.matches(v) => c.hit(v),
-            (_, Some(v)) => self.challenger = Some(Track::new(v)),
+            (Some(c), Some(v)) if c.matches(v, t) => c.hit(v, t),
+            (_, Some(v)) => self.challenger = Some(Track::new(v, t)),
             (Some(c), None) => {
-                if !c.miss(hold_frames) {
+                if !c.miss(t, hold_s) {
                     self.challenger = None;
                 }
             }
@@ -218,11 +248,14 @@ impl Tracker {
         }
     }
 
-    fn update_confidence(&mut self, hit: bool) {
+    fn update_confidence(&mut self, t: f64, hit: bool) {
+        // The first frame counts as one 15 fps frame (the rate the time constant was tuned at).
+        let a = ema_share(self.last_t.map_or(1.0 / 15.0, |t0| t - t0), CONFIDENCE_TAU_S);
+        self.last_t = Some(t);
         if hit {
-            self.confidence += CONFIDENCE_EMA * (1.0 - self.confidence);
+            self.confidence += a * (1.0 - self.confidence);
         } else {
-            self.confidence *= 1.0 - CONFIDENCE_EMA;
+            self.confidence *= 1.0 - a;
         }
     }
 }
@@ -250,10 +283,10 @@ mod tests {
     fn an_axis_flipping_between_frames_averages_towards_end_on() {
         // Seen end-on, the learned far end lands either side of the end face (1.5 r each way): the smoothed axis
         // shrinks instead of swinging the contact from one end of the cylinder to the other.
-        let mut t = Track::new(&learned_hit([115.0, 100.0]));
+        let mut t = Track::new(&learned_hit([115.0, 100.0]), 0.0);
         for i in 0..30 {
             let x = if i % 2 == 0 { 85.0 } else { 115.0 };
-            t.hit(&learned_hit([x, 100.0]));
+            t.hit(&learned_hit([x, 100.0]), (i + 1) as f64 / 15.0);
         }
         let [p, q] = t.axis().unwrap();
         assert!((q[0] - p[0]).hypot(q[1] - p[1]) < 0.3 * t.r, "{:?}", t.axis_r);
@@ -261,9 +294,9 @@ mod tests {
 
     #[test]
     fn a_steady_axis_is_kept() {
-        let mut t = Track::new(&learned_hit([140.0, 110.0]));
-        for _ in 0..10 {
-            t.hit(&learned_hit([140.0, 110.0]));
+        let mut t = Track::new(&learned_hit([140.0, 110.0]), 0.0);
+        for i in 0..10 {
+            t.hit(&learned_hit([140.0, 110.0]), (i + 1) as f64 / 15.0);
         }
         let [p, q] = t.axis().unwrap();
         assert!(((q[0] - p[0]) - 40.0).abs() < 0.5 && ((q[1] - p[1]) - 10.0).abs() < 0.5, "{:?}", t.axis());
