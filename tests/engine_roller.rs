@@ -131,9 +131,8 @@ fn check_set(validation: bool) {
             continue;
         }
         n_clips += 1;
-        let diameter = truth["roller_diameter_cm"].as_f64().unwrap_or(15.0) as f32;
-        let cfg = RollerConfig { diameter_cm: diameter, ..RollerConfig::default() };
-        let mut det = RollerDetector::load(cfg, &models, 1).expect("roller detector");
+        // the search does not depend on the stated diameter (roller::SEARCH_DIAMETER_CM): the default settings
+        let mut det = RollerDetector::load(RollerConfig::default(), &models, 1).expect("roller detector");
         let mut src = VideoFileSource::open(&clip).unwrap();
         let frames = truth["frames"].as_array().unwrap();
         let mut mat = Mat::default();

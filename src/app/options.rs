@@ -63,7 +63,6 @@ impl EngineOptions {
 
     pub fn roller(&self) -> crate::roller::RollerConfig {
         crate::roller::RollerConfig {
-            diameter_cm: self.roller_diameter_cm,
             method: self.roller_detector,
             ..Default::default()
         }

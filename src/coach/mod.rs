@@ -326,7 +326,7 @@ impl Engine {
             self.scale.observe(t, r, self.cfg.diameter_cm(r.kind));
         }
         self.trigger.obs = roller;
-        self.update_scale(t, pose);
+        self.update_scale(t, pose, roller.as_ref().map(|r| r.r));
         let orientation = pose.and_then(classify_orientation);
         self.recog
             .update_contacts(t, &self.exercises, pose, roller.as_ref(), self.scale.px_per_cm);
@@ -352,22 +352,28 @@ impl Engine {
         &self.metrics
     }
 
-    /// Combines the roller scale with the body scale; logs the first disagreement as a `scale_mismatch` event
+    /// Combines the roller scale with the body scale (`body_scale`: the diameter the body implies is gathered and
+    /// judged from the first roller on); logs the disagreement once an exercise runs as a `scale_mismatch` event
     /// (report and terminal summary only, never a spoken cue).
-    fn update_scale(&mut self, t: f64, pose: Option<&Pose>) {
-        let warned = self.fusion.disagreement().is_some();
+    fn update_scale(&mut self, t: f64, pose: Option<&Pose>, roller_r_px: Option<f32>) {
         self.fusion.observe_body(t, pose.and_then(crate::body::cm_per_px));
-        if self.current_exercise().is_none() {
-            // Nothing is coached in cm yet, and a roller that is not under a rolled segment may be no roller at
-            // all (the round gap under bridged hips in samples/bridging.mp4 warned of a 20 cm roller): the
-            // diameter is checked against the body once an exercise runs.
-            let body = self.fusion.body_cm_per_px().map(|(cpp, _)| 1.0 / cpp);
-            self.scale.px_per_cm = self.scale.roller_px_per_cm.or(body);
-            return;
+        if let Some(r) = roller_r_px {
+            self.fusion.observe_roller(t, r);
         }
         let stated = self.cfg.diameter_cm(self.trigger.kind);
-        self.scale.px_per_cm = self.fusion.combine(t, self.scale.roller_px_per_cm, stated);
-        let Some(d) = self.fusion.disagreement().filter(|_| !warned) else { return };
+        let before = self.fusion.uses_implied();
+        self.scale.px_per_cm = self.fusion.combine(self.scale.roller_px_per_cm, stated);
+        if self.fusion.uses_implied() != before {
+            // positions in cm before and after the switch are not comparable: no speed across it
+            self.motion.reset();
+        }
+        // Nothing is coached in cm before an exercise runs, and a roller that is not under a rolled segment may be
+        // no roller at all (the round gap under bridged hips in samples/bridging.mp4 warned of a 20 cm roller):
+        // the warning waits for an exercise.
+        if self.current_exercise().is_none() {
+            return;
+        }
+        let Some(d) = self.fusion.report_disagreement(t) else { return };
         self.log.event(EventRecord {
             rule: RuleId::ScaleMismatch,
             exercise: self.current_exercise().map(|e| e.id.clone()).unwrap_or_default(),

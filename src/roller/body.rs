@@ -6,6 +6,11 @@ use opencv::core::Rect;
 use crate::geometry::RotatedSquare;
 use crate::landmarks::{idx, Pose};
 
+/// Roller diameter the search expects, cm: a standard foam roller (the stated `--roller-diameter-cm` is not used,
+/// so a wrong one cannot change which circles are found; issue 11). The searched radius range
+/// (`candidates::RADIUS_RANGE`, 0.6-1.6 of the expected radius) then covers rollers of about 9-24 cm at the body's
+/// typical proportions, and the tracker's size prior takes over once a roller is confirmed.
+pub const SEARCH_DIAMETER_CM: f32 = crate::coach::DEFAULT_ROLLER_DIAMETER_CM;
 /// Landmarks below this visibility are not used for the body prior.
 const MIN_VIS: f32 = 0.3;
 /// Typical adult segment lengths (Winter, Biomechanics and Motor Control of Human Movement, segment proportions of a
@@ -57,7 +62,7 @@ impl Segment {
 pub struct BodyPrior {
     /// Body line from shoulders to ankles (visible mid-points only), image pixels.
     pub segments: Vec<Segment>,
-    /// Roller radius expected from the body's size, image pixels.
+    /// Radius of a [`SEARCH_DIAMETER_CM`] roller expected from the body's size, image pixels.
     pub r_expected: f32,
     /// Region of the image the detector looks at (body box, enlarged, clipped to the image).
     pub crop: Rect,
@@ -82,7 +87,7 @@ fn mid(p: &Pose, l: usize, r: usize) -> Option<(f32, f32)> {
 
 impl BodyPrior {
     /// The prior for a `cols` x `rows` image, `None` when too little of the body is visible to place a roller.
-    pub fn from_pose(pose: &Pose, diameter_cm: f32, cols: i32, rows: i32) -> Option<Self> {
+    pub fn from_pose(pose: &Pose, cols: i32, rows: i32) -> Option<Self> {
         let chain = [
             mid(pose, idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER),
             mid(pose, idx::LEFT_HIP, idx::RIGHT_HIP),
@@ -102,7 +107,7 @@ impl BodyPrior {
         if segments.is_empty() || len_px < 1.0 {
             return None;
         }
-        let r_expected = 0.5 * diameter_cm * len_px / len_cm;
+        let r_expected = 0.5 * SEARCH_DIAMETER_CM * len_px / len_cm;
         let crop = body_crop(pose, r_expected, cols, rows)?;
         let floor_y = pose.keypoints.iter().filter(|k| k.visibility >= MIN_VIS).map(|k| k.y).fold(f32::MIN, f32::max);
         let person_square = super::learned::crop_around_pose(pose);

@@ -72,8 +72,8 @@ impl CandidateSource for LearnedSource {
     }
 }
 
-/// Searched radius range around the radius expected from the body's size (body proportions vary ~±25% and the
-/// roller's diameter is given only roughly by the user).
+/// Searched radius range around the radius a standard roller (`body::SEARCH_DIAMETER_CM`) would have at the body's
+/// size (body proportions vary ~±25% and rollers are 10-20 cm across).
 pub const RADIUS_RANGE: (f32, f32) = (0.6, 1.6);
 /// Smallest radius searched in the crop, px (below this a circle fit is noise).
 const MIN_CROP_RADIUS: f32 = 4.0;

@@ -55,8 +55,6 @@ pub enum RollerMethod {
 /// Detector settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollerConfig {
-    /// Real diameter of the roller, cm (default 15).
-    pub diameter_cm: f32,
     /// How long a confirmed roller is held through misses before it is dropped, s.
     pub hold_s: f64,
     pub method: RollerMethod,
@@ -65,7 +63,6 @@ pub struct RollerConfig {
 impl Default for RollerConfig {
     fn default() -> Self {
         Self {
-            diameter_cm: crate::coach::DEFAULT_ROLLER_DIAMETER_CM,
             hold_s: HOLD_S,
             method: RollerMethod::default(),
         }
@@ -160,9 +157,7 @@ impl RollerDetector {
                 channels: image_bgr.channels(),
             });
         }
-        let prior = pose.and_then(|p| {
-            BodyPrior::from_pose(p, self.cfg.diameter_cm, image_bgr.cols(), image_bgr.rows())
-        });
+        let prior = pose.and_then(|p| BodyPrior::from_pose(p, image_bgr.cols(), image_bgr.rows()));
         // Every frame is searched: holding a confirmed roller between searches (every 3rd frame was tried) moved it in
         // steps and read 4 of the 10 first renders' speeds 20-40 % off (tests/samples_truth.rs). The live loop sheds
         // whole roller steps under load instead (`live::budget`), keeping the last roller.

@@ -112,7 +112,7 @@ fn rim_support(crop: &Crop, c: &Candidate) -> Option<(f32, [f32; 3])> {
     (n * 4 >= EDGE_ANGLES * 3).then(|| (hits as f32 / EDGE_ANGLES as f32, inside.map(|s| s / n as f32)))
 }
 
-/// Size of a learned candidate against the radius the body's size predicts for the stated roller, allowed range.
+/// Size of a learned candidate against the radius the body's size predicts for a standard roller, allowed range.
 /// Wide on purpose: the learned detector has seen the tool whole, this only removes absurd sizes. The lower end
 /// admits a 6 cm massage ball against a 15 cm roller (0.4) with the model's radius error (~20 %, held out:
 /// tools/train_roller/roller_detector.metrics.json); the upper end a roller seen from close up at the body's far side.
