@@ -14,6 +14,12 @@ use crate::stats::ema_share;
 /// 15 fps (the rendered samples' rate), 0.3 s of a steady roller at any rate; a flicker of a few frames never reaches
 /// it.
 pub const ON_S: f64 = 0.3;
+/// ... and by at least this many hits: where frames are dropped, or the live loop runs the roller step on a share of
+/// the frames only, 0.3 s can pass in 2-3 searched frames, and a circle that flickers on and off (tentative tracks
+/// survive 2 searched misses, and the skipped frames hide the misses) was confirmed (samples/bridging.mp4 in `live`
+/// under load). 6 hits is what `ON_S` means at the rendered samples' 15 fps, so constant-rate clips at 15 fps are
+/// judged as before.
+pub const ON_MIN_HITS: u32 = 6;
 /// Consecutive frames searched without a hit that end a track that is not yet confirmed (counted in frames that
 /// were looked at: a frame the clip dropped is no evidence against the track).
 const TENTATIVE_MAX_MISSES: u32 = 2;
@@ -145,7 +151,7 @@ impl Track {
         self.misses = 0;
         self.last = *v;
         self.last_hit_t = t;
-        self.confirmed |= t - self.first_t >= ON_S - 1e-9;
+        self.confirmed |= t - self.first_t >= ON_S - 1e-9 && self.hits >= ON_MIN_HITS;
     }
 
     /// Counts a miss at `t`; `false` when the track should end (a confirmed one `hold_s` after its last hit).

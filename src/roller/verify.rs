@@ -23,7 +23,7 @@ const MAX_ABOVE_FLOOR_R: f32 = 2.0;
 /// face: a roller end face seen there would be covered by the hand, so the circle is around the hand (a hand resting
 /// on the mat under raised thighs on samples/bridging.mp4 was taken for a roller end face). The rim test samples
 /// the end face from 0.45 r out, so a hand inside 0.6 r is in the face the test reads.
-const HAND_INSIDE_R: f32 = 0.6;
+const HAND_INSIDE_R: f32 = 1.0;
 /// Person probability (mean over the inner disc) above which a candidate is a body part, not a roller.
 const MAX_PERSON_INSIDE: f32 = 0.5;
 /// Angles sampled around the circle for the edge evidence.
