@@ -172,9 +172,8 @@ pub fn cm_per_px(pose: &Pose) -> Option<BodyScale> {
     if ratios.len() < MIN_SCALE_SEGMENTS {
         return None;
     }
-    ratios.sort_by(f32::total_cmp);
     let n = ratios.len();
-    let median = if n % 2 == 1 { ratios[n / 2] } else { 0.5 * (ratios[n / 2 - 1] + ratios[n / 2]) };
+    let median = crate::stats::median(&mut ratios)?;
     let agree = ratios.iter().filter(|r| ((*r - median) / median).abs() <= SCALE_AGREEMENT).count();
     Some(BodyScale {
         cm_per_px: median,

@@ -16,6 +16,18 @@ pub fn ema_share(dt_s: f64, tau_s: f64) -> f32 {
     (1.0 - (-dt_s / tau_s).exp()) as f32
 }
 
+/// Median of `v` (sorted in place): the middle value, or the mean of the two middle values for an even count;
+/// `None` if empty.
+pub fn median(v: &mut [f32]) -> Option<f32> {
+    v.sort_by(f32::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some(0.5 * (v[n / 2 - 1] + v[n / 2])),
+    }
+}
+
 /// The `p`-th percentile (0-100, nearest rank) of `v`; `None` if empty.
 pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
     if v.is_empty() {
@@ -51,6 +63,13 @@ pub fn cpu_seconds() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_is_the_middle_or_the_mean_of_the_two_middle_values() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&mut []), None);
+    }
 
     #[test]
     fn percentiles_by_nearest_rank() {

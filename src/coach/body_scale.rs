@@ -11,6 +11,7 @@
 //! on three clips and further on two, and pushed calves_hips_dropped's mean speed error from 17 % to 21 %, over the
 //! 20 % bar of tests/samples_truth.rs; so the mean is left out until the body scale is checked on real clips.)
 
+use crate::stats::median;
 use std::collections::VecDeque;
 
 use super::recognition::INITIAL_RECOGNITION_S;
@@ -71,15 +72,6 @@ pub struct ScaleFusion {
     disagreement: Option<ScaleDisagreement>,
 }
 
-fn median(mut v: Vec<f32>) -> f32 {
-    v.sort_by(f32::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
 
 impl ScaleFusion {
     pub fn new(fps: f64) -> Self {
@@ -124,12 +116,15 @@ impl ScaleFusion {
             return None;
         }
         let quality = self.body.iter().map(|s| s.2).sum::<f32>() / n as f32;
-        Some((median(self.body.iter().map(|s| s.1).collect()), quality))
+        Some((median(&mut self.body.iter().map(|s| s.1).collect::<Vec<_>>())?, quality))
     }
 
     /// Median implied roller diameter, cm, once [`MIN_IMPLIED_S`] of frames have given one.
     pub fn implied_diameter_cm(&self) -> Option<f32> {
-        (self.implied.len() >= self.min_implied).then(|| median(self.implied.iter().map(|s| s.1).collect()))
+        if self.implied.len() < self.min_implied {
+            return None;
+        }
+        median(&mut self.implied.iter().map(|s| s.1).collect::<Vec<_>>())
     }
 
     /// The px per cm to use, from the roller's (smoothed) px per cm for the stated diameter and the body scale.

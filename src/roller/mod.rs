@@ -203,8 +203,8 @@ fn axis_seen(axis: &[[f32; 2]; 2], r: f32) -> bool {
 
 /// Learned candidates take their end face from an agreeing circle: the learned detector says what and where the tool
 /// is, a circle fit to the end face's edge locates it more precisely (the learned centre jitters by ~0.2-0.4 r from
-/// frame to frame, which reads as speed). The candidate keeps its learned kind, score and contact offset; the axis
-/// moves with the end face.
+/// frame to frame, which reads as speed). The candidate keeps its learned kind, score and contact offset; its axis
+/// becomes zero-length (a round end face is a roller pointing at the camera).
 fn refine_with_circles(verified: &mut [Verified]) {
     let circles: Vec<(Candidate, f32)> =
         verified.iter().filter(|v| v.cand.origin == Origin::Circle).map(|v| (v.cand, v.score)).collect();
@@ -293,8 +293,9 @@ mod tests {
 
     /// Frame interval of the tests' frames, s (15 fps, the rendered samples' rate).
     const DT: f64 = 1.0 / 15.0;
-    /// Frames of a steady roller before it is reported at 15 fps: the first frame and `ON_S` after it.
-    const ON_FRAMES: usize = 6;
+    /// Frames of a steady roller before it is reported at 15 fps: `tracker::ON_MIN_HITS` hits, which at 15 fps is
+    /// also the first frame and `ON_S` after it.
+    const ON_FRAMES: usize = tracker::ON_MIN_HITS as usize;
 
     /// Runs `n` frames at 15 fps from `det`'s clock `t` (advanced).
     fn run(det: &mut RollerDetector, t: &mut f64, img: &Mat, pose: &Pose, mask: Option<&PersonMask>, n: usize) -> Vec<bool> {
