@@ -326,7 +326,10 @@ impl Engine {
             self.scale.observe(t, r, self.cfg.diameter_cm(r.kind));
         }
         self.trigger.obs = roller;
-        self.update_scale(t, pose, roller.as_ref().map(|r| r.r));
+        // Only a roller seen end-on (no axis: its radius is the end face's) measures its diameter; the radius a
+        // detector gives for a cylinder seen from the side of its axis is the silhouette's, 15-48 % off on oblique
+        // renders, and it made the body scale blame a right stated diameter.
+        self.update_scale(t, pose, roller.as_ref().filter(|r| r.axis.is_none()).map(|r| r.r));
         let orientation = pose.and_then(classify_orientation);
         self.recog
             .update_contacts(t, &self.exercises, pose, roller.as_ref(), self.scale.px_per_cm);

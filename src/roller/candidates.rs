@@ -24,6 +24,18 @@ pub struct Candidate {
     pub origin: Origin,
 }
 
+impl Candidate {
+    /// Whether this candidate may start a track (and build a challenger): every circle (its verification scores
+    /// it) and a learned one at [`super::learned::MIN_CONFIDENCE`] or above. A weaker learned candidate may only
+    /// continue a track already confirmed.
+    pub fn starts_track(&self) -> bool {
+        match self.origin {
+            Origin::Circle => true,
+            Origin::Learned { .. } => self.score >= super::learned::MIN_CONFIDENCE,
+        }
+    }
+}
+
 /// Which kind of source proposed a candidate: it decides how the candidate is verified.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Origin {
@@ -50,7 +62,10 @@ pub struct LearnedSource {
 }
 
 impl LearnedSource {
-    pub fn new(model: RollerModel) -> Self {
+    /// Reports candidates down to [`super::learned::TRACK_MIN_CONFIDENCE`]: the weaker ones may only continue a
+    /// confirmed track (`Candidate::starts_track`).
+    pub fn new(mut model: RollerModel) -> Self {
+        model.min_confidence = super::learned::TRACK_MIN_CONFIDENCE;
         Self { model, found: Vec::with_capacity(super::learned::MAX_CANDIDATES) }
     }
 }
