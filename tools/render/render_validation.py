@@ -81,6 +81,17 @@ CLIPS = [
          plan=plan((0, 0.3), (3, 0.65), (4.5, 0.3)), switch=("hamstrings", 6.0, plan((6.0, 0.7), (8.5, 0.35),
                                                                                  (11, 0.7))),
          tool=("roller", "orange", "smooth")),
+    # Added in round 6, before any code looked at them (views and exercises the first twelve do not have).
+    dict(name="v_quads_az50_el40", exercise="quads", seed=114, cam=(50, 40, 35, -5), dur=6,
+         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "grey", "bumpy")),
+    dict(name="v_it_band_az45_el25", exercise="it_band", seed=115, cam=(45, 25, 32, 4), dur=6,
+         plan=plan((0, 0.3), (3, 0.6), (6, 0.35)), tool=("roller", "blue", "grid")),
+    dict(name="v_upper_back_az35_el40", exercise="upper_back", seed=116, cam=(35, 40, 30, 0), dur=6,
+         plan=plan((0, 0.2), (2.5, 0.45), (3.5, 0.45), (6, 0.25)), tool=("roller", "pink", "grid")),
+    dict(name="v_glutes_az20_el15", exercise="glutes", seed=117, cam=(20, 15, 40, -2), dur=6,
+         plan=plan((0, 0.02), (3, 0.18), (6, 0.05)), tool=("roller", "white", "smooth")),
+    dict(name="v_hamstrings_az55_el30_dark", exercise="hamstrings", seed=118, cam=(55, 30, 35, 6), dur=6,
+         plan=plan((0, 0.35), (3, 0.7), (6, 0.4)), tool=("roller", "black", "grid"), dark=True),
 ]
 LONG_CLIPS = [
     dict(name="v_long_upper_back_holds", exercise="upper_back", seed=120, cam=(25, 20, 35, 0), dur=64,
@@ -337,6 +348,22 @@ def truth_frame(h, cam, fr, i, tool, centre, ex_data, prev, nxt, floor_z):
     return out
 
 
+# The `near` postures the truth evaluates (landmark -> bone heads; the ears by the head bone's middle, as the nose).
+NEAR_BONES = {"wrist": ("hand_l", "hand_r"), "ear": ("head",)}
+
+
+def near_fault(h, fr, p):
+    """The engine's `near` posture in 3-D: the nearest landmark-target pair farther than max_torso_frac x the torso
+    (shoulder mid-point to hip mid-point). The engine measures it in the image; hands behind the head are at about
+    0.2-0.3 of the torso, hands on the chest or out at 0.6 and more, so the two agree away from the limit."""
+    H, T = fr["H"], fr["T"]
+    at = lambda b: (H[h.bi[b]] + T[h.bi[b]]) / 2 if b == "head" else H[h.bi[b]]
+    mid = lambda a, b: (H[h.bi[a]] + H[h.bi[b]]) / 2
+    torso = np.linalg.norm(mid("upperarm_l", "upperarm_r") - mid("thigh_l", "thigh_r"))
+    d = min(np.linalg.norm(at(a) - at(b)) for a in NEAR_BONES[p["landmark"]] for b in NEAR_BONES[p["target"]])
+    return d > p["max_torso_frac"] * torso
+
+
 def derive_faults(frames_truth, ex_data, h, frames):
     """Fault intervals from the per-frame truth and the thresholds in exercises/*.toml."""
     flags = {}
@@ -351,6 +378,8 @@ def derive_faults(frames_truth, ex_data, h, frames):
             if k["start"] <= ft["contact"] <= k["end"]:
                 flags.setdefault(("keep_out", k["name"]), set()).add(i)
         for p in d.get("posture", []):
+            if p.get("check") == "near" and near_fault(h, fr, p):
+                flags.setdefault((p["rule"], None), set()).add(i)
             if p.get("check") != "min_height":
                 continue
             if p.get("reference"):
