@@ -56,10 +56,10 @@ pub const MIN_CONFIDENCE: f32 = 0.59;
 /// Lower threshold of the two-threshold association (ByteTrack: Zhang et al., "ByteTrack: Multi-Object Tracking by
 /// Associating Every Detection Box", ECCV 2022, keeps low-score boxes to continue existing tracks only): a learned
 /// candidate at or above this continues a confirmed roller track in its gate (place, size, colour) but never starts
-/// or confirms one. The lowest confidence with at most 10 % false positives per image on held-out renders (shard
-/// 1011, never trained on: 8.8 % of negatives, 86 % of visible tools found, against 0.7 % and 60 % at
-/// [`MIN_CONFIDENCE`]; `tools/train_roller/curve.py`, roller_detector.curve.json); the track's gate (place, size,
-/// colour) rules out most of what is left.
+/// or confirms one. The lowest confidence (in steps of 0.05) with at most 10 % false positives per image on held-out
+/// renders (shard 1011, 1000 images never trained on: 9.5 % of negatives, 86 % of visible tools found, against
+/// 0.5 % and 60 % at 0.60; `tools/train_roller/curve.py`, roller_detector.curve.json); the track's gate (place,
+/// size, colour) rules out most of what is left.
 pub const TRACK_MIN_CONFIDENCE: f32 = 0.45;
 /// Heat below which a map cell is never a candidate (tools/train_roller/decode.py `PEAK_MIN`).
 const PEAK_MIN: f32 = 0.05;
