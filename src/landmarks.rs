@@ -76,6 +76,11 @@ pub mod idx {
 pub mod group {
     use super::idx::*;
     pub const SHOULDERS: [usize; 2] = [LEFT_SHOULDER, RIGHT_SHOULDER];
+    pub const ELBOWS: [usize; 2] = [LEFT_ELBOW, RIGHT_ELBOW];
+    pub const WRISTS: [usize; 2] = [LEFT_WRIST, RIGHT_WRIST];
+    pub const HIPS: [usize; 2] = [LEFT_HIP, RIGHT_HIP];
+    pub const KNEES: [usize; 2] = [LEFT_KNEE, RIGHT_KNEE];
+    pub const ANKLES: [usize; 2] = [LEFT_ANKLE, RIGHT_ANKLE];
     /// Hips, knees and ankles.
     pub const LEG_JOINTS: [usize; 6] = [LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE, LEFT_ANKLE, RIGHT_ANKLE];
     /// Heels and foot tips.
