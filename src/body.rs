@@ -2,7 +2,7 @@
 //! y down, z away from the camera): body orientation against gravity, and a metric scale (cm per image pixel).
 
 use crate::coach::Orientation;
-use crate::landmarks::{idx, Pose, WorldLandmarks};
+use crate::landmarks::{group, idx, Pose, WorldLandmarks};
 
 type V3 = [f32; 3];
 
@@ -111,21 +111,27 @@ pub fn orientation(w: &WorldLandmarks) -> Option<Orientation> {
     })
 }
 
-/// Body segments for the metric scale: long bones and the shoulder and hip widths.
-const SCALE_SEGMENTS: [(usize, usize); 12] = [
-    (idx::LEFT_SHOULDER, idx::LEFT_ELBOW),
-    (idx::RIGHT_SHOULDER, idx::RIGHT_ELBOW),
-    (idx::LEFT_ELBOW, idx::LEFT_WRIST),
-    (idx::RIGHT_ELBOW, idx::RIGHT_WRIST),
-    (idx::LEFT_HIP, idx::LEFT_KNEE),
-    (idx::RIGHT_HIP, idx::RIGHT_KNEE),
-    (idx::LEFT_KNEE, idx::LEFT_ANKLE),
-    (idx::RIGHT_KNEE, idx::RIGHT_ANKLE),
-    (idx::LEFT_SHOULDER, idx::LEFT_HIP),
-    (idx::RIGHT_SHOULDER, idx::RIGHT_HIP),
-    (idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER),
-    (idx::LEFT_HIP, idx::RIGHT_HIP),
+/// The long bones of the metric scale, each between two joint pairs (upper arm, forearm, thigh, shank, torso side).
+const SCALE_BONES: [([usize; 2], [usize; 2]); 5] = [
+    (group::SHOULDERS, group::ELBOWS),
+    (group::ELBOWS, group::WRISTS),
+    (group::HIPS, group::KNEES),
+    (group::KNEES, group::ANKLES),
+    (group::SHOULDERS, group::HIPS),
 ];
+/// Body segments for the metric scale: each of [`SCALE_BONES`] on the left and on the right, then the shoulder and
+/// hip widths.
+const SCALE_SEGMENTS: [(usize, usize); 12] = {
+    let mut out = [(0, 0); 12];
+    let mut i = 0;
+    while i < SCALE_BONES.len() {
+        let ([a_left, a_right], [b_left, b_right]) = SCALE_BONES[i];
+        (out[2 * i], out[2 * i + 1]) = ((a_left, b_left), (a_right, b_right));
+        i += 1;
+    }
+    (out[10], out[11]) = ((group::SHOULDERS[0], group::SHOULDERS[1]), (group::HIPS[0], group::HIPS[1]));
+    out
+};
 /// A segment counts when it points at most this far out of the image plane (its depth is the least certain
 /// part of the world landmarks), degrees.
 pub const MAX_SEGMENT_DEPTH_TILT_DEG: f32 = 35.0;

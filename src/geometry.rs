@@ -7,22 +7,34 @@ pub struct Vec2 {
     pub y: f64,
 }
 
+/// `new`, `sub`, `add`, `scale` and `dot` of a 2-D vector type `$v { x: $f, y: $f }`: one definition for
+/// [`Vec2`] (f64) and `coach::geometry::P2` (f32).
+macro_rules! vector_ops {
+    ($v:ident, $f:ty) => {
+        impl $v {
+            pub const fn new(x: $f, y: $f) -> Self {
+                Self { x, y }
+            }
+            pub fn sub(self, o: $v) -> $v {
+                $v::new(self.x - o.x, self.y - o.y)
+            }
+            pub fn add(self, o: $v) -> $v {
+                $v::new(self.x + o.x, self.y + o.y)
+            }
+            pub fn scale(self, k: $f) -> $v {
+                $v::new(self.x * k, self.y * k)
+            }
+            pub fn dot(self, o: $v) -> $f {
+                self.x * o.x + self.y * o.y
+            }
+        }
+    };
+}
+pub(crate) use vector_ops;
+
+vector_ops!(Vec2, f64);
+
 impl Vec2 {
-    pub const fn new(x: f64, y: f64) -> Self {
-        Self { x, y }
-    }
-    pub fn sub(self, o: Vec2) -> Vec2 {
-        Vec2::new(self.x - o.x, self.y - o.y)
-    }
-    pub fn add(self, o: Vec2) -> Vec2 {
-        Vec2::new(self.x + o.x, self.y + o.y)
-    }
-    pub fn scale(self, k: f64) -> Vec2 {
-        Vec2::new(self.x * k, self.y * k)
-    }
-    pub fn dot(self, o: Vec2) -> f64 {
-        self.x * o.x + self.y * o.y
-    }
     pub fn norm(self) -> f64 {
         self.x.hypot(self.y)
     }

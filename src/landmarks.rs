@@ -72,6 +72,33 @@ pub mod idx {
     pub const RIGHT_FOOT_INDEX: usize = 32;
 }
 
+/// Named landmark groups, left before right, that several checks combine (see [`concat`]).
+pub mod group {
+    use super::idx::*;
+    pub const SHOULDERS: [usize; 2] = [LEFT_SHOULDER, RIGHT_SHOULDER];
+    pub const ELBOWS: [usize; 2] = [LEFT_ELBOW, RIGHT_ELBOW];
+    pub const WRISTS: [usize; 2] = [LEFT_WRIST, RIGHT_WRIST];
+    pub const HIPS: [usize; 2] = [LEFT_HIP, RIGHT_HIP];
+    pub const KNEES: [usize; 2] = [LEFT_KNEE, RIGHT_KNEE];
+    pub const ANKLES: [usize; 2] = [LEFT_ANKLE, RIGHT_ANKLE];
+    /// Hips, knees and ankles.
+    pub const LEG_JOINTS: [usize; 6] = [LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE, LEFT_ANKLE, RIGHT_ANKLE];
+    /// Heels and foot tips.
+    pub const FEET: [usize; 4] = [LEFT_HEEL, RIGHT_HEEL, LEFT_FOOT_INDEX, RIGHT_FOOT_INDEX];
+}
+
+/// Two landmark groups as one, `a` first (`N` must be `A + B`; checked when the constant is built).
+pub const fn concat<const A: usize, const B: usize, const N: usize>(a: [usize; A], b: [usize; B]) -> [usize; N] {
+    assert!(A + B == N, "concat: N must be A + B");
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
+
 /// Skeleton edges for drawing.
 pub const EDGES: [(usize, usize); 27] = [
     (11, 12),

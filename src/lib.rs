@@ -9,6 +9,7 @@ pub mod app;
 pub mod coach;
 pub mod draw;
 pub mod encode;
+pub mod files;
 pub mod outputs;
 pub mod geometry;
 pub mod hud;

@@ -388,6 +388,15 @@ impl TrackWriter {
 mod tests {
     use super::*;
 
+    /// Header line of a 1x1 px, 30 fps track.
+    const HEADER: &str = "{\"format\":\"rollcoach-poses/1\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n";
+
+    /// Reading `text` as the track file `name` fails with a message holding `place` (file and line) and `culprit`.
+    fn assert_error_names(text: &str, name: &str, place: &str, culprit: &str) {
+        let err = PoseTrack::from_reader(text.as_bytes(), Path::new(name)).unwrap_err().to_string();
+        assert!(err.contains(place) && err.contains(culprit), "{err}");
+    }
+
     fn sample_pose(offset: f32) -> Pose {
         let mut p = Pose::default();
         for (i, k) in p.keypoints.iter_mut().enumerate() {
@@ -452,7 +461,7 @@ mod tests {
             assert!(g.iter().zip(q).all(|(a, b)| (a - b).abs() < 1e-3), "{g:?} vs {q:?}"); // written to the mm
         }
         // a /1 track (no world) is still read
-        let v1 = "{\"format\":\"rollcoach-poses/1\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n{\"t\":0,\"keypoints\":[]}\n";
+        let v1 = format!("{HEADER}{{\"t\":0,\"keypoints\":[]}}\n");
         let t = PoseTrack::from_reader(v1.as_bytes(), Path::new("v1.jsonl")).unwrap();
         assert_eq!(t.frames.len(), 1);
         // a short world is an error naming the field
@@ -462,32 +471,19 @@ mod tests {
 
     #[test]
     fn bad_line_names_line_and_field() {
-        let text = "{\"format\":\"rollcoach-poses/1\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n{\"t\":0,\"keypoints\":[[1,2,3]]}\n";
-        let err = PoseTrack::from_reader(text.as_bytes(), Path::new("x.jsonl"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("x.jsonl: line 2") && err.contains("keypoints"),
-            "{err}"
-        );
+        let text = format!("{HEADER}{{\"t\":0,\"keypoints\":[[1,2,3]]}}\n");
+        assert_error_names(&text, "x.jsonl", "x.jsonl: line 2", "keypoints");
     }
 
     #[test]
     fn truncated_last_line_is_tolerated() {
-        let text = "{\"format\":\"rollcoach-poses/1\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n{\"t\":0,\"keypoints\":[]}\n{\"t\":0.1,\"keyp";
+        let text = format!("{HEADER}{{\"t\":0,\"keypoints\":[]}}\n{{\"t\":0.1,\"keyp");
         let t = PoseTrack::from_reader(text.as_bytes(), Path::new("x.jsonl")).unwrap();
         assert_eq!(t.frames.len(), 1);
     }
 
     #[test]
     fn wrong_format_is_rejected() {
-        let text = "{\"format\":\"other/2\",\"width\":1,\"height\":1,\"fps\":30,\"layout\":\"blazepose33\"}\n";
-        let err = PoseTrack::from_reader(text.as_bytes(), Path::new("y.jsonl"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("y.jsonl: line 1") && err.contains("other/2"),
-            "{err}"
-        );
+        assert_error_names(&HEADER.replace("rollcoach-poses/1", "other/2"), "y.jsonl", "y.jsonl: line 1", "other/2");
     }
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::files::{read_file, write_file, FileError};
+
 pub use crate::report_html::side::Side;
 
 /// File written into the session folder at the end of a routine run.
@@ -23,14 +25,10 @@ const MAX_FRAME_GAIN_S: f64 = 1.0;
 
 #[derive(Debug, Error)]
 pub enum RoutineError {
-    #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {msg}")]
-    Invalid { path: PathBuf, msg: String },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("routine {name:?} not found in {dir}; available: {available}")]
     NotFound { name: String, dir: PathBuf, available: String },
-    #[error("{path}: cannot write: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
 }
 
 /// One step of a routine.
@@ -68,7 +66,7 @@ fn default_countdown() -> f64 {
 impl Routine {
     /// Parses and checks a routine; `exercise_ids` are the known exercises.
     pub fn parse(text: &str, path: &Path, exercise_ids: &[&str]) -> Result<Routine, RoutineError> {
-        let invalid = |msg: String| RoutineError::Invalid { path: path.into(), msg };
+        let invalid = |msg: String| RoutineError::from(FileError::invalid(path, msg));
         let r: Routine = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().replace('\n', " ")))?;
         if r.steps.is_empty() {
             return Err(invalid("no [[step]]".into()));
@@ -93,7 +91,7 @@ impl Routine {
     }
 
     pub fn load(path: &Path, exercise_ids: &[&str]) -> Result<Routine, RoutineError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RoutineError::Read { path: path.into(), source })?;
+        let text = read_file(path)?;
         Self::parse(&text, path, exercise_ids)
     }
 
@@ -183,7 +181,7 @@ impl RoutineReport {
     pub fn write(&self, dir: &Path) -> Result<PathBuf, RoutineError> {
         let path = dir.join(ROUTINE_FILE);
         let text = serde_json::to_string_pretty(self).expect("routine report serialises") + "\n";
-        std::fs::write(&path, text).map_err(|source| RoutineError::Write { path: path.clone(), source })?;
+        write_file(&path, text)?;
         Ok(path)
     }
 

@@ -284,13 +284,7 @@ mod tests {
     #[test]
     fn wall_ball_behind_the_back_is_a_contact_in_front_is_not() {
         let pose = standing_facing_right();
-        let seg = SegmentDef {
-            name: "torso".into(),
-            from_name: "shoulder".into(),
-            to_name: "hip".into(),
-            from: LandmarkRef::parse("shoulder").unwrap(),
-            to: LandmarkRef::parse("hip").unwrap(),
-        };
+        let seg = SegmentDef::between("torso", "shoulder", "hip").unwrap();
         let c = wall_contact(&pose, &seg, &ball(70.0, 139.0), 2.6).expect("behind the back");
         assert!((c.t - 0.3).abs() < 1e-3, "{c:?}");
         assert!(wall_contact(&pose, &seg, &ball(130.0, 139.0), 2.6).is_none());

@@ -240,6 +240,20 @@ pub struct SegmentDef {
     pub to: LandmarkRef,
 }
 
+impl SegmentDef {
+    /// The segment `name` from landmark `from` to `to`, named as in exercise files (`"hip"`, `"l_knee"`); `None`
+    /// for an unknown landmark.
+    pub fn between(name: &str, from: &str, to: &str) -> Option<SegmentDef> {
+        Some(SegmentDef {
+            name: name.into(),
+            from_name: from.into(),
+            to_name: to.into(),
+            from: LandmarkRef::parse(from)?,
+            to: LandmarkRef::parse(to)?,
+        })
+    }
+}
+
 /// A stretch along the segment (fractions, `start < end`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Zone {

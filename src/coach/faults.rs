@@ -4,19 +4,30 @@
 use super::exercise::Zone;
 use super::rules::{Debounce, Edge};
 
-pub const TOO_FAST_ON_S: f64 = 0.3;
-pub const TOO_FAST_OFF_S: f64 = 0.8;
+/// How long a fault's condition must hold before its event starts (`on_s`) and be gone before it ends (`off_s`), s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DebounceTimes {
+    pub on_s: f64,
+    pub off_s: f64,
+}
+
+impl DebounceTimes {
+    pub fn debounce(self) -> Debounce {
+        Debounce::new(self.on_s, self.off_s)
+    }
+}
+
+pub const TOO_FAST_DEBOUNCE: DebounceTimes = DebounceTimes { on_s: 0.3, off_s: 0.8 };
 /// A too-fast burst cut short (by a reversal) this close before a sustained one starts the event.
 pub const TOO_FAST_BRIDGE_S: f64 = 0.45;
 /// Share of the speed limit above which rolling counts as speeding up (start of a too-fast event).
 pub const TOO_FAST_LOW_FRACTION: f32 = 0.6;
 /// A too-fast event starts at most this long before the speed crossed the limit.
 pub const TOO_FAST_MAX_BACKDATE_S: f64 = 0.6;
-pub const KEEP_OUT_ON_S: f64 = 0.2;
-pub const KEEP_OUT_OFF_S: f64 = 0.5;
-pub const POSTURE_ON_S: f64 = 0.3;
-pub const POSTURE_OFF_S: f64 = 0.8;
-pub const AVOID_OFF_S: f64 = 2.0;
+pub const KEEP_OUT_DEBOUNCE: DebounceTimes = DebounceTimes { on_s: 0.2, off_s: 0.5 };
+pub const POSTURE_DEBOUNCE: DebounceTimes = DebounceTimes { on_s: 0.3, off_s: 0.8 };
+/// An exercise to avoid is a fault from the moment it is recognised.
+pub const AVOID_DEBOUNCE: DebounceTimes = DebounceTimes { on_s: 0.0, off_s: 2.0 };
 
 /// Rolling faster than the exercise's limit. Hysteresis in time: the event starts where the speed first rose above
 /// `TOO_FAST_LOW_FRACTION` of the limit (chains of such runs with short gaps, e.g. a reversal, count as one), at
@@ -32,7 +43,7 @@ pub struct TooFastRule {
 impl Default for TooFastRule {
     fn default() -> Self {
         Self {
-            debounce: Debounce::with_bridge(TOO_FAST_ON_S, TOO_FAST_OFF_S, TOO_FAST_BRIDGE_S),
+            debounce: Debounce::with_bridge(TOO_FAST_DEBOUNCE.on_s, TOO_FAST_DEBOUNCE.off_s, TOO_FAST_BRIDGE_S),
             fastish_prev: false,
             chain_start: 0.0,
             last_end: f64::NEG_INFINITY,
@@ -79,7 +90,7 @@ pub struct KeepOutRule {
 impl Default for KeepOutRule {
     fn default() -> Self {
         Self {
-            debounce: Debounce::new(KEEP_OUT_ON_S, KEEP_OUT_OFF_S),
+            debounce: KEEP_OUT_DEBOUNCE.debounce(),
             zone: 0,
         }
     }
@@ -116,7 +127,7 @@ impl PostureRules {
     pub fn new(max_checks: usize) -> Self {
         Self {
             checks: (0..max_checks)
-                .map(|_| Debounce::new(POSTURE_ON_S, POSTURE_OFF_S))
+                .map(|_| POSTURE_DEBOUNCE.debounce())
                 .collect(),
         }
     }
@@ -147,7 +158,7 @@ pub struct AvoidRule {
 impl Default for AvoidRule {
     fn default() -> Self {
         Self {
-            debounce: Debounce::new(0.0, AVOID_OFF_S),
+            debounce: AVOID_DEBOUNCE.debounce(),
         }
     }
 }

@@ -7,22 +7,9 @@ pub struct P2 {
     pub y: f32,
 }
 
+crate::geometry::vector_ops!(P2, f32);
+
 impl P2 {
-    pub const fn new(x: f32, y: f32) -> Self {
-        Self { x, y }
-    }
-    pub fn sub(self, o: P2) -> P2 {
-        P2::new(self.x - o.x, self.y - o.y)
-    }
-    pub fn add(self, o: P2) -> P2 {
-        P2::new(self.x + o.x, self.y + o.y)
-    }
-    pub fn scale(self, k: f32) -> P2 {
-        P2::new(self.x * k, self.y * k)
-    }
-    pub fn dot(self, o: P2) -> f32 {
-        self.x * o.x + self.y * o.y
-    }
     /// z of the 2-D cross product.
     pub fn cross(self, o: P2) -> f32 {
         self.x * o.y - self.y * o.x

@@ -3,7 +3,7 @@
 
 use super::geometry::P2;
 use super::recognize::SegmentContact;
-use crate::landmarks::{idx, Pose};
+use crate::landmarks::{concat, group, Pose};
 use super::rules::{MotionTracker, Pass, StillDetector, HOLD_RANGE_CM, HOLD_WINDOW_S, MIN_PASS_CM, REVERSAL_SIGMAS};
 
 /// Motion tracking restarts after contact was lost this long.
@@ -38,16 +38,7 @@ pub const HOLD_SLOPE_SHARE: f32 = 0.5;
 
 /// Landmarks whose mean is the body's centre for the stillness test: torso and legs (arms and head may move on their
 /// own during a hold).
-const BODY_POINTS: [usize; 8] = [
-    idx::LEFT_SHOULDER,
-    idx::RIGHT_SHOULDER,
-    idx::LEFT_HIP,
-    idx::RIGHT_HIP,
-    idx::LEFT_KNEE,
-    idx::RIGHT_KNEE,
-    idx::LEFT_ANKLE,
-    idx::RIGHT_ANKLE,
-];
+const BODY_POINTS: [usize; 8] = concat(group::SHOULDERS, group::LEG_JOINTS);
 /// Fewest visible body points for a body position, and the visibility that counts.
 const MIN_BODY_POINTS: usize = 4;
 const BODY_POINT_VISIBILITY: f32 = 0.5;

@@ -249,13 +249,7 @@ mod tests {
     #[test]
     fn contact_maps_roller_under_thigh() {
         let pose = lying(-20.0);
-        let seg = SegmentDef {
-            name: "thigh".into(),
-            from_name: "hip".into(),
-            to_name: "knee".into(),
-            from: LandmarkRef::parse("hip").unwrap(),
-            to: LandmarkRef::parse("knee").unwrap(),
-        };
+        let seg = SegmentDef::between("thigh", "hip", "knee").unwrap();
         // hip x=230, knee x=340: roller at x=285 is the middle; roller top 10 px below the line.
         let roller = RollerObs {
             cx: 285.0,

@@ -201,22 +201,7 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "no rolling recognised (is the roller visible under the body?)")?;
     }
     for ar in &r.areas {
-        writeln!(
-            out,
-            "  {:<12} {:>5.0} s on area ({}; target {:.0}-{:.0} s), {} passes, speed mean {} / max {} cm/s (max {:.0}), coverage {:.0}%, {} holds, {} faults",
-            ar.exercise,
-            ar.time_on_area_s,
-            ar.status,
-            ar.target_time_s[0],
-            ar.target_time_s[1],
-            ar.passes,
-            fmt_speed(ar.mean_speed_cm_s),
-            fmt_speed(ar.max_speed_cm_s),
-            ar.max_allowed_speed_cm_s,
-            ar.coverage * 100.0,
-            ar.holds.len(),
-            ar.faults
-        )?;
+        writeln!(out, "{}", area_line(ar))?;
     }
     for e in r.events.iter().filter(|e| e.rule == RuleId::ScaleMismatch) {
         writeln!(out, "warning: {}", e.message)?;
@@ -226,18 +211,28 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
     } else {
         writeln!(out, "faults:")?;
         for f in &r.faults {
-            writeln!(
-                out,
-                "  {:>7.2}-{:<7.2} {:<16} {:<8} {}",
-                f.start,
-                f.end,
-                f.rule,
-                f.severity.as_str(),
-                f.message
-            )?;
+            let (start, end, rule, severity) = (f.start, f.end, f.rule, f.severity.as_str());
+            writeln!(out, "  {start:>7.2}-{end:<7.2} {rule:<16} {severity:<8} {}", f.message)?;
         }
     }
     Ok(())
+}
+
+/// One area's summary line: time against the target, passes, speeds, coverage, holds and faults.
+fn area_line(ar: &AreaReport) -> String {
+    let (mean, max) = (fmt_speed(ar.mean_speed_cm_s), fmt_speed(ar.max_speed_cm_s));
+    let [lo, hi] = ar.target_time_s;
+    format!(
+        "  {:<12} {:>5.0} s on area ({}; target {lo:.0}-{hi:.0} s), {} passes, speed mean {mean} / max {max} cm/s (max {:.0}), coverage {:.0}%, {} holds, {} faults",
+        ar.exercise,
+        ar.time_on_area_s,
+        ar.status,
+        ar.passes,
+        ar.max_allowed_speed_cm_s,
+        ar.coverage * 100.0,
+        ar.holds.len(),
+        ar.faults
+    )
 }
 
 /// Writes `<stem>.report.json` and `<stem>.metrics.csv` into `out_dir` (created if missing).

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::ball::roll_deg;
 use super::events::FaultInfo;
 use super::exercise::{RuleId, Severity};
-use super::faults::{KEEP_OUT_OFF_S, KEEP_OUT_ON_S};
+use super::faults::KEEP_OUT_DEBOUNCE;
 use super::report::HoldRecord;
 use super::rules::Debounce;
 use super::{Engine, FrameCtx};
@@ -48,7 +48,7 @@ impl Default for TriggerState {
     fn default() -> Self {
         Self {
             kind: ToolKind::Roller,
-            spine: Debounce::new(KEEP_OUT_ON_S, KEEP_OUT_OFF_S),
+            spine: KEEP_OUT_DEBOUNCE.debounce(),
             roll_deg: None,
             side_votes: (0, 0),
             hold_since: None,

@@ -32,14 +32,12 @@ const TEXT: (u8, u8, u8) = (245, 245, 245);
 const BONE_THICKNESS: i32 = 3;
 const JOINT_RADIUS: i32 = 5;
 const CUE_BAND_H: i32 = 64;
-const CUE_FONT_SCALE: f64 = 1.5;
-const CUE_FONT_THICKNESS: i32 = 3;
+const CUE_FONT: Font = Font { scale: 1.5, thickness: 3 };
 const GAUGE_W: i32 = 170;
 const GAUGE_H: i32 = 14;
 const PANEL_PAD: i32 = 8;
 /// The ball hold timer: large enough to read from the floor at 2-3 m (about a third of the frame's height).
-const HOLD_FONT_SCALE: f64 = 3.0;
-const HOLD_FONT_THICKNESS: i32 = 6;
+const HOLD_FONT: Font = Font { scale: 3.0, thickness: 6 };
 /// Landmarks below this visibility are not drawn.
 pub const MIN_DRAW_VISIBILITY: f32 = 0.3;
 
@@ -239,6 +237,20 @@ fn px(k: f64, v: i32) -> i32 {
     (f64::from(v) * k).round() as i32
 }
 
+/// A text style at the reference frame size: OpenCV font scale and stroke thickness (px).
+#[derive(Debug, Clone, Copy)]
+struct Font {
+    scale: f64,
+    thickness: i32,
+}
+
+impl Font {
+    /// Scale and thickness on a frame `k` times the reference size.
+    fn at(self, k: f64) -> (f64, i32) {
+        (self.scale * k, px(k, self.thickness))
+    }
+}
+
 /// Draws the HUD onto `img` (BGR).
 pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
     let (w, h) = (img.cols(), img.rows());
@@ -276,14 +288,14 @@ pub fn draw_hud(img: &mut Mat, hud: &Hud) -> opencv::Result<()> {
             Severity::Critical => JOINT_FAULT,
         };
         fill_rect(img, Rect::new(0, h - px(k, CUE_BAND_H), px(k, 10), px(k, CUE_BAND_H)), bar)?;
-        let mut scale = CUE_FONT_SCALE * k;
-        let mut sz = text_size(cue, scale, px(k, CUE_FONT_THICKNESS))?;
+        let (mut scale, thick) = CUE_FONT.at(k);
+        let mut sz = text_size(cue, scale, thick)?;
         while sz.width > w - px(k, 30) && scale > 0.3 {
             scale *= 0.85;
-            sz = text_size(cue, scale, px(k, CUE_FONT_THICKNESS))?;
+            sz = text_size(cue, scale, thick)?;
         }
         let org = Point::new((w - sz.width) / 2, h - (px(k, CUE_BAND_H) - sz.height) / 2);
-        text(img, cue, org, scale, CUE_TEXT, px(k, CUE_FONT_THICKNESS))?;
+        text(img, cue, org, scale, CUE_TEXT, thick)?;
     }
     Ok(())
 }
@@ -299,7 +311,8 @@ fn draw_hold_timer(img: &mut Mat, (secs, (lo, hi)): (f64, (f64, f64)), k: f64) -
     } else {
         TEXT
     };
-    let (scale, thick) = (HOLD_FONT_SCALE * k, px(k, HOLD_FONT_THICKNESS).max(1));
+    let (scale, thick) = HOLD_FONT.at(k);
+    let thick = thick.max(1);
     let sz = text_size(&s, scale, thick)?;
     let pad = px(k, PANEL_PAD);
     let x = img.cols() - sz.width - 3 * pad;

@@ -104,11 +104,17 @@ mod tests {
         assert!(said.windows(2).all(|w| w[1] - w[0] >= SAME_RULE_GAP_S - 1e-9), "{said:?}");
     }
 
+    /// A scheduler that has just said `first` at 0 s.
+    fn after_saying(first: LiveCue) -> CueScheduler {
+        let mut s = CueScheduler::new();
+        s.offer(first, 0.0);
+        assert!(s.poll(0.0).is_some());
+        s
+    }
+
     #[test]
     fn different_rules_keep_the_minimum_gap() {
-        let mut s = CueScheduler::new();
-        s.offer(cue("too_fast", Severity::Warning), 0.0);
-        assert!(s.poll(0.0).is_some());
+        let mut s = after_saying(cue("too_fast", Severity::Warning));
         s.offer(cue("keep_out", Severity::Critical), 1.0);
         assert!(s.poll(1.0).is_none());
         assert!(s.poll(3.9).is_none());
@@ -118,9 +124,7 @@ mod tests {
 
     #[test]
     fn more_severe_pending_cue_wins_and_stale_cues_expire() {
-        let mut s = CueScheduler::new();
-        s.offer(cue("x", Severity::Info), 0.0);
-        assert!(s.poll(0.0).is_some());
+        let mut s = after_saying(cue("x", Severity::Info));
         s.offer(cue("keep_out", Severity::Critical), 1.0);
         s.offer(cue("hold", Severity::Info), 1.5);
         assert_eq!(s.poll(4.0).map(|c| c.rule), Some("keep_out".to_string()));

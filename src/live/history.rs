@@ -11,14 +11,15 @@ use thiserror::Error;
 use jiff::tz::TimeZone;
 
 use super::session::{iso_week_in, parse_stamp_in, Event, MetaFile, SessionMeta, EVENTS_FILE, META_FILE, POSES_FILE};
+use crate::files::FileError;
 use crate::posetrack::PoseTrack;
 
 #[derive(Debug, Error)]
 pub enum HistoryError {
     #[error("{path}: sessions folder not found (no live session has been recorded there yet)")]
     NoDir { path: PathBuf },
-    #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Read(#[from] FileError),
 }
 
 /// One session as history sees it.
@@ -209,7 +210,7 @@ pub fn read_all(root: &Path) -> Result<Vec<SessionSummary>, HistoryError> {
     if !root.is_dir() {
         return Err(HistoryError::NoDir { path: root.into() });
     }
-    let rd = std::fs::read_dir(root).map_err(|source| HistoryError::Read { path: root.into(), source })?;
+    let rd = std::fs::read_dir(root).map_err(|source| FileError::read(root, source))?;
     let mut out: Vec<SessionSummary> = rd
         .flatten()
         .map(|e| e.path())

@@ -19,6 +19,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::files::{write_file, FileError};
 use crate::posetrack::{TrackError, TrackFrame, TrackHeader, TrackWriter};
 
 pub const SESSION_FORMAT: &str = "rollcoach-session/1";
@@ -34,8 +35,8 @@ pub const FSYNC_INTERVAL: Duration = Duration::from_secs(5);
 pub enum SessionError {
     #[error("{path}: cannot create session folder: {source}")]
     CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("{path}: cannot write: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Write(#[from] FileError),
     #[error(transparent)]
     Track(#[from] TrackError),
 }
@@ -143,7 +144,7 @@ impl SessionWriter {
         let poses = TrackWriter::create(&dir.join(POSES_FILE), &TrackHeader::new(meta.width, meta.height, meta.fps))?;
         let events_path = dir.join(EVENTS_FILE);
         let f =
-            File::create(&events_path).map_err(|source| SessionError::Write { path: events_path.clone(), source })?;
+            File::create(&events_path).map_err(|source| FileError::write(&events_path, source))?;
         let now = Instant::now();
         Ok(Self {
             dir,
@@ -172,7 +173,7 @@ impl SessionWriter {
     pub fn event(&mut self, e: &Event) -> Result<(), SessionError> {
         let line = serde_json::to_string(e).expect("events serialise");
         writeln!(self.events, "{line}")
-            .map_err(|source| SessionError::Write { path: self.events_path.clone(), source })?;
+            .map_err(|source| FileError::write(&self.events_path, source))?;
         // Cues, camera loss and the like are rare and worth having on disk at once.
         if !matches!(e, Event::Progress { .. }) {
             self.flush()?;
@@ -193,7 +194,7 @@ impl SessionWriter {
 
     pub fn flush(&mut self) -> Result<(), SessionError> {
         self.poses.flush()?;
-        self.events.flush().map_err(|source| SessionError::Write { path: self.events_path.clone(), source })?;
+        self.events.flush().map_err(|source| FileError::write(&self.events_path, source))?;
         self.last_flush = Instant::now();
         Ok(())
     }
@@ -203,7 +204,7 @@ impl SessionWriter {
         // fsync through a second descriptor: the data is the file's, whichever descriptor wrote it.
         for name in [POSES_FILE, EVENTS_FILE] {
             let p = self.dir.join(name);
-            File::open(&p).and_then(|f| f.sync_data()).map_err(|source| SessionError::Write { path: p, source })?;
+            File::open(&p).and_then(|f| f.sync_data()).map_err(|source| FileError::write(&p, source))?;
         }
         self.last_sync = Instant::now();
         Ok(())
@@ -237,8 +238,8 @@ fn write_meta(dir: &Path, meta: &SessionMeta) -> Result<(), SessionError> {
     let tmp = dir.join(".meta.json.tmp");
     let path = dir.join(META_FILE);
     let text = serde_json::to_string_pretty(&MetaFile { meta, pid: Some(std::process::id()) }).expect("meta serialises");
-    std::fs::write(&tmp, text).map_err(|source| SessionError::Write { path: tmp.clone(), source })?;
-    std::fs::rename(&tmp, &path).map_err(|source| SessionError::Write { path, source })
+    write_file(&tmp, text)?;
+    std::fs::rename(&tmp, &path).map_err(|source| FileError::write(&path, source).into())
 }
 
 /// `YYYYmmdd-HHMMSS` of a unix time in the given time zone (session folder names use the local zone).

@@ -2,7 +2,7 @@
 //! the torso, keypoints inside the region) and the choice between several people (the one on the floor).
 
 use crate::geometry::{RotatedSquare, Vec2};
-use crate::landmarks::{idx, NUM_LANDMARKS};
+use crate::landmarks::{concat, group, NUM_LANDMARKS};
 
 /// The detector runs at least every this many frames even while tracking holds, so a track that drifted onto
 /// background (a "phantom" the landmark model keeps confirming) lasts at most 1/3 s at 30 fps. The detector costs
@@ -22,18 +22,7 @@ pub const MIN_KEYPOINTS_IN_ROI: f32 = 0.6;
 pub const FLOOR_SWITCH_MARGIN: f64 = 0.05;
 
 /// Lower-body landmarks whose image height tells who stands or lies on the floor.
-const FLOOR_POINTS: [usize; 10] = [
-    idx::LEFT_HIP,
-    idx::RIGHT_HIP,
-    idx::LEFT_KNEE,
-    idx::RIGHT_KNEE,
-    idx::LEFT_ANKLE,
-    idx::RIGHT_ANKLE,
-    idx::LEFT_HEEL,
-    idx::RIGHT_HEEL,
-    idx::LEFT_FOOT_INDEX,
-    idx::RIGHT_FOOT_INDEX,
-];
+const FLOOR_POINTS: [usize; 10] = concat(group::LEG_JOINTS, group::FEET);
 
 /// Share of the visible keypoints inside `roi` (1 when none is visible: nothing contradicts the region).
 pub fn keypoints_in_roi(roi: &RotatedSquare, points: &[Vec2; NUM_LANDMARKS], vis: &[f32; NUM_LANDMARKS]) -> f32 {

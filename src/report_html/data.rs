@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::side::SideTimes;
-use super::ReportHtmlError;
+use crate::files::{read_file, FileError};
 use crate::coach::{AreaReport, EventRecord, FrameMetrics};
 use crate::landmarks::{Keypoint, Pose, RollerObs, NUM_LANDMARKS};
 use crate::posetrack::TrackFrame;
@@ -100,37 +100,36 @@ pub fn metrics_path(report: &Path) -> PathBuf {
     report.with_file_name(format!("{stem}.metrics.csv"))
 }
 
-pub fn read_report(path: &Path) -> Result<ReportDoc, ReportHtmlError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportHtmlError::Read { path: path.into(), source })?;
+pub fn read_report(path: &Path) -> Result<ReportDoc, FileError> {
+    let text = read_file(path)?;
     let doc: ReportDoc = serde_json::from_str(&text)
-        .map_err(|e| ReportHtmlError::Format { path: path.into(), msg: format!("not a rollcoach report: {e}") })?;
+        .map_err(|e| FileError::invalid(path, format!("not a rollcoach report: {e}")))?;
     if doc.format != crate::report::REPORT_FORMAT {
         let msg = format!("format is {:?}, expected {:?}", doc.format, crate::report::REPORT_FORMAT);
-        return Err(ReportHtmlError::Format { path: path.into(), msg });
+        return Err(FileError::invalid(path, msg));
     }
     Ok(doc)
 }
 
 /// Reads the per-frame metrics CSV (the columns of `coach::report::CSV_COLUMNS`, found by name).
-pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, ReportHtmlError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportHtmlError::Read { path: path.into(), source })?;
+pub fn read_metrics(path: &Path) -> Result<Vec<MetricRow>, FileError> {
+    let text = read_file(path)?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     let col = |name: &str| {
         header
             .iter()
             .position(|h| *h == name)
-            .ok_or_else(|| ReportHtmlError::Format { path: path.into(), msg: format!("line 1: no column {name:?}") })
+            .ok_or_else(|| FileError::invalid(path, format!("line 1: no column {name:?}")))
     };
     let (ct, ce, cc, cs, cr) = (col("t")?, col("exercise")?, col("contact")?, col("speed_cm_s")?, col("in_region")?);
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate() {
         // the last column (cue text) may be quoted and hold commas; the columns used here come before it
         let f: Vec<&str> = line.split(',').collect();
-        let bad =
-            |what: &str| ReportHtmlError::Format { path: path.into(), msg: format!("line {}: bad {what}", i + 2) };
+        let bad = |what: &str| FileError::invalid(path, format!("line {}: bad {what}", i + 2));
         let get = |c: usize| f.get(c).copied().unwrap_or_default();
-        let num = |c: usize, what: &str| -> Result<Option<f32>, ReportHtmlError> {
+        let num = |c: usize, what: &str| -> Result<Option<f32>, FileError> {
             let s = get(c);
             if s.is_empty() {
                 Ok(None)

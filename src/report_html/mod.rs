@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::files::{write_file, FileError};
 use crate::coach::{load_dir, CoachError, Exercise, FrameMetrics};
 use crate::posetrack::TrackFrame;
 use crate::routine::RoutineReport;
@@ -24,12 +25,8 @@ use data::{MetricRow, ReportDoc};
 
 #[derive(Debug, Error)]
 pub enum ReportHtmlError {
-    #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {msg}")]
-    Format { path: PathBuf, msg: String },
-    #[error("{path}: cannot write: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error(transparent)]
     Exercises(#[from] CoachError),
 }
@@ -98,7 +95,7 @@ pub fn write_report_page(
             "per-frame metrics {} not found beside the report (rollcoach analyze writes both)",
             metrics.display()
         );
-        return Err(ReportHtmlError::Format { path: report_json.into(), msg });
+        return Err(FileError::invalid(report_json, msg).into());
     }
     let rows = data::read_metrics(&metrics)?;
     let exercises = load_dir(exercises_dir)?;
@@ -119,7 +116,6 @@ pub fn write_report_page(
         routine: routine.as_ref(),
     };
     let out = out.map_or_else(|| html_path(report_json), Path::to_path_buf);
-    std::fs::write(&out, page::render(&input))
-        .map_err(|source| ReportHtmlError::Write { path: out.clone(), source })?;
+    write_file(&out, page::render(&input))?;
     Ok(ReportPage { path: out, notes: page::imbalance_notes(&doc) })
 }

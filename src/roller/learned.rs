@@ -72,26 +72,32 @@ pub const CROP_ENLARGE: f64 = 1.3;
 /// Landmarks below this visibility do not shape the person box.
 const CROP_MIN_VISIBILITY: f32 = 0.3;
 
+/// Running the model fails as the pose models' runs do ([`PoseError`], named by [`MODEL_FILE`]), or the frame or
+/// crop given is unusable.
 #[derive(Debug, Error)]
 pub enum RollerModelError {
     #[error(transparent)]
-    Runtime(#[from] RuntimeError),
-    #[error(transparent)]
-    Session(#[from] PoseError),
-    #[error("{MODEL_FILE}: ONNX Runtime error: {0}")]
-    Ort(String),
-    #[error("{MODEL_FILE}: unexpected output: {0}")]
-    Output(String),
-    #[error("image processing: {0}")]
-    OpenCv(#[from] opencv::Error),
+    Model(#[from] PoseError),
     #[error("frame is not 8-bit BGR (type {0})")]
     BadFrame(i32),
     #[error("crop has no area (side {0} px)")]
     BadCrop(f64),
 }
 
+impl From<RuntimeError> for RollerModelError {
+    fn from(e: RuntimeError) -> Self {
+        PoseError::from(e).into()
+    }
+}
+
+impl From<opencv::Error> for RollerModelError {
+    fn from(e: opencv::Error) -> Self {
+        PoseError::from(e).into()
+    }
+}
+
 fn ort_err(e: ort::Error) -> RollerModelError {
-    RollerModelError::Ort(e.to_string())
+    PoseError::Ort { model: MODEL_FILE.into(), msg: e.to_string() }.into()
 }
 
 /// The square crop the detector was trained on: the box of the visible landmarks, enlarged [`CROP_ENLARGE`] times
@@ -194,11 +200,12 @@ impl RollerModel {
             .try_extract_tensor::<f32>()
             .map_err(ort_err)?;
         if maps.len() != MAP * MAP * NUM_CH || pres.len() != 1 {
-            return Err(RollerModelError::Output(format!(
+            let msg = format!(
                 "expected {MAP}x{MAP}x{NUM_CH} maps and 1 presence logit, got {} and {} values",
                 maps.len(),
                 pres.len()
-            )));
+            );
+            return Err(PoseError::Output { model: MODEL_FILE.into(), msg }.into());
         }
         let presence = sigmoid(pres[0]);
         find_peaks(maps, &mut self.peaks);
