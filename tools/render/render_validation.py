@@ -93,6 +93,30 @@ CLIPS = [
     dict(name="v_hamstrings_az55_el30_dark", exercise="hamstrings", seed=118, cam=(55, 30, 35, 6), dur=6,
          plan=plan((0, 0.35), (3, 0.7), (6, 0.4)), tool=("roller", "black", "grid"), dark=True),
 ]
+# A development set for choosing between methods (seeds 201-220): rendered on demand outside the repository with
+# --dev, never committed, so that the validation set above stays unseen by such choices.
+DEV_CLIPS = [
+    dict(name="d_quads_az30_el35", exercise="quads", seed=201, cam=(30, 35, 35, 2), dur=6,
+         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "orange", "smooth")),
+    dict(name="d_calves_az45_el20", exercise="calves", seed=202, cam=(45, 20, 35, -3), dur=6,
+         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "grey", "grid")),
+    dict(name="d_hamstrings_az50_el10", exercise="hamstrings", seed=203, cam=(50, 10, 40, 0), dur=6,
+         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "blue", "smooth")),
+    dict(name="d_upper_back_az40_el30", exercise="upper_back", seed=204, cam=(40, 30, 35, 4), dur=6,
+         plan=plan((0, 0.2), (3, 0.45), (6, 0.25)), tool=("roller", "black", "grid")),
+    dict(name="d_it_band_az15_el35", exercise="it_band", seed=205, cam=(15, 35, 35, -5), dur=6,
+         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "pink", "bumpy")),
+    dict(name="d_glutes_az35_el20", exercise="glutes", seed=206, cam=(35, 20, 35, 0), dur=6,
+         plan=plan((0, 0.02), (3, 0.18), (6, 0.05)), tool=("roller", "blue", "grid")),
+    dict(name="d_quads_az15_el5", exercise="quads", seed=207, cam=(15, 5, 45, 0), dur=6,
+         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "white", "smooth")),
+    dict(name="d_upper_back_az60_el25", exercise="upper_back", seed=208, cam=(60, 25, 30, 6), dur=6,
+         plan=plan((0, 0.2), (3, 0.45), (6, 0.25)), tool=("roller", "orange", "grid")),
+    dict(name="d_calves_az20_el40", exercise="calves", seed=209, cam=(20, 40, 30, 0), dur=6,
+         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "black", "smooth"), dark=True),
+    dict(name="d_hamstrings_az25_el25", exercise="hamstrings", seed=210, cam=(25, 25, 35, -2), dur=6,
+         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "white", "grid")),
+]
 LONG_CLIPS = [
     dict(name="v_long_upper_back_holds", exercise="upper_back", seed=120, cam=(25, 20, 35, 0), dur=64,
          plan=plan((0, 0.15), (8, 0.35), (30, 0.35), (38, 0.5), (60, 0.5), (64, 0.3)), tool=("roller", "blue", "grid")),
@@ -506,7 +530,7 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
 def parse_args():
     argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
     a = {"out": os.path.join(REPO, "samples", "synthetic"), "only": None, "preview": False, "keep_frames": None,
-         "long": True}
+         "long": True, "dev": False}
     i = 0
     while i < len(argv):
         k = argv[i].lstrip("-").replace("-", "_")
@@ -515,6 +539,9 @@ def parse_args():
             i += 1
         elif k == "no_long":
             a["long"] = False
+            i += 1
+        elif k == "dev":
+            a["dev"] = True
             i += 1
         else:
             a[k] = argv[i + 1]
@@ -527,10 +554,10 @@ def main():
     ex_data = load_exercises()
     h = anny_human.Human()
     W = GT.World(h)
-    clips = CLIPS + (LONG_CLIPS if a["long"] else [])
+    clips = DEV_CLIPS if a["dev"] else CLIPS + (LONG_CLIPS if a["long"] else [])
     if a["only"]:
         names = a["only"].split(",")
-        clips = [c for c in CLIPS + LONG_CLIPS if c["name"] in names]
+        clips = [c for c in CLIPS + LONG_CLIPS + DEV_CLIPS if c["name"] in names]
     t0 = time.time()
     for clip in clips:
         kf = os.path.join(a["keep_frames"], clip["name"]) if a["keep_frames"] else None
