@@ -428,7 +428,7 @@ fn synthetic_samples_match_their_truth() {
 }
 
 #[test]
-#[ignore = "issues 11 and 16 are open: oblique camera views (v_* clips) do not yet pass; run with --ignored for the table"]
+#[ignore = "issue 16 is open: the roller in oblique camera views (v_* clips) is not yet found well enough; run with --ignored for the table"]
 fn validation_set_matches_its_truth() {
     check_set(true, 10);
 }
