@@ -95,27 +95,25 @@ CLIPS = [
 ]
 # A development set for choosing between methods (seeds 201-220): rendered on demand outside the repository with
 # --dev, never committed, so that the validation set above stays unseen by such choices.
+DEV_PLANS = {"upper_back": plan((0, 0.2), (3, 0.45), (6, 0.25)), "glutes": plan((0, 0.02), (3, 0.18), (6, 0.05))}
+DEV_PLAN_DEFAULT = plan((0, 0.3), (3, 0.65), (6, 0.35))
+# exercise, seed, camera (azimuth, elevation, focal, roll), roller colour, texture, dark clothes
+DEV_TABLE = [
+    ("quads", 201, (30, 35, 35, 2), "orange", "smooth", False),
+    ("calves", 202, (45, 20, 35, -3), "grey", "grid", False),
+    ("hamstrings", 203, (50, 10, 40, 0), "blue", "smooth", False),
+    ("upper_back", 204, (40, 30, 35, 4), "black", "grid", False),
+    ("it_band", 205, (15, 35, 35, -5), "pink", "bumpy", False),
+    ("glutes", 206, (35, 20, 35, 0), "blue", "grid", False),
+    ("quads", 207, (15, 5, 45, 0), "white", "smooth", False),
+    ("upper_back", 208, (60, 25, 30, 6), "orange", "grid", False),
+    ("calves", 209, (20, 40, 30, 0), "black", "smooth", True),
+    ("hamstrings", 210, (25, 25, 35, -2), "white", "grid", False),
+]
 DEV_CLIPS = [
-    dict(name="d_quads_az30_el35", exercise="quads", seed=201, cam=(30, 35, 35, 2), dur=6,
-         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "orange", "smooth")),
-    dict(name="d_calves_az45_el20", exercise="calves", seed=202, cam=(45, 20, 35, -3), dur=6,
-         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "grey", "grid")),
-    dict(name="d_hamstrings_az50_el10", exercise="hamstrings", seed=203, cam=(50, 10, 40, 0), dur=6,
-         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "blue", "smooth")),
-    dict(name="d_upper_back_az40_el30", exercise="upper_back", seed=204, cam=(40, 30, 35, 4), dur=6,
-         plan=plan((0, 0.2), (3, 0.45), (6, 0.25)), tool=("roller", "black", "grid")),
-    dict(name="d_it_band_az15_el35", exercise="it_band", seed=205, cam=(15, 35, 35, -5), dur=6,
-         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "pink", "bumpy")),
-    dict(name="d_glutes_az35_el20", exercise="glutes", seed=206, cam=(35, 20, 35, 0), dur=6,
-         plan=plan((0, 0.02), (3, 0.18), (6, 0.05)), tool=("roller", "blue", "grid")),
-    dict(name="d_quads_az15_el5", exercise="quads", seed=207, cam=(15, 5, 45, 0), dur=6,
-         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "white", "smooth")),
-    dict(name="d_upper_back_az60_el25", exercise="upper_back", seed=208, cam=(60, 25, 30, 6), dur=6,
-         plan=plan((0, 0.2), (3, 0.45), (6, 0.25)), tool=("roller", "orange", "grid")),
-    dict(name="d_calves_az20_el40", exercise="calves", seed=209, cam=(20, 40, 30, 0), dur=6,
-         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "black", "smooth"), dark=True),
-    dict(name="d_hamstrings_az25_el25", exercise="hamstrings", seed=210, cam=(25, 25, 35, -2), dur=6,
-         plan=plan((0, 0.3), (3, 0.65), (6, 0.35)), tool=("roller", "white", "grid")),
+    dict(name=f"d_{ex}_az{cam[0]}_el{cam[1]}", exercise=ex, seed=seed, cam=cam, dur=6,
+         plan=DEV_PLANS.get(ex, DEV_PLAN_DEFAULT), tool=("roller", colour, texture), dark=dark)
+    for ex, seed, cam, colour, texture, dark in DEV_TABLE
 ]
 LONG_CLIPS = [
     dict(name="v_long_upper_back_holds", exercise="upper_back", seed=120, cam=(25, 20, 35, 0), dur=64,
