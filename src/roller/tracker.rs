@@ -344,6 +344,40 @@ mod tests {
         assert!(times(10, 30).all(|t| tr.step(t, &[weak], 0.5).is_some()), "the confirmed track was dropped");
     }
 
+    fn circle_at(x: f32, score: f32) -> Verified {
+        let mut v = learned_hit([x, 100.0]);
+        v.cand = Candidate { cx: x, axis: None, origin: Origin::Circle, ..v.cand };
+        v.score = score;
+        v
+    }
+
+    #[test]
+    fn a_better_challenger_takes_over_only_after_a_second_or_when_the_roller_is_gone() {
+        let (roller, other) = (circle_at(100.0, 3.5), circle_at(300.0, 4.0));
+        let at = |i: u32| i as f64 / 15.0;
+        let x = |found: Option<(Track, f32)>| found.map(|f| f.0.cx.round());
+        let mut tr = Tracker::default();
+        (0..10).for_each(|i| {
+            tr.step(at(i), &[roller], 0.5);
+        });
+        // Both seen: the better-scoring circle elsewhere is confirmed after 0.3 s but only wins after 1 s.
+        let seen: Vec<_> = (10..30).map(|i| x(tr.step(at(i), &[roller, other], 0.5))).collect();
+        assert!(seen[..14].iter().all(|c| *c == Some(100.0)), "{seen:?}");
+        assert_eq!(seen.last(), Some(&Some(300.0)), "{seen:?}");
+        // A roller that stops being seen is given up for a confirmed challenger after 0.3 s, not at the first miss.
+        let mut tr = Tracker::default();
+        (0..10).for_each(|i| {
+            tr.step(at(i), &[roller], 0.5);
+        });
+        let weak_other = circle_at(300.0, 3.0);
+        (10..20).for_each(|i| {
+            tr.step(at(i), &[roller, weak_other], 0.5);
+        });
+        let gone: Vec<_> = (20..30).map(|i| x(tr.step(at(i), &[weak_other], 0.5))).collect();
+        assert_eq!(gone[0], Some(100.0), "{gone:?}");
+        assert!(gone[5..].iter().all(|c| *c == Some(300.0)), "{gone:?}");
+    }
+
     #[test]
     fn a_steady_axis_is_kept() {
         let mut t = Track::new(&learned_hit([140.0, 110.0]), 0.0);
