@@ -116,6 +116,11 @@ DEV_CLIPS = [
     for ex, seed, cam, colour, texture, dark in DEV_TABLE
 ]
 LONG_CLIPS = [
+    # Several equal passes (4 s each way, about 4 cm/s), near side view: the variable-frame-rate check of issue 12
+    # compares mean speeds over many passes instead of one.
+    dict(name="v_long_quads_passes", exercise="quads", seed=119, cam=(10, 10, 42, 0), dur=30,
+         plan=plan((0, 0.25), (4, 0.7), (8, 0.25), (12, 0.7), (16, 0.25), (20, 0.7), (24, 0.25), (28, 0.7), (30, 0.6)),
+         tool=("roller", "blue", "smooth")),
     dict(name="v_long_upper_back_holds", exercise="upper_back", seed=120, cam=(25, 20, 35, 0), dur=64,
          plan=plan((0, 0.15), (8, 0.35), (30, 0.35), (38, 0.5), (60, 0.5), (64, 0.3)), tool=("roller", "blue", "grid")),
 ]
