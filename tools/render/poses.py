@@ -335,15 +335,18 @@ def bone_mask(human, names, descendants=False):
     return np.isin(human.dominant, list(ids))
 
 
-def place_on_tool(human, V, spec, seg_pts, floor_z, tool_top_z, sink=0.01, side=None):
+def place_on_tool(human, V, spec, seg_pts, floor_z, tool_top_z, sink=0.01, side=None, mask=None):
     """Rest V (posed, skinned vertices) on a tool whose top is at tool_top_z, at the fraction spec['t'] of the
     segment, then rotate about the contact (axis Y) until a support touches the floor. Returns (V, contact point
     (x, y, z) on the tool's top, rotation deg) or None if the pose does not fit (a support cannot reach the floor,
-    or the body goes through the floor)."""
+    or the body goes through the floor). mask (optional, per vertex) narrows the contact vertices further (a ball at a
+    given distance beside the spine)."""
     a, b = seg_pts
     cm = bone_mask(human, spec["contact"])
     if side is not None:  # a ball under one leg/side of the back
         cm &= (V[:, 1] - side[0]) * side[1] > -0.02
+    if mask is not None:
+        cm &= mask
     sm = bone_mask(human, spec["supports"], descendants=True)
     ang = 0.0
     for _ in range(3):
