@@ -34,7 +34,8 @@ FRAME_FILL = 0.8  # the body's travel fills this share of the frame's width or h
 
 # family per exercise id (exercises/*.toml)
 FAMILY = {"upper_back": "upper_back", "quads": "quads", "calves": "calves", "hamstrings": "hamstrings",
-          "glutes": "glutes", "it_band": "it_band", "ball_upper_back": "upper_back", "ball_glutes": "glutes"}
+          "glutes": "glutes", "it_band": "it_band", "ball_upper_back": "upper_back", "ball_glutes": "glutes",
+          "ball_lats": "lats"}
 # BlazePose landmark name -> (bone, head|tail) of the game_engine rig
 LANDMARKS = {
     "nose": ("head", "mid"), "left_shoulder": ("upperarm_l", "head"), "right_shoulder": ("upperarm_r", "head"),
@@ -97,7 +98,7 @@ CLIPS = [
 # diameter (cm), the side of the body it is under, and a lateral plan: (time s, distance of the ball beside the body's
 # midline in cm, roll of the body toward the ball in deg) keyframes, linear in between. The right side is chosen so
 # that the ball is on the camera's side of the body (the camera is at -Y, the body's right).
-BALL_CLIPS = [
+BALL_CLIPS = [  # side: "right" (body's right, lying or seated) or "back" (lying on the left side, back to the camera)
     dict(name="v_ball_upper_back_az15_el10_hold", exercise="ball_upper_back", seed=121, cam=(15, 10, 35, 0), dur=9,
          plan=plan((0, 0.15), (2.5, 0.3), (6.5, 0.3), (9, 0.2)), tool=("ball", "orange", "smooth"),
          ball=dict(diameter_cm=6.4, side="right", lateral=[(0, 5.0, 18.0)])),
@@ -108,6 +109,9 @@ BALL_CLIPS = [
     dict(name="v_ball_glutes_az10_el5", exercise="ball_glutes", seed=123, cam=(10, 5, 35, -2), dur=8,
          plan=plan((0, 0.02), (4, 0.3), (8, 0.05)), tool=("ball", "pink", "smooth"),
          ball=dict(diameter_cm=6.7, side="right", lateral=[(0, 12.0, 18.0)])),
+    dict(name="v_ball_lats_az25_el15", exercise="ball_lats", seed=128, cam=(25, 15, 35, 2), dur=8,
+         plan=plan((0, 0.12), (4, 0.4), (8, 0.18)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
 ]
 CLIPS = CLIPS + BALL_CLIPS
 LONG_CLIPS = [
@@ -189,8 +193,10 @@ def place_frame(h, V0, Hp, spec, ex, f, ex_data, floor_z, r, ball=None):
 
 # Massage balls: the body's midline over the ball (its lateral origin) per exercise, and the joint pair whose roll the
 # engine reads (`[spine].landmark` = shoulder; hips for the seated glutes, which have no spine check).
-BALL_MIDLINE = {"ball_upper_back": ("spine_01", "spine_02", "spine_03"), "ball_glutes": ("thigh_l", "thigh_r")}
-ROLL_PAIR = {"ball_upper_back": ("upperarm_l", "upperarm_r"), "ball_glutes": ("thigh_l", "thigh_r")}
+BALL_MIDLINE = {"ball_upper_back": ("spine_01", "spine_02", "spine_03"), "ball_glutes": ("thigh_l", "thigh_r"),
+                "ball_lats": ("spine_01", "spine_02", "spine_03")}
+ROLL_PAIR = {"ball_upper_back": ("upperarm_l", "upperarm_r"), "ball_glutes": ("thigh_l", "thigh_r"),
+             "ball_lats": ("upperarm_l", "upperarm_r")}
 BALL_BAND_M = 0.015  # the ball presses on the contact vertices within this lateral distance of its planned offset
 
 
@@ -201,7 +207,7 @@ def ball_at(clip, t):
         return None
     ks = b["lateral"]
     lat = float(np.interp(t, [k[0] for k in ks], [k[1] for k in ks])) / 100
-    roll = float(np.interp(t, [k[0] for k in ks], [k[2] for k in ks]))
+    roll = None if ks[0][2] is None else float(np.interp(t, [k[0] for k in ks], [k[2] for k in ks]))
     return lat, roll, b["side"]
 
 
@@ -236,12 +242,13 @@ def ball_contact(h, fr, ex, ex_data):
 def ball_pose(h, V0, Hp, seg, ex, ball):
     """The posed body rolled about its long axis to the planned roll toward the ball, and the contact vertices at the
     planned distance beside the midline (the body's right is -Y, poses.body_frame)."""
-    lat_m, roll_deg, side = ball
+    lat_m, roll_deg, _side = ball
     mid = joint_pos(h, Hp, BALL_MIDLINE[ex])
-    sgn = -1.0 if side == "right" else 1.0
-    mask = np.abs((V0[:, 1] - mid[1]) * sgn - lat_m) < BALL_BAND_M
-    target = roll_deg if side == "right" else -roll_deg
-    th = -math.radians(target - roll_of(h, Hp, ROLL_PAIR[ex]))
+    # the ball lies toward -Y (the camera's side): the body's right, or its back when lying on the left side
+    mask = np.abs((mid[1] - V0[:, 1]) - lat_m) < BALL_BAND_M
+    if roll_deg is None:  # side-lying: no roll toward the ball
+        return V0, seg, mask
+    th = -math.radians(roll_deg - roll_of(h, Hp, ROLL_PAIR[ex]))
     return rotate_x(V0, mid, th), tuple(rotate_x(np.array(seg), mid, th)), mask
 
 
