@@ -112,6 +112,9 @@ BALL_CLIPS = [  # side: "right" (body's right, lying or seated) or "back" (lying
     dict(name="v_ball_lats_az25_el15", exercise="ball_lats", seed=128, cam=(25, 15, 35, 2), dur=8,
          plan=plan((0, 0.12), (4, 0.4), (8, 0.18)), tool=("ball", "orange", "smooth"),
          ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
+    dict(name="v_ball_lats_az50_el30_hold", exercise="ball_lats", seed=129, cam=(50, 30, 35, -3), dur=9,
+         plan=plan((0, 0.35), (2.5, 0.2), (6.5, 0.2), (9, 0.32)), tool=("ball", "white", "smooth"),
+         ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
 ]
 CLIPS = CLIPS + BALL_CLIPS
 LONG_CLIPS = [
@@ -572,6 +575,8 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
         truth_frames.append(truth_frame(h, cam, fr, i, tool, centres[i], ex_data,
                                         frames[i - 1] if i > 0 else None, frames[i + 1] if i + 1 < n else None,
                                         floor_z))
+    if kind == "ball":
+        phase_speeds(clip["plan"], frames, truth_frames)
     faults = derive_faults(truth_frames, ex_data, h, frames) if clip["exercise"] else []
     px_per_cm = cam.fx / float(cam.project_full(ref)[1][0]) / 100
     truth = {
@@ -628,6 +633,24 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
                         "-pix_fmt", "yuv420p", "-movflags", "+faststart", mp4], check=True)
         if keep_frames is None:
             shutil.rmtree(frame_dir)
+
+
+def phase_speeds(p, frames, truth_frames):
+    """Ball clips: `speed_cm_s` per phase of the contact plan (between keyframes), the phase's mean speed of the ball
+    along the body from the real contact (`pos_cm`) at its ends; a frame on a keyframe gets the mean of its two phases,
+    as a central difference would. The frame-to-frame contact of a ball jitters by 10-40 % (which contact vertices
+    are under it changes), which the truth's constant-speed stretches must not show."""
+    ts = [k[0] for k in p]
+    n = len(frames)
+    idx = [min(n - 1, int(round(t * FPS))) for t in ts]
+    v = [abs(frames[b]["pos_cm"] - frames[a]["pos_cm"]) / max(tb - ta, 1e-9)
+         for a, b, ta, tb in zip(idx, idx[1:], ts, ts[1:])]
+    for i, ft in enumerate(truth_frames):
+        if "speed_cm_s" not in ft or ft.get("contact") is None:
+            continue
+        k = max(0, min(len(v) - 1, int(np.searchsorted(idx, i, side="right")) - 1))
+        on_key = i in idx[1:-1]
+        ft["speed_cm_s"] = round(float((v[k - 1] + v[k]) / 2 if on_key and k > 0 else v[k]), 2)
 
 
 def plan_holds(p):
