@@ -93,10 +93,17 @@ fn orientation_fits_the_exercise_from_every_camera_view() {
 /// Samples whose orientation is wrong for a reason tracked in an open issue; they are still run and printed, and any
 /// other sample below the bar still fails the test. Remove an entry as soon as its sample passes.
 fn known_failure(name: &str) -> Option<&'static str> {
-    let known = [(
-        "v_ball_glutes_az10_el5",
-        "issue 14: seated on a ball under the right buttock, leaning 16 deg onto it, camera 5 deg above the floor; \
-         read as side (58 %) or supine (31 %), seated in 12 % of frames (first measurement, 2026-11-27)",
-    )];
+    let known = [
+        (
+            "v_ball_glutes_az10_el5",
+            "issue 14: seated on a ball under the right buttock, leaning 16 deg onto it, camera 5 deg above the floor; \
+             read as side (58 %) or supine (31 %), seated in 12 % of frames (first measurement, 2026-11-27)",
+        ),
+        (
+            "v_ball_lats_az50_el30_hold",
+            "issue 14: lying on the left side with the back to a camera 50/30 deg off; read as supine in 30 % of \
+             frames, flickering all along (first measurement, 2026-11-27)",
+        ),
+    ];
     known.iter().find(|k| k.0 == name).map(|k| k.1)
 }
