@@ -576,6 +576,7 @@ def truth_doc(clip, ex_data, tool, cam_meta, px_per_cm, person, truth_frames, fa
     if kind == "ball":
         truth["ball"] = {"side": clip["ball"]["side"], "lateral": [
             {"t": k[0], "beside_midline_cm": k[1], "roll_deg": k[2]} for k in clip["ball"]["lateral"]]}
+    if clip["plan"]:
         truth["holds"] = plan_holds(clip["plan"])
     if clip.get("switch"):
         truth["switch"] = {"to": clip["switch"][0], "at_s": clip["switch"][1]}
@@ -688,9 +689,14 @@ def phase_speeds(p, frames, truth_frames):
         ft["speed_cm_s"] = round(float((v[k - 1] + v[k]) / 2 if on_key and k > 0 else v[k]), 2)
 
 
+# A stop shorter than the engine's hold window (src/coach/rules.rs HOLD_WINDOW_S, 3 s) is a pause, not a hold.
+MIN_HOLD_S = 3.0
+
+
 def plan_holds(p):
-    """Tender-spot holds of a contact plan: equal neighbouring keyframes."""
-    return [{"start": a[0], "end": b[0], "contact_world": a[1]} for a, b in zip(p, p[1:]) if a[1] == b[1]]
+    """Tender-spot holds of a contact plan: equal neighbouring keyframes at least MIN_HOLD_S apart."""
+    return [{"start": a[0], "end": b[0], "contact_world": a[1]} for a, b in zip(p, p[1:])
+            if a[1] == b[1] and b[0] - a[0] >= MIN_HOLD_S]
 
 
 def spin_ball(obj, centres, i, r):
