@@ -1,6 +1,7 @@
-//! Evidence that a candidate is a real roller under the body: it lies under a lying body segment at a plausible
+//! Evidence that a candidate is a real roller under the body. A circle lies under a lying body segment at a plausible
 //! gap, has a plausible size for the body, is not inside the person (segmentation mask), and shows a cylinder end:
-//! a clear step in colour between its inside and its surround around most of the circle.
+//! a clear step in colour between its inside and its surround around most of the circle. A learned candidate only
+//! needs a plausible size (`verify_learned`).
 
 use super::body::{BodyPrior, Segment};
 use super::candidates::{Candidate, Origin, RADIUS_RANGE};
