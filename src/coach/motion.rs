@@ -45,14 +45,12 @@ const BODY_POINT_VISIBILITY: f32 = 0.5;
 
 /// Mean image position of the visible torso and leg landmarks, px (`BODY_POINTS`); `None` with too few of them.
 pub fn body_centre(pose: &Pose) -> Option<P2> {
-    let pts: Vec<P2> = BODY_POINTS
+    let (sum, n) = BODY_POINTS
         .iter()
         .map(|&i| pose.kp(i))
         .filter(|k| k.visibility >= BODY_POINT_VISIBILITY)
-        .map(|k| P2 { x: k.x, y: k.y })
-        .collect();
-    (pts.len() >= MIN_BODY_POINTS)
-        .then(|| pts.iter().fold(P2::default(), |s, p| s.add(*p)).scale(1.0 / pts.len() as f32))
+        .fold((P2::default(), 0usize), |(s, n), k| (s.add(P2 { x: k.x, y: k.y }), n + 1));
+    (n >= MIN_BODY_POINTS).then(|| sum.scale(1.0 / n as f32))
 }
 
 /// What the motion model needs from the exercise.
