@@ -14,6 +14,7 @@ pub mod faults;
 pub mod geometry;
 pub mod hold;
 pub mod motion;
+pub mod orientation_vote;
 pub mod recognition;
 pub mod recognize;
 pub mod report;
@@ -42,6 +43,7 @@ use faults::{AvoidRule, KeepOutRule, PostureRules, TooFastRule};
 use geometry::{bend_deg, P2};
 use hold::{HoldCue, HoldInput, HoldRule, HoldSpan};
 use motion::{ContactMotion, MotionParams, MotionSample};
+use orientation_vote::OrientationVote;
 use recognition::{Recognizer, Scale};
 use recognize::{classify_orientation, SegmentContact, MIN_VISIBILITY};
 use rules::Edge;
@@ -222,6 +224,7 @@ pub struct Engine {
     metrics: FrameMetrics,
     counters: Counters,
     trigger: trigger::TriggerState,
+    orientation: OrientationVote,
 }
 
 /// Checks the configuration; returns the index of the `--exercise` override.
@@ -285,6 +288,7 @@ impl Engine {
             metrics: FrameMetrics::empty(),
             counters: Counters::default(),
             trigger: trigger::TriggerState::default(),
+            orientation: OrientationVote::default(),
         })
     }
 
@@ -330,7 +334,7 @@ impl Engine {
         // detector gives for a cylinder seen from the side of its axis is the silhouette's, 15-48 % off on oblique
         // renders, and it made the body scale blame a right stated diameter.
         self.update_scale(t, pose, roller.as_ref().filter(|r| r.axis.is_none()).map(|r| r.r));
-        let orientation = pose.and_then(classify_orientation);
+        let orientation = self.orientation.update(t, pose.and_then(classify_orientation));
         self.recog
             .update_contacts(t, &self.exercises, pose, roller.as_ref(), self.scale.px_per_cm);
         if !self.overridden {
