@@ -81,29 +81,6 @@ fn orientation_fits_the_exercise_from_every_camera_view() {
     }
     assert!(rows.len() >= 20 && views.len() >= 4, "expected >= 20 samples in >= 4 views, got {} in {}", rows.len(), views.len());
     let failing = |r: &&(String, String, usize, f64)| r.2 == 0 || r.3 < MIN_CORRECT;
-    for r in rows.iter().filter(failing) {
-        if let Some(why) = known_failure(&r.0) {
-            println!("known failure, not counted: {}: {why}", r.0);
-        }
-    }
-    let bad: Vec<_> = rows.iter().filter(failing).filter(|r| known_failure(&r.0).is_none()).collect();
+    let bad: Vec<_> = rows.iter().filter(failing).collect();
     assert!(bad.is_empty(), "orientation wrong in more than 5 % of frames: {bad:?}");
-}
-
-/// Samples whose orientation is wrong for a reason tracked in an open issue; they are still run and printed, and any
-/// other sample below the bar still fails the test. Remove an entry as soon as its sample passes.
-fn known_failure(name: &str) -> Option<&'static str> {
-    let known = [
-        (
-            "v_ball_glutes_az10_el5",
-            "issue 14: seated on a ball under the right buttock, leaning 16 deg onto it, camera 5 deg above the floor; \
-             read as side (58 %) or supine (31 %), seated in 12 % of frames (first measurement, 2026-11-27)",
-        ),
-        (
-            "v_ball_lats_az50_el30_hold",
-            "issue 14: lying on the left side with the back to a camera 50/30 deg off; read as supine in 30 % of \
-             frames, flickering all along (first measurement, 2026-11-27)",
-        ),
-    ];
-    known.iter().find(|k| k.0 == name).map(|k| k.1)
 }

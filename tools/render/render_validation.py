@@ -115,8 +115,19 @@ BALL_CLIPS = [  # side: "right" (body's right, lying or seated) or "back" (lying
     dict(name="v_ball_lats_az50_el30_hold", exercise="ball_lats", seed=129, cam=(50, 30, 35, -3), dur=9,
          plan=plan((0, 0.35), (2.5, 0.2), (6.5, 0.2), (9, 0.32)), tool=("ball", "white", "smooth"),
          ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
+    # Added in round 7, after the orientation rules changed (roll before incline, a vote over 1 s) and before any
+    # code looked at them: a seated ball, a side-lying ball and a side-lying roller at views the others lack.
+    dict(name="v_ball_glutes_az40_el20", exercise="ball_glutes", seed=130, cam=(40, 20, 33, 3), dur=7,
+         plan=plan((0, 0.04), (3.5, 0.28), (7, 0.03)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=7.2, side="right", lateral=[(0, 11.0, 17.0)])),
+    dict(name="v_ball_lats_az20_el40", exercise="ball_lats", seed=131, cam=(20, 40, 34, -2), dur=7,
+         plan=plan((0, 0.18), (3.5, 0.38), (7, 0.16)), tool=("ball", "pink", "smooth"),
+         ball=dict(diameter_cm=6.8, side="back", lateral=[(0, 5.0, None)])),
 ]
-CLIPS = CLIPS + BALL_CLIPS
+CLIPS = CLIPS + BALL_CLIPS + [
+    dict(name="v_it_band_az60_el15", exercise="it_band", seed=132, cam=(60, 15, 34, -4), dur=6,
+         plan=plan((0, 0.3), (3, 0.62), (6, 0.35)), tool=("roller", "orange", "smooth")),
+]
 # A development set for choosing between methods (seeds 201-220): rendered on demand outside the repository with
 # --dev, never committed, so that the validation set above stays unseen by such choices.
 DEV_PLANS = {"upper_back": plan((0, 0.2), (3, 0.45), (6, 0.25)), "glutes": plan((0, 0.02), (3, 0.18), (6, 0.05))}
@@ -138,6 +149,38 @@ DEV_CLIPS = [
     dict(name=f"d_{ex}_az{cam[0]}_el{cam[1]}", exercise=ex, seed=seed, cam=cam, dur=6,
          plan=DEV_PLANS.get(ex, DEV_PLAN_DEFAULT), tool=("roller", colour, texture), dark=dark)
     for ex, seed, cam, colour, texture, dark in DEV_TABLE
+] + [
+    # Ball clips for the development set (seeds 211-220): the same body positions as BALL_CLIPS, other cameras.
+    dict(name="d_ball_glutes_az30_el25", exercise="ball_glutes", seed=211, cam=(30, 25, 35, 2), dur=6,
+         plan=plan((0, 0.02), (3, 0.3), (6, 0.05)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=7.0, side="right", lateral=[(0, 12.0, 18.0)])),
+    dict(name="d_ball_glutes_az50_el40", exercise="ball_glutes", seed=212, cam=(50, 40, 32, -3), dur=6,
+         plan=plan((0, 0.05), (3, 0.3), (6, 0.02)), tool=("ball", "white", "smooth"),
+         ball=dict(diameter_cm=6.5, side="right", lateral=[(0, 10.0, 15.0)])),
+    dict(name="d_ball_lats_az15_el5", exercise="ball_lats", seed=213, cam=(15, 5, 40, 0), dur=6,
+         plan=plan((0, 0.15), (3, 0.4), (6, 0.2)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
+    dict(name="d_ball_lats_az40_el20", exercise="ball_lats", seed=214, cam=(40, 20, 35, 4), dur=6,
+         plan=plan((0, 0.35), (3, 0.15), (6, 0.3)), tool=("ball", "pink", "smooth"),
+         ball=dict(diameter_cm=7.0, side="back", lateral=[(0, 5.0, None)])),
+    dict(name="d_ball_upper_back_az55_el35", exercise="ball_upper_back", seed=215, cam=(55, 35, 30, 0), dur=6,
+         plan=plan((0, 0.15), (3, 0.35), (6, 0.2)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=6.4, side="right", lateral=[(0, 5.0, 18.0)])),
+    dict(name="d_ball_upper_back_az5_el20", exercise="ball_upper_back", seed=216, cam=(5, 20, 38, -4), dur=6,
+         plan=plan((0, 0.2), (3, 0.4), (6, 0.15)), tool=("ball", "white", "smooth"),
+         ball=dict(diameter_cm=6.4, side="right", lateral=[(0, 5.0, 18.0)])),
+    dict(name="d_ball_glutes_az20_el0", exercise="ball_glutes", seed=217, cam=(20, 0, 38, 1), dur=6,
+         plan=plan((0, 0.02), (3, 0.25), (6, 0.05)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=7.5, side="right", lateral=[(0, 12.0, 20.0)])),
+    dict(name="d_ball_glutes_az5_el15", exercise="ball_glutes", seed=218, cam=(5, 15, 35, -2), dur=6,
+         plan=plan((0, 0.05), (3, 0.3), (6, 0.02)), tool=("ball", "pink", "smooth"),
+         ball=dict(diameter_cm=6.5, side="right", lateral=[(0, 11.0, 16.0)])),
+    dict(name="d_ball_lats_az55_el40", exercise="ball_lats", seed=219, cam=(55, 40, 32, 2), dur=6,
+         plan=plan((0, 0.2), (3, 0.38), (6, 0.15)), tool=("ball", "white", "smooth"),
+         ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
+    dict(name="d_ball_lats_az35_el35", exercise="ball_lats", seed=220, cam=(35, 35, 36, -4), dur=6,
+         plan=plan((0, 0.3), (3, 0.15), (6, 0.35)), tool=("ball", "orange", "smooth"),
+         ball=dict(diameter_cm=7.0, side="back", lateral=[(0, 5.0, None)])),
 ]
 LONG_CLIPS = [
     # Several equal passes (4 s each way, about 4 cm/s), near side view: the variable-frame-rate check of issue 12
