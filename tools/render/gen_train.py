@@ -33,6 +33,11 @@ MIN_VISIBLE_PX = 12     # tool pixels (unoccluded, in the crop) at ID_SIZE for v
 TMP = "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp"
 
 P_UNDER, P_BESIDE = 0.62, 0.13  # rest (0.25): no tool
+# `--balls-only` shards (issue 14: the model found balls in too few frames; seeds 1040-1059): every tool under the body
+# is a massage ball (30 % peanuts), in the body positions balls are used in (upper back, glutes seated, lats
+# side-lying with the ball behind the back); the images beside and without a tool are as in other shards.
+BALL_FAMILIES = ("upper_back", "glutes", "lats")
+BALLS_ONLY = False
 # Cycles (path traced, 8 samples, no denoising) costs 3-7 s per image here against 0.2-0.7 s for Workbench (studio
 # light, FXAA, 0.24 s CPU): a 5 % share adds real soft shadows and noise for about 40 % more CPU per image.
 CYCLES_SHARE = 0.05
@@ -41,12 +46,12 @@ CYCLES_SHARE = 0.05
 def parse_args():
     argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
     a = {"out": "/work/cache/roller_train", "seeds": "1000-1000", "per_shard": 1000, "engine": "mix",
-         "samples": 8, "preview": False}
+         "samples": 8, "preview": False, "balls_only": False}
     i = 0
     while i < len(argv):
         k = argv[i].lstrip("-").replace("-", "_")
-        if k == "preview":
-            a["preview"] = True
+        if k in ("preview", "balls_only"):
+            a[k] = True
             i += 1
             continue
         a[k] = argv[i + 1]
@@ -258,7 +263,7 @@ def place_tool_objects(W, tool, centre, axis):
 
 
 def scene_tool_under(h, rng, W, V, Hp, spec, floor_z):
-    kind = "roller" if rng.random() < 0.8 else "ball"
+    kind = "roller" if rng.random() < 0.8 and not BALLS_ONLY else "ball"
     tool = make_tool(rng, kind)
     r = tool["radius"]
     side = None
@@ -575,7 +580,9 @@ def draw_mode(rng):
     """Scene type and pose family, drawn once per image (kept when a pose does not fit and is redrawn)."""
     r = rng.random()
     mode = "under" if r < P_UNDER else ("beside" if r < P_UNDER + P_BESIDE else "none")
-    if mode == "under" or (mode == "beside" and rng.random() < 0.4):
+    if mode == "under" and BALLS_ONLY:
+        fam = BALL_FAMILIES[rng.integers(len(BALL_FAMILIES))]
+    elif mode == "under" or (mode == "beside" and rng.random() < 0.4):
         fam = PZ.TOOL_FAMILIES[rng.integers(len(PZ.TOOL_FAMILIES))]
     else:
         fam = ["lying", "sit_stand"][int(rng.random() < 0.4)]
@@ -709,7 +716,9 @@ def run_shard(h, W, seed, n, out, engine_mode, samples):
 
 
 def main():
+    global BALLS_ONLY
     a = parse_args()
+    BALLS_ONLY = a["balls_only"]
     h = anny_human.Human()
     W = World(h)
     for seed in a["seeds"]:
