@@ -494,42 +494,18 @@ impl Engine {
         }
         let (edge, zone) = self.rules.keep_out.update(t, ctx.contact.map(|c| c.t), &ex.keep_out);
         if let (Some(z), true) = (zone, edge != Edge::None) {
-            let f = FaultInfo {
-                rule: RuleId::KeepOut,
-                severity: Severity::Critical,
-                exercise: &ex.id,
-                message: &z.message,
-                cue: &z.cue,
-                detail: Some(&z.name),
-            };
-            Self::fault_edge(&mut self.log, area.as_mut(), edge, &f, t);
+            Self::fault_edge(&mut self.log, area.as_mut(), edge, &FaultInfo::keep_out(&z.advice, &ex.id, &z.name), t);
         }
         // Posture checks assume the exercise's body orientation: none runs on a posture it does not apply to.
         let posture_applies = on && ex.applies_to(ctx.orientation);
         for (i, pc) in ex.posture.iter().enumerate() {
             let raw = posture_applies && ctx.pose.is_some_and(|p| posture_fault(&pc.kind, p, self.scale.floor_y, self.scale.px_per_cm));
             let edge = self.rules.posture.update(i, t, raw);
-            let f = FaultInfo {
-                rule: pc.rule,
-                severity: pc.severity,
-                exercise: &ex.id,
-                message: &pc.message,
-                cue: &pc.cue,
-                detail: None,
-            };
-            Self::fault_edge(&mut self.log, area.as_mut(), edge, &f, t);
+            Self::fault_edge(&mut self.log, area.as_mut(), edge, &FaultInfo::of(&pc.fault, &ex.id), t);
         }
         if let Some(av) = ex.avoid.as_ref() {
             let edge = self.rules.avoid.update(t, on, self.recog.current_since());
-            let f = FaultInfo {
-                rule: av.rule,
-                severity: av.severity,
-                exercise: &ex.id,
-                message: &av.message,
-                cue: &av.cue,
-                detail: None,
-            };
-            Self::fault_edge(&mut self.log, area.as_mut(), edge, &f, t);
+            Self::fault_edge(&mut self.log, area.as_mut(), edge, &FaultInfo::of(av, &ex.id), t);
         }
     }
 
@@ -632,7 +608,7 @@ impl Engine {
         for i in 0..r.posture.len() {
             let edge = r.posture.force_end(i, t);
             if let Some(pc) = ex.posture.get(i) {
-                log.fault_edge(edge, &FaultInfo::ending(pc.rule, &ex.id), t);
+                log.fault_edge(edge, &FaultInfo::ending(pc.fault.rule, &ex.id), t);
             }
         }
         if let Some(av) = ex.avoid.as_ref() {

@@ -247,7 +247,7 @@ fn watched(ex: &Exercise) -> Vec<(&'static str, Severity, Vec<usize>)> {
             let (l, r) = r.sides();
             [l, r]
         });
-        out.push((p.rule.as_str(), p.severity, idx.collect()));
+        out.push((p.fault.rule.as_str(), p.fault.severity, idx.collect()));
     }
     if let Some(a) = &ex.avoid {
         out.push((a.rule.as_str(), a.severity, rule_landmarks(a.rule.as_str(), &segment)));
