@@ -31,8 +31,8 @@ use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
 
 pub use exercise::{load_dir, Exercise, LandmarkRef, Orientation, PostureKind, RuleId, Severity, ROLL_SPEED_RANGE_CM_S};
 pub use report::{
-    write_outputs, AreaReport, CsvSink, EventRecord, HoldRecord, JsonSink, ReportSink, SessionReport, TerminalSink,
-    CSV_COLUMNS,
+    write_outputs, AreaReport, CsvSink, EventRecord, FrameCounts, HoldRecord, JsonSink, ReportSink, SessionReport,
+    TerminalSink, CSV_COLUMNS,
 };
 
 use area::AreaState;
@@ -124,16 +124,10 @@ pub struct Cue {
 pub struct FrameMetrics {
     pub t: f64,
     pub has_pose: bool,
-    pub exercise: Option<String>,
     pub orientation: Option<Orientation>,
-    /// Roller contact along the exercise segment (0 = proximal, 1 = distal).
-    pub contact: Option<f32>,
-    /// Rolling speed along the segment, cm/s (absolute).
-    pub speed_cm_s: Option<f32>,
-    pub in_region: bool,
-    pub time_on_area_s: f64,
-    pub passes: usize,
-    pub coverage: f32,
+    /// The recognised exercise and the progress on its area.
+    #[serde(flatten)]
+    pub area: AreaMetrics,
     pub hip_height_cm: Option<f32>,
     pub px_per_cm: Option<f32>,
     /// Active fault rule ids.
@@ -142,44 +136,44 @@ pub struct FrameMetrics {
     pub cue: Option<String>,
 }
 
+/// The exercise recognised in a frame and the progress on its area; all empty (the default) while none is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AreaMetrics {
+    /// Id of the recognised (or overridden) exercise.
+    pub exercise: Option<String>,
+    /// Roller contact along the exercise segment (0 = proximal, 1 = distal).
+    pub contact: Option<f32>,
+    /// Rolling speed along the segment, cm/s (absolute).
+    pub speed_cm_s: Option<f32>,
+    /// The contact is inside the region to roll.
+    pub in_region: bool,
+    /// Time on the area so far, s.
+    pub time_on_area_s: f64,
+    /// Passes completed on the area.
+    pub passes: usize,
+    /// Share of the region visited (0..1).
+    pub coverage: f32,
+}
+
 impl FrameMetrics {
     fn empty() -> Self {
         Self {
             t: 0.0,
             has_pose: false,
-            exercise: None,
             orientation: None,
-            contact: None,
-            speed_cm_s: None,
-            in_region: false,
-            time_on_area_s: 0.0,
-            passes: 0,
-            coverage: 0.0,
+            area: AreaMetrics::default(),
             hip_height_cm: None,
             px_per_cm: None,
             faults: Vec::with_capacity(8),
             cue: None,
         }
     }
-
-    /// Clears the exercise-specific fields (no exercise recognised).
-    fn clear_exercise(&mut self) {
-        self.exercise = None;
-        self.contact = None;
-        self.speed_cm_s = None;
-        self.in_region = false;
-        self.time_on_area_s = 0.0;
-        self.passes = 0;
-        self.coverage = 0.0;
-    }
 }
 
 /// Frame and time counters of the session.
 #[derive(Debug, Clone, Copy, Default)]
 struct Counters {
-    frames: usize,
-    with_pose: usize,
-    with_roller: usize,
+    seen: FrameCounts,
     first_t: Option<f64>,
     prev_t: Option<f64>,
 }
@@ -313,15 +307,15 @@ impl Engine {
         let dt = c.prev_t.map_or(0.0, |p| (t - p).clamp(0.0, MAX_FRAME_GAP_S));
         c.prev_t = Some(t);
         c.first_t.get_or_insert(t);
-        c.frames += 1;
+        c.seen.frame_count += 1;
         let pose = frame
             .pose
             .as_ref()
             .filter(|p| p.score > 0.0 || p.keypoints.iter().any(|k| k.visibility > 0.0));
-        c.with_pose += pose.is_some() as usize;
+        c.seen.frames_with_pose += pose.is_some() as usize;
         let roller = usable_roller(frame.roller);
         if let Some(r) = &roller {
-            c.with_roller += 1;
+            c.seen.frames_with_roller += 1;
             self.trigger.kind = r.kind;
             self.scale.observe(t, r, self.cfg.diameter_cm(r.kind));
         }
@@ -343,7 +337,7 @@ impl Engine {
         self.frame_metrics(t, pose, orientation);
         match self.recog.current() {
             Some(e) => self.run_rules(e, t, dt, pose, orientation),
-            None => self.metrics.clear_exercise(),
+            None => self.metrics.area = AreaMetrics::default(),
         }
         self.metrics.faults.clear();
         self.metrics.faults.extend(self.log.active_rules());
@@ -429,8 +423,8 @@ impl Engine {
         } else if let Some(p) = pose {
             self.last_segment_px = Some((P2::from(ex.segment.from.mid(p)), P2::from(ex.segment.to.mid(p))));
         }
-        if self.metrics.exercise.as_deref() != Some(ex.id.as_str()) {
-            self.metrics.exercise = Some(ex.id.clone());
+        if self.metrics.area.exercise.as_deref() != Some(ex.id.as_str()) {
+            self.metrics.area.exercise = Some(ex.id.clone());
         }
         let area = self.areas[e].get_or_insert_with(|| AreaState::new(t));
         let params = MotionParams {
@@ -443,7 +437,7 @@ impl Engine {
         };
         area.passes.extend(motion.pass);
         let milestones = area.account(ex, t, dt, contact.map(|c| c.t));
-        let m = &mut self.metrics;
+        let m = &mut self.metrics.area;
         m.contact = contact.map(|c| c.t);
         m.speed_cm_s = motion.display_speed;
         m.in_region = contact.is_some_and(|c| ex.region.contains(c.t));
@@ -664,9 +658,7 @@ impl Engine {
         SessionReport {
             format: report::REPORT_FORMAT.into(),
             duration_s: t_end - c.first_t.unwrap_or(t_end),
-            frame_count: c.frames,
-            frames_with_pose: c.with_pose,
-            frames_with_roller: c.with_roller,
+            frames: c.seen,
             roller_diameter_cm: self.cfg.roller_diameter_cm,
             exercise_override: self.cfg.exercise.clone(),
             areas,

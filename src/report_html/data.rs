@@ -85,10 +85,10 @@ impl From<&FrameMetrics> for MetricRow {
     fn from(m: &FrameMetrics) -> Self {
         Self {
             t: m.t,
-            exercise: m.exercise.clone(),
-            contact: m.contact,
-            speed_cm_s: m.speed_cm_s,
-            in_region: m.in_region,
+            exercise: m.area.exercise.clone(),
+            contact: m.area.contact,
+            speed_cm_s: m.area.speed_cm_s,
+            in_region: m.area.in_region,
         }
     }
 }
