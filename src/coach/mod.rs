@@ -31,8 +31,8 @@ use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
 
 pub use exercise::{load_dir, Exercise, LandmarkRef, Orientation, PostureKind, RuleId, Severity, ROLL_SPEED_RANGE_CM_S};
 pub use report::{
-    write_outputs, AreaReport, CsvSink, EventRecord, FrameCounts, HoldRecord, JsonSink, ReportSink, SessionReport,
-    TerminalSink, CSV_COLUMNS,
+    write_outputs, AreaReport, AreaSpeeds, CsvSink, EventRecord, FrameCounts, HoldRecord, JsonSink, ReportSink,
+    SessionReport, TerminalSink, CSV_COLUMNS,
 };
 
 use area::AreaState;

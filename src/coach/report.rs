@@ -40,6 +40,17 @@ pub struct HoldRecord {
     pub side: Option<String>,
 }
 
+/// Rolling speeds on one area, cm/s.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AreaSpeeds {
+    /// Mean speed of the passes (none before the first pass).
+    pub mean_speed_cm_s: Option<f32>,
+    /// Highest measured speed.
+    pub max_speed_cm_s: Option<f32>,
+    /// The exercise's speed limit (its `thresholds.max_speed_cm_s`).
+    pub max_allowed_speed_cm_s: f32,
+}
+
 /// Totals for one exercise area.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AreaReport {
@@ -55,9 +66,8 @@ pub struct AreaReport {
     /// "short" (< min), "done" (min..max) or "long" (> max).
     pub status: String,
     pub passes: usize,
-    pub mean_speed_cm_s: Option<f32>,
-    pub max_speed_cm_s: Option<f32>,
-    pub max_allowed_speed_cm_s: f32,
+    #[serde(flatten)]
+    pub speed: AreaSpeeds,
     /// Share of the region visited (0..1).
     pub coverage: f32,
     pub holds: Vec<HoldRecord>,
@@ -227,7 +237,7 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// One area's summary line: time against the target, passes, speeds, coverage, holds and faults.
 fn area_line(ar: &AreaReport) -> String {
-    let (mean, max) = (fmt_speed(ar.mean_speed_cm_s), fmt_speed(ar.max_speed_cm_s));
+    let (mean, max) = (fmt_speed(ar.speed.mean_speed_cm_s), fmt_speed(ar.speed.max_speed_cm_s));
     let [lo, hi] = ar.target_time_s;
     format!(
         "  {:<12} {:>5.0} s on area ({}; target {lo:.0}-{hi:.0} s), {} passes, speed mean {mean} / max {max} cm/s (max {:.0}), coverage {:.0}%, {} holds, {} faults",
@@ -235,7 +245,7 @@ fn area_line(ar: &AreaReport) -> String {
         ar.time_on_area_s,
         ar.status,
         ar.passes,
-        ar.max_allowed_speed_cm_s,
+        ar.speed.max_allowed_speed_cm_s,
         ar.coverage * 100.0,
         ar.holds.len(),
         ar.faults
