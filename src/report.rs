@@ -4,10 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::coach::SessionReport;
+use crate::landmarks::{Keypoint, Pose, RollerObs, NUM_LANDMARKS};
 use crate::posetrack::{TrackFrame, TrackHeader};
 use crate::source::DecodeGap;
 
@@ -67,14 +68,31 @@ impl PoseSummary {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// One frame's landmarks as report.json stores them (written by `analyze`, read back by the report page).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FrameLandmarks {
     pub t: f64,
     /// 33 x [x, y, visibility] in image pixels; empty when no person was found.
     pub keypoints: Vec<[f32; 3]>,
     /// [cx, cy, r, confidence] in image pixels.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roller: Option<[f32; 4]>,
+}
+
+impl FrameLandmarks {
+    /// The frame as a pose-track frame (the roller without its kind or axis, which report.json does not keep).
+    pub fn to_track_frame(&self) -> TrackFrame {
+        let pose = (self.keypoints.len() == NUM_LANDMARKS).then(|| {
+            let mut p = Pose::default();
+            for (k, v) in p.keypoints.iter_mut().zip(&self.keypoints) {
+                *k = Keypoint { x: v[0], y: v[1], visibility: v[2] };
+            }
+            p
+        });
+        let roller =
+            self.roller.map(|r| RollerObs { cx: r[0], cy: r[1], r: r[2], confidence: r[3], ..Default::default() });
+        TrackFrame { t: self.t, pose, roller }
+    }
 }
 
 impl From<&TrackFrame> for FrameLandmarks {

@@ -140,9 +140,9 @@ fn track_without_roller_gives_no_exercise_and_no_faults() {
     let a = analyze_track(&tr, EngineConfig::new(exercises_dir())).unwrap();
     assert!(a.report.faults.is_empty());
     assert!(a.report.areas.is_empty());
-    assert_eq!(a.report.frames_with_roller, 0);
-    assert_eq!(a.report.frames_with_pose, tr.frames.len() - 50);
-    assert!(a.metrics.iter().all(|m| m.contact.is_none() && m.exercise.is_none()));
+    assert_eq!(a.report.frames.frames_with_roller, 0);
+    assert_eq!(a.report.frames.frames_with_pose, tr.frames.len() - 50);
+    assert!(a.metrics.iter().all(|m| m.area.contact.is_none() && m.area.exercise.is_none()));
 }
 
 #[test]

@@ -124,7 +124,7 @@ fn clean_tracks_are_recognised_without_faults_and_speed_is_measured() {
                 a.report.areas.iter().map(|x| &x.exercise).collect::<Vec<_>>()
             );
             let ar = area(&a, id);
-            let mean = ar.mean_speed_cm_s.expect("passes measured");
+            let mean = ar.speed.mean_speed_cm_s.expect("passes measured");
             assert!(
                 (mean - speed).abs() <= SPEED_TOLERANCE * speed,
                 "{id}: speed {mean} vs {speed}"
@@ -190,7 +190,7 @@ fn too_fast_is_reported_near_onset() {
         );
         assert_faults_found(&a, &truth);
         assert_no_false_faults(&a, &truth);
-        let max = area(&a, id).max_speed_cm_s.unwrap();
+        let max = area(&a, id).speed.max_speed_cm_s.unwrap();
         assert!(
             (max - 30.0).abs() <= SPEED_TOLERANCE * 30.0,
             "{id}: max pass speed {max}"
@@ -378,7 +378,7 @@ mod property {
             let (a, _) = run(id, cfg, false);
             prop_assert!(a.report.faults.is_empty(), "{id} @ {speed}: [{}]", faults_summary(&a));
             prop_assert_eq!(a.report.areas.len(), 1);
-            let mean = area(&a, id).mean_speed_cm_s.unwrap();
+            let mean = area(&a, id).speed.mean_speed_cm_s.unwrap();
             prop_assert!((mean - speed).abs() <= SPEED_TOLERANCE * speed, "{} speed {} vs {}", id, mean, speed);
         }
     }

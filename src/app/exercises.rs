@@ -69,7 +69,7 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
             "  segment: {} ({} -> {}), roll {:.2}..{:.2} of it",
             seg.name, seg.from_name, seg.to_name, reg.start, reg.end
         ),
-        &reg.source,
+        &reg.advice.source,
     )?;
     match &ex.recognize {
         Some(r) => writeln!(
@@ -92,22 +92,23 @@ fn print_exercise(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io:
 /// The warning, keep-out zones, spine check and posture rules, each with its cue.
 fn print_cautions(out: &mut dyn Write, ex: &Exercise, verbose: bool) -> std::io::Result<()> {
     if let Some(a) = &ex.avoid {
-        sourced(out, verbose, &format!("  WARNING [{}] {}", a.rule.as_str(), a.message), &a.source)?;
+        sourced(out, verbose, &format!("  WARNING [{}] {}", a.rule.as_str(), a.advice.message), &a.advice.source)?;
     }
     for z in &ex.keep_out {
-        let line = format!("  keep out [keep_out]: {} ({:.2}..{:.2}), cue \"{}\"", z.name, z.start, z.end, z.cue);
-        sourced(out, verbose, &line, &z.source)?;
+        let line = format!("  keep out [keep_out]: {} ({:.2}..{:.2}), cue \"{}\"", z.name, z.start, z.end, z.advice.cue);
+        sourced(out, verbose, &line, &z.advice.source)?;
     }
     if let Some(s) = &ex.spine {
         let line = format!(
             "  keep out [keep_out]: spine (body square on the ball: rolled under {:.0} deg), cue \"{}\"",
-            s.min_roll_deg, s.cue
+            s.min_roll_deg, s.advice.cue
         );
-        sourced(out, verbose, &line, &s.source)?;
+        sourced(out, verbose, &line, &s.advice.source)?;
     }
     for p in &ex.posture {
-        let line = format!("  posture [{}]: {}, cue \"{}\"", p.rule.as_str(), landmark_names(&p.kind, ex), p.cue);
-        sourced(out, verbose, &line, &p.source)?;
+        let (rule, advice) = (p.fault.rule, &p.fault.advice);
+        let line = format!("  posture [{}]: {}, cue \"{}\"", rule.as_str(), landmark_names(&p.kind, ex), advice.cue);
+        sourced(out, verbose, &line, &advice.source)?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 
 use super::options::{EngineOptions, ModelOptions};
 use crate::live::capture::{list_cameras, CameraRequest};
-use crate::live::audio::CueSound;
+use crate::live::audio::{AudioConfig, CueSound};
 use crate::live::history;
 use crate::live::run::{run_live, LiveConfig, SourceSpec};
 use crate::stats::percentile_or_nan as pct;
@@ -168,9 +168,7 @@ pub fn run(a: LiveArgs) -> Result<()> {
         engine,
         exercise: a.exercise,
         window: !a.no_window,
-        mute: a.mute,
-        cue_sound: a.cue_sound,
-        cues_wav: a.cues_wav,
+        audio: AudioConfig { mute: a.mute, cue_sound: a.cue_sound, cues_wav: a.cues_wav },
         sessions_dir: a.sessions.dir(),
         screenshot: a.screenshot.map(|p| (p, a.screenshot_at)),
         max_seconds: a.seconds,

@@ -2,7 +2,7 @@
 //! one-off "done" / "too long" events.
 
 use super::exercise::Exercise;
-use super::report::{AreaReport, HoldRecord};
+use super::report::{AreaReport, AreaSpeeds, HoldRecord};
 use super::rules::{Coverage, Pass};
 
 #[derive(Debug, Clone)]
@@ -106,9 +106,11 @@ impl AreaState {
             target_time_s: [tmin, tmax],
             status: status.into(),
             passes: self.passes.len(),
-            mean_speed_cm_s: mean_pass_speed(&self.passes, &self.holds),
-            max_speed_cm_s: max,
-            max_allowed_speed_cm_s: ex.thresholds.max_speed_cm_s,
+            speed: AreaSpeeds {
+                mean_speed_cm_s: mean_pass_speed(&self.passes, &self.holds),
+                max_speed_cm_s: max,
+                max_allowed_speed_cm_s: ex.thresholds.max_speed_cm_s,
+            },
             coverage: self.coverage.fraction(),
             holds: self.holds.clone(),
             faults: self.faults,

@@ -1,7 +1,7 @@
 //! The event log: debounced rule edges become fault records and cues; info events (holds, area done) become event
 //! records. Cues are de-duplicated here (the same text is not spoken again within [`CUE_REPEAT_S`]).
 
-use super::exercise::{RuleId, Severity};
+use super::exercise::{Advice, FaultRule, RuleId, Severity};
 use super::report::EventRecord;
 use super::rules::Edge;
 use super::Cue;
@@ -23,6 +23,30 @@ pub struct FaultInfo<'a> {
 }
 
 impl<'a> FaultInfo<'a> {
+    /// A posture check's or `[avoid]`'s fault in `exercise`.
+    pub fn of(fault: &'a FaultRule, exercise: &'a str) -> Self {
+        Self {
+            rule: fault.rule,
+            severity: fault.severity,
+            exercise,
+            message: &fault.advice.message,
+            cue: &fault.advice.cue,
+            detail: None,
+        }
+    }
+
+    /// Entering a keep-out stretch (`detail`: a keep-out zone's name, or the spine under a single ball).
+    pub fn keep_out(advice: &'a Advice, exercise: &'a str, detail: &'a str) -> Self {
+        Self {
+            rule: RuleId::KeepOut,
+            severity: Severity::Critical,
+            exercise,
+            message: &advice.message,
+            cue: &advice.cue,
+            detail: Some(detail),
+        }
+    }
+
     /// Enough to end an active fault (message and cue are only used when one starts).
     pub fn ending(rule: RuleId, exercise: &'a str) -> Self {
         Self {

@@ -73,21 +73,11 @@ impl RuleId {
         }
     }
 
+    /// The rules of the events that are not faults; with [`RuleId::FAULTS`], every rule.
+    pub const EVENTS: [RuleId; 4] = [RuleId::Hold, RuleId::AreaDone, RuleId::AreaTooLong, RuleId::ScaleMismatch];
+
     pub fn parse(s: &str) -> Option<RuleId> {
-        [
-            RuleId::TooFast,
-            RuleId::KeepOut,
-            RuleId::HipsDropped,
-            RuleId::LowerBack,
-            RuleId::NeckUnsupported,
-            RuleId::PlankLine,
-            RuleId::Hold,
-            RuleId::AreaDone,
-            RuleId::AreaTooLong,
-            RuleId::ScaleMismatch,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        RuleId::FAULTS.into_iter().chain(RuleId::EVENTS).find(|r| r.as_str() == s)
     }
 }
 
@@ -254,15 +244,25 @@ impl SegmentDef {
     }
 }
 
+/// What the coach shows and says about a rule, and the source that backs it (an exercise file's `message`, `cue`
+/// and `source`; the region to roll has a source only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Advice {
+    /// Shown in the report and the events log when the rule fires.
+    pub message: String,
+    /// Short spoken phrase.
+    pub cue: String,
+    /// Citation for the rule and its values.
+    pub source: String,
+}
+
 /// A stretch along the segment (fractions, `start < end`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Zone {
     pub name: String,
     pub start: f32,
     pub end: f32,
-    pub message: String,
-    pub cue: String,
-    pub source: String,
+    pub advice: Advice,
 }
 
 impl Zone {
@@ -295,24 +295,18 @@ pub enum PostureKind {
     },
 }
 
+/// A fault an exercise file names (a posture check's or `[avoid]`'s): the rule, its severity and its advice.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PostureCheck {
+pub struct FaultRule {
     pub rule: RuleId,
-    pub kind: PostureKind,
     pub severity: Severity,
-    pub message: String,
-    pub cue: String,
-    pub source: String,
+    pub advice: Advice,
 }
 
-/// An exercise that should not be done: being recognised in it is itself a fault (lower back).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Avoid {
-    pub rule: RuleId,
-    pub severity: Severity,
-    pub message: String,
-    pub cue: String,
-    pub source: String,
+pub struct PostureCheck {
+    pub fault: FaultRule,
+    pub kind: PostureKind,
 }
 
 /// Single balls: the ball must sit beside the spine, not on it. Beside the spine the body rolls toward the ball (its
@@ -321,9 +315,7 @@ pub struct Avoid {
 pub struct SpineCheck {
     pub landmark: LandmarkRef,
     pub min_roll_deg: f32,
-    pub message: String,
-    pub cue: String,
-    pub source: String,
+    pub advice: Advice,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -356,7 +348,8 @@ pub struct Exercise {
     pub region: Zone,
     pub keep_out: Vec<Zone>,
     pub posture: Vec<PostureCheck>,
-    pub avoid: Option<Avoid>,
+    /// An exercise that should not be done: being recognised in it is itself this fault (lower back).
+    pub avoid: Option<FaultRule>,
     pub recognize: Option<Recognize>,
     pub thresholds: Thresholds,
     /// The tool (roller, ball, peanut) and where it is supported (floor, wall).
@@ -631,9 +624,7 @@ fn tool_fields(
     let check = SpineCheck {
         landmark: landmark(ctx, &span, "spine.landmark", &sp.landmark)?,
         min_roll_deg: check_range(ctx, &span, "spine.min_roll_deg", sp.min_roll_deg, (&ROLL_RANGE_DEG, true))?,
-        message: non_empty(ctx, &span, "spine.message", &sp.message)?,
-        cue: non_empty(ctx, &span, "spine.cue", &sp.cue)?,
-        source: non_empty(ctx, &span, "spine.source", &sp.source)?,
+        advice: parse_advice(ctx, &span, &|n| format!("spine.{n}"), [&sp.message, &sp.cue, &sp.source])?,
     };
     if !matches!(check.landmark, LandmarkRef::Pair(..)) {
         return Err(ctx.err(span, "spine.landmark", "must be a left/right pair (shoulder, hip)"));
@@ -646,6 +637,20 @@ fn non_empty(ctx: &Ctx, span: &std::ops::Range<usize>, field: &str, s: &str) -> 
         return Err(ctx.err(span.clone(), field, "must not be empty"));
     }
     Ok(s.to_string())
+}
+
+/// A rule's `message`, `cue` and `source` (checked in that order, none empty); `f` names a field in messages.
+fn parse_advice(
+    ctx: &Ctx,
+    span: &Span,
+    f: &dyn Fn(&str) -> String,
+    [message, cue, source]: [&str; 3],
+) -> Result<Advice, CoachError> {
+    Ok(Advice {
+        message: non_empty(ctx, span, &f("message"), message)?,
+        cue: non_empty(ctx, span, &f("cue"), cue)?,
+        source: non_empty(ctx, span, &f("source"), source)?,
+    })
 }
 
 type Span = std::ops::Range<usize>;
@@ -704,9 +709,11 @@ fn parse_region(ctx: &Ctx, reg: Spanned<RawRegion>) -> Result<Zone, CoachError> 
         name: "region".into(),
         start: reg.start,
         end: reg.end,
-        message: String::new(),
-        cue: String::new(),
-        source: non_empty(ctx, &reg_span, "region.source", &reg.source)?,
+        advice: Advice {
+            message: String::new(),
+            cue: String::new(),
+            source: non_empty(ctx, &reg_span, "region.source", &reg.source)?,
+        },
     })
 }
 
@@ -725,9 +732,7 @@ fn parse_keep_out(ctx: &Ctx, zones: Vec<Spanned<RawZone>>, region: &Zone) -> Res
             name: non_empty(ctx, &span, &f("name"), &z.name)?,
             start: z.start,
             end: z.end,
-            message: non_empty(ctx, &span, &f("message"), &z.message)?,
-            cue: non_empty(ctx, &span, &f("cue"), &z.cue)?,
-            source: non_empty(ctx, &span, &f("source"), &z.source)?,
+            advice: parse_advice(ctx, &span, &f, [&z.message, &z.cue, &z.source])?,
         });
     }
     Ok(keep_out)
@@ -742,6 +747,22 @@ fn fault_rule(ctx: &Ctx, span: &Span, field: &str, name: &str) -> Result<RuleId,
 
 fn severity(ctx: &Ctx, span: &Span, field: &str, name: &str) -> Result<Severity, CoachError> {
     Severity::parse(name).ok_or_else(|| ctx.err(span.clone(), field, "must be info, warning or critical"))
+}
+
+/// A fault rule from its parsed `rule` and its `severity`, `message`, `cue` and `source` (checked in that order);
+/// `f` names a field in messages.
+fn parse_fault(
+    ctx: &Ctx,
+    span: &Span,
+    f: &dyn Fn(&str) -> String,
+    rule: RuleId,
+    [sev, message, cue, source]: [&str; 4],
+) -> Result<FaultRule, CoachError> {
+    Ok(FaultRule {
+        rule,
+        severity: severity(ctx, span, &f("severity"), sev)?,
+        advice: parse_advice(ctx, span, f, [message, cue, source])?,
+    })
 }
 
 /// The `check` of one `[[posture]]` entry and its landmarks and limit; `f` names a field in messages.
@@ -804,29 +825,18 @@ fn parse_posture(ctx: &Ctx, checks: Vec<Spanned<RawPosture>>) -> Result<Vec<Post
         let f = |n: &str| format!("posture[{i}].{n}");
         let rule = fault_rule(ctx, &span, &f("rule"), &p.rule)?;
         let kind = posture_kind(ctx, &span, &f, &p)?;
-        posture.push(PostureCheck {
-            rule,
-            kind,
-            severity: severity(ctx, &span, &f("severity"), &p.severity)?,
-            message: non_empty(ctx, &span, &f("message"), &p.message)?,
-            cue: non_empty(ctx, &span, &f("cue"), &p.cue)?,
-            source: non_empty(ctx, &span, &f("source"), &p.source)?,
-        });
+        let fault = parse_fault(ctx, &span, &f, rule, [&p.severity, &p.message, &p.cue, &p.source])?;
+        posture.push(PostureCheck { fault, kind });
     }
     Ok(posture)
 }
 
 /// `[avoid]`: being recognised in this exercise is itself a fault.
-fn parse_avoid(ctx: &Ctx, a: Spanned<RawAvoid>) -> Result<Avoid, CoachError> {
+fn parse_avoid(ctx: &Ctx, a: Spanned<RawAvoid>) -> Result<FaultRule, CoachError> {
     let span = a.span();
     let a = a.into_inner();
-    Ok(Avoid {
-        rule: fault_rule(ctx, &span, "avoid.rule", &a.rule)?,
-        severity: severity(ctx, &span, "avoid.severity", &a.severity)?,
-        message: non_empty(ctx, &span, "avoid.message", &a.message)?,
-        cue: non_empty(ctx, &span, "avoid.cue", &a.cue)?,
-        source: non_empty(ctx, &span, "avoid.source", &a.source)?,
-    })
+    let rule = fault_rule(ctx, &span, "avoid.rule", &a.rule)?;
+    parse_fault(ctx, &span, &|n| format!("avoid.{n}"), rule, [&a.severity, &a.message, &a.cue, &a.source])
 }
 
 /// `[recognize]`: body orientations and the contact range that identify the exercise.
@@ -1000,7 +1010,7 @@ mod tests {
         let lb = all.iter().find(|e| e.id == "lower_back").unwrap();
         assert_eq!(lb.avoid.as_ref().map(|a| a.rule), Some(RuleId::LowerBack));
         let ub = all.iter().find(|e| e.id == "upper_back").unwrap();
-        assert!(ub.posture.iter().any(|p| p.rule == RuleId::HipsDropped));
+        assert!(ub.posture.iter().any(|p| p.fault.rule == RuleId::HipsDropped));
         assert!(ub.keep_out.iter().any(|z| z.name.contains("lumbar")));
     }
 

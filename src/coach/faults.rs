@@ -176,6 +176,7 @@ impl AvoidRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::coach::exercise::Advice;
 
     #[test]
     fn too_fast_starts_where_the_speed_began_to_rise() {
@@ -206,17 +207,13 @@ mod tests {
                 name: "a".into(),
                 start: 0.0,
                 end: 0.1,
-                message: String::new(),
-                cue: String::new(),
-                source: String::new(),
+                advice: Advice { message: String::new(), cue: String::new(), source: String::new() },
             },
             Zone {
                 name: "b".into(),
                 start: 0.9,
                 end: 1.0,
-                message: String::new(),
-                cue: String::new(),
-                source: String::new(),
+                advice: Advice { message: String::new(), cue: String::new(), source: String::new() },
             },
         ];
         let mut r = KeepOutRule::default();

@@ -32,8 +32,8 @@ use crate::posetrack::{PoseTrack, TrackFrame, TrackHeader};
 
 pub use exercise::{load_dir, Exercise, LandmarkRef, Orientation, PostureKind, RuleId, Severity, ROLL_SPEED_RANGE_CM_S};
 pub use report::{
-    write_outputs, AreaReport, CsvSink, EventRecord, HoldRecord, JsonSink, ReportSink, SessionReport, TerminalSink,
-    CSV_COLUMNS,
+    write_outputs, AreaReport, AreaSpeeds, CsvSink, EventRecord, FrameCounts, HoldRecord, JsonSink, ReportSink,
+    SessionReport, TerminalSink, CSV_COLUMNS,
 };
 
 use area::AreaState;
@@ -126,16 +126,10 @@ pub struct Cue {
 pub struct FrameMetrics {
     pub t: f64,
     pub has_pose: bool,
-    pub exercise: Option<String>,
     pub orientation: Option<Orientation>,
-    /// Roller contact along the exercise segment (0 = proximal, 1 = distal).
-    pub contact: Option<f32>,
-    /// Rolling speed along the segment, cm/s (absolute).
-    pub speed_cm_s: Option<f32>,
-    pub in_region: bool,
-    pub time_on_area_s: f64,
-    pub passes: usize,
-    pub coverage: f32,
+    /// The recognised exercise and the progress on its area.
+    #[serde(flatten)]
+    pub area: AreaMetrics,
     pub hip_height_cm: Option<f32>,
     pub px_per_cm: Option<f32>,
     /// Active fault rule ids.
@@ -144,44 +138,44 @@ pub struct FrameMetrics {
     pub cue: Option<String>,
 }
 
+/// The exercise recognised in a frame and the progress on its area; all empty (the default) while none is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AreaMetrics {
+    /// Id of the recognised (or overridden) exercise.
+    pub exercise: Option<String>,
+    /// Roller contact along the exercise segment (0 = proximal, 1 = distal).
+    pub contact: Option<f32>,
+    /// Rolling speed along the segment, cm/s (absolute).
+    pub speed_cm_s: Option<f32>,
+    /// The contact is inside the region to roll.
+    pub in_region: bool,
+    /// Time on the area so far, s.
+    pub time_on_area_s: f64,
+    /// Passes completed on the area.
+    pub passes: usize,
+    /// Share of the region visited (0..1).
+    pub coverage: f32,
+}
+
 impl FrameMetrics {
     fn empty() -> Self {
         Self {
             t: 0.0,
             has_pose: false,
-            exercise: None,
             orientation: None,
-            contact: None,
-            speed_cm_s: None,
-            in_region: false,
-            time_on_area_s: 0.0,
-            passes: 0,
-            coverage: 0.0,
+            area: AreaMetrics::default(),
             hip_height_cm: None,
             px_per_cm: None,
             faults: Vec::with_capacity(8),
             cue: None,
         }
     }
-
-    /// Clears the exercise-specific fields (no exercise recognised).
-    fn clear_exercise(&mut self) {
-        self.exercise = None;
-        self.contact = None;
-        self.speed_cm_s = None;
-        self.in_region = false;
-        self.time_on_area_s = 0.0;
-        self.passes = 0;
-        self.coverage = 0.0;
-    }
 }
 
 /// Frame and time counters of the session.
 #[derive(Debug, Clone, Copy, Default)]
 struct Counters {
-    frames: usize,
-    with_pose: usize,
-    with_roller: usize,
+    seen: FrameCounts,
     first_t: Option<f64>,
     prev_t: Option<f64>,
 }
@@ -317,15 +311,15 @@ impl Engine {
         let dt = c.prev_t.map_or(0.0, |p| (t - p).clamp(0.0, MAX_FRAME_GAP_S));
         c.prev_t = Some(t);
         c.first_t.get_or_insert(t);
-        c.frames += 1;
+        c.seen.frame_count += 1;
         let pose = frame
             .pose
             .as_ref()
             .filter(|p| p.score > 0.0 || p.keypoints.iter().any(|k| k.visibility > 0.0));
-        c.with_pose += pose.is_some() as usize;
+        c.seen.frames_with_pose += pose.is_some() as usize;
         let roller = usable_roller(frame.roller);
         if let Some(r) = &roller {
-            c.with_roller += 1;
+            c.seen.frames_with_roller += 1;
             self.trigger.kind = r.kind;
             self.scale.observe(t, r, self.cfg.diameter_cm(r.kind));
         }
@@ -347,7 +341,7 @@ impl Engine {
         self.frame_metrics(t, pose, orientation);
         match self.recog.current() {
             Some(e) => self.run_rules(e, t, dt, pose, orientation),
-            None => self.metrics.clear_exercise(),
+            None => self.metrics.area = AreaMetrics::default(),
         }
         self.metrics.faults.clear();
         self.metrics.faults.extend(self.log.active_rules());
@@ -433,8 +427,8 @@ impl Engine {
         } else if let Some(p) = pose {
             self.last_segment_px = Some((P2::from(ex.segment.from.mid(p)), P2::from(ex.segment.to.mid(p))));
         }
-        if self.metrics.exercise.as_deref() != Some(ex.id.as_str()) {
-            self.metrics.exercise = Some(ex.id.clone());
+        if self.metrics.area.exercise.as_deref() != Some(ex.id.as_str()) {
+            self.metrics.area.exercise = Some(ex.id.clone());
         }
         let area = self.areas[e].get_or_insert_with(|| AreaState::new(t));
         let params = MotionParams {
@@ -447,7 +441,7 @@ impl Engine {
         };
         area.passes.extend(motion.pass);
         let milestones = area.account(ex, t, dt, contact.map(|c| c.t));
-        let m = &mut self.metrics;
+        let m = &mut self.metrics.area;
         m.contact = contact.map(|c| c.t);
         m.speed_cm_s = motion.display_speed;
         m.in_region = contact.is_some_and(|c| ex.region.contains(c.t));
@@ -498,42 +492,18 @@ impl Engine {
         }
         let (edge, zone) = self.rules.keep_out.update(t, ctx.contact.map(|c| c.t), &ex.keep_out);
         if let (Some(z), true) = (zone, edge != Edge::None) {
-            let f = FaultInfo {
-                rule: RuleId::KeepOut,
-                severity: Severity::Critical,
-                exercise: &ex.id,
-                message: &z.message,
-                cue: &z.cue,
-                detail: Some(&z.name),
-            };
-            Self::fault_edge(&mut self.log, area.as_mut(), edge, &f, t);
+            Self::fault_edge(&mut self.log, area.as_mut(), edge, &FaultInfo::keep_out(&z.advice, &ex.id, &z.name), t);
         }
         // Posture checks assume the exercise's body orientation: none runs on a posture it does not apply to.
         let posture_applies = on && ex.applies_to(ctx.orientation);
         for (i, pc) in ex.posture.iter().enumerate() {
             let raw = posture_applies && ctx.pose.is_some_and(|p| posture_fault(&pc.kind, p, self.scale.floor_y, self.scale.px_per_cm));
             let edge = self.rules.posture.update(i, t, raw);
-            let f = FaultInfo {
-                rule: pc.rule,
-                severity: pc.severity,
-                exercise: &ex.id,
-                message: &pc.message,
-                cue: &pc.cue,
-                detail: None,
-            };
-            Self::fault_edge(&mut self.log, area.as_mut(), edge, &f, t);
+            Self::fault_edge(&mut self.log, area.as_mut(), edge, &FaultInfo::of(&pc.fault, &ex.id), t);
         }
         if let Some(av) = ex.avoid.as_ref() {
             let edge = self.rules.avoid.update(t, on, self.recog.current_since());
-            let f = FaultInfo {
-                rule: av.rule,
-                severity: av.severity,
-                exercise: &ex.id,
-                message: &av.message,
-                cue: &av.cue,
-                detail: None,
-            };
-            Self::fault_edge(&mut self.log, area.as_mut(), edge, &f, t);
+            Self::fault_edge(&mut self.log, area.as_mut(), edge, &FaultInfo::of(av, &ex.id), t);
         }
     }
 
@@ -636,7 +606,7 @@ impl Engine {
         for i in 0..r.posture.len() {
             let edge = r.posture.force_end(i, t);
             if let Some(pc) = ex.posture.get(i) {
-                log.fault_edge(edge, &FaultInfo::ending(pc.rule, &ex.id), t);
+                log.fault_edge(edge, &FaultInfo::ending(pc.fault.rule, &ex.id), t);
             }
         }
         if let Some(av) = ex.avoid.as_ref() {
@@ -692,9 +662,7 @@ impl Engine {
         SessionReport {
             format: report::REPORT_FORMAT.into(),
             duration_s: t_end - c.first_t.unwrap_or(t_end),
-            frame_count: c.frames,
-            frames_with_pose: c.with_pose,
-            frames_with_roller: c.with_roller,
+            frames: c.seen,
             roller_diameter_cm: self.cfg.roller_diameter_cm,
             exercise_override: self.cfg.exercise.clone(),
             areas,

@@ -40,6 +40,17 @@ pub struct HoldRecord {
     pub side: Option<String>,
 }
 
+/// Rolling speeds on one area, cm/s.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AreaSpeeds {
+    /// Mean speed of the passes (none before the first pass).
+    pub mean_speed_cm_s: Option<f32>,
+    /// Highest measured speed.
+    pub max_speed_cm_s: Option<f32>,
+    /// The exercise's speed limit (its `thresholds.max_speed_cm_s`).
+    pub max_allowed_speed_cm_s: f32,
+}
+
 /// Totals for one exercise area.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AreaReport {
@@ -55,9 +66,8 @@ pub struct AreaReport {
     /// "short" (< min), "done" (min..max) or "long" (> max).
     pub status: String,
     pub passes: usize,
-    pub mean_speed_cm_s: Option<f32>,
-    pub max_speed_cm_s: Option<f32>,
-    pub max_allowed_speed_cm_s: f32,
+    #[serde(flatten)]
+    pub speed: AreaSpeeds,
     /// Share of the region visited (0..1).
     pub coverage: f32,
     pub holds: Vec<HoldRecord>,
@@ -68,14 +78,21 @@ pub struct AreaReport {
     pub ball: Option<super::trigger::BallReport>,
 }
 
+/// Frames the engine was given, and how many of them showed a person and a roller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct FrameCounts {
+    pub frame_count: usize,
+    pub frames_with_pose: usize,
+    pub frames_with_roller: usize,
+}
+
 /// The whole session.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionReport {
     pub format: String,
     pub duration_s: f64,
-    pub frame_count: usize,
-    pub frames_with_pose: usize,
-    pub frames_with_roller: usize,
+    #[serde(flatten)]
+    pub frames: FrameCounts,
     pub roller_diameter_cm: f32,
     /// `--exercise` override, if any.
     pub exercise_override: Option<String>,
@@ -146,14 +163,14 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 pub fn csv_record(m: &FrameMetrics) -> [String; CSV_COLUMNS.len()] {
     [
         format!("{:.4}", m.t),
-        m.exercise.clone().unwrap_or_default(),
+        m.area.exercise.clone().unwrap_or_default(),
         m.orientation.map(|o| o.as_str()).unwrap_or("").to_string(),
-        opt(m.contact.map(|c| format!("{c:.4}"))),
-        opt(m.speed_cm_s.map(|c| format!("{c:.2}"))),
-        (m.in_region as u8).to_string(),
-        format!("{:.3}", m.time_on_area_s),
-        m.passes.to_string(),
-        format!("{:.3}", m.coverage),
+        opt(m.area.contact.map(|c| format!("{c:.4}"))),
+        opt(m.area.speed_cm_s.map(|c| format!("{c:.2}"))),
+        (m.area.in_region as u8).to_string(),
+        format!("{:.3}", m.area.time_on_area_s),
+        m.area.passes.to_string(),
+        format!("{:.3}", m.area.coverage),
         opt(m.hip_height_cm.map(|c| format!("{c:.1}"))),
         opt(m.px_per_cm.map(|c| format!("{c:.3}"))),
         m.faults.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(";"),
@@ -195,7 +212,7 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "session {:.1} s, {} frames ({} with a person, {} with the roller)",
-        r.duration_s, r.frame_count, r.frames_with_pose, r.frames_with_roller
+        r.duration_s, r.frames.frame_count, r.frames.frames_with_pose, r.frames.frames_with_roller
     )?;
     if r.areas.is_empty() {
         writeln!(out, "no rolling recognised (is the roller visible under the body?)")?;
@@ -220,7 +237,7 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// One area's summary line: time against the target, passes, speeds, coverage, holds and faults.
 fn area_line(ar: &AreaReport) -> String {
-    let (mean, max) = (fmt_speed(ar.mean_speed_cm_s), fmt_speed(ar.max_speed_cm_s));
+    let (mean, max) = (fmt_speed(ar.speed.mean_speed_cm_s), fmt_speed(ar.speed.max_speed_cm_s));
     let [lo, hi] = ar.target_time_s;
     format!(
         "  {:<12} {:>5.0} s on area ({}; target {lo:.0}-{hi:.0} s), {} passes, speed mean {mean} / max {max} cm/s (max {:.0}), coverage {:.0}%, {} holds, {} faults",
@@ -228,7 +245,7 @@ fn area_line(ar: &AreaReport) -> String {
         ar.time_on_area_s,
         ar.status,
         ar.passes,
-        ar.max_allowed_speed_cm_s,
+        ar.speed.max_allowed_speed_cm_s,
         ar.coverage * 100.0,
         ar.holds.len(),
         ar.faults

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ball::roll_deg;
 use super::events::FaultInfo;
-use super::exercise::{RuleId, Severity};
+use super::exercise::RuleId;
 use super::faults::KEEP_OUT_DEBOUNCE;
 use super::report::HoldRecord;
 use super::rules::Debounce;
@@ -114,15 +114,7 @@ impl Engine {
         let in_region = ctx.contact.is_some_and(|c| ex.region.contains(c.t));
         let on_spine = in_region && roll.is_some_and(|r| r.abs() < sp.min_roll_deg);
         let edge = self.trigger.spine.update(ctx.t, on_spine);
-        let f = FaultInfo {
-            rule: RuleId::KeepOut,
-            severity: Severity::Critical,
-            exercise: &ex.id,
-            message: &sp.message,
-            cue: &sp.cue,
-            detail: Some(SPINE_ZONE),
-        };
-        if self.log.fault_edge(edge, &f, ctx.t) {
+        if self.log.fault_edge(edge, &FaultInfo::keep_out(&sp.advice, &ex.id, SPINE_ZONE), ctx.t) {
             if let Some(a) = self.areas[ctx.e].as_mut() {
                 a.faults += 1;
             }

@@ -172,7 +172,7 @@ impl LiveCoach {
         view: &mut CoachView,
     ) {
         let m = self.engine.push(frame);
-        let (speed, passes, time_on_area, contact) = (m.speed_cm_s, m.passes as u32, m.time_on_area_s, m.contact);
+        let (speed, passes, time_on_area, contact) = (m.area.speed_cm_s, m.area.passes as u32, m.area.time_on_area_s, m.area.contact);
         self.faults.clear();
         self.faults.extend(m.faults.iter().map(|r| r.as_str()));
         for c in self.engine.drain_new_cues() {
@@ -247,7 +247,7 @@ fn watched(ex: &Exercise) -> Vec<(&'static str, Severity, Vec<usize>)> {
             let (l, r) = r.sides();
             [l, r]
         });
-        out.push((p.rule.as_str(), p.severity, idx.collect()));
+        out.push((p.fault.rule.as_str(), p.fault.severity, idx.collect()));
     }
     if let Some(a) = &ex.avoid {
         out.push((a.rule.as_str(), a.severity, rule_landmarks(a.rule.as_str(), &segment)));

@@ -340,6 +340,31 @@ impl AudioSink for SystemSink {
 #[derive(Default)]
 pub struct MultiSink(pub Vec<Box<dyn AudioSink + Send>>);
 
+/// Where a live session's cues are heard.
+#[derive(Debug, Clone)]
+pub struct AudioConfig {
+    /// Nothing through the speakers.
+    pub mute: bool,
+    /// Speech or beeps.
+    pub cue_sound: CueSound,
+    /// Also write the cues' sound to this WAV file (`--cues-wav`).
+    pub cues_wav: Option<PathBuf>,
+}
+
+impl AudioConfig {
+    /// The sinks these settings ask for: the WAV file (created now), then the speakers.
+    pub fn sinks(&self) -> Result<MultiSink, AudioError> {
+        let mut audio = MultiSink::default();
+        if let Some(p) = &self.cues_wav {
+            audio.0.push(Box::new(WavFileSink::create(p, self.cue_sound.speaks())?));
+        }
+        if !self.mute {
+            audio.0.push(Box::new(SystemSink::new(self.cue_sound)));
+        }
+        Ok(audio)
+    }
+}
+
 impl AudioSink for MultiSink {
     fn play(&mut self, cue: &LiveCue, t: f64) {
         for s in &mut self.0 {

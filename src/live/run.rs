@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use opencv::core::Mat;
 use thiserror::Error;
 
-use super::audio::{AudioError, CueSound, MultiSink, SystemSink, WavFileSink};
+use super::audio::{AudioConfig, AudioError};
 use super::capture::{
     CameraRequest, CameraSource, CaptureConfig, CaptureError, CaptureEvent, CaptureThread, CapturedFrame, Opener,
     Paced, RETRY_INTERVAL,
@@ -80,9 +80,7 @@ pub struct LiveConfig {
     /// Exercise to coach; `None` = recognise automatically.
     pub exercise: Option<String>,
     pub window: bool,
-    pub mute: bool,
-    pub cue_sound: CueSound,
-    pub cues_wav: Option<PathBuf>,
+    pub audio: AudioConfig,
     pub sessions_dir: PathBuf,
     /// Write the window's pixels (or the composed frame with `--no-window`) to this PNG at `screenshot_at` s.
     pub screenshot: Option<(PathBuf, f64)>,
@@ -327,13 +325,7 @@ impl<'a> LiveLoop<'a> {
             true => Some(LiveWindow::open("rollcoach live", info.width as usize, info.height as usize)?),
             false => None,
         };
-        let mut audio = MultiSink::default();
-        if let Some(p) = &cfg.cues_wav {
-            audio.0.push(Box::new(WavFileSink::create(p, cfg.cue_sound.speaks())?));
-        }
-        if !cfg.mute {
-            audio.0.push(Box::new(SystemSink::new(cfg.cue_sound)));
-        }
+        let audio = cfg.audio.sinks()?;
         let session = SessionWriter::create(&cfg.sessions_dir, meta)?;
         let mut writer = WriterThread::spawn(session, audio).map_err(|e| LiveError::Thread(e.to_string()))?;
         if !cfg.quiet {

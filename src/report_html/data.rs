@@ -8,8 +8,7 @@ use serde::Deserialize;
 use super::side::SideTimes;
 use crate::files::{read_file, FileError};
 use crate::coach::{AreaReport, EventRecord, FrameMetrics};
-use crate::landmarks::{Keypoint, Pose, RollerObs, NUM_LANDMARKS};
-use crate::posetrack::TrackFrame;
+use crate::report::FrameLandmarks;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct InputDoc {
@@ -33,30 +32,6 @@ pub struct AreaDoc {
     pub sides: Option<SideTimes>,
 }
 
-/// One frame's landmarks as report.json stores them.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FrameDoc {
-    pub t: f64,
-    pub keypoints: Vec<[f32; 3]>,
-    #[serde(default)]
-    pub roller: Option<[f32; 4]>,
-}
-
-impl FrameDoc {
-    pub fn to_track_frame(&self) -> TrackFrame {
-        let pose = (self.keypoints.len() == NUM_LANDMARKS).then(|| {
-            let mut p = Pose::default();
-            for (k, v) in p.keypoints.iter_mut().zip(&self.keypoints) {
-                *k = Keypoint { x: v[0], y: v[1], visibility: v[2] };
-            }
-            p
-        });
-        let roller =
-            self.roller.map(|r| RollerObs { cx: r[0], cy: r[1], r: r[2], confidence: r[3], ..Default::default() });
-        TrackFrame { t: self.t, pose, roller }
-    }
-}
-
 /// The parts of `rollcoach-report/1` the page uses.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReportDoc {
@@ -68,7 +43,7 @@ pub struct ReportDoc {
     pub faults: Vec<EventRecord>,
     pub events: Vec<EventRecord>,
     #[serde(default)]
-    pub frames: Vec<FrameDoc>,
+    pub frames: Vec<FrameLandmarks>,
 }
 
 /// The per-frame metrics the charts need (one row of `STEM.metrics.csv`).
@@ -85,10 +60,10 @@ impl From<&FrameMetrics> for MetricRow {
     fn from(m: &FrameMetrics) -> Self {
         Self {
             t: m.t,
-            exercise: m.exercise.clone(),
-            contact: m.contact,
-            speed_cm_s: m.speed_cm_s,
-            in_region: m.in_region,
+            exercise: m.area.exercise.clone(),
+            contact: m.area.contact,
+            speed_cm_s: m.area.speed_cm_s,
+            in_region: m.area.in_region,
         }
     }
 }

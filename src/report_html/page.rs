@@ -97,8 +97,8 @@ fn summary_table(d: &ReportDoc) -> String {
             num(&k("time_on_area_s"), ar.time_on_area_s, 1),
             esc(&ar.status),
             num(&k("passes"), ar.passes as f64, 0),
-            opt("mean_speed_cm_s", ar.mean_speed_cm_s),
-            opt("max_speed_cm_s", ar.max_speed_cm_s),
+            opt("mean_speed_cm_s", ar.speed.mean_speed_cm_s),
+            opt("max_speed_cm_s", ar.speed.max_speed_cm_s),
             num(&k("coverage%"), ar.coverage as f64 * 100.0, 0),
             num(&k("holds#"), ar.holds.len() as f64, 0),
             num(&k("faults"), ar.faults as f64, 0),
@@ -232,7 +232,7 @@ fn speed_chart(
     rows: &[&MetricRow],
     dur: f64,
 ) -> String {
-    let max_allowed = ar.max_allowed_speed_cm_s as f64;
+    let max_allowed = ar.speed.max_allowed_speed_cm_s as f64;
     let observed = rows.iter().filter_map(|r| r.speed_cm_s).fold(0.0f32, f32::max) as f64;
     let plot = Plot { w: 900.0, h: 200.0, x: (0.0, dur), y: (0.0, (max_allowed * 1.2).max(observed * 1.05)) };
     let mut s = plot.open(&format!("chart-speed-{i}"), "Rolling speed against the exercise's band");

@@ -90,3 +90,9 @@ impl Crop {
         Some(sum.map(|s| s / n))
     }
 }
+
+/// Mean absolute difference of two BGR colours over the three channels, in 8-bit levels: how the rim test compares
+/// an end face with its surround and the tracker a candidate with its colour prior.
+pub fn colour_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
+    (0..3).map(|k| (a[k] - b[k]).abs()).sum::<f32>() / 3.0
+}

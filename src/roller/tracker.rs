@@ -6,6 +6,7 @@
 //! load), or the live loop skipping roller steps, gives irregular intervals, and a per-frame gate or share would
 //! then mean a different time (issue 12).
 
+use super::crop::colour_distance;
 use super::verify::Verified;
 use crate::landmarks::ToolKind;
 use crate::stats::ema_share;
@@ -32,24 +33,32 @@ pub const ON_MIN_HITS: u32 = 6;
 const TENTATIVE_MAX_MISSES: u32 = 2;
 /// A confirmed roller is held this long after its last hit (10 frames at 15 fps; detector misses last a few frames).
 pub const HOLD_S: f64 = 2.0 / 3.0;
-/// Largest distance of a new detection from the track's last detected centre, in roller radii: the detections'
-/// jitter (~0.2 r, both ends) plus the fastest roller motion times the time since the last hit. A roller rolls at
-/// half the body's speed: ideal rolling (2.5 cm/s) moves it 0.17 r/s, the too-fast sample (35 cm/s) 2.3 r/s, so
-/// 6 r/s is beyond any rolling. Measured from the last detection, not the smoothed position: the smoothing lags by
-/// about a frame, and at 35 cm/s a lag plus a frame's motion fell outside a per-frame gate of 0.6 r on every other
-/// frame (it_band_too_fast: the roller was held still there and the contact jumped ahead by up to 0.2 of the thigh).
-const GATE_JITTER_R: f32 = 0.3;
-const GATE_SPEED_R_PER_S: f32 = 6.0;
-/// Largest relative radius change accepted by a track (Hough radius jitter ~2 px on a 13 px circle).
-const SIZE_TOL: f32 = 0.25;
-/// Largest mean absolute BGR difference (8-bit levels) from a confirmed track's colour (shading by the body on top
-/// changes a roller's end face by ~20 levels in the renders).
-const COLOUR_TOL: f32 = 45.0;
+/// What a detection must match to continue a track (`Track::matches`).
+struct Gate {
+    /// Largest distance of a new detection from the track's last detected centre, in roller radii: the detections'
+    /// jitter (~0.2 r, both ends) plus the fastest roller motion times the time since the last hit. A roller rolls
+    /// at half the body's speed: ideal rolling (2.5 cm/s) moves it 0.17 r/s, the too-fast sample (35 cm/s) 2.3 r/s,
+    /// so 6 r/s is beyond any rolling. Measured from the last detection, not the smoothed position: the smoothing
+    /// lags by about a frame, and at 35 cm/s a lag plus a frame's motion fell outside a per-frame gate of 0.6 r on
+    /// every other frame (it_band_too_fast: the roller was held still there and the contact jumped ahead by up to
+    /// 0.2 of the thigh).
+    jitter_r: f32,
+    speed_r_per_s: f32,
+    /// Largest relative radius change (Hough radius jitter ~2 px on a 13 px circle).
+    size_tol: f32,
+    /// Largest mean absolute BGR difference ([`colour_distance`], 8-bit levels) from a confirmed track's colour
+    /// (shading by the body on top changes a roller's end face by ~20 levels in the renders).
+    colour_tol: f32,
+}
+const GATE: Gate = Gate { jitter_r: 0.3, speed_r_per_s: 6.0, size_tol: 0.25, colour_tol: 45.0 };
 /// Time constants (s) of the track's position, and of its size and colour before / after confirmation: shares of a
 /// new measurement of 0.5, 0.5 and 0.1 per frame at 15 fps (`stats::ema_share`).
-const POS_TAU_S: f64 = 0.096;
-const PRIOR_TAU_TENTATIVE_S: f64 = 0.096;
-const PRIOR_TAU_CONFIRMED_S: f64 = 0.633;
+struct TrackTaus {
+    pos_s: f64,
+    prior_tentative_s: f64,
+    prior_confirmed_s: f64,
+}
+const TAU: TrackTaus = TrackTaus { pos_s: 0.096, prior_tentative_s: 0.096, prior_confirmed_s: 0.633 };
 /// Share of a new hit in the track's precise share (hits located by an end-face edge, `Verified::precise`): a share
 /// of the recent hits, so per hit.
 const PRECISE_EMA: f32 = 0.2;
@@ -130,18 +139,17 @@ impl Track {
     /// Whether `v`, seen at `t`, continues this track.
     fn matches(&self, v: &Verified, t: f64) -> bool {
         let d = (v.cand.cx - self.last.cand.cx).hypot(v.cand.cy - self.last.cand.cy);
-        let colour_d = (0..3).map(|k| (v.colour[k] - self.colour[k]).abs()).sum::<f32>() / 3.0;
         let since = (t - self.last_hit_t).max(0.0) as f32;
-        d <= (GATE_JITTER_R + GATE_SPEED_R_PER_S * since) * self.r
-            && (v.cand.r / self.r - 1.0).abs() <= SIZE_TOL
-            && (!self.confirmed || colour_d <= COLOUR_TOL)
+        d <= (GATE.jitter_r + GATE.speed_r_per_s * since) * self.r
+            && (v.cand.r / self.r - 1.0).abs() <= GATE.size_tol
+            && (!self.confirmed || colour_distance(v.colour, self.colour) <= GATE.colour_tol)
     }
 
     fn hit(&mut self, v: &Verified, t: f64) {
         let dt = t - self.last_hit_t;
-        let learn = ema_share(dt, if self.confirmed { PRIOR_TAU_CONFIRMED_S } else { PRIOR_TAU_TENTATIVE_S });
+        let learn = ema_share(dt, if self.confirmed { TAU.prior_confirmed_s } else { TAU.prior_tentative_s });
         if v.precise || self.precise_share < PRECISE_LOCK {
-            let a = ema_share(dt, POS_TAU_S);
+            let a = ema_share(dt, TAU.pos_s);
             self.cx += a * (v.cand.cx - self.cx);
             self.cy += a * (v.cand.cy - self.cy);
             self.r += learn * (v.cand.r - self.r);

@@ -5,16 +5,21 @@
 
 use super::body::{BodyPrior, Segment};
 use super::candidates::{Candidate, Origin, RADIUS_RANGE};
-use super::crop::Crop;
+use super::crop::{colour_distance, Crop};
 use crate::coach::recognize::MAX_SEGMENT_INCLINE_DEG;
 use crate::pose::PersonMask;
 
-/// Gap between the body line and the roller top, in roller radii: allowed range, typical value, no-penalty slack.
-/// The body line runs through the joint centres, about one limb radius above the skin that touches the roller, and
-/// soft tissue sinks onto the roller (negative gap).
-const GAP_RANGE_R: (f32, f32) = (-0.8, 3.0);
-const GAP_TYPICAL_R: f32 = 0.9;
-const GAP_SLACK_R: f32 = 0.7;
+/// Gap between the body line and the roller top, in roller radii. The body line runs through the joint centres,
+/// about one limb radius above the skin that touches the roller, and soft tissue sinks onto the roller (negative gap).
+struct GapPrior {
+    /// Allowed range.
+    range: (f32, f32),
+    /// Typical value (the best score).
+    typical: f32,
+    /// Distance from `typical` without a score penalty.
+    slack: f32,
+}
+const GAP_R: GapPrior = GapPrior { range: (-0.8, 3.0), typical: 0.9, slack: 0.7 };
 /// A roller rests on the floor like the body's supports (feet, hands, knees, elbows): its bottom may be at most this
 /// many radii above the lowest visible landmark (the floor recedes upwards in an elevated view; limbs resting on the
 /// floor sit about one limb radius above it). Added after a bending person on a real no-roller clip
@@ -27,15 +32,19 @@ const MAX_ABOVE_FLOOR_R: f32 = 2.0;
 const HAND_INSIDE_R: f32 = 1.0;
 /// Person probability (mean over the inner disc) above which a candidate is a body part, not a roller.
 const MAX_PERSON_INSIDE: f32 = 0.5;
-/// Angles sampled around the circle for the edge evidence.
-const EDGE_ANGLES: usize = 32;
-/// Inner and outer sample radii, in candidate radii (either side of the rim, clear of a ~2 px fit error). Two samples
-/// each side: a solid end face on a different surround differs at all four pairs, a drawn ring or a line crossing
-/// the circle only where a sample lands on it.
-const EDGE_IN_R: [f32; 2] = [0.45, 0.75];
-const EDGE_OUT_R: [f32; 2] = [1.3, 1.6];
-/// Mean absolute BGR difference between inside and outside that counts as a rim at one angle (8-bit levels;
-/// compression noise in the renders and webcam clips is ~3-5 levels).
+/// Where the rim test samples a circle's edge.
+struct EdgeSamples {
+    /// Angles sampled around the circle.
+    angles: usize,
+    /// Inner and outer sample radii, in candidate radii (either side of the rim, clear of a ~2 px fit error). Two
+    /// samples each side: a solid end face on a different surround differs at all four pairs, a drawn ring or a line
+    /// crossing the circle only where a sample lands on it.
+    inner_r: [f32; 2],
+    outer_r: [f32; 2],
+}
+const EDGE: EdgeSamples = EdgeSamples { angles: 32, inner_r: [0.45, 0.75], outer_r: [1.3, 1.6] };
+/// Mean absolute BGR difference ([`colour_distance`]) between inside and outside that counts as a rim at one angle
+/// (8-bit levels; compression noise in the renders and webcam clips is ~3-5 levels).
 const MIN_RIM_STEP: f32 = 16.0;
 /// Share of the angles that must show a rim. The top ~quarter of a roller is hidden by the body part on it and the
 /// bottom can merge with a mat of similar colour.
@@ -67,7 +76,7 @@ pub fn segment_above(prior: &BodyPrior, c: &Candidate) -> Option<(Segment, f32)>
         }
         let Some(y_line) = s.y_at(c.cx) else { continue };
         let gap = ((c.cy - c.r) - y_line) / c.r;
-        if c.cy > y_line && (GAP_RANGE_R.0..=GAP_RANGE_R.1).contains(&gap) && best.is_none_or(|b| gap.abs() < b.1.abs())
+        if c.cy > y_line && (GAP_R.range.0..=GAP_R.range.1).contains(&gap) && best.is_none_or(|b| gap.abs() < b.1.abs())
         {
             best = Some((*s, gap));
         }
@@ -94,23 +103,23 @@ fn rim_support(crop: &Crop, c: &Candidate) -> Option<(f32, [f32; 3])> {
     let r = c.r * crop.scale;
     let (mut hits, mut n) = (0usize, 0usize);
     let mut inside = [0f32; 3];
-    for i in 0..EDGE_ANGLES {
-        let a = i as f32 * std::f32::consts::TAU / EDGE_ANGLES as f32;
+    for i in 0..EDGE.angles {
+        let a = i as f32 * std::f32::consts::TAU / EDGE.angles as f32;
         let (ca, sa) = (a.cos(), a.sin());
         let at = |f: f32| crop.colour_at(x + f * r * ca, y + f * r * sa, 1);
-        let (Some(p0), Some(p), Some(q0), Some(q)) = (at(EDGE_IN_R[0]), at(EDGE_IN_R[1]), at(EDGE_OUT_R[0]), at(EDGE_OUT_R[1]))
+        let (Some(p0), Some(p), Some(q0), Some(q)) = (at(EDGE.inner_r[0]), at(EDGE.inner_r[1]), at(EDGE.outer_r[0]), at(EDGE.outer_r[1]))
         else {
             continue;
         };
         n += 1;
-        let step = |a: [f32; 3], b: [f32; 3]| (0..3).map(|k| (a[k] - b[k]).abs()).sum::<f32>() / 3.0 >= MIN_RIM_STEP;
+        let step = |a, b| colour_distance(a, b) >= MIN_RIM_STEP;
         hits += (step(p0, q0) && step(p0, q) && step(p, q0) && step(p, q)) as usize;
         for k in 0..3 {
             inside[k] += p[k];
         }
     }
     // Most of the rim must be inside the crop to judge it.
-    (n * 4 >= EDGE_ANGLES * 3).then(|| (hits as f32 / EDGE_ANGLES as f32, inside.map(|s| s / n as f32)))
+    (n * 4 >= EDGE.angles * 3).then(|| (hits as f32 / EDGE.angles as f32, inside.map(|s| s / n as f32)))
 }
 
 /// Size of a learned candidate against the radius the body's size predicts for a standard roller, allowed range.
@@ -192,7 +201,7 @@ fn verify_circle(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&Pe
     if support < MIN_RIM_SUPPORT {
         return None;
     }
-    let gap_term = (-((gap_r - GAP_TYPICAL_R).abs() - GAP_SLACK_R).max(0.0)).exp();
+    let gap_term = (-((gap_r - GAP_R.typical).abs() - GAP_R.slack).max(0.0)).exp();
     let size_term = (1.0 - (size - 1.0).abs()).max(0.0);
     let score = c.score + 2.0 * gap_term + size_term + support;
     Some(Verified { cand: *c, segment, support, colour, score, precise: true })
