@@ -48,10 +48,13 @@ def main():
     rows = []
     for th in THRESHOLDS:
         m = DEC.evaluate(recs, threshold=th)
-        rows.append({k: m[k] for k in ("threshold", "recall", "false_positive_rate", "median_centre_error_radii",
-                                        "kind_accuracy")})
-        print(f"{th:.2f} recall {m['recall']:.3f} fpr {m['false_positive_rate']:.3f} "
-              f"centre {m['median_centre_error_radii']:.2f} kind {m['kind_accuracy']:.3f}")
+        row = {k: m[k] for k in ("threshold", "recall", "false_positive_rate", "median_centre_error_radii",
+                                  "kind_accuracy")}
+        for kind, name in ((0, "roller"), (1, "ball")):  # recall of each tool kind alone (data.py: 0 roller, 1 ball)
+            row[f"recall_{name}"] = DEC.evaluate([r for r in recs if r[0]["kind"] in (-1, kind)], threshold=th)["recall"]
+        rows.append(row)
+        print(f"{th:.2f} recall {m['recall']:.3f} (rollers {row['recall_roller']:.3f}, balls {row['recall_ball']:.3f}) "
+              f"fpr {m['false_positive_rate']:.3f} centre {m['median_centre_error_radii']:.2f} kind {m['kind_accuracy']:.3f}")
     res = {"model": a.model, "data": a.data, "images": len(recs), "positives": sum(1 for r in recs if r[0]["kind"] >= 0),
            "rows": rows}
     if a.out:

@@ -45,6 +45,8 @@ def parse_args():
     ap.add_argument("--metrics", default=None, help="JSON file for the held-out metrics (default: OUT.metrics.json)")
     ap.add_argument("--save-keras", default=None, help="also save the Keras weights here (NAME.weights.h5)")
     ap.add_argument("--init", default=None, help="start from these Keras weights")
+    ap.add_argument("--freeze-bn", action="store_true",
+                    help="keep the BatchNormalization layers fixed (fine-tuning from onnx_to_keras.py weights)")
     args = ap.parse_args()
     # Keras 3 refuses any other name, and only after training: check before the hour of training, not after.
     if args.save_keras and not args.save_keras.endswith(".weights.h5"):
@@ -234,6 +236,10 @@ def main():
     net = M.build_plain(args.size, args.width)
     if args.init:
         net.load_weights(args.init)
+    if args.freeze_bn:
+        for layer in net.layers:
+            if isinstance(layer, tf.keras.layers.BatchNormalization):
+                layer.trainable = False
     print(f"parameters: {net.count_params()}", flush=True)
     train_s = train(args, net, tr)
     if args.save_keras:
