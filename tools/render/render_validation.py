@@ -145,42 +145,28 @@ DEV_TABLE = [
     ("calves", 209, (20, 40, 30, 0), "black", "smooth", True),
     ("hamstrings", 210, (25, 25, 35, -2), "white", "grid", False),
 ]
+# Ball clips for the development set (seeds 211-220): the same body positions as BALL_CLIPS, other cameras.
+# exercise, seed, camera, ball colour, diameter (cm), side, lateral (cm beside the midline, roll deg), plan keyframes
+DEV_BALL_TABLE = [
+    ("ball_glutes", 211, (30, 25, 35, 2), "orange", 7.0, "right", (12.0, 18.0), ((0, 0.02), (3, 0.3), (6, 0.05))),
+    ("ball_glutes", 212, (50, 40, 32, -3), "white", 6.5, "right", (10.0, 15.0), ((0, 0.05), (3, 0.3), (6, 0.02))),
+    ("ball_lats", 213, (15, 5, 40, 0), "orange", 6.5, "back", (5.0, None), ((0, 0.15), (3, 0.4), (6, 0.2))),
+    ("ball_lats", 214, (40, 20, 35, 4), "pink", 7.0, "back", (5.0, None), ((0, 0.35), (3, 0.15), (6, 0.3))),
+    ("ball_upper_back", 215, (55, 35, 30, 0), "orange", 6.4, "right", (5.0, 18.0), ((0, 0.15), (3, 0.35), (6, 0.2))),
+    ("ball_upper_back", 216, (5, 20, 38, -4), "white", 6.4, "right", (5.0, 18.0), ((0, 0.2), (3, 0.4), (6, 0.15))),
+    ("ball_glutes", 217, (20, 0, 38, 1), "orange", 7.5, "right", (12.0, 20.0), ((0, 0.02), (3, 0.25), (6, 0.05))),
+    ("ball_glutes", 218, (5, 15, 35, -2), "pink", 6.5, "right", (11.0, 16.0), ((0, 0.05), (3, 0.3), (6, 0.02))),
+    ("ball_lats", 219, (55, 40, 32, 2), "white", 6.5, "back", (5.0, None), ((0, 0.2), (3, 0.38), (6, 0.15))),
+    ("ball_lats", 220, (35, 35, 36, -4), "orange", 7.0, "back", (5.0, None), ((0, 0.3), (3, 0.15), (6, 0.35))),
+]
 DEV_CLIPS = [
     dict(name=f"d_{ex}_az{cam[0]}_el{cam[1]}", exercise=ex, seed=seed, cam=cam, dur=6,
          plan=DEV_PLANS.get(ex, DEV_PLAN_DEFAULT), tool=("roller", colour, texture), dark=dark)
     for ex, seed, cam, colour, texture, dark in DEV_TABLE
 ] + [
-    # Ball clips for the development set (seeds 211-220): the same body positions as BALL_CLIPS, other cameras.
-    dict(name="d_ball_glutes_az30_el25", exercise="ball_glutes", seed=211, cam=(30, 25, 35, 2), dur=6,
-         plan=plan((0, 0.02), (3, 0.3), (6, 0.05)), tool=("ball", "orange", "smooth"),
-         ball=dict(diameter_cm=7.0, side="right", lateral=[(0, 12.0, 18.0)])),
-    dict(name="d_ball_glutes_az50_el40", exercise="ball_glutes", seed=212, cam=(50, 40, 32, -3), dur=6,
-         plan=plan((0, 0.05), (3, 0.3), (6, 0.02)), tool=("ball", "white", "smooth"),
-         ball=dict(diameter_cm=6.5, side="right", lateral=[(0, 10.0, 15.0)])),
-    dict(name="d_ball_lats_az15_el5", exercise="ball_lats", seed=213, cam=(15, 5, 40, 0), dur=6,
-         plan=plan((0, 0.15), (3, 0.4), (6, 0.2)), tool=("ball", "orange", "smooth"),
-         ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
-    dict(name="d_ball_lats_az40_el20", exercise="ball_lats", seed=214, cam=(40, 20, 35, 4), dur=6,
-         plan=plan((0, 0.35), (3, 0.15), (6, 0.3)), tool=("ball", "pink", "smooth"),
-         ball=dict(diameter_cm=7.0, side="back", lateral=[(0, 5.0, None)])),
-    dict(name="d_ball_upper_back_az55_el35", exercise="ball_upper_back", seed=215, cam=(55, 35, 30, 0), dur=6,
-         plan=plan((0, 0.15), (3, 0.35), (6, 0.2)), tool=("ball", "orange", "smooth"),
-         ball=dict(diameter_cm=6.4, side="right", lateral=[(0, 5.0, 18.0)])),
-    dict(name="d_ball_upper_back_az5_el20", exercise="ball_upper_back", seed=216, cam=(5, 20, 38, -4), dur=6,
-         plan=plan((0, 0.2), (3, 0.4), (6, 0.15)), tool=("ball", "white", "smooth"),
-         ball=dict(diameter_cm=6.4, side="right", lateral=[(0, 5.0, 18.0)])),
-    dict(name="d_ball_glutes_az20_el0", exercise="ball_glutes", seed=217, cam=(20, 0, 38, 1), dur=6,
-         plan=plan((0, 0.02), (3, 0.25), (6, 0.05)), tool=("ball", "orange", "smooth"),
-         ball=dict(diameter_cm=7.5, side="right", lateral=[(0, 12.0, 20.0)])),
-    dict(name="d_ball_glutes_az5_el15", exercise="ball_glutes", seed=218, cam=(5, 15, 35, -2), dur=6,
-         plan=plan((0, 0.05), (3, 0.3), (6, 0.02)), tool=("ball", "pink", "smooth"),
-         ball=dict(diameter_cm=6.5, side="right", lateral=[(0, 11.0, 16.0)])),
-    dict(name="d_ball_lats_az55_el40", exercise="ball_lats", seed=219, cam=(55, 40, 32, 2), dur=6,
-         plan=plan((0, 0.2), (3, 0.38), (6, 0.15)), tool=("ball", "white", "smooth"),
-         ball=dict(diameter_cm=6.5, side="back", lateral=[(0, 5.0, None)])),
-    dict(name="d_ball_lats_az35_el35", exercise="ball_lats", seed=220, cam=(35, 35, 36, -4), dur=6,
-         plan=plan((0, 0.3), (3, 0.15), (6, 0.35)), tool=("ball", "orange", "smooth"),
-         ball=dict(diameter_cm=7.0, side="back", lateral=[(0, 5.0, None)])),
+    dict(name=f"d_{ex}_az{cam[0]}_el{cam[1]}", exercise=ex, seed=seed, cam=cam, dur=6, plan=plan(*keys),
+         tool=("ball", colour, "smooth"), ball=dict(diameter_cm=diameter, side=side, lateral=[(0, *lateral)]))
+    for ex, seed, cam, colour, diameter, side, lateral, keys in DEV_BALL_TABLE
 ]
 LONG_CLIPS = [
     # Several equal passes (4 s each way, about 4 cm/s), near side view: the variable-frame-rate check of issue 12
