@@ -158,8 +158,9 @@ impl Track {
         smooth(&mut self.axis_r, axis_in_radii(v));
         self.hits += 1;
         // A weak hit (one that could not start a track) moves the track but does not teach it: its kind is less
-        // often right (95 % against 98 % on held-out renders, tools/train_roller/roller_detector.curve.json; two
-        // weak "ball" calls flipped quads_clean's roller to a ball), and its colour and score would drift the priors.
+        // often right (93 % at 0.50 against 95 % at 0.60 on held-out renders, tools/train_roller/roller_detector.
+        // curve.json; two weak "ball" calls flipped quads_clean's roller to a ball), and its colour and score would
+        // drift the priors.
         if v.cand.starts_track() {
             self.learn_from(v, learn);
         }
