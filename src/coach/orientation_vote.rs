@@ -10,6 +10,19 @@ use super::Orientation;
 /// development renders (`render_validation.py --dev`) the worst clip's per-frame classes were right in 98 % of its
 /// frames and the vote's in 100 %.
 pub const ORIENTATION_VOTE_S: f64 = 1.0;
+/// Slots of the vote's tally, one per `Orientation` ([`slot`]).
+const ORIENTATIONS: usize = 5;
+
+/// The tally slot of `o` (an exhaustive match: a new orientation does not compile until it has its slot).
+fn slot(o: Orientation) -> usize {
+    match o {
+        Orientation::Supine => 0,
+        Orientation::Prone => 1,
+        Orientation::Side => 2,
+        Orientation::Seated => 3,
+        Orientation::Standing => 4,
+    }
+}
 
 /// Majority of the per-frame orientations within [`ORIENTATION_VOTE_S`]; a tie keeps the previous answer.
 #[derive(Debug, Default)]
@@ -27,7 +40,11 @@ impl OrientationVote {
         }
         let frame = frame?;
         self.recent.push_back((t, frame));
-        let votes = |o: Orientation| self.recent.iter().filter(|r| r.1 == o).count();
+        let mut counts = [0usize; ORIENTATIONS];
+        for &(_, o) in &self.recent {
+            counts[slot(o)] += 1;
+        }
+        let votes = |o: Orientation| counts[slot(o)];
         let mut best = self.current.filter(|&o| votes(o) > 0).unwrap_or(frame);
         for &(_, o) in &self.recent {
             if votes(o) > votes(best) {
