@@ -20,6 +20,7 @@ pub mod recognize;
 pub mod report;
 pub mod rules;
 pub mod standing;
+pub mod tool_size;
 pub mod trigger;
 
 use std::path::{Path, PathBuf};
@@ -247,6 +248,12 @@ fn validate(cfg: &EngineConfig, exercises: &[Exercise]) -> Result<Option<usize>,
     Ok(Some(i))
 }
 
+/// `r` with its kind checked against its size at the body scale ([`tool_size`]).
+fn checked_tool(r: RollerObs, fusion: &ScaleFusion, cfg: &EngineConfig) -> RollerObs {
+    let body = fusion.body_cm_per_px().map(|b| b.0);
+    RollerObs { kind: tool_size::checked_kind(&r, body, cfg.roller_diameter_cm, cfg.ball_diameter_cm), ..r }
+}
+
 fn usable_roller(r: Option<RollerObs>) -> Option<RollerObs> {
     r.filter(|r| r.r > 0.5 && r.confidence > 0.0)
 }
@@ -317,7 +324,7 @@ impl Engine {
             .as_ref()
             .filter(|p| p.score > 0.0 || p.keypoints.iter().any(|k| k.visibility > 0.0));
         c.seen.frames_with_pose += pose.is_some() as usize;
-        let roller = usable_roller(frame.roller);
+        let roller = usable_roller(frame.roller).map(|r| checked_tool(r, &self.fusion, &self.cfg));
         if let Some(r) = &roller {
             c.seen.frames_with_roller += 1;
             self.trigger.kind = r.kind;
