@@ -9,6 +9,7 @@ use opencv::videoio;
 use opencv::prelude::*;
 use thiserror::Error;
 
+use crate::coach::hindsight::MetricsLog;
 use crate::coach::{Analysis, CoachError, EngineConfig};
 use crate::draw;
 use crate::encode::{self, EncodeError, VideoEncoder, VideoSize};
@@ -231,7 +232,7 @@ pub fn run_clip_coached(
     let exercise = engine.exercise.clone();
     let mut coach = LiveCoach::new(EngineConfig { width: info.width, height: info.height, fps: info.fps, ..engine }, exercise)?;
     let n = info.frame_count.unwrap_or(0).min(PREALLOC_FRAMES) as usize;
-    let (mut frames, mut metrics) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut frames, mut metrics) = (Vec::with_capacity(n), MetricsLog::with_capacity(n));
     let mut view = CoachView::default();
     let mut joints = [JointState::Neutral; NUM_LANDMARKS];
     let mut cues = Vec::new();
@@ -243,7 +244,7 @@ pub fn run_clip_coached(
             frames.push(tf.clone());
             coach.update(tf, &mut cues, &mut joints, &mut view);
             cues.clear(); // a recorded clip has no audio cues; the report lists every event
-            metrics.push(coach.metrics().clone());
+            metrics.push(coach.metrics(), coach.hindsight());
             on_progress();
             (view.clone(), joints)
         },
@@ -254,5 +255,5 @@ pub fn run_clip_coached(
             draw::draw_text(frame, &format!("t {:.2} s", r.t), frame.cols() - 120, frame.rows() - 14, 0.6, draw::TEXT)
         },
     )?;
-    Ok(CoachedClip { stats, frames, analysis: Analysis { header, metrics, report: coach.finish() } })
+    Ok(CoachedClip { stats, frames, analysis: Analysis { header, metrics: metrics.into_rows(), report: coach.finish() } })
 }

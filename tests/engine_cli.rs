@@ -57,6 +57,18 @@ fn synth_and_analyze(dir: &Path, name: &str, args: &[&str]) -> (Value, Value, St
     (report, truth, summary)
 }
 
+/// The first metrics.csv row with an exercise: (t, exercise, contact).
+fn first_labelled(csv: &Path) -> Option<(f64, String, Option<f64>)> {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next()?.split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (t, ex, c) = (col("t"), col("exercise"), col("contact"));
+    lines.map(|l| l.split(',').collect::<Vec<_>>()).find(|f| !f[ex].is_empty()).map(|f| {
+        (f[t].parse().unwrap(), f[ex].to_string(), f[c].parse().ok())
+    })
+}
+
 fn faults(report: &Value) -> Vec<(String, f64, f64)> {
     report["faults"]
         .as_array()
@@ -156,6 +168,10 @@ fn clean_tracks_have_no_faults_and_correct_speed() {
             "{ex}: {got} vs {truth_speed}"
         );
         assert!(summary.contains(ex) && summary.contains("no form faults"), "{summary}");
+        // The recognition wait is labelled in hindsight: the exercise and its contact are in metrics.csv from the
+        // first frames on, not only from the second live coaching needs to name it (INITIAL_RECOGNITION_S).
+        let first = first_labelled(&dir.join(format!("out/clean_{ex}.metrics.csv")));
+        assert!(first.as_ref().is_some_and(|(t, e, c)| *t < 0.5 && e == ex && c.is_some()), "{ex}: first labelled row {first:?}");
     }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -12,6 +12,7 @@ pub mod events;
 pub mod exercise;
 pub mod faults;
 pub mod geometry;
+pub mod hindsight;
 pub mod hold;
 pub mod motion;
 pub mod orientation_vote;
@@ -750,13 +751,14 @@ pub fn analyze_track(track: &PoseTrack, cfg: EngineConfig) -> Result<Analysis, C
         ..cfg
     };
     let mut engine = Engine::new(cfg)?;
-    let mut metrics = Vec::with_capacity(track.frames.len());
+    let mut metrics = hindsight::MetricsLog::with_capacity(track.frames.len());
     for f in &track.frames {
-        metrics.push(engine.push(f).clone());
+        engine.push(f);
+        metrics.push(engine.metrics(), engine.hindsight());
     }
     Ok(Analysis {
         header: track.header.clone(),
-        metrics,
+        metrics: metrics.into_rows(),
         report: engine.finish(),
     })
 }

@@ -69,6 +69,9 @@ pub struct Recognizer {
     cand_since: f64,
     current: Option<usize>,
     current_since: f64,
+    /// When the last switch happened (the frame time passed to [`recognise`](Self::recognise)).
+    switched_at: Option<f64>,
+    last_t: f64,
 }
 
 impl Recognizer {
@@ -104,6 +107,8 @@ impl Recognizer {
             cand_since: 0.0,
             current,
             current_since: 0.0,
+            switched_at: None,
+            last_t: f64::NEG_INFINITY,
         }
     }
 
@@ -115,6 +120,16 @@ impl Recognizer {
     /// When the current exercise's evidence began.
     pub fn current_since(&self) -> f64 {
         self.current_since
+    }
+
+    /// True when the current exercise was recognised on the last frame seen.
+    pub fn just_switched(&self) -> bool {
+        self.switched_at == Some(self.last_t)
+    }
+
+    /// The contacts on exercise `e`'s segment (frame time, position along it) from `since` on, oldest first.
+    pub fn contacts_since(&self, e: usize, since: f64) -> impl Iterator<Item = (f64, f32)> + '_ {
+        self.segments[self.ex_segment[e]].history.iter().copied().filter(move |&(t, _)| t >= since)
     }
 
     /// True when exercise `e`'s segment has the best-placed contact this frame.
@@ -229,6 +244,7 @@ impl Recognizer {
         exercises: &[Exercise],
         orientation: Option<Orientation>,
     ) -> Option<usize> {
+        self.last_t = t;
         let c = self.candidate(exercises, orientation)?;
         if self.cand != Some(c) {
             self.cand = Some(c);
@@ -249,5 +265,6 @@ impl Recognizer {
     pub fn switch(&mut self, c: usize) {
         self.current = Some(c);
         self.current_since = self.cand_since;
+        self.switched_at = Some(self.last_t);
     }
 }

@@ -141,6 +141,11 @@ impl LiveCoach {
         self.engine.metrics()
     }
 
+    /// What the last frame's recognition says about the frames before it (recorded clips).
+    pub fn hindsight(&self) -> Option<crate::coach::hindsight::Hindsight> {
+        self.engine.hindsight()
+    }
+
     /// Ends the session: the engine's report.
     pub fn finish(self) -> SessionReport {
         self.engine.finish()
