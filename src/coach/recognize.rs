@@ -1,7 +1,7 @@
 //! Body orientation (supine / prone / side-lying / seated) and roller contact on a body segment, from one pose.
 
 use super::exercise::{LandmarkRef, Orientation, SegmentDef};
-use super::geometry::{incline_deg, project, P2};
+use super::geometry::{cross_along, incline_deg, project, P2};
 use crate::landmarks::{idx, Pose, RollerObs};
 
 /// Landmarks below this visibility are not trusted.
@@ -21,6 +21,9 @@ pub const MAX_OVERLAP_R: f32 = 0.6;
 /// The contact may lie at most this share of the segment beyond its landmarks (the landmark is inside the joint,
 /// the tissue rolled extends past it).
 pub const MAX_OUTSIDE: f32 = 0.6;
+/// The roller's axis is followed to the segment only when the two cross at this sine of an angle or more (30 deg;
+/// the same bound the roller module's contact uses, `roller::contact::MIN_CROSSING_SIN`).
+const AXIS_CROSSING_MIN_SIN: f32 = 0.5;
 
 /// How far the position `t` along a segment (0..1 between its landmarks) lies beyond it, in segment lengths.
 pub fn outside_share(t: f32) -> f32 {
@@ -116,6 +119,18 @@ fn roller_centre(roller: &RollerObs) -> P2 {
     }
 }
 
+/// Where the roller that touches the body at image point `c` lies along the segment `a`-`b`: the line through `c`
+/// along the roller's `axis` meets it there. A roller lies across the limb or the spine, so in an image (nearly an
+/// affine view of the body) it crosses the left and the right landmark lines, and the line between them, at the
+/// same fraction of their lengths, while the foot of a perpendicular from `c` does not: in a 3/4 view the left and
+/// right shoulder-hip lines lie a torso's width apart, and the perpendicular foot on the other side's line read the
+/// upper back 0.2-0.3 of the segment off on the development clip d_upper_back_az40_el30. Nearly parallel lines
+/// (a roller seen lengthwise) give the perpendicular foot.
+fn contact_along(c: P2, axis: [[f32; 2]; 2], a: P2, b: P2) -> Option<f32> {
+    let u = P2::new(axis[1][0] - axis[0][0], axis[1][1] - axis[0][1]);
+    cross_along(c, u, a, b, AXIS_CROSSING_MIN_SIN).or_else(|| project(c, a, b).map(|q| q.t))
+}
+
 /// Contact of `roller` with `seg` on one side of the body, if the roller lies under that segment.
 pub fn segment_contact_side(
     pose: &Pose,
@@ -130,10 +145,13 @@ pub fn segment_contact_side(
         return None;
     }
     let pr = project(roller_centre(roller), a, b)?;
-    // Along the segment: the detector's contact point (the roller's top line under the body) when it gives one.
+    // Along the segment: the detector's contact point (the roller's top line under the body) when it gives one
     // (with the axis seen; end-on the contact is the centre's foot on the segment, which `pr` already is).
-    let t = roller.contact.filter(|_| roller.axis.is_some()).and_then(|p| project(P2::new(p[0], p[1]), a, b));
-    let t = t.map_or(pr.t, |q| q.t);
+    let t = match (roller.contact, roller.axis) {
+        (Some(c), Some(axis)) => contact_along(P2::new(c[0], c[1]), axis, a, b),
+        _ => None,
+    };
+    let t = t.unwrap_or(pr.t);
     let gap_px = pr.offset_down_px - roller.r;
     if gap_px < -MAX_OVERLAP_R * roller.r || gap_px > MAX_TISSUE_GAP_CM * px_per_cm {
         return None;
@@ -205,6 +223,26 @@ mod tests {
         }
         put(&mut p, idx::NOSE, 52.0, 300.0 + face_dy);
         p
+    }
+
+    #[test]
+    fn an_oblique_roller_lies_at_the_same_fraction_of_both_sides_lines() {
+        // 3/4 view of a torso: the right shoulder-hip line a torso's width below and beside the left one; the roller
+        // lies across the body, so its axis runs the way the left-right offset does, through the midline at 0.3
+        let (l0, l1) = (P2::new(100.0, 200.0), P2::new(300.0, 240.0));
+        let off = P2::new(-40.0, 50.0);
+        let (r0, r1) = (l0.add(off), l1.add(off));
+        let mid = l0.lerp(l1, 0.3).add(off.scale(0.5));
+        let axis = [[mid.x - 1.5 * off.x, mid.y - 1.5 * off.y], [mid.x + 1.5 * off.x, mid.y + 1.5 * off.y]];
+        for (a, b) in [(l0, l1), (r0, r1)] {
+            let t = contact_along(mid, axis, a, b).unwrap();
+            assert!((t - 0.3).abs() < 1e-4, "{t}");
+            // the perpendicular foot reads another place on each line
+            assert!((project(mid, a, b).unwrap().t - 0.3).abs() > 0.05);
+        }
+        // a roller along the body (parallel lines): the perpendicular foot
+        let along = [[0.0, 0.0], [200.0, 40.0]];
+        assert_eq!(contact_along(mid, along, l0, l1), project(mid, l0, l1).map(|q| q.t));
     }
 
     #[test]
