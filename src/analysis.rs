@@ -2,6 +2,7 @@
 //! pose track). Per-frame work writes into buffers owned here; nothing is allocated per frame but the track lines.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
 use opencv::core::Mat;
@@ -18,7 +19,7 @@ use crate::outputs;
 use crate::landmarks::NUM_LANDMARKS;
 use crate::hud::coach_view::{CoachView, LiveCoach};
 use crate::hud::overlay::{self, JointState};
-use crate::pipeline::{FrameResult, Pipeline, PipelineError};
+use crate::pipeline::{FrameResult, Pipeline, PipelineError, PoseHalf, PoseStep};
 use crate::posetrack::{TrackError, TrackFrame, TrackHeader, TrackWriter};
 use crate::source::{FrameSource, SourceError};
 
@@ -122,19 +123,67 @@ const PREALLOC_FRAMES: u64 = 108_000;
 /// video's (bounded) size, so the queue's memory does not grow with the input resolution.
 const ENCODE_QUEUE: usize = 4;
 
+/// Decoded frames queued ahead of the model thread: none, the reader hands each frame over (rendezvous) and
+/// decodes the next while the model works. Each frame in flight is a whole input frame (25 MB at 4K): with one per
+/// stage, 4K `analyze` peaked at 404 MB before the stages overlapped, 511 MB with a one-frame queue between them.
+const DECODE_AHEAD: usize = 0;
+/// Frames with their pose done queued ahead of the roller step and the engine (whole input frames, as above).
+const POSE_AHEAD: usize = 0;
+/// Frame buffers waiting to be reused by the reader: every frame in flight between it and the main thread.
+const FREE_SLOTS: usize = DECODE_AHEAD + POSE_AHEAD + 3;
+
+/// One frame's buffers on their way reader -> model thread -> main thread, then back to the reader for reuse.
+#[derive(Default)]
+struct Slot {
+    frame: Mat,
+    t: f64,
+    step: PoseStep,
+}
+
+/// The reader thread: decodes the clip into reused slots until it ends, fails (the error is passed on in frame
+/// order) or the model thread hangs up.
+fn read_ahead(source: &mut (dyn FrameSource + Send), out: SyncSender<Result<Slot, AnalysisError>>, free: Receiver<Slot>) {
+    loop {
+        let mut slot = free.try_recv().unwrap_or_default();
+        let msg = match source.next_frame(&mut slot.frame) {
+            Ok(Some(t)) => Ok(Slot { t, ..slot }),
+            Ok(None) => return,
+            Err(e) => Err(e.into()),
+        };
+        let failed = msg.is_err();
+        if out.send(msg).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// The model thread: the pose of each decoded frame, in order (see [`PoseHalf`]).
+fn pose_ahead(mut half: PoseHalf<'_>, input: Receiver<Result<Slot, AnalysisError>>, out: SyncSender<Result<Slot, AnalysisError>>) {
+    for msg in input {
+        let msg = msg.and_then(|mut s| {
+            half.run(&s.frame, s.t, &mut s.step)?;
+            Ok(s)
+        });
+        let failed = msg.is_err();
+        if out.send(msg).is_err() || failed {
+            return;
+        }
+    }
+}
+
 /// Runs a whole clip. `on_frame` sees every processed frame (progress bar, engine, report) and returns what the
 /// overlay needs; `draw` then draws it onto the frame scaled to the video's size (the `FrameResult` is scaled to
-/// match; `draw`'s last argument is the scale, for positions inside the overlay). Drawing and video encoding run on
-/// a second thread, overlapping with the next frame's decode and model run; frame buffers travel back to the
-/// reader, so nothing is allocated per frame once the queue is full.
+/// match; `draw`'s last argument is the scale, for positions inside the overlay). Four stages overlap, each keeping
+/// frame order: decoding (a reader thread), the pose model (a model thread), the roller step + engine + track (this
+/// thread), drawing + video encoding (a writer thread). Frame buffers travel back to the reader, so nothing is
+/// allocated per frame once the queues are full; the results are those of running the steps one after another.
 pub fn run_clip<O: Send>(
-    source: &mut dyn FrameSource,
+    source: &mut (dyn FrameSource + Send),
     pipeline: &mut Pipeline,
     outputs: &ClipOutputs,
     mut on_frame: impl FnMut(&FrameResult, &TrackFrame) -> O,
     draw: impl Fn(&mut Mat, &FrameResult, &O, f32) -> Result<(), opencv::Error> + Send,
 ) -> Result<ClipStats, AnalysisError> {
-    use std::sync::mpsc::sync_channel;
     let info = source.info();
     let out_size = outputs.video_size.output_for(info.width, info.height);
     let scale = out_size.0 as f32 / info.width.max(1) as f32;
@@ -142,18 +191,21 @@ pub fn run_clip<O: Send>(
         Some(p) => Some(AnnotatedVideoWriter::create(p, out_size.0, out_size.1, info.fps)?),
         None => None,
     };
-    let mut track = TrackWriter::create(
-        &outputs.pose_track,
-        &TrackHeader::new(info.width, info.height, info.fps),
-    )?;
+    let mut track = TrackWriter::create(&outputs.pose_track, &TrackHeader::new(info.width, info.height, info.fps))?;
     let mut stats = ClipStats::default();
     let start = Instant::now();
-    let (to_writer, from_reader) = sync_channel::<(Mat, FrameResult, O)>(ENCODE_QUEUE);
+    let (to_writer, from_main) = sync_channel::<(Mat, FrameResult, O)>(ENCODE_QUEUE);
     let (recycle, recycled) = sync_channel::<Mat>(ENCODE_QUEUE + 2);
+    let (decoded_tx, decoded_rx) = sync_channel(DECODE_AHEAD);
+    let (posed_tx, posed) = sync_channel(POSE_AHEAD);
+    let (free, free_rx) = sync_channel::<Slot>(FREE_SLOTS);
+    let (pose_half, mut roller_half) = pipeline.halves();
     std::thread::scope(|scope| {
+        scope.spawn(move || read_ahead(source, decoded_tx, free_rx));
+        scope.spawn(move || pose_ahead(pose_half, decoded_rx, posed_tx));
         let writer = video.map(|mut video| {
             scope.spawn(move || -> Result<(), AnalysisError> {
-                for (mut frame, r, overlay) in from_reader {
+                for (mut frame, r, overlay) in from_main {
                     draw(&mut frame, &r, &overlay, scale)?;
                     video.write(&frame)?;
                     let _ = recycle.try_send(frame);
@@ -161,42 +213,37 @@ pub fn run_clip<O: Send>(
                 video.finish()
             })
         });
-        let mut frame = Mat::default();
-        let mut read = || -> Result<(), AnalysisError> {
+        let mut coach = || -> Result<(), AnalysisError> {
             loop {
                 if crate::signals::stop_requested() {
                     return Err(AnalysisError::Interrupted);
                 }
-                let Some(t) = source.next_frame(&mut frame)? else {
-                    return Ok(());
+                let Ok(slot) = posed.recv() else {
+                    return Ok(()); // the clip ended
                 };
-                let r = pipeline.process(&frame, t)?;
+                let slot = slot?;
+                let r = roller_half.run(&slot.frame, &slot.step, true)?;
                 stats.frames += 1;
                 stats.frames_with_person += r.pose.is_some() as u64;
-                stats.seconds_of_video = t + 1.0 / info.fps;
-                let tf = TrackFrame {
-                    t,
-                    pose: r.pose,
-                    roller: r.roller,
-                };
+                stats.seconds_of_video = slot.t + 1.0 / info.fps;
+                let tf = TrackFrame { t: slot.t, pose: r.pose, roller: r.roller };
                 track.write(&tf)?;
                 let overlay = on_frame(r, &tf);
-                if writer.is_none() {
-                    continue;
+                if writer.is_some() {
+                    let mut small = recycled.try_recv().unwrap_or_default();
+                    encode::resize_into(&slot.frame, &mut small, out_size)?;
+                    if to_writer.send((small, scaled_result(r, scale), overlay)).is_err() {
+                        return Ok(()); // the writer stopped: its error is reported below
+                    }
                 }
-                let mut small = recycled.try_recv().unwrap_or_default();
-                encode::resize_into(&frame, &mut small, out_size)?;
-                if to_writer.send((small, scaled_result(r, scale), overlay)).is_err() {
-                    return Ok(()); // the writer stopped: its error is reported below
-                }
+                let _ = free.try_send(slot);
             }
         };
-        let read_result = read();
+        let coach_result = coach();
         drop(to_writer);
-        let write_result = writer
-            .map(|w| w.join().expect("video writer thread panicked"))
-            .unwrap_or(Ok(()));
-        read_result.and(write_result)
+        drop(posed); // the model and reader threads stop at their next frame
+        let write_result = writer.map(|w| w.join().expect("video writer thread panicked")).unwrap_or(Ok(()));
+        coach_result.and(write_result)
     })?;
     track.flush()?;
     stats.wall_seconds = start.elapsed().as_secs_f64();
@@ -221,7 +268,7 @@ pub struct CoachedClip {
 }
 
 pub fn run_clip_coached(
-    source: &mut dyn FrameSource,
+    source: &mut (dyn FrameSource + Send),
     pipeline: &mut Pipeline,
     outputs: &ClipOutputs,
     engine: EngineConfig,

@@ -84,6 +84,80 @@ pub struct Pipeline {
     result: FrameResult,
     times: StepTimes,
     predictor: PosePredictor,
+    /// The model half's output for the frame in hand (reused from frame to frame).
+    step: PoseStep,
+}
+
+/// What the model half of a frame's work gives: the smoothed pose and the person mask of the frame taken at `t`.
+#[derive(Debug, Clone, Default)]
+pub struct PoseStep {
+    pub t: f64,
+    pub pose: Option<Pose>,
+    /// The estimator's mask, kept only when a person was found.
+    pub mask: Option<crate::pose::PersonMask>,
+    /// Wall time of the model and smoothing (s).
+    pub seconds: f64,
+}
+
+/// The model half of [`Pipeline`]: pose estimation and smoothing. It can run on another thread than the
+/// [`RollerHalf`] (`analysis::run_clip` estimates the next frame's pose while the roller step looks at this one);
+/// each half keeps its own state in frame order, so the results are those of [`Pipeline::process`].
+pub struct PoseHalf<'a> {
+    estimator: &'a mut (dyn PoseEstimator + Send),
+    smoother: Option<&'a mut PoseSmoother>,
+    predictor: &'a mut PosePredictor,
+}
+
+impl PoseHalf<'_> {
+    /// Estimates and smooths the pose of `image_bgr` taken at `t` into `out` (its mask buffer is reused).
+    pub fn run(&mut self, image_bgr: &Mat, t: f64, out: &mut PoseStep) -> Result<(), PipelineError> {
+        let t0 = std::time::Instant::now();
+        let mut pose = self.estimator.estimate(image_bgr)?;
+        if let (Some(p), Some(s)) = (pose.as_mut(), self.smoother.as_deref_mut()) {
+            s.apply(t, p);
+        }
+        out.seconds = t0.elapsed().as_secs_f64();
+        // the mask buffer is reused from frame to frame (clone_from keeps the allocation)
+        match (pose.as_ref().and(self.estimator.mask()), out.mask.as_mut()) {
+            (Some(m), Some(dst)) => dst.clone_from(m),
+            (m, _) => out.mask = m.cloned(),
+        }
+        out.t = t;
+        out.pose = pose;
+        self.predictor.push(t, pose);
+        Ok(())
+    }
+}
+
+/// The second half of [`Pipeline`]: the roller step on a frame whose [`PoseStep`] is done, and the frame's result.
+pub struct RollerHalf<'a> {
+    roller: Option<&'a mut RollerDetector>,
+    result: &'a mut FrameResult,
+    times: &'a mut StepTimes,
+}
+
+impl RollerHalf<'_> {
+    /// Looks for the roller in `image_bgr` (when `run_roller`; else the last roller is kept) and returns the frame's
+    /// result.
+    pub fn run(&mut self, image_bgr: &Mat, step: &PoseStep, run_roller: bool) -> Result<&FrameResult, PipelineError> {
+        *self.times = StepTimes { pose_s: Some(step.seconds), roller_s: None };
+        match self.roller.as_deref_mut() {
+            Some(d) if run_roller => {
+                let t1 = std::time::Instant::now();
+                self.result.roller = d.detect(image_bgr, step.t, step.pose.as_ref(), step.mask.as_ref())?;
+                self.times.roller_s = Some(t1.elapsed().as_secs_f64());
+            }
+            Some(_) => {} // skipped: the last roller is kept
+            None => self.result.roller = None,
+        }
+        match (step.mask.as_ref(), self.result.mask.as_mut()) {
+            (Some(m), Some(dst)) => dst.clone_from(m),
+            (m, _) => self.result.mask = m.cloned(),
+        }
+        self.result.t = step.t;
+        self.result.pose = step.pose;
+        Ok(self.result)
+    }
 }
 
 /// The last two poses the model gave (time, pose), newest last; predicts the pose at a later time from them.
@@ -149,7 +223,20 @@ impl Pipeline {
             result: FrameResult::default(),
             times: StepTimes::default(),
             predictor: PosePredictor::default(),
+            step: PoseStep::default(),
         }
+    }
+
+    /// The pipeline as its two halves, to run on two threads (see [`PoseHalf`]).
+    pub fn halves(&mut self) -> (PoseHalf<'_>, RollerHalf<'_>) {
+        let (pose, roller, _) = self.parts();
+        (pose, roller)
+    }
+
+    fn parts(&mut self) -> (PoseHalf<'_>, RollerHalf<'_>, &mut PoseStep) {
+        let pose = PoseHalf { estimator: &mut *self.estimator, smoother: self.smoother.as_mut(), predictor: &mut self.predictor };
+        let roller = RollerHalf { roller: self.roller.as_mut(), result: &mut self.result, times: &mut self.times };
+        (pose, roller, &mut self.step)
     }
 
     pub fn describe(&self) -> String {
@@ -168,29 +255,9 @@ impl Pipeline {
         if !plan.pose {
             return Ok(self.predict(t));
         }
-        let t0 = std::time::Instant::now();
-        let mut pose = self.estimator.estimate(image_bgr)?;
-        if let (Some(p), Some(s)) = (pose.as_mut(), self.smoother.as_mut()) {
-            s.apply(t, p);
-        }
-        self.times.pose_s = Some(t0.elapsed().as_secs_f64());
-        match self.roller.as_mut() {
-            Some(d) if plan.roller => {
-                let t1 = std::time::Instant::now();
-                self.result.roller = d.detect(image_bgr, t, pose.as_ref(), pose.as_ref().and(self.estimator.mask()))?;
-                self.times.roller_s = Some(t1.elapsed().as_secs_f64());
-            }
-            Some(_) => {} // skipped: the last roller is kept
-            None => self.result.roller = None,
-        }
-        // the mask buffer is reused from frame to frame (clone_from keeps the allocation)
-        match (pose.as_ref().and(self.estimator.mask()), self.result.mask.as_mut()) {
-            (Some(m), Some(dst)) => dst.clone_from(m),
-            (m, _) => self.result.mask = m.cloned(),
-        }
-        self.result.t = t;
-        self.result.pose = pose;
-        self.predictor.push(t, pose);
+        let (mut pose, mut roller, step) = self.parts();
+        pose.run(image_bgr, t, step)?;
+        roller.run(image_bgr, step, plan.roller)?;
         Ok(&self.result)
     }
 

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use ndarray::Array4;
-use opencv::core::{self, Mat, Scalar, Size};
+use opencv::core::{self, Mat, Scalar, Size, ToInputArray};
 use opencv::imgproc;
 use opencv::prelude::*;
 use ort::session::Session;
@@ -391,7 +391,8 @@ impl BlazePose {
         let mut all: Vec<Detection> = Vec::new();
         for t in 0..tiles {
             let ox = if tiles == 1 { 0 } else { t * (w - h) / (tiles - 1) };
-            let tile = Mat::roi(image_bgr, core::Rect::new(ox, 0, h, h))?.try_clone()?;
+            // the tile is a view into the frame (no copy: a 4K tile is 14 MB)
+            let tile = Mat::roi(image_bgr, core::Rect::new(ox, 0, h, h))?;
             for mut d in self.detect_square(&tile)? {
                 d.box_px[0] += ox as f64;
                 d.box_px[2] += ox as f64;
@@ -409,24 +410,31 @@ impl BlazePose {
         Ok(out)
     }
 
-    fn detect_square(&mut self, image_bgr: &Mat) -> Result<Vec<Detection>, PoseError> {
+    fn detect_square(&mut self, image_bgr: &(impl MatTraitConst + ToInputArray)) -> Result<Vec<Detection>, PoseError> {
         self.detector_runs += 1;
         let (w, h) = (image_bgr.cols(), image_bgr.rows());
         let s = w.max(h);
         let (ox, oy) = ((s - w) / 2, (s - h) / 2);
-        core::copy_make_border(
-            image_bgr,
-            &mut self.buf.padded,
-            oy,
-            s - h - oy,
-            ox,
-            s - w - ox,
-            core::BORDER_CONSTANT,
-            Scalar::all(0.0),
-        )?;
+        let buf = &mut self.buf;
+        // a square image (a tile) is resized as it is: padding it would copy it whole for nothing
+        let square = if w == h {
+            image_bgr.input_array()?
+        } else {
+            core::copy_make_border(
+                image_bgr,
+                &mut buf.padded,
+                oy,
+                s - h - oy,
+                ox,
+                s - w - ox,
+                core::BORDER_CONSTANT,
+                Scalar::all(0.0),
+            )?;
+            buf.padded.input_array()?
+        };
         imgproc::resize(
-            &self.buf.padded,
-            &mut self.buf.det_rgb,
+            &square,
+            &mut buf.det_rgb,
             Size::new(DETECTOR_INPUT, DETECTOR_INPUT),
             0.0,
             0.0,
