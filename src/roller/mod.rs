@@ -45,10 +45,10 @@ pub enum RollerMethod {
     /// Hough circles on the roller's end face (default; side views only, rollers only).
     #[default]
     Circles,
-    /// Both: a learned candidate outranks a circle and takes its end face from an agreeing one. Measured
-    /// (tests/samples_truth.rs): on the 12 oblique validation clips found in 92-97 % of frames on 8 (circles: 1),
-    /// but 2 of the 10 first side-view renders fail (a speed 27 % high, contact in 67 % of frames), so it is not
-    /// yet the default.
+    /// Both: a learned candidate outranks a circle and takes its end face from an agreeing one. Measured: finds
+    /// the roller in oblique views where circles find none (tests/samples_truth.rs validation table), and the 10
+    /// first side-view renders pass with it; not yet the default because tests/scale.rs reads it_band_clean's one
+    /// pass 27 % slow with it (limit 20 %; circles 20 %).
     Both,
 }
 
