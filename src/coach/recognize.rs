@@ -24,6 +24,9 @@ pub const MAX_OUTSIDE: f32 = 0.6;
 /// The roller's axis is followed to the segment only when the two cross at this sine of an angle or more (30 deg;
 /// the same bound the roller module's contact uses, `roller::contact::MIN_CROSSING_SIN`).
 const AXIS_CROSSING_MIN_SIN: f32 = 0.5;
+/// A segment within this many degrees of level has no lower end for a lengthwise roller to bear on (a body lying
+/// along it); the seated thigh of d_glutes_az35_el20 rises 27 deg in the image.
+const LEVEL_SEGMENT_DEG: f32 = 15.0;
 
 /// How far the position `t` along a segment (0..1 between its landmarks) lies beyond it, in segment lengths.
 pub fn outside_share(t: f32) -> f32 {
@@ -125,10 +128,33 @@ fn roller_centre(roller: &RollerObs) -> P2 {
 /// same fraction of their lengths, while the foot of a perpendicular from `c` does not: in a 3/4 view the left and
 /// right shoulder-hip lines lie a torso's width apart, and the perpendicular foot on the other side's line read the
 /// upper back 0.2-0.3 of the segment off on the development clip d_upper_back_az40_el30. Nearly parallel lines
-/// (a roller seen lengthwise) give the perpendicular foot.
-fn contact_along(c: P2, axis: [[f32; 2]; 2], a: P2, b: P2) -> Option<f32> {
+/// (a roller seen lengthwise) give [`lengthwise_contact`].
+fn contact_along(c: P2, axis: [[f32; 2]; 2], r: f32, a: P2, b: P2) -> Option<f32> {
     let u = P2::new(axis[1][0] - axis[0][0], axis[1][1] - axis[0][1]);
-    cross_along(c, u, a, b, AXIS_CROSSING_MIN_SIN).or_else(|| project(c, a, b).map(|q| q.t))
+    cross_along(c, u, a, b, AXIS_CROSSING_MIN_SIN).or_else(|| lengthwise_contact(c, axis, r, a, b))
+}
+
+/// A roller whose image runs along the segment touches it over the stretch the two share. On an inclined segment
+/// the body's weight rests on the stretch's lower end: seated on a roller (glutes) the thigh rises from the hip to
+/// the knee, and seen from 35 deg off the roller's axis the roller's image ran along the thigh (crossing it at 9 deg),
+/// so the middle of the stretch read mid-thigh (hamstrings, 0.58 of the segment off on the development clip
+/// d_glutes_az35_el20) where the buttock rests on it at the hip. On a nearly level segment (a body lying along the
+/// roller) no end bears the weight: the foot of the detector's contact point `c`.
+fn lengthwise_contact(c: P2, axis: [[f32; 2]; 2], r: f32, a: P2, b: P2) -> Option<f32> {
+    let foot = project(c, a, b)?.t;
+    if incline_deg(a, b) < LEVEL_SEGMENT_DEG {
+        return Some(foot);
+    }
+    // the roller's top line, projected on the segment, clipped to the segment between its landmarks
+    let top = |p: [f32; 2]| project(P2::new(p[0], p[1] - r), a, b).map(|q| q.t);
+    let (t0, t1) = (top(axis[0])?, top(axis[1])?);
+    let (lo, hi) = (t0.min(t1).max(0.0), t0.max(t1).min(1.0));
+    if lo > hi {
+        return Some(foot);
+    }
+    // the end lower in the image (larger y) is nearer the floor
+    let lower_at_lo = a.lerp(b, lo).y >= a.lerp(b, hi).y;
+    Some(if lower_at_lo { lo } else { hi })
 }
 
 /// Contact of `roller` with `seg` on one side of the body, if the roller lies under that segment.
@@ -148,7 +174,7 @@ pub fn segment_contact_side(
     // Along the segment: the detector's contact point (the roller's top line under the body) when it gives one
     // (with the axis seen; end-on the contact is the centre's foot on the segment, which `pr` already is).
     let t = match (roller.contact, roller.axis) {
-        (Some(c), Some(axis)) => contact_along(P2::new(c[0], c[1]), axis, a, b),
+        (Some(c), Some(axis)) => contact_along(P2::new(c[0], c[1]), axis, roller.r, a, b),
         _ => None,
     };
     let t = t.unwrap_or(pr.t);
@@ -235,14 +261,29 @@ mod tests {
         let mid = l0.lerp(l1, 0.3).add(off.scale(0.5));
         let axis = [[mid.x - 1.5 * off.x, mid.y - 1.5 * off.y], [mid.x + 1.5 * off.x, mid.y + 1.5 * off.y]];
         for (a, b) in [(l0, l1), (r0, r1)] {
-            let t = contact_along(mid, axis, a, b).unwrap();
+            let t = contact_along(mid, axis, 10.0, a, b).unwrap();
             assert!((t - 0.3).abs() < 1e-4, "{t}");
             // the perpendicular foot reads another place on each line
             assert!((project(mid, a, b).unwrap().t - 0.3).abs() > 0.05);
         }
-        // a roller along the body (parallel lines): the perpendicular foot
+        // a roller along a nearly level body (parallel lines): the perpendicular foot
         let along = [[0.0, 0.0], [200.0, 40.0]];
-        assert_eq!(contact_along(mid, along, l0, l1), project(mid, l0, l1).map(|q| q.t));
+        assert_eq!(contact_along(mid, along, 10.0, l0, l1), project(mid, l0, l1).map(|q| q.t));
+    }
+
+    #[test]
+    fn a_roller_along_a_rising_thigh_bears_on_its_lower_end() {
+        // seated: hip (200, 300) low, knee (300, 240) high; the roller's image runs along under the thigh from behind
+        // the hip to 0.7 of it: the buttock rests at the hip
+        let (hip, knee) = (P2::new(200.0, 300.0), P2::new(300.0, 240.0));
+        let axis = [[150.0, 350.0], [270.0, 278.0]];
+        let c = P2::new(240.0, 270.0);
+        let t = contact_along(c, axis, 15.0, hip, knee).unwrap();
+        assert!(t.abs() < 1e-4, "{t}");
+        // the same along a knee lower than the hip (the thigh falling to the knee): the knee end of the stretch
+        let (hip2, knee2) = (P2::new(300.0, 240.0), P2::new(200.0, 300.0));
+        let t2 = contact_along(c, axis, 15.0, hip2, knee2).unwrap();
+        assert!(t2 > 0.2 && t2 <= 1.0, "{t2}");
     }
 
     #[test]
