@@ -8,8 +8,9 @@
 //! - a sample whose truth has no exercise (a person lying still with the roller beside them) must get no exercise
 //!   area and no fault at all;
 //! - the share of frames whose recognised exercise (the metrics' per-frame `exercise`) is the truth's is printed
-//!   (`rec%`), not asserted: the engine needs about a second to recognise, which bounds the share on short clips;
-//!   a wrong exercise fails the contact checks below anyway;
+//!   (`rec%`), not asserted: live coaching needs about a second to recognise and `analyze` labels that wait in
+//!   hindsight from the start of the evidence, after the roller is confirmed (0.3 s), which bounds the share on
+//!   short clips; a wrong exercise fails the contact checks below anyway;
 //! - person found in >= 95% of frames;
 //! - roller found in >= 90% of frames, its centre within half a roller radius of the truth (median);
 //! - contact point within 10% of the segment (median absolute error over frames where both exist, against the truth's
