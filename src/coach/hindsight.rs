@@ -4,6 +4,7 @@
 //! exercise recognised at its end and the contact its segment had then. What was coached at the time (a frame
 //! that already had an exercise, its faults and cues) is left as it was.
 
+use super::exercise::Zone;
 use super::{Engine, FrameMetrics};
 
 /// What a recognition says about the frames before it.
@@ -15,8 +16,8 @@ pub struct Hindsight {
     pub since: f64,
     /// (frame time, contact along its segment) over the evidence, oldest first.
     pub contacts: Vec<(f64, f32)>,
-    /// The region to roll, for `in_region`.
-    pub region: (f32, f32),
+    /// The exercise's region to roll, for `in_region`.
+    pub region: Zone,
 }
 
 impl Engine {
@@ -33,7 +34,7 @@ impl Engine {
             exercise: ex.id.clone(),
             since,
             contacts: self.recog.contacts_since(e, since).collect(),
-            region: (ex.region.start, ex.region.end),
+            region: ex.region.clone(),
         })
     }
 }
@@ -67,7 +68,7 @@ impl MetricsLog {
             let contact = h.contacts.iter().find(|c| c.0 == row.t).map(|c| c.1);
             row.area.exercise = Some(h.exercise.clone());
             row.area.contact = contact;
-            row.area.in_region = contact.is_some_and(|c| c >= h.region.0 && c <= h.region.1);
+            row.area.in_region = contact.is_some_and(|c| h.region.contains(c));
         }
     }
 
@@ -79,6 +80,12 @@ impl MetricsLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::coach::exercise::Advice;
+
+    fn region(start: f32, end: f32) -> Zone {
+        let advice = Advice { message: String::new(), cue: String::new(), source: String::new() };
+        Zone { name: "region".into(), start, end, advice }
+    }
 
     fn row(t: f64, exercise: Option<&str>) -> FrameMetrics {
         let mut m = FrameMetrics::empty();
@@ -97,7 +104,7 @@ mod tests {
             exercise: "quads".into(),
             since: 0.2,
             contacts: vec![(0.2, 0.30), (0.4, 0.95), (0.5, 0.40)],
-            region: (0.1, 0.8),
+            region: region(0.1, 0.8),
         };
         log.push(&row(0.5, Some("quads")), Some(h));
         let rows = log.into_rows();
@@ -119,7 +126,7 @@ mod tests {
     fn frames_coached_at_the_time_are_left_as_they_were() {
         let mut log = MetricsLog::default();
         log.push(&row(0.0, Some("calves")), None);
-        let h = Hindsight { exercise: "quads".into(), since: 0.0, contacts: vec![(0.0, 0.5)], region: (0.0, 1.0) };
+        let h = Hindsight { exercise: "quads".into(), since: 0.0, contacts: vec![(0.0, 0.5)], region: region(0.0, 1.0) };
         log.push(&row(0.1, Some("quads")), Some(h));
         let rows = log.into_rows();
         assert_eq!(rows[0].area.exercise.as_deref(), Some("calves"));

@@ -69,9 +69,8 @@ pub struct Recognizer {
     cand_since: f64,
     current: Option<usize>,
     current_since: f64,
-    /// When the last switch happened (the frame time passed to [`recognise`](Self::recognise)).
-    switched_at: Option<f64>,
-    last_t: f64,
+    /// The last call of [`recognise`](Self::recognise) was followed by a [`switch`](Self::switch).
+    just_switched: bool,
 }
 
 impl Recognizer {
@@ -107,8 +106,7 @@ impl Recognizer {
             cand_since: 0.0,
             current,
             current_since: 0.0,
-            switched_at: None,
-            last_t: f64::NEG_INFINITY,
+            just_switched: false,
         }
     }
 
@@ -124,7 +122,7 @@ impl Recognizer {
 
     /// True when the current exercise was recognised on the last frame seen.
     pub fn just_switched(&self) -> bool {
-        self.switched_at == Some(self.last_t)
+        self.just_switched
     }
 
     /// The contacts on exercise `e`'s segment (frame time, position along it) from `since` on, oldest first.
@@ -244,7 +242,7 @@ impl Recognizer {
         exercises: &[Exercise],
         orientation: Option<Orientation>,
     ) -> Option<usize> {
-        self.last_t = t;
+        self.just_switched = false;
         let c = self.candidate(exercises, orientation)?;
         if self.cand != Some(c) {
             self.cand = Some(c);
@@ -265,6 +263,6 @@ impl Recognizer {
     pub fn switch(&mut self, c: usize) {
         self.current = Some(c);
         self.current_since = self.cand_since;
-        self.switched_at = Some(self.last_t);
+        self.just_switched = true;
     }
 }
