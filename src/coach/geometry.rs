@@ -65,13 +65,12 @@ pub fn project(p: P2, a: P2, b: P2) -> Option<Projection> {
     })
 }
 
-/// Position along the segment `a`-`b` (0 at `a`, 1 at `b`, unclamped) where the line through `p` with direction `u`
-/// meets it; `None` when the two lines cross at a sine of the angle below `min_sin` (nearly parallel: the crossing
-/// moves by 1/sin of any error in either line).
-pub fn cross_along(p: P2, u: P2, a: P2, b: P2, min_sin: f32) -> Option<f32> {
-    let d = b.sub(a);
+/// Position `s` on the line `a + s d` (0 at `a`, 1 at `a + d`, unclamped) where the line through `p` with direction
+/// `u` meets it; `None` when the two lines cross at a sine of the angle below `min_sin` (nearly parallel: the
+/// crossing moves by 1/sin of any error in either line).
+pub fn cross_along(p: P2, u: P2, a: P2, d: P2, min_sin: f32) -> Option<f32> {
     let den = d.x * u.y - d.y * u.x;
-    if !(den.abs() >= min_sin * d.norm() * u.norm()) || den == 0.0 {
+    if !(den.abs() >= min_sin * (d.norm() * u.norm())) || den == 0.0 {
         return None;
     }
     let w = p.sub(a);

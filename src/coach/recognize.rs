@@ -21,9 +21,11 @@ pub const MAX_OVERLAP_R: f32 = 0.6;
 /// The contact may lie at most this share of the segment beyond its landmarks (the landmark is inside the joint,
 /// the tissue rolled extends past it).
 pub const MAX_OUTSIDE: f32 = 0.6;
-/// The roller's axis is followed to the segment only when the two cross at this sine of an angle or more (30 deg;
-/// the same bound the roller module's contact uses, `roller::contact::MIN_CROSSING_SIN`).
-const AXIS_CROSSING_MIN_SIN: f32 = 0.5;
+/// A roller's axis (or top line) and a body segment are intersected only when they cross at this sine of an angle or
+/// more (30 deg): the crossing point moves by 1/sin of any error in either line (the learned axis is off by ~0.3-0.7 r
+/// at each end), so two nearly parallel lines would put the contact anywhere along the roller. Used here and by the
+/// roller module's contact point (`roller::contact`).
+pub const MIN_CROSSING_SIN: f32 = 0.5;
 /// A segment within this many degrees of level has no lower end for a lengthwise roller to bear on (a body lying
 /// along it); the seated thigh of d_glutes_az35_el20 rises 27 deg in the image.
 const LEVEL_SEGMENT_DEG: f32 = 15.0;
@@ -131,7 +133,7 @@ fn roller_centre(roller: &RollerObs) -> P2 {
 /// (a roller seen lengthwise) give [`lengthwise_contact`].
 fn contact_along(c: P2, axis: [[f32; 2]; 2], r: f32, a: P2, b: P2) -> Option<f32> {
     let u = P2::new(axis[1][0] - axis[0][0], axis[1][1] - axis[0][1]);
-    cross_along(c, u, a, b, AXIS_CROSSING_MIN_SIN).or_else(|| lengthwise_contact(c, axis, r, a, b))
+    cross_along(c, u, a, b.sub(a), MIN_CROSSING_SIN).or_else(|| lengthwise_contact(c, axis, r, a, b))
 }
 
 /// A roller whose image runs along the segment touches it over the stretch the two share. On an inclined segment

@@ -3,14 +3,12 @@
 //! rests on the cylinder's top line, which meets the body segment away from the visible end face.
 
 use super::body::Segment;
+use crate::coach::geometry::{cross_along, P2};
+use crate::coach::recognize::MIN_CROSSING_SIN;
 
 /// The body line runs through the joint centres; the skin resting on the roller is about this many roller radii
 /// below it (the same typical gap the verification expects between body line and roller top).
 const LIMB_DEPTH_R: f32 = 0.9;
-/// The roller's top line and the body segment are intersected only when they cross at this sine of an angle or
-/// more (30 deg): the crossing point moves by 1/sin of any error in either line (the learned axis is off by ~0.3-0.7 r
-/// at each end), so two nearly parallel lines would put the contact anywhere along the roller.
-const MIN_CROSSING_SIN: f32 = 0.5;
 
 /// Where the roller touches `segment`: the roller's top line (through the top of the end face, along the axis when
 /// it is known) meets the segment; when the two are nearly parallel, the segment point nearest the top of the
@@ -20,12 +18,11 @@ pub fn contact(segment: &Segment, c: (f32, f32, f32), axis: Option<[[f32; 2]; 2]
     let top = (cx, cy - r);
     if let Some([p0, p1]) = axis {
         let d = (p1[0] - p0[0], p1[1] - p0[1]);
-        let e = (segment.b.0 - segment.a.0, segment.b.1 - segment.a.1);
-        let den = d.0 * e.1 - d.1 * e.0;
-        if den.abs() >= MIN_CROSSING_SIN * (d.0.hypot(d.1) * e.0.hypot(e.1)) {
-            // top + s d = a' + t e, with a' the segment start moved down to the skin on the roller.
-            let w = (segment.a.0 - top.0, segment.a.1 + LIMB_DEPTH_R * r - top.1);
-            let s = ((w.0 * e.1 - w.1 * e.0) / den).clamp(0.0, 1.0);
+        let e = P2::new(segment.b.0 - segment.a.0, segment.b.1 - segment.a.1);
+        // top + s d meets the segment moved down to the skin on the roller (its start a')
+        let skin = P2::new(segment.a.0, segment.a.1 + LIMB_DEPTH_R * r);
+        if let Some(s) = cross_along(skin, e, P2::new(top.0, top.1), P2::new(d.0, d.1), MIN_CROSSING_SIN) {
+            let s = s.clamp(0.0, 1.0);
             let p = (top.0 + s * d.0, top.1 + s * d.1);
             let q = segment.closest_point(p);
             return [q.0, q.1];
