@@ -221,8 +221,8 @@ pub fn run_clip<O: Send>(
                 let Ok(slot) = posed.recv() else {
                     return Ok(()); // the clip ended
                 };
-                let slot = slot?;
-                let r = roller_half.run(&slot.frame, &slot.step, true)?;
+                let mut slot = slot?;
+                let r = roller_half.run(&slot.frame, &mut slot.step, true)?;
                 stats.frames += 1;
                 stats.frames_with_person += r.pose.is_some() as u64;
                 stats.seconds_of_video = slot.t + 1.0 / info.fps;

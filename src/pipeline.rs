@@ -138,8 +138,9 @@ pub struct RollerHalf<'a> {
 
 impl RollerHalf<'_> {
     /// Looks for the roller in `image_bgr` (when `run_roller`; else the last roller is kept) and returns the frame's
-    /// result.
-    pub fn run(&mut self, image_bgr: &Mat, step: &PoseStep, run_roller: bool) -> Result<&FrameResult, PipelineError> {
+    /// result. The step's mask moves into the result (the result's old mask buffer goes back to `step`, for the
+    /// model half to fill next).
+    pub fn run(&mut self, image_bgr: &Mat, step: &mut PoseStep, run_roller: bool) -> Result<&FrameResult, PipelineError> {
         *self.times = StepTimes { pose_s: Some(step.seconds), roller_s: None };
         match self.roller.as_deref_mut() {
             Some(d) if run_roller => {
@@ -150,10 +151,7 @@ impl RollerHalf<'_> {
             Some(_) => {} // skipped: the last roller is kept
             None => self.result.roller = None,
         }
-        match (step.mask.as_ref(), self.result.mask.as_mut()) {
-            (Some(m), Some(dst)) => dst.clone_from(m),
-            (m, _) => self.result.mask = m.cloned(),
-        }
+        std::mem::swap(&mut self.result.mask, &mut step.mask);
         self.result.t = step.t;
         self.result.pose = step.pose;
         Ok(self.result)

@@ -26,7 +26,7 @@ pub enum PoseError {
 
 /// The person segmentation of the last frame, warped back to image axes at a low working resolution.
 /// `mask` space: pixel (u, v) covers image pixels `[u * scale, (u + 1) * scale) x [v * scale, (v + 1) * scale)`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct PersonMask {
     pub width: usize,
     pub height: usize,
@@ -34,6 +34,18 @@ pub struct PersonMask {
     pub scale: f32,
     /// Person probability 0..255, row-major, `width * height` bytes; 0 outside the pose crop.
     pub data: Vec<u8>,
+}
+
+/// `clone_from` copies into the existing pixel buffer (the pipeline refreshes a mask every frame without allocating).
+impl Clone for PersonMask {
+    fn clone(&self) -> Self {
+        Self { width: self.width, height: self.height, scale: self.scale, data: self.data.clone() }
+    }
+
+    fn clone_from(&mut self, src: &Self) {
+        (self.width, self.height, self.scale) = (src.width, src.height, src.scale);
+        self.data.clone_from(&src.data);
+    }
 }
 
 impl PersonMask {
