@@ -132,6 +132,35 @@ const POSE_AHEAD: usize = 0;
 /// Frame buffers waiting to be reused by the reader: every frame in flight between it and the main thread.
 const FREE_SLOTS: usize = DECODE_AHEAD + POSE_AHEAD + 3;
 
+/// Frames larger than this are scaled down to fit it as they are decoded, so that every later step (the pose
+/// model's crops, the roller step's crop, drawing) and every frame in flight between the stages costs what a 1080p
+/// frame costs (issue 13: 4K `analyze` peaked at 416 MiB, three whole 25 MB input frames in flight). The pose
+/// model looks at 256 px crops and the roller step at a bounded crop, so nothing is lost at 1080p; positions are
+/// scaled back to the input's pixels before the engine, the pose track and the report see them. Not when the
+/// annotated video is asked for at a larger size (`--video-size source`).
+const WORKING_SIZE: VideoSize = VideoSize::Fit { long: 1920, short: 1080 };
+
+/// The size frames of a `width` x `height` clip are analysed at, when smaller than theirs (see [`WORKING_SIZE`]).
+fn working_size(width: u32, height: u32, out_size: (u32, u32)) -> Option<(u32, u32)> {
+    let work = WORKING_SIZE.output_for(width, height);
+    (work != (width, height) && out_size.0 <= work.0 && out_size.1 <= work.1).then_some(work)
+}
+
+/// Decodes the next frame into `frame`, through `decoded` scaled to `work` when given.
+fn next_working_frame(
+    source: &mut (dyn FrameSource + Send),
+    decoded: &mut Mat,
+    frame: &mut Mat,
+    work: Option<(u32, u32)>,
+) -> Result<Option<f64>, AnalysisError> {
+    let Some(size) = work else { return Ok(source.next_frame(frame)?) };
+    let t = source.next_frame(decoded)?;
+    if t.is_some() {
+        encode::resize_into(decoded, frame, size)?;
+    }
+    Ok(t)
+}
+
 /// One frame's buffers on their way reader -> model thread -> main thread, then back to the reader for reuse.
 #[derive(Default)]
 struct Slot {
@@ -142,13 +171,19 @@ struct Slot {
 
 /// The reader thread: decodes the clip into reused slots until it ends, fails (the error is passed on in frame
 /// order) or the model thread hangs up.
-fn read_ahead(source: &mut (dyn FrameSource + Send), out: SyncSender<Result<Slot, AnalysisError>>, free: Receiver<Slot>) {
+fn read_ahead(
+    source: &mut (dyn FrameSource + Send),
+    work: Option<(u32, u32)>,
+    out: SyncSender<Result<Slot, AnalysisError>>,
+    free: Receiver<Slot>,
+) {
+    let mut decoded = Mat::default();
     loop {
         let mut slot = free.try_recv().unwrap_or_default();
-        let msg = match source.next_frame(&mut slot.frame) {
+        let msg = match next_working_frame(source, &mut decoded, &mut slot.frame, work) {
             Ok(Some(t)) => Ok(Slot { t, ..slot }),
             Ok(None) => return,
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         };
         let failed = msg.is_err();
         if out.send(msg).is_err() || failed {
@@ -187,6 +222,8 @@ pub fn run_clip<O: Send>(
     let info = source.info();
     let out_size = outputs.video_size.output_for(info.width, info.height);
     let scale = out_size.0 as f32 / info.width.max(1) as f32;
+    let work = working_size(info.width, info.height, out_size);
+    let source_from_work = work.map(|w| info.width as f32 / w.0 as f32);
     let video = match &outputs.annotated_video {
         Some(p) => Some(AnnotatedVideoWriter::create(p, out_size.0, out_size.1, info.fps)?),
         None => None,
@@ -201,7 +238,7 @@ pub fn run_clip<O: Send>(
     let (free, free_rx) = sync_channel::<Slot>(FREE_SLOTS);
     let (pose_half, mut roller_half) = pipeline.halves();
     std::thread::scope(|scope| {
-        scope.spawn(move || read_ahead(source, decoded_tx, free_rx));
+        scope.spawn(move || read_ahead(source, work, decoded_tx, free_rx));
         scope.spawn(move || pose_ahead(pose_half, decoded_rx, posed_tx));
         let writer = video.map(|mut video| {
             scope.spawn(move || -> Result<(), AnalysisError> {
@@ -223,6 +260,14 @@ pub fn run_clip<O: Send>(
                 };
                 let mut slot = slot?;
                 let r = roller_half.run(&slot.frame, &mut slot.step, true)?;
+                let in_source;
+                let r = match source_from_work {
+                    Some(k) => {
+                        in_source = scaled_result(r, k);
+                        &in_source
+                    }
+                    None => r,
+                };
                 stats.frames += 1;
                 stats.frames_with_person += r.pose.is_some() as u64;
                 stats.seconds_of_video = slot.t + 1.0 / info.fps;
@@ -250,12 +295,14 @@ pub fn run_clip<O: Send>(
     Ok(stats)
 }
 
-/// `r` with its image positions times `s` (for drawing on the scaled frame).
+/// `r` with its image positions times `s` (for drawing on the scaled frame, or from the working frame to the input's
+/// pixels).
 fn scaled_result(r: &FrameResult, s: f32) -> FrameResult {
     FrameResult {
+        t: r.t,
         pose: r.pose.as_ref().map(|p| hud::scale_pose(p, s)),
         roller: r.roller.map(|o| hud::scale_roller(o, s)),
-        ..r.clone()
+        mask: r.mask.as_ref().map(|m| crate::pose::PersonMask { scale: m.scale * s, ..m.clone() }),
     }
 }
 
