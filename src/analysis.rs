@@ -259,15 +259,8 @@ pub fn run_clip<O: Send>(
                     return Ok(()); // the clip ended
                 };
                 let mut slot = slot?;
-                let r = roller_half.run(&slot.frame, &mut slot.step, true)?;
-                let in_source;
-                let r = match source_from_work {
-                    Some(k) => {
-                        in_source = scaled_result(r, k);
-                        &in_source
-                    }
-                    None => r,
-                };
+                let mut scaled = None;
+                let r = in_source(roller_half.run(&slot.frame, &mut slot.step, true)?, source_from_work, &mut scaled);
                 stats.frames += 1;
                 stats.frames_with_person += r.pose.is_some() as u64;
                 stats.seconds_of_video = slot.t + 1.0 / info.fps;
@@ -293,6 +286,14 @@ pub fn run_clip<O: Send>(
     track.flush()?;
     stats.wall_seconds = start.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// `r` in the input's pixels: as it is, or scaled back from the working frame by `k` (into `buf`).
+fn in_source<'a>(r: &'a FrameResult, k: Option<f32>, buf: &'a mut Option<FrameResult>) -> &'a FrameResult {
+    match k {
+        Some(k) => buf.insert(scaled_result(r, k)),
+        None => r,
+    }
 }
 
 /// `r` with its image positions times `s` (for drawing on the scaled frame, or from the working frame to the input's
