@@ -58,3 +58,49 @@ fn a_file_named_like_a_photo_that_is_not_one_is_reported() {
     std::fs::write(&bad, b"not a picture").unwrap();
     analyze(&bad, tmp.path()).assert_error("notes.jpg", &["notes.jpg: not an image OpenCV can read"]);
 }
+
+/// The pose track's last frame (the roller is confirmed by then): (keypoints as (x, y, visibility), roller (x, y, r) if any).
+fn last_track_frame(path: &Path) -> (Vec<(f64, f64, f64)>, Option<(f64, f64, f64)>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let f: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let kp = f["keypoints"].as_array().unwrap().iter().map(|k| (k[0].as_f64().unwrap(), k[1].as_f64().unwrap(), k[2].as_f64().unwrap()));
+    let roller = f["roller"].as_array().map(|r| (r[0].as_f64().unwrap(), r[1].as_f64().unwrap(), r[2].as_f64().unwrap()));
+    (kp.collect(), roller)
+}
+
+/// A 12-megapixel photo (4000x3000, a phone's) is analysed on a frame scaled down to 1440x1080 (issue 13: bounded
+/// working size), and what it reports is in the photo's own pixels: the same body, roller and exercise as the
+/// 640x480 original, at 6.25 times its coordinates.
+#[test]
+fn a_large_photo_is_reported_in_its_own_pixels() {
+    const K: f64 = 6.25;
+    let tmp = tmp("large");
+    let dir = tmp.path();
+    let small = dir.join("quads_clean.png");
+    save_frame(&repo().join("samples/synthetic/quads_clean.mp4"), 60, &small);
+    let image = imgcodecs::imread(s(&small), imgcodecs::IMREAD_COLOR).unwrap();
+    let mut large = Mat::default();
+    let size = opencv::core::Size::new((640.0 * K) as i32, (480.0 * K) as i32);
+    opencv::imgproc::resize(&image, &mut large, size, 0.0, 0.0, opencv::imgproc::INTER_CUBIC).unwrap();
+    let large_path = dir.join("quads_large.jpg");
+    assert!(imgcodecs::imwrite(s(&large_path), &large, &Vector::new()).unwrap());
+    analyze(&small, dir).assert_ok();
+    analyze(&large_path, dir).assert_ok();
+    let report = |stem: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{stem}.report.json"))).unwrap()).unwrap()
+    };
+    let (r_small, r_large) = (report("quads_clean"), report("quads_large"));
+    assert_eq!(r_large["input"]["width"], 4000, "{}", r_large["input"]);
+    let areas = |r: &Value| r["areas"].as_array().unwrap().iter().map(|a| a["exercise"].clone()).collect::<Vec<_>>();
+    assert_eq!(areas(&r_large), areas(&r_small));
+    let (kp_s, roller_s) = last_track_frame(&dir.join("quads_clean.poses.jsonl"));
+    let (kp_l, roller_l) = last_track_frame(&dir.join("quads_large.poses.jsonl"));
+    // within 2 % of the photo's width: the model sees a resampled crop, not the same pixels
+    let tol = 0.02 * 640.0 * K;
+    for (i, (a, b)) in kp_s.iter().zip(&kp_l).enumerate().filter(|(_, (a, _))| a.2 > 0.8) {
+        let d = (a.0 * K - b.0).hypot(a.1 * K - b.1);
+        assert!(d < tol, "landmark {i}: {:?} x {K} vs {:?} ({d:.0} px apart)", (a.0, a.1), (b.0, b.1));
+    }
+    let (a, b) = (roller_s.expect("roller in the small photo"), roller_l.expect("roller in the large photo"));
+    assert!((a.0 * K - b.0).hypot(a.1 * K - b.1) < tol && (a.2 * K / b.2 - 1.0).abs() < 0.15, "roller {a:?} x {K} vs {b:?}");
+}
