@@ -144,6 +144,10 @@ DEV_TABLE = [
     ("upper_back", 208, (60, 25, 30, 6), "orange", "grid", False),
     ("calves", 209, (20, 40, 30, 0), "black", "smooth", True),
     ("hamstrings", 210, (25, 25, 35, -2), "white", "grid", False),
+    # seated glutes from other cameras (seeds 223-225, after the ball clips): the development set had one glutes clip
+    ("glutes", 223, (15, 10, 38, 2), "orange", "smooth", False),
+    ("glutes", 224, (50, 30, 32, -3), "grey", "bumpy", True),
+    ("glutes", 225, (25, 35, 35, 0), "pink", "grid", False),
 ]
 # Ball clips for the development set (seeds 211-220): the same body positions as BALL_CLIPS, other cameras.
 # exercise, seed, camera, ball colour, diameter (cm), side, lateral (cm beside the midline, roll deg), plan keyframes
