@@ -30,6 +30,23 @@ pub const MIN_CROSSING_SIN: f32 = 0.5;
 /// along it); the seated thigh of d_glutes_az35_el20 rises 27 deg in the image.
 const LEVEL_SEGMENT_DEG: f32 = 15.0;
 
+/// A segment pointing more than this far out of the image plane (by the world landmarks' depth) is seen too
+/// foreshortened to place a contact along it: its image is under half its length, so any error across the image
+/// moves the contact twice as far along the body, and the crossing with the roller's axis runs off the segment. On
+/// the development clip d_glutes_az50_el30 the crossed leg's thigh, pointing at the camera (27 px against the other
+/// thigh's 85), put the buttock's contact at 0.9-1.0 of the thigh (truth -0.02..-0.10). Geometry, not fitted: cos 60
+/// deg = 1/2.
+pub const MAX_CONTACT_DEPTH_TILT_DEG: f32 = 60.0;
+
+/// True when the world landmarks say the segment `ia`-`ib` points more than [`MAX_CONTACT_DEPTH_TILT_DEG`] out of
+/// the image plane (false without world landmarks).
+fn seen_end_on(pose: &Pose, ia: usize, ib: usize) -> bool {
+    let Some(w) = pose.world.as_ref() else { return false };
+    let d = [w[ib][0] - w[ia][0], w[ib][1] - w[ia][1], w[ib][2] - w[ia][2]];
+    let len = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+    len > 1e-3 && d[2].abs() / len > MAX_CONTACT_DEPTH_TILT_DEG.to_radians().sin()
+}
+
 /// How far the position `t` along a segment (0..1 between its landmarks) lies beyond it, in segment lengths.
 pub fn outside_share(t: f32) -> f32 {
     (-t).max(t - 1.0).max(0.0)
@@ -109,9 +126,13 @@ pub struct SegmentContact {
 }
 
 /// Side 0 = left chain, 1 = right chain.
-fn chain(pose: &Pose, r: LandmarkRef, side: u8) -> Option<P2> {
+fn chain_index(r: LandmarkRef, side: u8) -> usize {
     let (l, rr) = r.sides();
-    let i = if side == 0 { l } else { rr };
+    if side == 0 { l } else { rr }
+}
+
+fn chain(pose: &Pose, r: LandmarkRef, side: u8) -> Option<P2> {
+    let i = chain_index(r, side);
     visible(pose, i).then(|| P2::from(pose.kp(i)))
 }
 
@@ -169,7 +190,7 @@ pub fn segment_contact_side(
 ) -> Option<SegmentContact> {
     let a = chain(pose, seg.from, side)?;
     let b = chain(pose, seg.to, side)?;
-    if incline_deg(a, b) > MAX_SEGMENT_INCLINE_DEG {
+    if incline_deg(a, b) > MAX_SEGMENT_INCLINE_DEG || seen_end_on(pose, chain_index(seg.from, side), chain_index(seg.to, side)) {
         return None;
     }
     let pr = project(roller_centre(roller), a, b)?;
@@ -348,5 +369,25 @@ mod tests {
         // Far beyond the knee: no contact.
         let far = RollerObs { cx: 500.0, ..roller };
         assert!(segment_contact(&pose, &seg, &far, 2.0, None).is_none());
+    }
+
+    #[test]
+    fn a_thigh_pointing_at_the_camera_gives_no_contact_the_other_side_does() {
+        let mut pose = lying(-20.0);
+        // world landmarks (m): the right thigh runs 0.4 m towards the camera and 0.1 m along the image (76 deg out of
+        // the image plane), the left thigh lies in it
+        let mut w = [[0.0f32; 3]; crate::landmarks::NUM_LANDMARKS];
+        w[idx::LEFT_KNEE] = [0.4, 0.0, 0.0];
+        w[idx::RIGHT_KNEE] = [0.1, 0.0, -0.4];
+        pose.world = Some(w);
+        let seg = SegmentDef::between("thigh", "hip", "knee").unwrap();
+        let roller = RollerObs { cx: 285.0, cy: 330.0, r: 20.0, confidence: 1.0, ..Default::default() };
+        assert!(segment_contact_side(&pose, &seg, &roller, 2.0, 1).is_none());
+        let c = segment_contact(&pose, &seg, &roller, 2.0, Some(1)).unwrap();
+        assert_eq!(c.side, 0);
+        // at 55 deg out of the plane the contact is still placed
+        w[idx::RIGHT_KNEE] = [0.4 * 55f32.to_radians().cos(), 0.0, -0.4 * 55f32.to_radians().sin()];
+        pose.world = Some(w);
+        assert!(segment_contact_side(&pose, &seg, &roller, 2.0, 1).is_some());
     }
 }
