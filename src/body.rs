@@ -52,6 +52,12 @@ fn mid(w: &WorldLandmarks, a: usize, b: usize) -> V3 {
     [s[0] * 0.5, s[1] * 0.5, s[2] * 0.5]
 }
 
+/// How far the segment `a`-`b` of the world landmarks points out of the image plane: the sine of its angle with the
+/// plane (its depth share of its length); `None` when the two landmarks coincide.
+pub fn depth_tilt_sin(w: &WorldLandmarks, a: usize, b: usize) -> Option<f32> {
+    unit(sub(w[b], w[a])).map(|d| d[2].abs())
+}
+
 /// "Up" (against gravity) in camera axes for a camera tilted down by [`ASSUMED_TILT_DEG`].
 pub fn assumed_up() -> V3 {
     let t = ASSUMED_TILT_DEG.to_radians();
@@ -181,7 +187,7 @@ pub fn cm_per_px(pose: &Pose) -> Option<BodyScale> {
             let px = (ka.x - kb.x).hypot(ka.y - kb.y);
             let d = sub(w[a], w[b]);
             let len = dot(d, d).sqrt();
-            if px < MIN_SEGMENT_PX || len < 1e-3 || d[2].abs() / len > max_tilt {
+            if px < MIN_SEGMENT_PX || len < 1e-3 || depth_tilt_sin(w, a, b)? > max_tilt {
                 return None;
             }
             Some(100.0 * d[0].hypot(d[1]) / px)

@@ -41,10 +41,8 @@ pub const MAX_CONTACT_DEPTH_TILT_DEG: f32 = 60.0;
 /// True when the world landmarks say the segment `ia`-`ib` points more than [`MAX_CONTACT_DEPTH_TILT_DEG`] out of
 /// the image plane (false without world landmarks).
 fn seen_end_on(pose: &Pose, ia: usize, ib: usize) -> bool {
-    let Some(w) = pose.world.as_ref() else { return false };
-    let d = [w[ib][0] - w[ia][0], w[ib][1] - w[ia][1], w[ib][2] - w[ia][2]];
-    let len = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
-    len > 1e-3 && d[2].abs() / len > MAX_CONTACT_DEPTH_TILT_DEG.to_radians().sin()
+    let tilt = pose.world.as_ref().and_then(|w| crate::body::depth_tilt_sin(w, ia, ib));
+    tilt.is_some_and(|s| s > MAX_CONTACT_DEPTH_TILT_DEG.to_radians().sin())
 }
 
 /// How far the position `t` along a segment (0..1 between its landmarks) lies beyond it, in segment lengths.
