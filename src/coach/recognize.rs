@@ -121,6 +121,11 @@ pub struct SegmentContact {
     pub to_px: P2,
     /// 0 = left chain, 1 = right chain.
     pub side: u8,
+    /// The position is pinned to a landmark, not measured: a roller seen along a rising segment is placed at the
+    /// segment's lower end when the stretch they share runs past it ([`lengthwise_contact`]), and that place does not
+    /// move as the body rolls. Such a contact places the tool on an area but measures no motion (no speed, pass or
+    /// hold): on the development glutes clips it had read as a roller held still for the whole clip.
+    pub pinned: bool,
 }
 
 /// Side 0 = left chain, 1 = right chain.
@@ -150,9 +155,9 @@ fn roller_centre(roller: &RollerObs) -> P2 {
 /// right shoulder-hip lines lie a torso's width apart, and the perpendicular foot on the other side's line read the
 /// upper back 0.2-0.3 of the segment off on the development clip d_upper_back_az40_el30. Nearly parallel lines
 /// (a roller seen lengthwise) give [`lengthwise_contact`].
-fn contact_along(c: P2, axis: [[f32; 2]; 2], r: f32, a: P2, b: P2) -> Option<f32> {
+fn contact_along(c: P2, axis: [[f32; 2]; 2], r: f32, a: P2, b: P2) -> Option<(f32, bool)> {
     let u = P2::new(axis[1][0] - axis[0][0], axis[1][1] - axis[0][1]);
-    cross_along(c, u, a, b.sub(a), MIN_CROSSING_SIN).or_else(|| lengthwise_contact(c, axis, r, a, b))
+    cross_along(c, u, a, b.sub(a), MIN_CROSSING_SIN).map(|t| (t, false)).or_else(|| lengthwise_contact(c, axis, r, a, b))
 }
 
 /// A roller whose image runs along the segment touches it over the stretch the two share. On an inclined segment
@@ -160,22 +165,23 @@ fn contact_along(c: P2, axis: [[f32; 2]; 2], r: f32, a: P2, b: P2) -> Option<f32
 /// the knee, and seen from 35 deg off the roller's axis the roller's image ran along the thigh (crossing it at 9 deg),
 /// so the middle of the stretch read mid-thigh (hamstrings, 0.58 of the segment off on the development clip
 /// d_glutes_az35_el20) where the buttock rests on it at the hip. On a nearly level segment (a body lying along the
-/// roller) no end bears the weight: the foot of the detector's contact point `c`.
-fn lengthwise_contact(c: P2, axis: [[f32; 2]; 2], r: f32, a: P2, b: P2) -> Option<f32> {
+/// roller) no end bears the weight: the foot of the detector's contact point `c`. The second value: the place is
+/// pinned to the segment's landmark (the stretch's lower end ran past it; see [`SegmentContact::pinned`]).
+fn lengthwise_contact(c: P2, axis: [[f32; 2]; 2], r: f32, a: P2, b: P2) -> Option<(f32, bool)> {
     let foot = project(c, a, b)?.t;
     if incline_deg(a, b) < LEVEL_SEGMENT_DEG {
-        return Some(foot);
+        return Some((foot, false));
     }
     // the roller's top line, projected on the segment, clipped to the segment between its landmarks
     let top = |p: [f32; 2]| project(P2::new(p[0], p[1] - r), a, b).map(|q| q.t);
     let (t0, t1) = (top(axis[0])?, top(axis[1])?);
     let (lo, hi) = (t0.min(t1).max(0.0), t0.max(t1).min(1.0));
     if lo > hi {
-        return Some(foot);
+        return Some((foot, false));
     }
     // the end lower in the image (larger y) is nearer the floor
     let lower_at_lo = a.lerp(b, lo).y >= a.lerp(b, hi).y;
-    Some(if lower_at_lo { lo } else { hi })
+    Some(if lower_at_lo { (lo, lo > t0.min(t1)) } else { (hi, hi < t0.max(t1)) })
 }
 
 /// Contact of `roller` with `seg` on one side of the body, if the roller lies under that segment.
@@ -194,11 +200,11 @@ pub fn segment_contact_side(
     let pr = project(roller_centre(roller), a, b)?;
     // Along the segment: the detector's contact point (the roller's top line under the body) when it gives one
     // (with the axis seen; end-on the contact is the centre's foot on the segment, which `pr` already is).
-    let t = match (roller.contact, roller.axis) {
+    let along = match (roller.contact, roller.axis) {
         (Some(c), Some(axis)) => contact_along(P2::new(c[0], c[1]), axis, roller.r, a, b),
         _ => None,
     };
-    let t = t.unwrap_or(pr.t);
+    let (t, pinned) = along.unwrap_or((pr.t, false));
     let gap_px = pr.offset_down_px - roller.r;
     if gap_px < -MAX_OVERLAP_R * roller.r || gap_px > MAX_TISSUE_GAP_CM * px_per_cm {
         return None;
@@ -216,6 +222,7 @@ pub fn segment_contact_side(
         from_px: a,
         to_px: b,
         side,
+        pinned,
     })
 }
 
@@ -282,14 +289,15 @@ mod tests {
         let mid = l0.lerp(l1, 0.3).add(off.scale(0.5));
         let axis = [[mid.x - 1.5 * off.x, mid.y - 1.5 * off.y], [mid.x + 1.5 * off.x, mid.y + 1.5 * off.y]];
         for (a, b) in [(l0, l1), (r0, r1)] {
-            let t = contact_along(mid, axis, 10.0, a, b).unwrap();
+            let (t, pinned) = contact_along(mid, axis, 10.0, a, b).unwrap();
+            assert!(!pinned);
             assert!((t - 0.3).abs() < 1e-4, "{t}");
             // the perpendicular foot reads another place on each line
             assert!((project(mid, a, b).unwrap().t - 0.3).abs() > 0.05);
         }
         // a roller along a nearly level body (parallel lines): the perpendicular foot
         let along = [[0.0, 0.0], [200.0, 40.0]];
-        assert_eq!(contact_along(mid, along, 10.0, l0, l1), project(mid, l0, l1).map(|q| q.t));
+        assert_eq!(contact_along(mid, along, 10.0, l0, l1), project(mid, l0, l1).map(|q| (q.t, false)));
     }
 
     #[test]
@@ -299,11 +307,13 @@ mod tests {
         let (hip, knee) = (P2::new(200.0, 300.0), P2::new(300.0, 240.0));
         let axis = [[150.0, 350.0], [270.0, 278.0]];
         let c = P2::new(240.0, 270.0);
-        let t = contact_along(c, axis, 15.0, hip, knee).unwrap();
+        let (t, pinned) = contact_along(c, axis, 15.0, hip, knee).unwrap();
         assert!(t.abs() < 1e-4, "{t}");
+        // the stretch runs on behind the hip: placed at the hip, not measured there
+        assert!(pinned);
         // the same along a knee lower than the hip (the thigh falling to the knee): the knee end of the stretch
         let (hip2, knee2) = (P2::new(300.0, 240.0), P2::new(200.0, 300.0));
-        let t2 = contact_along(c, axis, 15.0, hip2, knee2).unwrap();
+        let (t2, _) = contact_along(c, axis, 15.0, hip2, knee2).unwrap();
         assert!(t2 > 0.2 && t2 <= 1.0, "{t2}");
     }
 
