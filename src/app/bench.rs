@@ -80,7 +80,7 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
         }
         scaled_sizes.push(((w, h), scaled));
     }
-    for method in [RollerMethod::Learned, RollerMethod::Circles, RollerMethod::Both] {
+    for method in [RollerMethod::Auto, RollerMethod::Learned, RollerMethod::Circles, RollerMethod::Both] {
         let cfg = RollerConfig { method, ..RollerConfig::default() };
         let mut det = RollerDetector::load(cfg, models, runtime::threads_or_default(a.threads))?;
         let mut line = format!("roller detection ({method:?}) ms/frame (median):");

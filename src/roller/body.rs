@@ -3,7 +3,7 @@
 
 use opencv::core::Rect;
 
-use crate::geometry::RotatedSquare;
+use crate::geometry::{RotatedSquare, Vec2};
 use crate::landmarks::{idx, Pose};
 
 /// Roller diameter the search expects, cm: a standard foam roller (the stated `--roller-diameter-cm` is not used,
@@ -21,6 +21,12 @@ const TYPICAL_SEGMENT_CM: [f32; 3] = [49.0, 41.7, 41.8];
 const CROP_MARGIN_DIAMETERS: f32 = 2.0;
 /// ... and at least this share of the body's long side (so a small expected radius still leaves context).
 const CROP_MARGIN_BODY: f32 = 0.15;
+/// Side of the torso square (`BodyPrior::torso_square`) in shoulder-hip lengths: the torso with about half its
+/// length around it, so a ball under the back, the side or the buttock is in it. A 6.5 cm ball seen whole-body
+/// in the person square is 2-3 px across the learned detector's 160 px input, too small for it (confidence 0.2-0.4
+/// on the four development lats clips); in the torso square it is twice that and found (0.6-0.9, centre within 0.5
+/// radius; chosen on those clips, before any validation clip was run).
+pub const TORSO_SQUARE_SIDE: f32 = 2.2;
 
 /// A straight piece of the body line, image pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,6 +77,9 @@ pub struct BodyPrior {
     /// The upright square around the person that the learned detector was trained on
     /// (`learned::crop_around_pose`).
     pub person_square: Option<RotatedSquare>,
+    /// The upright square around the torso (shoulder and hip mid-points) the learned detector looks at again for
+    /// massage balls, which are small in the person square ([`TORSO_SQUARE_SIDE`]).
+    pub torso_square: Option<RotatedSquare>,
     /// Visible wrist and hand landmarks, image pixels.
     pub hands: Vec<(f32, f32)>,
 }
@@ -111,13 +120,24 @@ impl BodyPrior {
         let crop = body_crop(pose, r_expected, cols, rows)?;
         let floor_y = pose.keypoints.iter().filter(|k| k.visibility >= MIN_VIS).map(|k| k.y).fold(f32::MIN, f32::max);
         let person_square = super::learned::crop_around_pose(pose);
+        let torso_square = match (chain[0], chain[1]) {
+            (Some(s), Some(h)) => torso_square(s, h),
+            _ => None,
+        };
         let hands = (idx::LEFT_WRIST..=idx::RIGHT_THUMB)
             .map(|i| pose.keypoints[i])
             .filter(|k| k.visibility >= MIN_VIS)
             .map(|k| (k.x, k.y))
             .collect();
-        Some(Self { segments, r_expected, crop, floor_y, person_square, hands })
+        Some(Self { segments, r_expected, crop, floor_y, person_square, torso_square, hands })
     }
+}
+
+/// The upright square [`TORSO_SQUARE_SIDE`] shoulder-hip lengths wide around the torso's middle.
+fn torso_square(shoulder: (f32, f32), hip: (f32, f32)) -> Option<RotatedSquare> {
+    let len = ((shoulder.0 - hip.0).powi(2) + (shoulder.1 - hip.1).powi(2)).sqrt();
+    let center = Vec2::new(((shoulder.0 + hip.0) / 2.0) as f64, ((shoulder.1 + hip.1) / 2.0) as f64);
+    (len >= 1.0).then(|| RotatedSquare { center, size: (TORSO_SQUARE_SIDE * len) as f64, angle: 0.0 })
 }
 
 /// Box of the visible landmarks, enlarged, clipped to the image.

@@ -59,6 +59,8 @@ pub trait CandidateSource: Send {
 pub struct LearnedSource {
     model: RollerModel,
     found: Vec<RollerObs>,
+    /// Massage balls only, from the torso square alone (`RollerMethod::Auto`: circles find the rollers).
+    balls_only: bool,
 }
 
 impl LearnedSource {
@@ -66,24 +68,40 @@ impl LearnedSource {
     /// confirmed track (`Candidate::starts_track`).
     pub fn new(mut model: RollerModel) -> Self {
         model.min_confidence = super::learned::TRACK_MIN_CONFIDENCE;
-        Self { model, found: Vec::with_capacity(super::learned::MAX_CANDIDATES) }
+        Self { model, found: Vec::with_capacity(super::learned::MAX_CANDIDATES), balls_only: false }
+    }
+
+    /// The source that proposes massage balls only, from the torso square (where they are large enough to see).
+    pub fn balls_only(model: RollerModel) -> Self {
+        Self { balls_only: true, ..Self::new(model) }
     }
 }
 
 impl CandidateSource for LearnedSource {
+    /// The person square's tools, then the balls of the torso square (its rollers are seen whole in the person
+    /// square; a roller read from the torso's close-up alone would be a new source of false rollers).
     fn propose(&mut self, frame: &Mat, _crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>)
         -> Result<(), RollerError> {
-        let Some(square) = prior.person_square else { return Ok(()) };
-        self.model.detect_into(frame, &square, &mut self.found)?;
-        out.extend(self.found.iter().map(|o| Candidate {
-            cx: o.cx,
-            cy: o.cy,
-            r: o.r,
-            score: o.confidence,
-            axis: o.axis,
-            origin: Origin::Learned { kind: o.kind, contact: o.contact },
-        }));
+        if let Some(square) = prior.person_square.filter(|_| !self.balls_only) {
+            self.model.detect_into(frame, &square, &mut self.found)?;
+            out.extend(self.found.iter().map(learned_candidate));
+        }
+        if let Some(torso) = prior.torso_square {
+            self.model.detect_into(frame, &torso, &mut self.found)?;
+            out.extend(self.found.iter().filter(|o| o.kind == ToolKind::Ball).map(learned_candidate));
+        }
         Ok(())
+    }
+}
+
+fn learned_candidate(o: &RollerObs) -> Candidate {
+    Candidate {
+        cx: o.cx,
+        cy: o.cy,
+        r: o.r,
+        score: o.confidence,
+        axis: o.axis,
+        origin: Origin::Learned { kind: o.kind, contact: o.contact },
     }
 }
 

@@ -42,9 +42,13 @@ pub enum RollerError {
 pub enum RollerMethod {
     /// The learned detector (models/roller_detector.onnx): any view, rollers and massage balls.
     Learned,
-    /// Hough circles on the roller's end face (default; side views only, rollers only).
-    #[default]
+    /// Hough circles on the roller's end face (side views only, rollers only).
     Circles,
+    /// Default: Hough circles for rollers, the learned detector for massage balls (it looks at the torso, where a
+    /// ball is large enough to see). The learned rollers are left out: on re-encodings of samples/bridging.mp4 (a
+    /// person lying on a mat) they found a roller under the back (tests/no_roller.rs), and its balls did not.
+    #[default]
+    Auto,
     /// Both: a learned candidate outranks a circle and takes its end face from an agreeing one. Measured: finds
     /// the roller in oblique views where circles find none (tests/samples_truth.rs validation table), and the 10
     /// first side-view renders pass with it; not yet the default because tests/scale.rs reads it_band_clean's one
@@ -100,6 +104,11 @@ impl RollerDetector {
             RollerMethod::Learned => vec![learned()?],
             RollerMethod::Circles => vec![Box::new(HoughSource::default()) as Box<dyn CandidateSource>],
             RollerMethod::Both => vec![learned()?, Box::new(HoughSource::default())],
+            RollerMethod::Auto => vec![
+                Box::new(LearnedSource::balls_only(learned::RollerModel::load(models_dir, threads)?))
+                    as Box<dyn CandidateSource>,
+                Box::new(HoughSource::default()),
+            ],
         };
         Ok(Self::with_sources(cfg, sources))
     }
@@ -137,6 +146,9 @@ impl RollerDetector {
             self.verified
                 .extend(self.cands.iter().filter_map(|c| verify::verify(c, prior, &self.crop, mask)));
             refine_with_circles(&mut self.verified);
+            if self.cfg.method == RollerMethod::Auto {
+                rank_balls_below_clean_circles(&mut self.verified);
+            }
         }
         Ok(())
     }
@@ -233,6 +245,26 @@ fn refine_with_circles(verified: &mut [Verified]) {
             ..*c
         };
         v.precise = true;
+    }
+}
+
+/// A circle whose rim is found on this share of its edge samples is a roller's clean end face (`verify`: rims of
+/// real end faces 0.91-1.0 on a rendered quads clip, circles around a seated person's knee 0.53-0.62 on a
+/// development glutes-on-a-ball clip; chosen between the two after seeing the quads clip, a validation clip).
+const CLEAN_END_FACE_SUPPORT: f32 = 0.8;
+
+/// With `auto` the learned detector is asked for massage balls only, beside the circles that find rollers. Where a
+/// circle shows a roller's clean end face, the balls are ranked below the circles instead of above
+/// (`verify::LEARNED_SCORE_BASE`): a ball lying by the body had taken the place of the roller someone was rolling on
+/// (a rendered quads clip with a ball among the clutter), while a ball in use still outranks the weak circles
+/// fitted to knees and shoes.
+fn rank_balls_below_clean_circles(verified: &mut [Verified]) {
+    let clean = verified.iter().any(|v| v.cand.origin == Origin::Circle && v.support >= CLEAN_END_FACE_SUPPORT);
+    if !clean {
+        return;
+    }
+    for v in verified.iter_mut().filter(|v| matches!(v.cand.origin, Origin::Learned { .. })) {
+        v.score -= verify::LEARNED_SCORE_BASE;
     }
 }
 
