@@ -211,11 +211,11 @@ pub fn summary(a: &Analysis, out: &mut dyn Write) -> std::io::Result<()> {
     let r = &a.report;
     writeln!(
         out,
-        "session {:.1} s, {} frames ({} with a person, {} with the roller)",
+        "session {:.1} s, {} frames ({} with a person, {} with a roller or ball)",
         r.duration_s, r.frames.frame_count, r.frames.frames_with_pose, r.frames.frames_with_roller
     )?;
     if r.areas.is_empty() {
-        writeln!(out, "no rolling recognised (is the roller visible under the body?)")?;
+        writeln!(out, "no rolling recognised (is the roller or ball visible under the body?)")?;
     }
     for ar in &r.areas {
         writeln!(out, "{}", area_line(ar))?;
