@@ -249,49 +249,70 @@ fn the_ball_diameter_sets_the_scale_for_balls() {
 }
 
 /// Share of the frames with a ball in the truth that the default detector must report a ball on: the first 0.3 s
-/// go to confirming it (a 6 s clip shows at most 95 %); measured 85 of 90 frames, 94 % (2026-11-27).
+/// go to confirming it (a 6 s clip shows at most 95 %); measured 94 % on both clips below (2026-11-27).
 const MIN_BALL_FRAME_SHARE: f64 = 0.85;
-/// The reported ball's centre within this many ball radii of the truth's (median): measured 0.12.
+/// The reported ball's centre within this many ball radii of the truth's (median): measured 0.12 and 0.38.
 const MAX_BALL_CENTRE_ERROR_R: f64 = 0.5;
+/// Share of the frames on which the truth's exercise must be the one coached (metrics.csv): recognition needs 1 s of
+/// evidence, back-dated in hindsight; measured 94 % on both clips.
+const MIN_RECOGNISED_SHARE: f64 = 0.85;
 
-/// A rendered clip of side-lying lats work on a massage ball (a development render, never a validation clip:
-/// `tools/render/render_validation.py --dev --only d_ball_lats_az40_el20`, camera 40 deg off the side, 20 deg up):
-/// with the default detector (`--roller-detector auto`) `analyze` reports the ball, not a roller, where the truth
-/// has it and recognises `ball_lats` without `--exercise`. With `--roller-detector circles` (rollers only) it finds
-/// nothing, and with the learned detector on the whole-person crop alone it did not either (the ball is 2-3 px
-/// across the detector's input there).
-#[test]
-fn a_massage_ball_in_a_video_is_found_and_its_exercise_recognised_by_default() {
+/// `analyze` (default detector, no `--exercise`) on a rendered ball clip in tests/fixtures/ball/ (development
+/// renders, never validation clips; see its README): the ball, never a roller, on the truth's ball frames, near the
+/// truth's centre, and only the truth's exercise coached, on most frames.
+fn ball_clip_is_found_and_recognised(name: &str) {
     let dir = tmp("balls-video");
-    let clip = common::repo().join("tests/fixtures/ball/d_ball_lats_az40_el20.mp4");
+    let clip = common::repo().join(format!("tests/fixtures/ball/{name}.mp4"));
     let truth: Value =
         serde_json::from_str(&std::fs::read_to_string(clip.with_extension("json")).unwrap()).unwrap();
     let out = dir.path().join("out");
     run(rollcoach().args(["analyze", s(&clip), "--no-video", "--out", s(&out)])).assert_ok();
-    let track = std::fs::read_to_string(out.join("d_ball_lats_az40_el20.poses.jsonl")).unwrap();
+    let track = std::fs::read_to_string(out.join(format!("{name}.poses.jsonl"))).unwrap();
     let frames: Vec<Value> = track.lines().skip(1).map(|l| serde_json::from_str(l).unwrap()).collect();
     let truth_frames = truth["frames"].as_array().unwrap();
     assert_eq!(frames.len(), truth_frames.len());
     let mut errors = Vec::new();
     let mut with_ball = 0;
     for (f, t) in frames.iter().zip(truth_frames) {
-        assert_ne!(f["tool"], Value::from("roller"), "a roller reported at {}", f["t"]);
-        let Some(truth_ball) = t["roller"].as_array() else { continue };
+        assert_ne!(f["tool"], Value::from("roller"), "{name}: a roller reported at {}", f["t"]);
+        let Some(tb) = t["roller"].as_array() else { continue };
         with_ball += 1;
         if f["tool"] == Value::from("ball") {
-            let (b, tb) = (f["roller"].as_array().unwrap(), truth_ball);
+            let b = f["roller"].as_array().unwrap();
             let d = (b[0].as_f64().unwrap() - tb[0].as_f64().unwrap())
                 .hypot(b[1].as_f64().unwrap() - tb[1].as_f64().unwrap());
             errors.push(d / tb[2].as_f64().unwrap());
         }
     }
     let share = errors.len() as f64 / with_ball as f64;
-    assert!(share >= MIN_BALL_FRAME_SHARE, "ball reported on {} of {with_ball} frames", errors.len());
+    assert!(share >= MIN_BALL_FRAME_SHARE, "{name}: ball reported on {} of {with_ball} frames", errors.len());
     errors.sort_by(f64::total_cmp);
     let median = errors[errors.len() / 2];
-    assert!(median <= MAX_BALL_CENTRE_ERROR_R, "median centre error {median:.2} radii");
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("d_ball_lats_az40_el20.report.json")).unwrap()).unwrap();
+    assert!(median <= MAX_BALL_CENTRE_ERROR_R, "{name}: median centre error {median:.2} radii");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join(format!("{name}.report.json"))).unwrap()).unwrap();
     let names: Vec<&Value> = areas(&r).iter().map(|a| &a["exercise"]).collect();
-    assert_eq!(names, vec![&truth["exercise"]], "exercises coached");
+    assert_eq!(names, vec![&truth["exercise"]], "{name}: exercises coached");
     assert_eq!(areas(&r)[0]["ball"]["tool"], Value::from("ball"));
+    let metrics = std::fs::read_to_string(out.join(format!("{name}.metrics.csv"))).unwrap();
+    let rows: Vec<&str> = metrics.lines().skip(1).collect();
+    let exercise = truth["exercise"].as_str().unwrap();
+    let recognised = rows.iter().filter(|l| l.split(',').nth(1) == Some(exercise)).count();
+    let share = recognised as f64 / rows.len() as f64;
+    assert!(share >= MIN_RECOGNISED_SHARE, "{name}: {exercise} coached on {recognised} of {} frames", rows.len());
+}
+
+/// Side-lying lats on a ball, camera 40 deg off the side and 20 deg up. With `--roller-detector circles` (rollers
+/// only) nothing is found, and the learned detector on the whole-person crop alone found nothing either (the ball is
+/// 2-3 px across the detector's input there): the ball is searched again on a square around the torso.
+#[test]
+fn a_massage_ball_under_the_side_is_found_and_lats_recognised_by_default() {
+    ball_clip_is_found_and_recognised("d_ball_lats_az40_el20");
+}
+
+/// Seated on a ball under the buttock, camera 5 deg off the side and 15 deg up: the ball touches the torso's lower
+/// end as closely as the thigh's upper end, and the torso's ball exercises are all lying down, so the thigh's
+/// glutes is the one for a seated body (coached on 69 of 90 frames while the torso could win a frame).
+#[test]
+fn a_massage_ball_under_a_seated_buttock_is_glutes_not_the_lower_back() {
+    ball_clip_is_found_and_recognised("d_ball_glutes_az5_el15");
 }

@@ -428,7 +428,7 @@ impl Engine {
         let ppc = self.scale.px_per_cm.unwrap_or(1.0);
         let contact = self.recog.contact(e).filter(|c| {
             ex.applies_to(orientation)
-                && (self.recog.is_best(e) || (ex.covers(c.t) && self.motion.continues(c, ppc)))
+                && (self.recog.is_best(e, &self.exercises, orientation) || (ex.covers(c.t) && self.motion.continues(c, ppc)))
         });
         if let Some(c) = contact {
             self.last_segment_px = Some((c.from_px, c.to_px));

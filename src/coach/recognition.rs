@@ -130,9 +130,14 @@ impl Recognizer {
         self.segments[self.ex_segment[e]].history.iter().copied().filter(move |&(t, _)| t >= since)
     }
 
-    /// True when exercise `e`'s segment has the best-placed contact this frame.
-    pub fn is_best(&self, e: usize) -> bool {
-        self.best_segment() == Some(self.ex_segment[e])
+    /// True when exercise `e`'s segment has the best-placed contact this frame (among the segments with an
+    /// exercise for the body's orientation `o`, when known).
+    pub fn is_best(&self, e: usize, exercises: &[Exercise], o: Option<Orientation>) -> bool {
+        let best = match o {
+            Some(o) => self.best_segment_for(exercises, o),
+            None => self.best_segment(),
+        };
+        best == Some(self.ex_segment[e])
     }
 
     /// The segment with the best-placed contact this frame (lowest score), if any has contact.
@@ -182,10 +187,28 @@ impl Recognizer {
         }
     }
 
+    /// The segment with the best-placed contact this frame among those with an exercise for the body's
+    /// orientation: a ball under a seated person's buttock touches the torso's end as closely as the thigh's, and
+    /// the torso (whose ball exercises are all lying down) must not hide the thigh's glutes.
+    fn best_segment_for(&self, exercises: &[Exercise], o: Orientation) -> Option<usize> {
+        let applies = |k: usize| {
+            self.ex_segment.iter().zip(exercises).any(|(&s, e)| {
+                s == k && e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o))
+            })
+        };
+        self.segments
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| applies(k))
+            .filter_map(|(k, s)| s.contact.map(|c| (k, c.score_cm)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(k, _)| k)
+    }
+
     /// The exercise this frame's evidence points to, if any.
     fn candidate(&self, exercises: &[Exercise], orientation: Option<Orientation>) -> Option<usize> {
-        let best = self.best_segment();
-        let (k, o) = (best?, orientation?);
+        let o = orientation?;
+        let k = self.best_segment_for(exercises, o)?;
         let (lo, hi) = self.segments[k]
             .history
             .iter()
