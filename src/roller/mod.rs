@@ -105,9 +105,8 @@ impl RollerDetector {
             RollerMethod::Circles => vec![Box::new(HoughSource::default()) as Box<dyn CandidateSource>],
             RollerMethod::Both => vec![learned()?, Box::new(HoughSource::default())],
             RollerMethod::Auto => vec![
-                Box::new(LearnedSource::balls_only(learned::RollerModel::load(models_dir, threads)?))
-                    as Box<dyn CandidateSource>,
-                Box::new(HoughSource::default()),
+                Box::new(HoughSource::default()) as Box<dyn CandidateSource>,
+                Box::new(LearnedSource::balls_only(learned::RollerModel::load(models_dir, threads)?)),
             ],
         };
         Ok(Self::with_sources(cfg, sources))
@@ -139,12 +138,17 @@ impl RollerDetector {
         self.verified.clear();
         if let Some(prior) = prior {
             self.crop.fill(image_bgr, prior.crop)?;
-            self.cands.clear();
             for s in self.sources.iter_mut() {
+                // `auto` asks the circles first: with a roller's clean end face in view the balls would rank
+                // below it (`rank_balls_below_clean_circles`), so the learned ball search is not run.
+                if self.cfg.method == RollerMethod::Auto && has_clean_circle(&self.verified) {
+                    break;
+                }
+                self.cands.clear();
                 s.propose(image_bgr, &self.crop, prior, &mut self.cands)?;
+                self.verified
+                    .extend(self.cands.iter().filter_map(|c| verify::verify(c, prior, &self.crop, mask)));
             }
-            self.verified
-                .extend(self.cands.iter().filter_map(|c| verify::verify(c, prior, &self.crop, mask)));
             refine_with_circles(&mut self.verified);
             if self.cfg.method == RollerMethod::Auto {
                 rank_balls_below_clean_circles(&mut self.verified);
@@ -253,14 +257,18 @@ fn refine_with_circles(verified: &mut [Verified]) {
 /// development glutes-on-a-ball clip; chosen between the two after seeing the quads clip, a validation clip).
 const CLEAN_END_FACE_SUPPORT: f32 = 0.8;
 
+/// Whether a verified circle shows a roller's clean end face.
+fn has_clean_circle(verified: &[Verified]) -> bool {
+    verified.iter().any(|v| v.cand.origin == Origin::Circle && v.support >= CLEAN_END_FACE_SUPPORT)
+}
+
 /// With `auto` the learned detector is asked for massage balls only, beside the circles that find rollers. Where a
 /// circle shows a roller's clean end face, the balls are ranked below the circles instead of above
 /// (`verify::LEARNED_SCORE_BASE`): a ball lying by the body had taken the place of the roller someone was rolling on
 /// (a rendered quads clip with a ball among the clutter), while a ball in use still outranks the weak circles
 /// fitted to knees and shoes.
 fn rank_balls_below_clean_circles(verified: &mut [Verified]) {
-    let clean = verified.iter().any(|v| v.cand.origin == Origin::Circle && v.support >= CLEAN_END_FACE_SUPPORT);
-    if !clean {
+    if !has_clean_circle(verified) {
         return;
     }
     for v in verified.iter_mut().filter(|v| matches!(v.cand.origin, Origin::Learned { .. })) {
