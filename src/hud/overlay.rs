@@ -380,13 +380,38 @@ fn gauge_mark(img: &mut Mat, x: i32, gauge: Rect, over: i32, color: (u8, u8, u8)
     imgproc::line(img, top, bottom, sc(color), thick, imgproc::LINE_8, 0)
 }
 
+/// Least space between the top panel's left label and the speed label, px at scale 1.
+const LABEL_GAP: i32 = 12;
+/// Smallest font scale (times the frame's scale `k`) the top panel's left label is shrunk to (normal: 0.6).
+const MIN_LABEL_SCALE: f64 = 0.35;
+
+fn speed_label(panel: &TopPanel) -> String {
+    match panel.speed_cm_s {
+        Some(v) => format!("speed {v:.1} cm/s  target {:.1}", panel.target_speed_cm_s),
+        None => format!("speed -  target {:.1} cm/s", panel.target_speed_cm_s),
+    }
+}
+
+/// The font scale, at most `scale` and at least `min_scale`, at which `label` fits in `room` px.
+fn fit_scale(label: &str, scale: f64, min_scale: f64, room: i32) -> opencv::Result<f64> {
+    let width = text_size(label, scale, 1)?.width;
+    if width <= room || width <= 0 {
+        return Ok(scale);
+    }
+    Ok((scale * room.max(1) as f64 / width as f64).max(min_scale))
+}
+
 fn draw_top_panel(img: &mut Mat, panel: &TopPanel, fps: Option<f64>, k: f64) -> opencv::Result<()> {
     let w = img.cols();
     fill_rect(img, Rect::new(0, 0, w, px(k, 58)), PANEL_BG)?;
     // Left: exercise, time on area against the target, passes.
     let (tmin, tmax) = panel.time_target_s;
     let label = format!("{}  {}  passes {}", panel.exercise, fmt_mmss(panel.time_on_area_s), panel.passes);
-    text(img, &label, Point::new(px(k, PANEL_PAD), px(k, 22)), 0.6 * k, TEXT, 1)?;
+    // Long exercise names ("Lats (ball, side-lying) (Auto)") ran into the speed label on a 640 px frame: the left
+    // label is drawn smaller when it would.
+    let room = w - 2 * px(k, PANEL_PAD) - px(k, LABEL_GAP) - text_size(&speed_label(panel), 0.45 * k, 1)?.width;
+    let scale = fit_scale(&label, 0.6 * k, MIN_LABEL_SCALE * k, room)?;
+    text(img, &label, Point::new(px(k, PANEL_PAD), px(k, 22)), scale, TEXT, 1)?;
     let bar = Rect::new(px(k, PANEL_PAD), px(k, 32), px(k, GAUGE_W), px(k, GAUGE_H));
     fill_rect(img, bar, (70, 70, 70))?;
     if tmax > 0.0 {
@@ -415,14 +440,10 @@ fn draw_top_panel(img: &mut Mat, panel: &TopPanel, fps: Option<f64>, k: f64) -> 
     }
     let tx = xv(panel.target_speed_cm_s);
     gauge_mark(img, tx, gauge, px(k, 3), TEXT, 1)?;
-    let speed_label = match panel.speed_cm_s {
-        Some(v) => {
-            let x = xv(v);
-            gauge_mark(img, x, gauge, px(k, 4), (0, 255, 255), 3)?;
-            format!("speed {v:.1} cm/s  target {:.1}", panel.target_speed_cm_s)
-        }
-        None => format!("speed -  target {:.1} cm/s", panel.target_speed_cm_s),
-    };
+    if let Some(v) = panel.speed_cm_s {
+        gauge_mark(img, xv(v), gauge, px(k, 4), (0, 255, 255), 3)?;
+    }
+    let speed_label = speed_label(panel);
     let sz = text_size(&speed_label, 0.45 * k, 1)?;
     text(img, &speed_label, Point::new(w - px(k, PANEL_PAD) - sz.width, px(k, 22)), 0.45 * k, TEXT, 1)?;
     if let Some(fps) = fps {
@@ -596,6 +617,37 @@ mod tests {
         let mut img = blank();
         draw_hud(&mut img, &Hud { hold: Some((21.0, (20.0, 30.0))), ..Hud::default() }).unwrap();
         assert!(count_color(&img, right, JOINT_OK) > 1500, "timer not green at the minimum");
+    }
+
+    /// Pixels brighter than mid-grey in `r` (text on the dark panel, antialiased edges included).
+    fn count_bright(img: &Mat, r: Rect) -> usize {
+        let mut n = 0;
+        for y in r.y..r.y + r.height {
+            for x in r.x..r.x + r.width {
+                let p = img.at_2d::<opencv::core::Vec3b>(y, x).unwrap();
+                n += usize::from(p[0] as u32 + p[1] as u32 + p[2] as u32 > 3 * 128);
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn a_long_exercise_name_does_not_run_into_the_speed_label() {
+        let mut img = Mat::new_rows_cols_with_default(480, 640, CV_8UC3, Scalar::all(90.0)).unwrap();
+        let panel = TopPanel {
+            exercise: "Lats (ball, side-lying) (Auto)",
+            time_on_area_s: 3.0,
+            speed_cm_s: Some(0.6),
+            target_speed_cm_s: 2.5,
+            ..TopPanel::default()
+        };
+        draw_hud(&mut img, &Hud { panel: panel.clone(), ..Hud::default() }).unwrap();
+        let speed_x = 640 - PANEL_PAD - text_size(&speed_label(&panel), 0.45, 1).unwrap().width;
+        let gap = Rect::new(speed_x - LABEL_GAP + 2, 4, LABEL_GAP - 4, 24);
+        assert_eq!(count_bright(&img, gap), 0, "the left label reaches the speed label");
+        let left = Rect::new(0, 4, speed_x - LABEL_GAP, 24);
+        let n = count_bright(&img, left);
+        assert!(n > 300, "left label missing ({n} px)");
     }
 
     #[test]
