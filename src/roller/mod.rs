@@ -139,8 +139,11 @@ impl RollerDetector {
         if let Some(prior) = prior {
             self.crop.fill(image_bgr, prior.crop)?;
             for s in self.sources.iter_mut() {
-                // `auto` asks the circles first: with a roller's clean end face in view the balls would rank
-                // below it (`rank_balls_below_clean_circles`), so the learned ball search is not run.
+                // `auto` asks the circles first, and with a roller's clean end face in view the learned ball
+                // search is not run: a ball lying by the body had taken the place of the roller someone was
+                // rolling on (a rendered quads clip with a ball among the clutter; learned candidates outrank
+                // circles, `verify::LEARNED_SCORE_BASE`), while a ball in use still outranks the weak circles
+                // fitted to knees and shoes.
                 if self.cfg.method == RollerMethod::Auto && has_clean_circle(&self.verified) {
                     break;
                 }
@@ -150,9 +153,6 @@ impl RollerDetector {
                     .extend(self.cands.iter().filter_map(|c| verify::verify(c, prior, &self.crop, mask)));
             }
             refine_with_circles(&mut self.verified);
-            if self.cfg.method == RollerMethod::Auto {
-                rank_balls_below_clean_circles(&mut self.verified);
-            }
         }
         Ok(())
     }
@@ -260,20 +260,6 @@ const CLEAN_END_FACE_SUPPORT: f32 = 0.8;
 /// Whether a verified circle shows a roller's clean end face.
 fn has_clean_circle(verified: &[Verified]) -> bool {
     verified.iter().any(|v| v.cand.origin == Origin::Circle && v.support >= CLEAN_END_FACE_SUPPORT)
-}
-
-/// With `auto` the learned detector is asked for massage balls only, beside the circles that find rollers. Where a
-/// circle shows a roller's clean end face, the balls are ranked below the circles instead of above
-/// (`verify::LEARNED_SCORE_BASE`): a ball lying by the body had taken the place of the roller someone was rolling on
-/// (a rendered quads clip with a ball among the clutter), while a ball in use still outranks the weak circles
-/// fitted to knees and shoes.
-fn rank_balls_below_clean_circles(verified: &mut [Verified]) {
-    if !has_clean_circle(verified) {
-        return;
-    }
-    for v in verified.iter_mut().filter(|v| matches!(v.cand.origin, Origin::Learned { .. })) {
-        v.score -= verify::LEARNED_SCORE_BASE;
-    }
 }
 
 /// Draws a filled roller (for tests and synthetic frames).

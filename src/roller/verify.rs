@@ -128,7 +128,7 @@ fn rim_support(crop: &Crop, c: &Candidate) -> Option<(f32, [f32; 3])> {
 /// tools/train_roller/roller_detector.metrics.json); the upper end a roller seen from close up at the body's far side.
 const LEARNED_SIZE_RANGE: (f32, f32) = (0.25, 2.5);
 /// A learned candidate outranks every circle candidate (whose score is at most 5: see `verify`).
-pub const LEARNED_SCORE_BASE: f32 = 5.0;
+const LEARNED_SCORE_BASE: f32 = 5.0;
 
 /// Checks one candidate; `None` when it is not a plausible roller.
 pub fn verify(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&PersonMask>) -> Option<Verified> {
