@@ -133,18 +133,25 @@ impl Recognizer {
     /// True when exercise `e`'s segment has the best-placed contact this frame (among the segments with an
     /// exercise for the body's orientation `o`, when known).
     pub fn is_best(&self, e: usize, exercises: &[Exercise], o: Option<Orientation>) -> bool {
-        let best = match o {
-            Some(o) => self.best_segment_for(exercises, o),
-            None => self.best_segment(),
-        };
-        best == Some(self.ex_segment[e])
+        self.best_segment(exercises, o) == Some(self.ex_segment[e])
     }
 
-    /// The segment with the best-placed contact this frame (lowest score), if any has contact.
-    fn best_segment(&self) -> Option<usize> {
+    /// The segment with the best-placed contact this frame (lowest score), if any has contact; with the body's
+    /// orientation `o`, among the segments with an exercise for it only: a ball under a seated person's buttock
+    /// touches the torso's end as closely as the thigh's, and the torso (whose ball exercises all lie down) must not
+    /// hide the thigh's glutes.
+    fn best_segment(&self, exercises: &[Exercise], o: Option<Orientation>) -> Option<usize> {
+        let applies = |k: usize| {
+            o.is_none_or(|o| {
+                self.ex_segment.iter().zip(exercises).any(|(&s, e)| {
+                    s == k && e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o))
+                })
+            })
+        };
         self.segments
             .iter()
             .enumerate()
+            .filter(|&(k, _)| applies(k))
             .filter_map(|(k, s)| s.contact.map(|c| (k, c.score_cm)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(k, _)| k)
@@ -187,28 +194,10 @@ impl Recognizer {
         }
     }
 
-    /// The segment with the best-placed contact this frame among those with an exercise for the body's
-    /// orientation: a ball under a seated person's buttock touches the torso's end as closely as the thigh's, and
-    /// the torso (whose ball exercises are all lying down) must not hide the thigh's glutes.
-    fn best_segment_for(&self, exercises: &[Exercise], o: Orientation) -> Option<usize> {
-        let applies = |k: usize| {
-            self.ex_segment.iter().zip(exercises).any(|(&s, e)| {
-                s == k && e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o))
-            })
-        };
-        self.segments
-            .iter()
-            .enumerate()
-            .filter(|&(k, _)| applies(k))
-            .filter_map(|(k, s)| s.contact.map(|c| (k, c.score_cm)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(k, _)| k)
-    }
-
     /// The exercise this frame's evidence points to, if any.
     fn candidate(&self, exercises: &[Exercise], orientation: Option<Orientation>) -> Option<usize> {
         let o = orientation?;
-        let k = self.best_segment_for(exercises, o)?;
+        let k = self.best_segment(exercises, Some(o))?;
         let (lo, hi) = self.segments[k]
             .history
             .iter()

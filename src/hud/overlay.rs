@@ -409,7 +409,9 @@ fn draw_top_panel(img: &mut Mat, panel: &TopPanel, fps: Option<f64>, k: f64) -> 
     let label = format!("{}  {}  passes {}", panel.exercise, fmt_mmss(panel.time_on_area_s), panel.passes);
     // Long exercise names ("Lats (ball, side-lying) (Auto)") ran into the speed label on a 640 px frame: the left
     // label is drawn smaller when it would.
-    let room = w - 2 * px(k, PANEL_PAD) - px(k, LABEL_GAP) - text_size(&speed_label(panel), 0.45 * k, 1)?.width;
+    let speed_label = speed_label(panel);
+    let speed_width = text_size(&speed_label, 0.45 * k, 1)?.width;
+    let room = w - 2 * px(k, PANEL_PAD) - px(k, LABEL_GAP) - speed_width;
     let scale = fit_scale(&label, 0.6 * k, MIN_LABEL_SCALE * k, room)?;
     text(img, &label, Point::new(px(k, PANEL_PAD), px(k, 22)), scale, TEXT, 1)?;
     let bar = Rect::new(px(k, PANEL_PAD), px(k, 32), px(k, GAUGE_W), px(k, GAUGE_H));
@@ -443,9 +445,7 @@ fn draw_top_panel(img: &mut Mat, panel: &TopPanel, fps: Option<f64>, k: f64) -> 
     if let Some(v) = panel.speed_cm_s {
         gauge_mark(img, xv(v), gauge, px(k, 4), (0, 255, 255), 3)?;
     }
-    let speed_label = speed_label(panel);
-    let sz = text_size(&speed_label, 0.45 * k, 1)?;
-    text(img, &speed_label, Point::new(w - px(k, PANEL_PAD) - sz.width, px(k, 22)), 0.45 * k, TEXT, 1)?;
+    text(img, &speed_label, Point::new(w - px(k, PANEL_PAD) - speed_width, px(k, 22)), 0.45 * k, TEXT, 1)?;
     if let Some(fps) = fps {
         text(img, &format!("{fps:.0} fps"), Point::new(w / 2 - px(k, 20), px(k, 50)), 0.4 * k, (180, 180, 180), 1)?;
     }
