@@ -31,15 +31,22 @@ pub struct Scale {
     pub floor_y: Option<f32>,
     /// Time of the last roller observation, s.
     last_t: Option<f64>,
+    /// Diameter the last observation was read with, cm.
+    last_diameter_cm: Option<f32>,
 }
 
 impl Scale {
-    /// Updates from a roller of `diameter_cm` seen at `t` (s).
+    /// Updates from a roller of `diameter_cm` seen at `t` (s). A change of the diameter (the tool taken for a ball,
+    /// then for a roller) starts the smoothing afresh: averaged across it, the scale of a 15 cm roller read as a
+    /// 6.3 cm ball for its first frames (before the body scale could check the kind, `tool_size`) took 2 s to decay
+    /// and read a rendered quads clip's speeds 10 % fast.
     pub fn observe(&mut self, t: f64, r: &RollerObs, diameter_cm: f32) {
         let ppc = 2.0 * r.r / diameter_cm;
         let floor = r.cy + r.r;
-        let a = self.last_t.map_or(1.0, |t0| crate::stats::ema_share(t - t0, SCALE_TAU_S));
+        let same_tool = self.last_diameter_cm == Some(diameter_cm);
+        let a = self.last_t.filter(|_| same_tool).map_or(1.0, |t0| crate::stats::ema_share(t - t0, SCALE_TAU_S));
         self.last_t = Some(t);
+        self.last_diameter_cm = Some(diameter_cm);
         self.roller_px_per_cm = Some(self.roller_px_per_cm.map_or(ppc, |p| p + a * (ppc - p)));
         self.px_per_cm = self.roller_px_per_cm;
         self.floor_y = Some(self.floor_y.map_or(floor, |f| f + a * (floor - f)));
