@@ -12,6 +12,7 @@ use opencv::prelude::*;
 use crate::analysis::{self, ClipOutputs};
 use crate::coach::{default_exercises_dir, EngineConfig};
 use crate::encode::VideoSize;
+use crate::landmarks::Pose;
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel};
 use crate::pose::PoseEstimator;
@@ -57,7 +58,6 @@ const ROLLER_BENCH_FPS: f64 = 30.0;
 /// to each input size: the detector's cost must not grow with the input resolution.
 fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Result<()> {
     use crate::roller::{RollerConfig, RollerDetector, RollerMethod};
-    use opencv::core::Size;
     let mut bp = BlazePose::new(models, BlazePoseConfig { landmark_model: a.model, threads: runtime::threads_or_default(a.threads), tracking: true })?;
     let mut posed = Vec::new();
     for f in frames.iter().take(ROLLER_BENCH_FRAMES) {
@@ -67,16 +67,7 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
     for (w, h) in ROLLER_BENCH_SIZES {
         let mut scaled = Vec::with_capacity(posed.len());
         for (f, pose) in &posed {
-            let (sx, sy) = (w as f32 / f.cols() as f32, h as f32 / f.rows() as f32);
-            let mut big = Mat::default();
-            opencv::imgproc::resize(f, &mut big, Size::new(w, h), 0.0, 0.0, opencv::imgproc::INTER_LINEAR)?;
-            let pose = pose.clone().map(|mut p| {
-                for k in p.keypoints.iter_mut() {
-                    (k.x, k.y) = (k.x * sx, k.y * sy);
-                }
-                p
-            });
-            scaled.push((big, pose));
+            scaled.push(letterboxed(f, pose.as_ref(), w, h)?);
         }
         scaled_sizes.push(((w, h), scaled));
     }
@@ -99,6 +90,27 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
         println!("{line}");
     }
     Ok(())
+}
+
+/// `frame` scaled to fit `w` x `h` with its aspect ratio kept and centred on black (a 4:3 clip stretched to 16:9
+/// had its roller's end face drawn as an ellipse, and the detectors found it at 640x480 only), with `pose` moved
+/// along.
+fn letterboxed(frame: &Mat, pose: Option<&Pose>, w: i32, h: i32) -> Result<(Mat, Option<Pose>)> {
+    use opencv::core::{Scalar, Size, BORDER_CONSTANT};
+    let s = (w as f32 / frame.cols() as f32).min(h as f32 / frame.rows() as f32);
+    let (sw, sh) = (((frame.cols() as f32 * s).round() as i32).min(w), ((frame.rows() as f32 * s).round() as i32).min(h));
+    let mut fit = Mat::default();
+    opencv::imgproc::resize(frame, &mut fit, Size::new(sw, sh), 0.0, 0.0, opencv::imgproc::INTER_LINEAR)?;
+    let (left, top) = ((w - sw) / 2, (h - sh) / 2);
+    let mut big = Mat::default();
+    opencv::core::copy_make_border(&fit, &mut big, top, h - sh - top, left, w - sw - left, BORDER_CONSTANT, Scalar::all(0.0))?;
+    let pose = pose.cloned().map(|mut p| {
+        for k in p.keypoints.iter_mut() {
+            (k.x, k.y) = (k.x * s + left as f32, k.y * s + top as f32);
+        }
+        p
+    });
+    Ok((big, pose))
 }
 
 /// The machine's load average over 1, 5 and 15 minutes (`/proc/loadavg`), printed beside every speed figure: on a
