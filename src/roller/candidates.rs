@@ -22,18 +22,10 @@ pub struct Candidate {
     /// The cylinder's axis end points when the source sees its extent.
     pub axis: Option<[[f32; 2]; 2]>,
     pub origin: Origin,
-}
-
-impl Candidate {
     /// Whether this candidate may start a track (and build a challenger): every circle (its verification scores
-    /// it) and a learned one at [`super::learned::MIN_CONFIDENCE`] or above. A weaker learned candidate may only
-    /// continue a track already confirmed.
-    pub fn starts_track(&self) -> bool {
-        match self.origin {
-            Origin::Circle => true,
-            Origin::Learned { .. } => self.score >= super::learned::MIN_CONFIDENCE,
-        }
-    }
+    /// it) and a learned one at its source's start confidence or above (`LearnedSource`). A weaker learned
+    /// candidate may only continue a track already confirmed.
+    pub starts_track: bool,
 }
 
 /// Which kind of source proposed a candidate: it decides how the candidate is verified.
@@ -59,22 +51,46 @@ pub trait CandidateSource: Send {
 pub struct LearnedSource {
     model: RollerModel,
     found: Vec<RollerObs>,
-    /// Massage balls only, from the torso square alone (`RollerMethod::Auto`: circles find the rollers).
-    balls_only: bool,
+    /// Least confidence of a roller that may start a track (balls: [`super::learned::MIN_CONFIDENCE`]).
+    roller_start_confidence: f32,
 }
 
 impl LearnedSource {
     /// Reports candidates down to [`super::learned::TRACK_MIN_CONFIDENCE`]: the weaker ones may only continue a
-    /// confirmed track (`Candidate::starts_track`).
+    /// confirmed track (`Candidate::starts_track`); from [`super::learned::MIN_CONFIDENCE`] they may start one.
     pub fn new(mut model: RollerModel) -> Self {
         model.min_confidence = super::learned::TRACK_MIN_CONFIDENCE;
-        Self { model, found: Vec::with_capacity(super::learned::MAX_CANDIDATES), balls_only: false }
+        let roller_start_confidence = super::learned::MIN_CONFIDENCE;
+        Self { model, found: Vec::with_capacity(super::learned::MAX_CANDIDATES), roller_start_confidence }
     }
 
-    /// The source that proposes massage balls only, from the torso square (where they are large enough to see).
-    pub fn balls_only(model: RollerModel) -> Self {
-        Self { balls_only: true, ..Self::new(model) }
+    /// The source of `RollerMethod::Auto`: a roller starts a track only from
+    /// [`super::learned::AUTO_MIN_ROLLER_CONFIDENCE`].
+    pub fn for_auto(model: RollerModel) -> Self {
+        Self { roller_start_confidence: super::learned::AUTO_MIN_ROLLER_CONFIDENCE, ..Self::new(model) }
     }
+
+    fn candidate(&self, o: &RollerObs) -> Candidate {
+        Candidate {
+            cx: o.cx,
+            cy: o.cy,
+            r: o.r,
+            score: o.confidence,
+            axis: o.axis,
+            origin: Origin::Learned { kind: o.kind, contact: o.contact },
+            starts_track: may_start_track(o, self.roller_start_confidence),
+        }
+    }
+}
+
+/// Whether a learned detection may start a track: a roller from `roller_start_confidence`, a ball from
+/// [`super::learned::MIN_CONFIDENCE`].
+fn may_start_track(o: &RollerObs, roller_start_confidence: f32) -> bool {
+    let start = match o.kind {
+        ToolKind::Roller => roller_start_confidence,
+        ToolKind::Ball => super::learned::MIN_CONFIDENCE,
+    };
+    o.confidence >= start
 }
 
 impl CandidateSource for LearnedSource {
@@ -82,26 +98,15 @@ impl CandidateSource for LearnedSource {
     /// square; a roller read from the torso's close-up alone would be a new source of false rollers).
     fn propose(&mut self, frame: &Mat, _crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>)
         -> Result<(), RollerError> {
-        if let Some(square) = prior.person_square.filter(|_| !self.balls_only) {
+        if let Some(square) = prior.person_square {
             self.model.detect_into(frame, &square, &mut self.found)?;
-            out.extend(self.found.iter().map(learned_candidate));
+            out.extend(self.found.iter().map(|o| self.candidate(o)));
         }
         if let Some(torso) = prior.torso_square {
             self.model.detect_into(frame, &torso, &mut self.found)?;
-            out.extend(self.found.iter().filter(|o| o.kind == ToolKind::Ball).map(learned_candidate));
+            out.extend(self.found.iter().filter(|o| o.kind == ToolKind::Ball).map(|o| self.candidate(o)));
         }
         Ok(())
-    }
-}
-
-fn learned_candidate(o: &RollerObs) -> Candidate {
-    Candidate {
-        cx: o.cx,
-        cy: o.cy,
-        r: o.r,
-        score: o.confidence,
-        axis: o.axis,
-        origin: Origin::Learned { kind: o.kind, contact: o.contact },
     }
 }
 
@@ -162,9 +167,30 @@ impl CandidateSource for HoughSource {
                     score: 1.0 - rank as f32 / (n as f32 + 1.0),
                     axis: None,
                     origin: Origin::Circle,
+                    starts_track: true,
                 });
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roller::learned::{AUTO_MIN_ROLLER_CONFIDENCE, MIN_CONFIDENCE};
+
+    fn seen(kind: ToolKind, confidence: f32) -> RollerObs {
+        RollerObs { cx: 0.0, cy: 0.0, r: 10.0, confidence, axis: None, contact: None, kind }
+    }
+
+    #[test]
+    fn auto_starts_tracks_on_rollers_only_from_its_higher_confidence() {
+        let between = 0.5 * (MIN_CONFIDENCE + AUTO_MIN_ROLLER_CONFIDENCE);
+        assert!(may_start_track(&seen(ToolKind::Roller, between), MIN_CONFIDENCE));
+        assert!(!may_start_track(&seen(ToolKind::Roller, between), AUTO_MIN_ROLLER_CONFIDENCE));
+        assert!(may_start_track(&seen(ToolKind::Roller, AUTO_MIN_ROLLER_CONFIDENCE), AUTO_MIN_ROLLER_CONFIDENCE));
+        assert!(may_start_track(&seen(ToolKind::Ball, between), AUTO_MIN_ROLLER_CONFIDENCE));
+        assert!(!may_start_track(&seen(ToolKind::Ball, 0.99 * MIN_CONFIDENCE), MIN_CONFIDENCE));
     }
 }

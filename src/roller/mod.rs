@@ -18,7 +18,7 @@ use opencv::imgproc;
 use opencv::prelude::*;
 use thiserror::Error;
 
-use crate::landmarks::{Pose, RollerObs};
+use crate::landmarks::{Pose, RollerObs, ToolKind};
 use crate::pose::PersonMask;
 
 pub use body::{BodyPrior, Segment};
@@ -44,9 +44,11 @@ pub enum RollerMethod {
     Learned,
     /// Hough circles on the roller's end face (side views only, rollers only).
     Circles,
-    /// Default: Hough circles for rollers, the learned detector for massage balls (it looks at the torso, where a
-    /// ball is large enough to see). The learned rollers are left out: on re-encodings of samples/bridging.mp4 (a
-    /// person lying on a mat) they found a roller under the back (tests/no_roller.rs), and its balls did not.
+    /// Default: Hough circles first, then, unless a circle shows a roller's clean end face, the learned detector
+    /// for massage balls (also on a square around the torso, where a ball is large enough to see) and rollers in
+    /// any view. A learned roller starts a track only from a higher confidence than with `learned`
+    /// (`learned::AUTO_MIN_ROLLER_CONFIDENCE`: lower, it found a roller under a person lying on a mat), and
+    /// continues one down to `learned::TRACK_MIN_CONFIDENCE` as there.
     #[default]
     Auto,
     /// Both: a learned candidate outranks a circle and takes its end face from an agreeing one. Measured: finds
@@ -106,7 +108,7 @@ impl RollerDetector {
             RollerMethod::Both => vec![learned()?, Box::new(HoughSource::default())],
             RollerMethod::Auto => vec![
                 Box::new(HoughSource::default()) as Box<dyn CandidateSource>,
-                Box::new(LearnedSource::balls_only(learned::RollerModel::load(models_dir, threads)?)),
+                Box::new(LearnedSource::for_auto(learned::RollerModel::load(models_dir, threads)?)),
             ],
         };
         Ok(Self::with_sources(cfg, sources))
@@ -173,7 +175,10 @@ impl RollerDetector {
                 channels: image_bgr.channels(),
             });
         }
-        let prior = pose.and_then(|p| BodyPrior::from_pose(p, image_bgr.cols(), image_bgr.rows()));
+        let mut prior = pose.and_then(|p| BodyPrior::from_pose(p, image_bgr.cols(), image_bgr.rows()));
+        if let Some(p) = prior.as_mut().filter(|_| self.cfg.method == RollerMethod::Auto) {
+            look_where_the_tracked_tool_is_seen(p, self.tracker.confirmed().and_then(tracker::Track::learned_kind));
+        }
         // Every frame is searched: holding a confirmed roller between searches (every 3rd frame was tried) moved it in
         // steps and read 4 of the 10 first renders' speeds 20-40 % off (tests/samples_truth.rs). The live loop sheds
         // whole roller steps under load instead (`live::budget`), keeping the last roller.
@@ -200,6 +205,20 @@ impl RollerDetector {
             contact: Some(contact::contact(&segment, circle, axis)),
             kind,
         }))
+    }
+}
+
+/// With a tool confirmed that the learned detector has seen, `auto`'s learned detector looks only where that kind
+/// is seen: a roller in the person square, a ball in the torso square. Both passes with the circles took 5-6 ms per
+/// frame on an oblique roller clip and a ball clip (`bench`, 640x480-3840x2160; issue 16's bar is 4 ms); each pass
+/// alone 1.5-2 ms. A tool of the other kind is looked for again once the track has ended. A track only circles saw
+/// narrows nothing: a circle under a seated person's calf had hidden the ball under the buttock (a development
+/// glutes-on-a-ball clip).
+fn look_where_the_tracked_tool_is_seen(prior: &mut BodyPrior, tracked: Option<ToolKind>) {
+    match tracked {
+        Some(ToolKind::Roller) => prior.torso_square = None,
+        Some(ToolKind::Ball) => prior.person_square = None,
+        None => {}
     }
 }
 

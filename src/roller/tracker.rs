@@ -62,8 +62,9 @@ const TAU: TrackTaus = TrackTaus { pos_s: 0.096, prior_tentative_s: 0.096, prior
 /// Share of a new hit in the track's precise share (hits located by an end-face edge, `Verified::precise`): a share
 /// of the recent hits, so per hit.
 const PRECISE_EMA: f32 = 0.2;
-/// A track located precisely in at least this share of its recent hits does not move on an imprecise hit (a learned
-/// centre alone jitters by ~0.2-0.4 r, which reads as speed); the hit still keeps the track alive.
+/// A track located precisely in at least this share of its recent hits does not move (nor turn its axis) on an
+/// imprecise hit (a learned centre alone jitters by ~0.2-0.4 r, which reads as speed); the hit still keeps the track
+/// alive.
 const PRECISE_LOCK: f32 = 0.5;
 /// Time constant of the confidence (s): a share of 0.2 per frame at 15 fps.
 const CONFIDENCE_TAU_S: f64 = 0.299;
@@ -131,6 +132,17 @@ impl Track {
         }
     }
 
+    /// The tool's kind by the learned hits' vote, once the learned source has seen it (a track only circles saw
+    /// has none).
+    pub fn learned_kind(&self) -> Option<ToolKind> {
+        self.ball_share.map(|_| self.kind())
+    }
+
+    /// Whether the track is located by its end face's edge (most recent hits precise, `PRECISE_LOCK`).
+    pub fn located_by_end_face(&self) -> bool {
+        self.precise_share >= PRECISE_LOCK
+    }
+
     /// The smoothed axis in image pixels, [end face, far end], from the track's end face.
     pub fn axis(&self) -> Option<[[f32; 2]; 2]> {
         self.axis_r.map(|d| [[self.cx, self.cy], [self.cx + d[0] * self.r, self.cy + d[1] * self.r]])
@@ -148,20 +160,23 @@ impl Track {
     fn hit(&mut self, v: &Verified, t: f64) {
         let dt = t - self.last_hit_t;
         let learn = ema_share(dt, if self.confirmed { TAU.prior_confirmed_s } else { TAU.prior_tentative_s });
-        if v.precise || self.precise_share < PRECISE_LOCK {
+        if v.precise || !self.located_by_end_face() {
             let a = ema_share(dt, TAU.pos_s);
             self.cx += a * (v.cand.cx - self.cx);
             self.cy += a * (v.cand.cy - self.cy);
             self.r += learn * (v.cand.r - self.r);
+            // Nor its axis: a track located by its end face's edge is a roller seen end-on, and a learned axis from
+            // a frame where no circle fitted was 2-3 r long along the body in side views (it moved the contact
+            // from the end face's foot to the cylinder's top line, and back once refined hits shrank it).
+            smooth(&mut self.axis_r, axis_in_radii(v));
         }
         self.precise_share += PRECISE_EMA * (f32::from(u8::from(v.precise)) - self.precise_share);
-        smooth(&mut self.axis_r, axis_in_radii(v));
         self.hits += 1;
         // A weak hit (one that could not start a track) moves the track but does not teach it: its kind is less
         // often right (93 % at 0.50 against 95 % at 0.60 on held-out renders, tools/train_roller/roller_detector.
         // curve.json; two weak "ball" calls flipped quads_clean's roller to a ball), and its colour and score would
         // drift the priors.
-        if v.cand.starts_track() {
+        if v.cand.starts_track {
             self.learn_from(v, learn);
         }
         self.misses = 0;
@@ -211,10 +226,16 @@ fn ball_vote(v: &Verified) -> Option<f32> {
     }
 }
 
-/// A candidate's axis (end face to far end) in its radii, if its source saw one.
+/// A candidate's axis (end face to far end) in its radii, if its source saw one. A circle sees a round end face: the
+/// roller points at the camera and its cylinder is foreshortened to nothing (zero length), so a track the circles
+/// keep hitting shrinks an axis a learned hit gave it (a learned roller in a side view, drawn 2-3 r along the body,
+/// had started a track that circles then followed: its contact stayed on that axis's top line).
 fn axis_in_radii(v: &Verified) -> Option<[f32; 2]> {
-    let [p, q] = v.cand.axis?;
-    Some([(q[0] - p[0]) / v.cand.r, (q[1] - p[1]) / v.cand.r])
+    match v.cand.axis {
+        Some([p, q]) => Some([(q[0] - p[0]) / v.cand.r, (q[1] - p[1]) / v.cand.r]),
+        None if v.cand.origin == super::Origin::Circle => Some([0.0, 0.0]),
+        None => None,
+    }
 }
 
 /// The tracked roller and a challenger that may replace it.
@@ -232,6 +253,11 @@ impl Tracker {
         *self = Self::default();
     }
 
+    /// The confirmed roller, if there is one.
+    pub fn confirmed(&self) -> Option<&Track> {
+        self.main.as_ref().filter(|m| m.confirmed)
+    }
+
     /// Feeds the verified candidates (any order) of the frame at `t` (s); returns the confirmed roller, if any, and
     /// its confidence. A confirmed roller is held `hold_s` after its last hit.
     pub fn step(&mut self, t: f64, cands: &[Verified], hold_s: f64) -> Option<(Track, f32)> {
@@ -241,7 +267,7 @@ impl Tracker {
         // Two-threshold association (ByteTrack): a confirmed track is continued by any candidate in its gate, weak
         // learned ones included; starting or confirming a track takes candidates that may start one.
         let main_hit =
-            self.main.and_then(|m| best(&|v| m.matches(v, t) && (m.confirmed || v.cand.starts_track())).copied());
+            self.main.and_then(|m| best(&|v| m.matches(v, t) && (m.confirmed || v.cand.starts_track)).copied());
         match (self.main.as_mut(), main_hit) {
             (Some(m), Some(v)) => m.hit(&v, t),
             (Some(m), None) => {
@@ -249,7 +275,7 @@ impl Tracker {
                     self.main = None;
                 }
             }
-            (None, _) => self.main = best(&|v| v.cand.starts_track()).map(|v| Track::new(v, t)),
+            (None, _) => self.main = best(&|v| v.cand.starts_track).map(|v| Track::new(v, t)),
         }
         self.step_challenger(t, cands, hold_s);
         self.update_confidence(t, main_hit.is_some());
@@ -265,7 +291,7 @@ impl Tracker {
         };
         let other = cands
             .iter()
-            .filter(|v| v.cand.starts_track() && !main.matches(v, t))
+            .filter(|v| v.cand.starts_track && !main.matches(v, t))
             .max_by(|a, b| a.score.total_cmp(&b.score));
         match (self.challenger.as_mut(), other) {
             (Some(c), Some(v)) if c.matches(v, t) => c.hit(v, t),
@@ -314,6 +340,7 @@ mod tests {
             score: 1.0,
             axis: Some([[100.0, 100.0], axis_end]),
             origin: Origin::Learned { kind: crate::landmarks::ToolKind::Roller, contact: None },
+            starts_track: true,
         };
         let segment = Segment { a: (0.0, 80.0), b: (200.0, 80.0) };
         Verified { cand, segment, support: 1.0, colour: [90.0; 3], score: 6.0, precise: true }
@@ -332,22 +359,22 @@ mod tests {
         assert!((q[0] - p[0]).hypot(q[1] - p[1]) < 0.3 * t.r, "{:?}", t.axis_r);
     }
 
-    fn with_confidence(conf: f32) -> Verified {
+    fn with_confidence(conf: f32, starts_track: bool) -> Verified {
         let mut v = learned_hit([140.0, 110.0]);
         v.cand.score = conf;
+        v.cand.starts_track = starts_track;
         v.score = 5.0 + conf;
         v
     }
 
     #[test]
     fn weak_learned_candidates_continue_a_confirmed_track_but_never_start_one() {
-        let weak = with_confidence(0.5 * (crate::roller::learned::TRACK_MIN_CONFIDENCE + crate::roller::learned::MIN_CONFIDENCE));
-        assert!(!weak.cand.starts_track() && with_confidence(crate::roller::learned::MIN_CONFIDENCE).cand.starts_track());
+        let weak = with_confidence(0.55, false);
         let mut tr = Tracker::default();
         let times = |from: u32, n: u32| (from..from + n).map(|i| i as f64 / 15.0);
         assert!(times(0, 30).all(|t| tr.step(t, &[weak], 0.5).is_none()), "weak ones alone confirmed a track");
         tr.reset();
-        let strong = with_confidence(0.9);
+        let strong = with_confidence(0.9, true);
         let confirmed = times(0, 10).map(|t| tr.step(t, &[strong], 0.5).is_some()).last();
         assert_eq!(confirmed, Some(true), "strong ones did not confirm a track");
         assert!(times(10, 30).all(|t| tr.step(t, &[weak], 0.5).is_some()), "the confirmed track was dropped");
@@ -395,5 +422,32 @@ mod tests {
         }
         let [p, q] = t.axis().unwrap();
         assert!(((q[0] - p[0]) - 40.0).abs() < 0.5 && ((q[1] - p[1]) - 10.0).abs() < 0.5, "{:?}", t.axis());
+    }
+
+    fn axis_len_r(t: &Track) -> f32 {
+        t.axis_r.map_or(0.0, |d| d[0].hypot(d[1]))
+    }
+
+    #[test]
+    fn a_learned_hit_without_a_circle_neither_moves_nor_turns_a_track_located_by_its_end_face() {
+        let mut t = Track::new(&circle_at(100.0, 3.5), 0.0);
+        let mut imprecise = learned_hit([140.0, 70.0]);
+        imprecise.precise = false;
+        imprecise.cand.cx = 104.0;
+        t.hit(&imprecise, 1.0 / 15.0);
+        assert!(t.located_by_end_face() && t.cx == 100.0, "moved to {}", t.cx);
+        assert_eq!(axis_len_r(&t), 0.0, "{:?}", t.axis_r);
+    }
+
+    #[test]
+    fn circles_shrink_the_axis_a_learned_hit_started_a_track_with() {
+        let mut first = learned_hit([130.0, 70.0]);
+        first.precise = false;
+        let mut t = Track::new(&first, 0.0);
+        assert!(axis_len_r(&t) > 4.0);
+        for i in 0..15 {
+            t.hit(&circle_at(100.0, 3.5), (i + 1) as f64 / 15.0);
+        }
+        assert!(axis_len_r(&t) < 0.5 * super::super::END_ON_HALF_LEN_R, "{:?}", t.axis_r);
     }
 }
