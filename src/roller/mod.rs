@@ -141,11 +141,12 @@ impl RollerDetector {
         if let Some(prior) = prior {
             self.crop.fill(image_bgr, prior.crop)?;
             for s in self.sources.iter_mut() {
-                // `auto` asks the circles first, and with a roller's clean end face in view the learned ball
-                // search is not run: a ball lying by the body had taken the place of the roller someone was
-                // rolling on (a rendered quads clip with a ball among the clutter; learned candidates outrank
-                // circles, `verify::LEARNED_SCORE_BASE`), while a ball in use still outranks the weak circles
-                // fitted to knees and shoes.
+                // `auto` asks the circles first, and with a roller's clean end face in view the learned detector is
+                // not run (neither its balls nor its rollers): a ball lying by the body had taken the place of the
+                // roller someone was rolling on (a rendered quads clip with a ball among the clutter; learned
+                // candidates outrank circles, `verify::LEARNED_SCORE_BASE`), while a ball in use still outranks
+                // the weak circles fitted to knees and shoes; a side view's learned roller adds nothing to the
+                // circle but jitter.
                 if self.cfg.method == RollerMethod::Auto && has_clean_circle(&self.verified) {
                     break;
                 }

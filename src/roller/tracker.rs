@@ -139,7 +139,7 @@ impl Track {
     }
 
     /// Whether the track is located by its end face's edge (most recent hits precise, `PRECISE_LOCK`).
-    pub fn located_by_end_face(&self) -> bool {
+    fn located_by_end_face(&self) -> bool {
         self.precise_share >= PRECISE_LOCK
     }
 
@@ -165,8 +165,8 @@ impl Track {
             self.cx += a * (v.cand.cx - self.cx);
             self.cy += a * (v.cand.cy - self.cy);
             self.r += learn * (v.cand.r - self.r);
-            // Nor its axis: a track located by its end face's edge is a roller seen end-on, and a learned axis from
-            // a frame where no circle fitted was 2-3 r long along the body in side views (it moved the contact
+            // The axis likewise: a track located by its end face's edge is a roller seen end-on, and a learned axis
+            // from a frame where no circle fitted was 2-3 r long along the body in side views (it moved the contact
             // from the end face's foot to the cylinder's top line, and back once refined hits shrank it).
             smooth(&mut self.axis_r, axis_in_radii(v));
         }
