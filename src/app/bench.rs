@@ -74,7 +74,7 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
     for method in [RollerMethod::Auto, RollerMethod::Learned, RollerMethod::Circles, RollerMethod::Both] {
         let cfg = RollerConfig { method, ..RollerConfig::default() };
         let mut det = RollerDetector::load(cfg, models, runtime::threads_or_default(a.threads))?;
-        let mut line = format!("roller detection ({method:?}) ms/frame (median):");
+        let mut line = format!("roller detection ({method:?}) ms/frame (median / mean):");
         for ((w, h), scaled) in &scaled_sizes {
             let mut ms = Vec::new();
             for _ in 0..a.runs {
@@ -85,7 +85,8 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
                     ms.push(t0.elapsed().as_secs_f64() * 1e3);
                 }
             }
-            line += &format!("  {w}x{h} {:.2}", crate::stats::percentile_or_nan(&ms, 50.0));
+            let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+            line += &format!("  {w}x{h} {:.2} / {mean:.2}", crate::stats::percentile_or_nan(&ms, 50.0));
         }
         println!("{line}");
     }

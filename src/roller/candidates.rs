@@ -44,6 +44,11 @@ pub trait CandidateSource: Send {
     /// crop around the body.
     fn propose(&mut self, frame: &Mat, crop: &Crop, prior: &BodyPrior, out: &mut Vec<Candidate>)
         -> Result<(), RollerError>;
+
+    /// Whether its candidates are circles fitted to edges (`Origin::Circle`).
+    fn fits_circles(&self) -> bool {
+        false
+    }
 }
 
 /// The learned detector run on the square crop around the person it was trained on (the crop is resampled from
@@ -172,6 +177,10 @@ impl CandidateSource for HoughSource {
             }
         }
         Ok(())
+    }
+
+    fn fits_circles(&self) -> bool {
+        true
     }
 }
 

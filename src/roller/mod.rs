@@ -87,6 +87,8 @@ pub struct RollerDetector {
     cands: Vec<Candidate>,
     verified: Vec<Verified>,
     tracker: tracker::Tracker,
+    /// When circles were last fitted, s (`circles_due`).
+    last_circles_t: Option<f64>,
 }
 
 
@@ -123,6 +125,7 @@ impl RollerDetector {
             cands: Vec::with_capacity(64),
             verified: Vec::with_capacity(16),
             tracker: tracker::Tracker::default(),
+            last_circles_t: None,
         }
     }
 
@@ -133,14 +136,26 @@ impl RollerDetector {
     /// Forgets the temporal state (new clip).
     pub fn reset(&mut self) {
         self.tracker.reset();
+        self.last_circles_t = None;
     }
 
-    /// Candidates from every source, verified, into `self.verified`.
-    fn search(&mut self, image_bgr: &Mat, prior: Option<&BodyPrior>, mask: Option<&PersonMask>) -> Result<(), RollerError> {
+    /// Whether circles are fitted on the frame at `t`: on every frame, except in `auto` while the confirmed tool is
+    /// one the learned detector locates and no circle has been locating (no end face seen round): then every
+    /// [`IMPRECISE_CIRCLES_EVERY_S`], which is enough to see an end face come into view (an agreeing circle makes
+    /// the track precise again, and then circles are fitted on every frame).
+    fn circles_due(&self, t: f64) -> bool {
+        let learned_located = self.cfg.method == RollerMethod::Auto
+            && self.tracker.confirmed().is_some_and(|tr| tr.learned_kind().is_some() && !tr.located_by_end_face());
+        !learned_located || self.last_circles_t.map_or(true, |t0| t - t0 >= IMPRECISE_CIRCLES_EVERY_S - 1e-9)
+    }
+
+    /// Candidates from every source (the circles only when `circles`), verified, into `self.verified`.
+    fn search(&mut self, image_bgr: &Mat, prior: Option<&BodyPrior>, mask: Option<&PersonMask>, circles: bool)
+        -> Result<(), RollerError> {
         self.verified.clear();
         if let Some(prior) = prior {
             self.crop.fill(image_bgr, prior.crop)?;
-            for s in self.sources.iter_mut() {
+            for s in self.sources.iter_mut().filter(|s| circles || !s.fits_circles()) {
                 // `auto` asks the circles first, and with a roller's clean end face in view the learned detector is
                 // not run (neither its balls nor its rollers): a ball lying by the body had taken the place of the
                 // roller someone was rolling on (a rendered quads clip with a ball among the clutter; learned
@@ -183,8 +198,12 @@ impl RollerDetector {
         // Every frame is searched: holding a confirmed roller between searches (every 3rd frame was tried) moved it in
         // steps and read 4 of the 10 first renders' speeds 20-40 % off (tests/samples_truth.rs). The live loop sheds
         // whole roller steps under load instead (`live::budget`), keeping the last roller.
-        self.search(image_bgr, prior.as_ref(), mask)?;
-        let found = self.tracker.step(t, &self.verified, self.cfg.hold_s);
+        let circles = self.circles_due(t);
+        if circles {
+            self.last_circles_t = Some(t);
+        }
+        self.search(image_bgr, prior.as_ref(), mask, circles)?;
+        let found = self.tracker.step(t, &self.verified, circles, self.cfg.hold_s);
         let Some((track, confidence)) = found else {
             return Ok(None);
         };
@@ -222,6 +241,11 @@ fn look_where_the_tracked_tool_is_seen(prior: &mut BodyPrior, tracked: Option<To
         None => {}
     }
 }
+
+/// How often `auto` fits circles to a confirmed tool that only the learned detector locates, s (`circles_due`): the
+/// circles cost 2.7-3.1 ms per frame and the learned pass about 2 ms on an oblique roller clip (`bench`), over the
+/// 4 ms per frame of issue 16 together. Every 3rd frame at 15 fps, every 6th at 30 fps.
+const IMPRECISE_CIRCLES_EVERY_S: f64 = 0.2;
 
 /// A learned axis whose half length is under this many radii is a roller seen end-on: its direction is noise, so it
 /// is not used (for a 45 cm roller of 15 cm diameter, 1 r is a camera about 20 deg off the roller's axis; the
@@ -301,6 +325,8 @@ mod tests {
     use super::*;
     use crate::landmarks::{idx, Keypoint};
     use opencv::core::Rect;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
 
     const BG: f64 = 60.0;
 
@@ -457,6 +483,74 @@ mod tests {
         let got = (0..ON_FRAMES + 1).filter_map(|i| det.detect(&big, i as f64 * DT, Some(&pose), None).unwrap()).last().unwrap();
         assert!((got.cx - 6.0 * ROLLER.0).abs() < 12.0 && (got.r - 6.0 * ROLLER.2).abs() < 15.0, "{got:?}");
         assert!(det.crop.bgr.cols().max(det.crop.bgr.rows()) <= CROP_LONG_SIDE);
+    }
+
+    /// A source proposing one fixed candidate while `on`, counting the frames it is asked.
+    struct Fixed {
+        cand: Candidate,
+        circles: bool,
+        on: Arc<AtomicBool>,
+        asked: Arc<AtomicUsize>,
+    }
+
+    impl CandidateSource for Fixed {
+        fn propose(&mut self, _: &Mat, _: &Crop, _: &BodyPrior, out: &mut Vec<Candidate>) -> Result<(), RollerError> {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            if self.on.load(Ordering::Relaxed) {
+                out.push(self.cand);
+            }
+            Ok(())
+        }
+
+        fn fits_circles(&self) -> bool {
+            self.circles
+        }
+    }
+
+    #[test]
+    fn auto_fits_circles_to_a_tool_only_the_learned_detector_locates_every_fifth_of_a_second() {
+        // An oblique roller: its end face at the disc, its cylinder 3 r long.
+        let mut img = frame(&[(ROLLER, ORANGE, -1)]);
+        let far = [ROLLER.0 + 60.0, ROLLER.1 + 10.0];
+        let colour = Scalar::new(ORANGE[0] as f64, ORANGE[1] as f64, ORANGE[2] as f64, 0.0);
+        let at = |p: [f32; 2]| Point::new(p[0] as i32, p[1] as i32);
+        imgproc::line(&mut img, at([ROLLER.0, ROLLER.1]), at(far), colour, 2 * ROLLER.2 as i32, imgproc::LINE_8, 0).unwrap();
+        let (c_on, c_asked) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let circle = Candidate {
+            cx: ROLLER.0,
+            cy: ROLLER.1,
+            r: ROLLER.2,
+            score: 0.5,
+            axis: None,
+            origin: Origin::Circle,
+            starts_track: true,
+        };
+        let learned = Candidate {
+            score: 0.9,
+            axis: Some([[ROLLER.0, ROLLER.1], far]),
+            origin: Origin::Learned { kind: ToolKind::Roller, contact: None },
+            ..circle
+        };
+        let always = Arc::new(AtomicBool::new(true));
+        let sources: Vec<Box<dyn CandidateSource>> = vec![
+            Box::new(Fixed { cand: circle, circles: true, on: c_on.clone(), asked: c_asked.clone() }),
+            Box::new(Fixed { cand: learned, circles: false, on: always, asked: Arc::new(AtomicUsize::new(0)) }),
+        ];
+        assert_eq!(RollerConfig::default().method, RollerMethod::Auto);
+        let mut det = RollerDetector::with_sources(RollerConfig::default(), sources);
+        let (pose, mut t) = (body_pose(false), 0.0);
+        assert_eq!(run(&mut det, &mut t, &img, &pose, None, 15).last(), Some(&true));
+        let mut circles_in = |det: &mut RollerDetector, n: usize| {
+            let before = c_asked.load(Ordering::Relaxed);
+            assert!(run(det, &mut t, &img, &pose, None, n).iter().all(|s| *s));
+            c_asked.load(Ordering::Relaxed) - before
+        };
+        // Confirmed from learned hits alone: circles every 0.2 s, every third frame at 15 fps.
+        assert_eq!(circles_in(&mut det, 30), 10);
+        // An end face shows: the agreeing circles locate the track, and then circles are fitted on every frame.
+        c_on.store(true, Ordering::Relaxed);
+        circles_in(&mut det, 15);
+        assert_eq!(circles_in(&mut det, 15), 15);
     }
 
     #[test]

@@ -139,7 +139,7 @@ impl Track {
     }
 
     /// Whether the track is located by its end face's edge (most recent hits precise, `PRECISE_LOCK`).
-    fn located_by_end_face(&self) -> bool {
+    pub fn located_by_end_face(&self) -> bool {
         self.precise_share >= PRECISE_LOCK
     }
 
@@ -157,7 +157,9 @@ impl Track {
             && (!self.confirmed || colour_distance(v.colour, self.colour) <= GATE.colour_tol)
     }
 
-    fn hit(&mut self, v: &Verified, t: f64) {
+    /// Continues the track with `v`, seen at `t`; `circles_searched` says whether an end face could have been fitted
+    /// on this frame (its precise share is judged only on such frames).
+    fn hit(&mut self, v: &Verified, t: f64, circles_searched: bool) {
         let dt = t - self.last_hit_t;
         let learn = ema_share(dt, if self.confirmed { TAU.prior_confirmed_s } else { TAU.prior_tentative_s });
         if v.precise || !self.located_by_end_face() {
@@ -170,7 +172,11 @@ impl Track {
             // from the end face's foot to the cylinder's top line, and back once refined hits shrank it).
             smooth(&mut self.axis_r, axis_in_radii(v));
         }
-        self.precise_share += PRECISE_EMA * (f32::from(u8::from(v.precise)) - self.precise_share);
+        // Judged only where circles were fitted: `auto` fits none on most frames of a tool only the learned detector
+        // locates (`RollerDetector::circles_due`), and those frames say nothing about whether an end face shows.
+        if circles_searched {
+            self.precise_share += PRECISE_EMA * (f32::from(u8::from(v.precise)) - self.precise_share);
+        }
         self.hits += 1;
         // A weak hit (one that could not start a track) moves the track but does not teach it: its kind is less
         // often right (93 % at 0.50 against 95 % at 0.60 on held-out renders, tools/train_roller/roller_detector.
@@ -258,9 +264,10 @@ impl Tracker {
         self.main.as_ref().filter(|m| m.confirmed)
     }
 
-    /// Feeds the verified candidates (any order) of the frame at `t` (s); returns the confirmed roller, if any, and
-    /// its confidence. A confirmed roller is held `hold_s` after its last hit.
-    pub fn step(&mut self, t: f64, cands: &[Verified], hold_s: f64) -> Option<(Track, f32)> {
+    /// Feeds the verified candidates (any order) of the frame at `t` (s), on which circles were searched or not;
+    /// returns the confirmed roller, if any, and its confidence. A confirmed roller is held `hold_s` after its last
+    /// hit.
+    pub fn step(&mut self, t: f64, cands: &[Verified], circles_searched: bool, hold_s: f64) -> Option<(Track, f32)> {
         let best = |pred: &dyn Fn(&Verified) -> bool| {
             cands.iter().filter(|v| pred(v)).max_by(|a, b| a.score.total_cmp(&b.score))
         };
@@ -269,7 +276,7 @@ impl Tracker {
         let main_hit =
             self.main.and_then(|m| best(&|v| m.matches(v, t) && (m.confirmed || v.cand.starts_track)).copied());
         match (self.main.as_mut(), main_hit) {
-            (Some(m), Some(v)) => m.hit(&v, t),
+            (Some(m), Some(v)) => m.hit(&v, t, circles_searched),
             (Some(m), None) => {
                 if !m.miss(t, hold_s) {
                     self.main = None;
@@ -277,14 +284,14 @@ impl Tracker {
             }
             (None, _) => self.main = best(&|v| v.cand.starts_track).map(|v| Track::new(v, t)),
         }
-        self.step_challenger(t, cands, hold_s);
+        self.step_challenger(t, cands, circles_searched, hold_s);
         self.update_confidence(t, main_hit.is_some());
         self.main.filter(|m| m.confirmed).map(|m| (m, self.confidence))
     }
 
     /// The best candidate away from the main track builds a challenger; a confirmed challenger that scores better
     /// than the main track replaces it (a wrong first lock cannot keep winning on proximity alone).
-    fn step_challenger(&mut self, t: f64, cands: &[Verified], hold_s: f64) {
+    fn step_challenger(&mut self, t: f64, cands: &[Verified], circles_searched: bool, hold_s: f64) {
         let Some(main) = self.main else {
             self.challenger = None;
             return;
@@ -294,7 +301,7 @@ impl Tracker {
             .filter(|v| v.cand.starts_track && !main.matches(v, t))
             .max_by(|a, b| a.score.total_cmp(&b.score));
         match (self.challenger.as_mut(), other) {
-            (Some(c), Some(v)) if c.matches(v, t) => c.hit(v, t),
+            (Some(c), Some(v)) if c.matches(v, t) => c.hit(v, t, circles_searched),
             (_, Some(v)) => self.challenger = Some(Track::new(v, t)),
             (Some(c), None) => {
                 if !c.miss(t, hold_s) {
@@ -353,7 +360,7 @@ mod tests {
         let mut t = Track::new(&learned_hit([115.0, 100.0]), 0.0);
         for i in 0..30 {
             let x = if i % 2 == 0 { 85.0 } else { 115.0 };
-            t.hit(&learned_hit([x, 100.0]), (i + 1) as f64 / 15.0);
+            t.hit(&learned_hit([x, 100.0]), (i + 1) as f64 / 15.0, true);
         }
         let [p, q] = t.axis().unwrap();
         assert!((q[0] - p[0]).hypot(q[1] - p[1]) < 0.3 * t.r, "{:?}", t.axis_r);
@@ -372,12 +379,12 @@ mod tests {
         let weak = with_confidence(0.55, false);
         let mut tr = Tracker::default();
         let times = |from: u32, n: u32| (from..from + n).map(|i| i as f64 / 15.0);
-        assert!(times(0, 30).all(|t| tr.step(t, &[weak], 0.5).is_none()), "weak ones alone confirmed a track");
+        assert!(times(0, 30).all(|t| tr.step(t, &[weak], true, 0.5).is_none()), "weak ones alone confirmed a track");
         tr.reset();
         let strong = with_confidence(0.9, true);
-        let confirmed = times(0, 10).map(|t| tr.step(t, &[strong], 0.5).is_some()).last();
+        let confirmed = times(0, 10).map(|t| tr.step(t, &[strong], true, 0.5).is_some()).last();
         assert_eq!(confirmed, Some(true), "strong ones did not confirm a track");
-        assert!(times(10, 30).all(|t| tr.step(t, &[weak], 0.5).is_some()), "the confirmed track was dropped");
+        assert!(times(10, 30).all(|t| tr.step(t, &[weak], true, 0.5).is_some()), "the confirmed track was dropped");
     }
 
     fn circle_at(x: f32, score: f32) -> Verified {
@@ -394,22 +401,22 @@ mod tests {
         let x = |found: Option<(Track, f32)>| found.map(|f| f.0.cx.round());
         let mut tr = Tracker::default();
         (0..10).for_each(|i| {
-            tr.step(at(i), &[roller], 0.5);
+            tr.step(at(i), &[roller], true, 0.5);
         });
         // Both seen: the better-scoring circle elsewhere is confirmed after 0.3 s but only wins after 1 s.
-        let seen: Vec<_> = (10..30).map(|i| x(tr.step(at(i), &[roller, other], 0.5))).collect();
+        let seen: Vec<_> = (10..30).map(|i| x(tr.step(at(i), &[roller, other], true, 0.5))).collect();
         assert!(seen[..14].iter().all(|c| *c == Some(100.0)), "{seen:?}");
         assert_eq!(seen.last(), Some(&Some(300.0)), "{seen:?}");
         // A roller that stops being seen is given up for a confirmed challenger after 0.3 s, not at the first miss.
         let mut tr = Tracker::default();
         (0..10).for_each(|i| {
-            tr.step(at(i), &[roller], 0.5);
+            tr.step(at(i), &[roller], true, 0.5);
         });
         let weak_other = circle_at(300.0, 3.0);
         (10..20).for_each(|i| {
-            tr.step(at(i), &[roller, weak_other], 0.5);
+            tr.step(at(i), &[roller, weak_other], true, 0.5);
         });
-        let gone: Vec<_> = (20..30).map(|i| x(tr.step(at(i), &[weak_other], 0.5))).collect();
+        let gone: Vec<_> = (20..30).map(|i| x(tr.step(at(i), &[weak_other], true, 0.5))).collect();
         assert_eq!(gone[0], Some(100.0), "{gone:?}");
         assert!(gone[5..].iter().all(|c| *c == Some(300.0)), "{gone:?}");
     }
@@ -418,7 +425,7 @@ mod tests {
     fn a_steady_axis_is_kept() {
         let mut t = Track::new(&learned_hit([140.0, 110.0]), 0.0);
         for i in 0..10 {
-            t.hit(&learned_hit([140.0, 110.0]), (i + 1) as f64 / 15.0);
+            t.hit(&learned_hit([140.0, 110.0]), (i + 1) as f64 / 15.0, true);
         }
         let [p, q] = t.axis().unwrap();
         assert!(((q[0] - p[0]) - 40.0).abs() < 0.5 && ((q[1] - p[1]) - 10.0).abs() < 0.5, "{:?}", t.axis());
@@ -434,7 +441,7 @@ mod tests {
         let mut imprecise = learned_hit([140.0, 70.0]);
         imprecise.precise = false;
         imprecise.cand.cx = 104.0;
-        t.hit(&imprecise, 1.0 / 15.0);
+        t.hit(&imprecise, 1.0 / 15.0, true);
         assert!(t.located_by_end_face() && t.cx == 100.0, "moved to {}", t.cx);
         assert_eq!(axis_len_r(&t), 0.0, "{:?}", t.axis_r);
     }
@@ -446,7 +453,7 @@ mod tests {
         let mut t = Track::new(&first, 0.0);
         assert!(axis_len_r(&t) > 4.0);
         for i in 0..15 {
-            t.hit(&circle_at(100.0, 3.5), (i + 1) as f64 / 15.0);
+            t.hit(&circle_at(100.0, 3.5), (i + 1) as f64 / 15.0, true);
         }
         assert!(axis_len_r(&t) < 0.5 * super::super::END_ON_HALF_LEN_R, "{:?}", t.axis_r);
     }
