@@ -24,8 +24,24 @@ pub const SIDE_ROLL_DEG: f32 = 35.0;
 /// On the development renders a seated person leaning back on the hands (the glutes on a ball) reads 31 deg and
 /// more, supine ones (a roller or ball under the upper back) at most 21 deg; 30 sits in that gap, nearer the seated
 /// side, because a roller under the shoulders already lifts a supine torso 15-20 deg. Was 40 until the glutes-on-a-
-/// ball renders (issue 14) showed seated torsos at 35-45 deg.
+/// ball renders (issue 14) showed seated torsos at 35-45 deg. Those on low cameras read less (the tilt's error):
+/// the posture decides there ([`SEATED_HIP_ANGLE_DEG`]).
 pub const SEATED_INCLINE_DEG: f32 = 30.0;
+/// The camera tilts the orientation supports, degrees (0 to this, down): [`ASSUMED_TILT_DEG`] is their middle.
+pub const MAX_TILT_DEG: f32 = 45.0;
+/// Seated although the torso reads under [`SEATED_INCLINE_DEG`] at the assumed tilt, when it would read over it at
+/// another supported tilt and a thigh is drawn up to the torso closer than this angle between them (hip flexion past
+/// a right angle), degrees. A torso pointing into the depth takes the tilt's error almost whole: the glutes-on-a-
+/// ball renders (issue 14) seated 36-40 deg up read 19-30 deg on the low cameras d_ball_glutes_az10_el5 and
+/// az25_el10 (torso 0.3-0.5 of its length in depth), while d_ball_upper_back_az55_el35, supine 7-10 deg up, reads
+/// up to 39 at a level camera. In those frames the seated thigh (the crossed leg) made 51-88 deg with the torso, the
+/// supine one (knees bent, feet on the floor) 91-131: 90, the right angle, sits in that gap.
+pub const SEATED_HIP_ANGLE_DEG: f32 = 90.0;
+/// ... and the hands rest on the floor beside or behind the hips: both wrists lie at most this share of the torso's
+/// length up from the hips along it. In the same frames the higher seated wrist (leaning back on the hands) lay
+/// -0.15 to 0.23 of the torso up, the higher supine one (arms crossed over the chest, as `ball_upper_back` asks)
+/// 0.50-1.03; 0.36 is the middle of that gap.
+pub const SEATED_WRIST_SHARE: f32 = 0.36;
 /// Standing (no floor exercise) when both the torso and the thighs rise more than this, degrees.
 pub const STANDING_INCLINE_DEG: f32 = 60.0;
 /// The nose decides the chest side when it lies this far (m) against the shoulder-line normal (left/right swap).
@@ -58,10 +74,24 @@ pub fn depth_tilt_sin(w: &WorldLandmarks, a: usize, b: usize) -> Option<f32> {
     unit(sub(w[b], w[a])).map(|d| d[2].abs())
 }
 
+/// "Up" (against gravity) in camera axes for a camera tilted down by `tilt_deg`.
+fn up_at(tilt_deg: f32) -> V3 {
+    let t = tilt_deg.to_radians();
+    [0.0, -t.cos(), -t.sin()]
+}
+
 /// "Up" (against gravity) in camera axes for a camera tilted down by [`ASSUMED_TILT_DEG`].
 pub fn assumed_up() -> V3 {
-    let t = ASSUMED_TILT_DEG.to_radians();
-    [0.0, -t.cos(), -t.sin()]
+    up_at(ASSUMED_TILT_DEG)
+}
+
+/// The largest elevation of the unit direction `v` above the horizontal for any camera tilt of 0 to
+/// [`MAX_TILT_DEG`], degrees. The elevation's sine, `v . up`, is `a cos t + b sin t` in the tilt `t`, a sinusoid
+/// whose peak lies at `atan2(b, a)`: the largest value on the range is at that peak when it falls inside, else at an
+/// end.
+fn max_elevation_deg(v: V3) -> f32 {
+    let peak = (-v[2]).atan2(-v[1]).to_degrees().clamp(0.0, MAX_TILT_DEG);
+    [0.0, MAX_TILT_DEG, peak].map(|t| elevation_deg(v, up_at(t))).into_iter().fold(f32::MIN, f32::max)
 }
 
 /// Elevation of a direction above the horizontal, degrees (negative below).
@@ -120,13 +150,33 @@ pub fn orientation(w: &WorldLandmarks) -> Option<Orientation> {
     if elevation_deg(t.left, up).abs() > SIDE_ROLL_DEG {
         return Some(Orientation::Side);
     }
-    Some(if torso_incline > SEATED_INCLINE_DEG {
+    Some(if torso_incline > SEATED_INCLINE_DEG || seated_by_posture(w, &t) {
         Orientation::Seated
     } else if dot(t.chest, up) >= 0.0 {
         Orientation::Supine
     } else {
         Orientation::Prone
     })
+}
+
+/// Seated by the posture where the torso's incline cannot tell (see [`SEATED_HIP_ANGLE_DEG`]): the torso rises more
+/// than [`SEATED_INCLINE_DEG`] at some supported camera tilt, a thigh is drawn up past a right angle to it and both
+/// hands are down by the hips. Lying on the back, the knees bent with the feet on the floor open the hips wider, and
+/// the arms lie on the chest, behind the head or along the body.
+fn seated_by_posture(w: &WorldLandmarks, t: &TorsoAxes) -> bool {
+    if max_elevation_deg(t.head) <= SEATED_INCLINE_DEG {
+        return false;
+    }
+    let hp = mid(w, idx::LEFT_HIP, idx::RIGHT_HIP);
+    let torso_len = dot(sub(mid(w, idx::LEFT_SHOULDER, idx::RIGHT_SHOULDER), hp), t.head);
+    let hands_down = [idx::LEFT_WRIST, idx::RIGHT_WRIST]
+        .iter()
+        .all(|&i| dot(sub(w[i], hp), t.head) <= SEATED_WRIST_SHARE * torso_len);
+    let thigh_angle = |hip: usize, knee: usize| {
+        unit(sub(w[knee], w[hip])).map_or(180.0, |d| dot(d, t.head).clamp(-1.0, 1.0).acos().to_degrees())
+    };
+    let hip_angle = thigh_angle(idx::LEFT_HIP, idx::LEFT_KNEE).min(thigh_angle(idx::RIGHT_HIP, idx::RIGHT_KNEE));
+    hands_down && hip_angle < SEATED_HIP_ANGLE_DEG
 }
 
 /// The long bones of the metric scale, each between two joint pairs (upper arm, forearm, thigh, shank, torso side).

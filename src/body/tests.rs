@@ -224,3 +224,78 @@ fn side_lying_propped_on_an_elbow_is_not_seated() {
     }
     assert!(wrong.len() * 20 <= total, "{} of {total} wrong: {wrong:?}", wrong.len());
 }
+
+/// Seated on the floor leaning back 37 deg (issue 14: the glutes on a ball), a thigh drawn up 60 deg (the hip
+/// 83 deg), the hands on the floor beside the hips; the head towards `west` (-1) or east (+1).
+fn seated_on_a_ball(west: f32) -> Posture {
+    let (s, c) = deg(37.0);
+    Posture {
+        truth: Orientation::Seated,
+        head: [west * c, s, 0.0],
+        chest: [-west * s, c, 0.0],
+        thigh: n([-west * 0.5, 0.866, 0.0]),
+        shank: n([-west * 0.3, -1.0, 0.0]),
+        arm: n([-west * 0.3, -1.0, 0.0]),
+    }
+}
+
+/// Orientations of `p` over the supported cameras, and how many of them the torso's incline at the assumed tilt
+/// alone reads as seated.
+fn sweep(p: &Posture) -> (Vec<Option<Orientation>>, usize) {
+    let scene = skeleton(p);
+    let (mut got, mut by_incline) = (Vec::new(), 0);
+    for az in (0..=60).step_by(10) {
+        for el in (0..=45).step_by(5) {
+            let w = to_camera(&scene, az as f32, el as f32);
+            let head = torso_axes(&w).unwrap().head;
+            by_incline += usize::from(elevation_deg(head, assumed_up()) > SEATED_INCLINE_DEG);
+            got.push(orientation(&w));
+        }
+    }
+    (got, by_incline)
+}
+
+#[test]
+fn a_seated_torso_read_low_by_the_tilt_is_seated_by_its_posture() {
+    for west in [-1.0, 1.0] {
+        let (got, by_incline) = sweep(&seated_on_a_ball(west));
+        let seated = got.iter().filter(|o| **o == Some(Orientation::Seated)).count();
+        // the incline alone misses the cameras that see the torso lean into the depth
+        assert!(by_incline * 10 < got.len() * 9, "{by_incline} of {}", got.len());
+        assert_eq!(seated, got.len(), "head {west}: {got:?}");
+    }
+}
+
+#[test]
+fn lying_on_the_back_stays_supine_unless_both_seated_cues_agree() {
+    // the upper back 10 deg up on a ball (d_ball_upper_back_az55_el35: 7-10 deg), knees bent with the feet on the
+    // floor (the hip 116 deg): its incline reads up to 46 deg at some supported tilt, so the posture decides
+    let (s, c) = deg(10.0);
+    let supine = Posture {
+        truth: Orientation::Supine,
+        head: [-c, s, 0.0],
+        chest: [s, c, 0.0],
+        thigh: n([1.0, 0.8, 0.0]),
+        shank: n([1.0, -0.8, 0.0]),
+        arm: [1.0, 0.0, 0.0],
+    };
+    let seated = |p: &Posture| sweep(p).0.iter().filter(|o| **o == Some(Orientation::Seated)).count();
+    // the arms along the body (the hands by the hips): the open hip keeps it supine
+    assert_eq!(seated(&supine), 0);
+    // a knee pulled to the chest (the hip 45 deg) with the arms crossed over the chest: the hands keep it supine
+    let knee_in = Posture { thigh: n([-0.3, 1.0, 0.0]), arm: n([1.0, 1.5, 0.0]), ..supine };
+    assert_eq!(seated(&knee_in), 0);
+    // both cues (the knee in, the hands by the hips) read it seated where the torso could rise over 30 deg
+    let (got, by_incline) = sweep(&Posture { arm: [1.0, 0.0, 0.0], ..knee_in });
+    assert_eq!(by_incline, 0);
+    assert!(got.contains(&Some(Orientation::Seated)), "{got:?}");
+}
+
+#[test]
+fn the_largest_elevation_over_the_tilts_is_at_the_peak_or_an_end() {
+    for v in [[0.6f32, -0.5, 0.6], [0.0, -0.8, -0.6], [0.3, 0.5, -0.8], [0.0, 0.6, 0.8], [0.1, -0.1, 0.99]] {
+        let v = n(v);
+        let brute = (0..=450).map(|i| elevation_deg(v, up_at(i as f32 * 0.1))).fold(f32::MIN, f32::max);
+        assert!((max_elevation_deg(v) - brute).abs() < 0.05, "{v:?}: {} vs {brute}", max_elevation_deg(v));
+    }
+}
