@@ -38,6 +38,13 @@ pub enum Origin {
     Learned { kind: ToolKind, contact: Option<[f32; 2]> },
 }
 
+impl Origin {
+    /// Whether the learned detector called it a massage ball.
+    pub fn is_ball(&self) -> bool {
+        matches!(self, Origin::Learned { kind: ToolKind::Ball, .. })
+    }
+}
+
 /// Anything that proposes roller candidates for one frame.
 pub trait CandidateSource: Send {
     /// Appends candidates (image pixels) to `out`. `frame` is the whole BGR frame, `crop` its downscaled working

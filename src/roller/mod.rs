@@ -155,20 +155,24 @@ impl RollerDetector {
         self.verified.clear();
         if let Some(prior) = prior {
             self.crop.fill(image_bgr, prior.crop)?;
+            let end_face_tracked = self.tracker.confirmed().is_some_and(tracker::Track::located_by_end_face);
             for s in self.sources.iter_mut().filter(|s| circles || !s.fits_circles()) {
-                // `auto` asks the circles first, and with a roller's clean end face in view the learned detector is
-                // not run (neither its balls nor its rollers): a ball lying by the body had taken the place of the
-                // roller someone was rolling on (a rendered quads clip with a ball among the clutter; learned
-                // candidates outrank circles, `verify::LEARNED_SCORE_BASE`), while a ball in use still outranks
-                // the weak circles fitted to knees and shoes; a side view's learned roller adds nothing to the
-                // circle but jitter.
-                if self.cfg.method == RollerMethod::Auto && has_clean_circle(&self.verified) {
+                // `auto` asks the circles first. With a roller's clean end face in view the learned detector's balls
+                // are not kept: a ball lying by the body had taken the place of the roller someone was rolling on
+                // (a rendered quads clip with a ball among the clutter; learned candidates outrank circles,
+                // `verify::LEARNED_SCORE_BASE`), while a ball in use still outranks the weak circles fitted to knees
+                // and shoes. Its rollers are kept until the circles locate a confirmed roller (then it is not run):
+                // in oblique views Hough fits clean circles of changing size to the end face's ellipse, and with the
+                // learned pass stopped by them no track was confirmed for 2.5 s where the model saw the roller at
+                // 0.77 in every frame (d_quads_az30_el35, a development clip).
+                let clean = self.cfg.method == RollerMethod::Auto && has_clean_circle(&self.verified);
+                if clean && end_face_tracked {
                     break;
                 }
                 self.cands.clear();
                 s.propose(image_bgr, &self.crop, prior, &mut self.cands)?;
-                self.verified
-                    .extend(self.cands.iter().filter_map(|c| verify::verify(c, prior, &self.crop, mask)));
+                let kept = self.cands.iter().filter(|c| !(clean && c.origin.is_ball()));
+                self.verified.extend(kept.filter_map(|c| verify::verify(c, prior, &self.crop, mask)));
             }
             refine_with_circles(&mut self.verified);
         }
