@@ -326,16 +326,18 @@ impl Engine {
             .filter(|p| p.score > 0.0 || p.keypoints.iter().any(|k| k.visibility > 0.0));
         c.seen.frames_with_pose += pose.is_some() as usize;
         let roller = usable_roller(frame.roller).map(|r| checked_tool(r, &self.fusion, &self.cfg));
+        let cut = roller.as_ref().is_some_and(|r| recognition::cut_by_frame(r, self.cfg.width, self.cfg.height));
         if let Some(r) = &roller {
             c.seen.frames_with_roller += 1;
             self.trigger.kind = r.kind;
-            self.scale.observe(t, r, self.cfg.diameter_cm(r.kind));
+            self.scale.observe(t, r, self.cfg.diameter_cm(r.kind), cut);
         }
+        // Only a roller seen end-on (no axis: its radius is the end face's) and whole measures its diameter; the
+        // radius a detector gives for a cylinder seen from the side of its axis is the silhouette's, 15-48 % off on
+        // oblique renders, and it made the body scale blame a right stated diameter.
+        let end_face_r = roller.as_ref().filter(|r| r.axis.is_none() && !cut).map(|r| r.r);
         self.trigger.obs = roller;
-        // Only a roller seen end-on (no axis: its radius is the end face's) measures its diameter; the radius a
-        // detector gives for a cylinder seen from the side of its axis is the silhouette's, 15-48 % off on oblique
-        // renders, and it made the body scale blame a right stated diameter.
-        self.update_scale(t, pose, roller.as_ref().filter(|r| r.axis.is_none()).map(|r| r.r));
+        self.update_scale(t, pose, end_face_r);
         let orientation = self.orientation.update(t, pose.and_then(classify_orientation));
         self.recog
             .update_contacts(t, &self.exercises, pose, roller.as_ref(), self.scale.px_per_cm);
@@ -371,7 +373,8 @@ impl Engine {
         }
         let stated = self.cfg.diameter_cm(self.trigger.kind);
         let before = self.fusion.uses_implied();
-        self.scale.px_per_cm = self.fusion.combine(self.scale.roller_px_per_cm, stated);
+        self.scale.px_per_cm =
+            self.fusion.combine(self.scale.roller_px_per_cm, stated).or(self.scale.cut_px_per_cm);
         if self.fusion.uses_implied() != before {
             // positions in cm before and after the switch are not comparable: no speed across it
             self.motion.reset();

@@ -21,13 +21,30 @@ pub const RECOGNITION_WINDOW_S: f64 = 8.0;
 /// seconds so that a variable frame rate smooths over the same time, `stats::ema_share`).
 const SCALE_TAU_S: f64 = 0.633;
 
+/// A tool whose circle comes nearer the frame's edge than this share of its radius (or crosses it) may be cut by
+/// the frame: Hough fits the arc left inside with a smaller circle near the edge (17.5-18.0 px, up to 0.31 radii
+/// inside the edge, for an end face of 25.2 px whose centre lay 10-20 px below the frame, development clip
+/// d_calves_az20_el40: speeds 1.4 times too fast), and its bottom is not the floor. A whole circle that close to the
+/// edge is passed over with them (the scale then comes from other frames or the body).
+pub const CUT_BY_FRAME_R: f32 = 0.5;
+
+/// True when `r`'s circle reaches within [`CUT_BY_FRAME_R`] radii of the edge of a `width` x `height` frame:
+/// neither its radius nor its bottom is measured.
+pub fn cut_by_frame(r: &RollerObs, width: u32, height: u32) -> bool {
+    let reach = r.r * (1.0 + CUT_BY_FRAME_R);
+    let (w, h) = (width as f32, height as f32);
+    r.cx < reach || r.cy < reach || r.cx > w - reach || r.cy > h - reach
+}
+
 /// Roller scale and floor line, smoothed over time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Scale {
     /// The scale in use: the roller's, or combined with the body scale by the engine (`body_scale`).
     pub px_per_cm: Option<f32>,
-    /// From the roller and the stated diameter alone.
+    /// From the roller and the stated diameter alone (tools not cut by the frame).
     pub roller_px_per_cm: Option<f32>,
+    /// The same from tools cut by the frame ([`cut_by_frame`]): the last resort, with no other scale.
+    pub cut_px_per_cm: Option<f32>,
     pub floor_y: Option<f32>,
     /// Time of the last roller observation, s.
     last_t: Option<f64>,
@@ -36,20 +53,24 @@ pub struct Scale {
 }
 
 impl Scale {
-    /// Updates from a roller of `diameter_cm` seen at `t` (s). A change of the diameter (the tool taken for a ball,
-    /// then for a roller) starts the smoothing afresh: averaged across it, the scale of a 15 cm roller read as a
-    /// 6.3 cm ball for its first frames (before the body scale could check the kind, `tool_size`) took 2 s to decay
-    /// and read a rendered quads clip's speeds 10 % fast.
-    pub fn observe(&mut self, t: f64, r: &RollerObs, diameter_cm: f32) {
+    /// Updates from a roller of `diameter_cm` seen at `t` (s), `cut` by the frame or not. A change of the diameter
+    /// (the tool taken for a ball, then for a roller) starts the smoothing afresh: averaged across it, the scale of a
+    /// 15 cm roller read as a 6.3 cm ball for its first frames (before the body scale could check the kind,
+    /// `tool_size`) took 2 s to decay and read a rendered quads clip's speeds 10 % fast.
+    pub fn observe(&mut self, t: f64, r: &RollerObs, diameter_cm: f32, cut: bool) {
         let ppc = 2.0 * r.r / diameter_cm;
-        let floor = r.cy + r.r;
         let same_tool = self.last_diameter_cm == Some(diameter_cm);
         let a = self.last_t.filter(|_| same_tool).map_or(1.0, |t0| crate::stats::ema_share(t - t0, SCALE_TAU_S));
         self.last_t = Some(t);
         self.last_diameter_cm = Some(diameter_cm);
-        self.roller_px_per_cm = Some(self.roller_px_per_cm.map_or(ppc, |p| p + a * (ppc - p)));
+        let ema = |old: Option<f32>, new: f32| Some(old.filter(|_| same_tool).map_or(new, |p| p + a * (new - p)));
+        if cut {
+            self.cut_px_per_cm = ema(self.cut_px_per_cm, ppc);
+            return;
+        }
+        self.roller_px_per_cm = ema(self.roller_px_per_cm, ppc);
         self.px_per_cm = self.roller_px_per_cm;
-        self.floor_y = Some(self.floor_y.map_or(floor, |f| f + a * (floor - f)));
+        self.floor_y = ema(self.floor_y, r.cy + r.r);
     }
 }
 
@@ -283,5 +304,44 @@ impl Recognizer {
         self.current = Some(c);
         self.current_since = self.cand_since;
         self.just_switched = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn circle(cx: f32, cy: f32, r: f32) -> RollerObs {
+        RollerObs { cx, cy, r, confidence: 0.9, ..RollerObs::default() }
+    }
+
+    #[test]
+    fn a_circle_near_the_frame_edge_is_cut() {
+        assert!(!cut_by_frame(&circle(320.0, 300.0, 20.0), 640, 480));
+        // Hough's circle on an end face cut by the bottom edge rests up to 0.31 radii inside it
+        assert!(cut_by_frame(&circle(320.0, 480.0 - 1.31 * 18.0, 18.0), 640, 480));
+        for (cx, cy) in [(25.0, 240.0), (615.0, 240.0), (320.0, 25.0), (320.0, 500.0)] {
+            assert!(cut_by_frame(&circle(cx, cy, 20.0), 640, 480), "({cx}, {cy})");
+        }
+    }
+
+    #[test]
+    fn cut_circles_keep_the_scale_of_whole_ones_and_are_the_last_resort() {
+        let mut s = Scale::default();
+        s.observe(0.0, &circle(300.0, 400.0, 20.0), 15.0, true);
+        assert_eq!(s.roller_px_per_cm, None, "a cut circle alone gives no roller scale");
+        assert!((s.cut_px_per_cm.unwrap() - 40.0 / 15.0).abs() < 1e-6);
+        assert_eq!(s.floor_y, None, "the bottom of a cut circle is not the floor");
+        for i in 1..30 {
+            s.observe(i as f64 / 15.0, &circle(300.0, 300.0, 30.0), 15.0, false);
+        }
+        let whole = s.roller_px_per_cm.unwrap();
+        assert!((whole - 4.0).abs() < 1e-3, "{whole}");
+        for i in 30..60 {
+            // the arc left inside the frame, fitted short
+            s.observe(i as f64 / 15.0, &circle(300.0, 455.0, 21.0), 15.0, true);
+        }
+        assert_eq!(s.roller_px_per_cm, Some(whole));
+        assert!((s.floor_y.unwrap() - 330.0).abs() < 1e-3);
     }
 }
