@@ -13,6 +13,12 @@ pub const CONTACT_LOSS_RESET_S: f64 = 0.5;
 pub const JUMP_CM: f32 = 10.0;
 /// ... or this many standard deviations of the frame-to-frame difference of the measured noise, if larger.
 pub const JUMP_SIGMAS: f32 = 6.0;
+/// ... or, between two frames less than `JUMP_CM` / this apart, a step faster than this, cm/s (if the noise allows):
+/// three times the fastest rolling the synthetic faults inject (`synth`: 30 cm/s), ten times the exercises' speed
+/// limits. An oblique roller's end face re-fitted 10 px away moved its axis line and read the contact on the
+/// seated thigh 0.27 of it (9 cm) away in one frame at 15 fps, back and forth (development clip d_glutes_az25_el35):
+/// under 10 cm, it read as rolling at 6-21 cm/s and raised two false `too_fast` faults.
+pub const MAX_STEP_SPEED_CM_S: f32 = 100.0;
 /// Memory of the segment's length in cm, s: the time-weighted mean of every contact frame's segment length over the
 /// scale (px over px per cm) since the exercise started, at most this long. A body segment does not change length
 /// (and a camera move changes its pixels and the scale together), but both estimates jitter and drift: the roller's
@@ -136,7 +142,16 @@ impl ContactMotion {
     }
 
     fn jump_cm(&self) -> f32 {
-        JUMP_CM.max(JUMP_SIGMAS * std::f32::consts::SQRT_2 * self.tracker.noise_sigma())
+        JUMP_CM.max(self.noise_step_cm())
+    }
+
+    /// The largest step between two frames `dt` apart that is motion (`MAX_STEP_SPEED_CM_S`).
+    fn step_limit_cm(&self, dt: f64) -> f32 {
+        (MAX_STEP_SPEED_CM_S * dt as f32).min(JUMP_CM).max(self.noise_step_cm())
+    }
+
+    fn noise_step_cm(&self) -> f32 {
+        JUMP_SIGMAS * std::f32::consts::SQRT_2 * self.tracker.noise_sigma()
     }
 
     /// Adds the contact of a frame (px per cm known) and the body's centre in it (`body_centre`), if known.
@@ -150,7 +165,8 @@ impl ContactMotion {
     ) -> MotionSample {
         let len_cm = self.update_length(t, c.len_px / px_per_cm, px_per_cm);
         let pos_cm = c.t * len_cm;
-        let jump = self.last_pos.is_some_and(|p| (pos_cm - p).abs() > self.jump_cm());
+        let dt = self.last_contact_t.map_or(0.0, |t0| t - t0);
+        let jump = self.last_pos.is_some_and(|p| (pos_cm - p).abs() > self.step_limit_cm(dt));
         let lost = self.last_contact_t.is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S);
         let mut flushed = None;
         if jump || lost {
@@ -274,5 +290,48 @@ impl ContactMotion {
         self.tracker.resume();
         self.still.reset();
         self.mean_still.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A contact at `t` along an 80 px segment (33 cm at 2.4 px per cm).
+    fn contact(t: f32) -> SegmentContact {
+        SegmentContact {
+            t,
+            len_px: 80.0,
+            gap_px: 2.0,
+            score_cm: 1.0,
+            from_px: P2::new(100.0, 200.0),
+            to_px: P2::new(180.0, 200.0),
+            side: 0,
+            pinned: false,
+        }
+    }
+
+    /// Fastest speed measured over 6 s at 15 fps with the contact at `place(frame)`.
+    fn fastest(place: impl Fn(usize) -> f32) -> f32 {
+        let mut m = ContactMotion::new(15.0);
+        let params = MotionParams { region_share: 0.5, target_speed_cm_s: 2.5 };
+        (0..90)
+            .filter_map(|i| m.push(i as f64 / 15.0, &contact(place(i)), 2.4, params, None).speed)
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn a_contact_flipping_between_two_places_is_not_rolling_fast_rolling_is() {
+        // re-fits 9 cm apart, every 10 frames, with 1 mm of jitter: no motion worth a fault (it read 6-21 cm/s)
+        let flips = fastest(|i| if (i / 10) % 2 == 0 { 0.02 } else { 0.29 } + 0.003 * (i % 3) as f32);
+        assert!(flips < 1.0, "{flips} cm/s");
+        // rolling at 30 cm/s (the synthetic too-fast speed: 2 cm per frame) back and forth over 20 cm is measured
+        let leg = 10usize;
+        let rolling = fastest(|i| {
+            let k = i % (2 * leg);
+            let step = if k < leg { k } else { 2 * leg - k } as f32;
+            0.1 + step * 2.0 / 33.33
+        });
+        assert!((rolling - 30.0).abs() < 6.0, "{rolling} cm/s");
     }
 }
