@@ -44,9 +44,9 @@ pub enum RollerMethod {
     Learned,
     /// Hough circles on the roller's end face (side views only, rollers only).
     Circles,
-    /// Default: Hough circles first, then, unless a circle shows a roller's clean end face, the learned detector
-    /// for massage balls (also on a square around the torso, where a ball is large enough to see) and rollers in
-    /// any view. A learned roller starts a track only from a higher confidence than with `learned`
+    /// Default: Hough circles first, then the learned detector for massage balls (also on a square around the
+    /// torso, where a ball is large enough to see) and rollers in any view: not at all once a circle's clean end
+    /// face locates the confirmed roller, and for rollers only while a clean end face is in view. A learned roller starts a track only from a higher confidence than with `learned`
     /// (`learned::AUTO_MIN_ROLLER_CONFIDENCE`: lower, it found a roller under a person lying on a mat), and
     /// continues one down to `learned::TRACK_MIN_CONFIDENCE` as there.
     #[default]
