@@ -12,7 +12,6 @@ use opencv::prelude::*;
 use crate::analysis::{self, ClipOutputs};
 use crate::coach::{default_exercises_dir, EngineConfig};
 use crate::encode::VideoSize;
-use crate::landmarks::Pose;
 use crate::pipeline::{Pipeline, PipelineConfig};
 use crate::pose::blazepose::{BlazePose, BlazePoseConfig, LandmarkModel};
 use crate::pose::PoseEstimator;
@@ -54,20 +53,21 @@ const ROLLER_BENCH_FRAMES: usize = 60;
 /// The frames' times for the roller tracking are taken at this rate (the timing does not depend on it).
 const ROLLER_BENCH_FPS: f64 = 30.0;
 
-/// Roller detection alone (crop, candidates, checks, tracking), per frame, with the clip's frames and poses scaled
-/// to each input size: the detector's cost must not grow with the input resolution.
+/// Roller detection alone (crop, candidates, checks, tracking), per frame, with the clip's frames scaled to each
+/// input size and the pose model's pose and person mask of each scaled frame, as `analyze` and `live` give it (the
+/// mask rejects circles inside the person): the detector's cost must not grow with the input resolution.
 fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Result<()> {
     use crate::roller::{RollerConfig, RollerDetector, RollerMethod};
     let mut bp = BlazePose::new(models, BlazePoseConfig { landmark_model: a.model, threads: runtime::threads_or_default(a.threads), tracking: true })?;
-    let mut posed = Vec::new();
-    for f in frames.iter().take(ROLLER_BENCH_FRAMES) {
-        posed.push((f, bp.estimate(f)?));
-    }
     let mut scaled_sizes = Vec::with_capacity(ROLLER_BENCH_SIZES.len());
     for (w, h) in ROLLER_BENCH_SIZES {
-        let mut scaled = Vec::with_capacity(posed.len());
-        for (f, pose) in &posed {
-            scaled.push(letterboxed(f, pose.as_ref(), w, h)?);
+        bp.reset();
+        let mut scaled = Vec::with_capacity(ROLLER_BENCH_FRAMES);
+        for f in frames.iter().take(ROLLER_BENCH_FRAMES) {
+            let big = letterboxed(f, w, h)?;
+            let pose = bp.estimate(&big)?;
+            let mask = pose.as_ref().and(bp.mask()).cloned();
+            scaled.push((big, pose, mask));
         }
         scaled_sizes.push(((w, h), scaled));
     }
@@ -79,9 +79,9 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
             let mut ms = Vec::new();
             for _ in 0..a.runs {
                 det.reset();
-                for (i, (f, pose)) in scaled.iter().enumerate() {
+                for (i, (f, pose, mask)) in scaled.iter().enumerate() {
                     let t0 = Instant::now();
-                    det.detect(f, i as f64 / ROLLER_BENCH_FPS, pose.as_ref(), None)?;
+                    det.detect(f, i as f64 / ROLLER_BENCH_FPS, pose.as_ref(), mask.as_ref())?;
                     ms.push(t0.elapsed().as_secs_f64() * 1e3);
                 }
             }
@@ -94,9 +94,8 @@ fn roller_timing(frames: &[Mat], models: &std::path::Path, a: &BenchArgs) -> Res
 }
 
 /// `frame` scaled to fit `w` x `h` with its aspect ratio kept and centred on black (a 4:3 clip stretched to 16:9
-/// had its roller's end face drawn as an ellipse, and the detectors found it at 640x480 only), with `pose` moved
-/// along.
-fn letterboxed(frame: &Mat, pose: Option<&Pose>, w: i32, h: i32) -> Result<(Mat, Option<Pose>)> {
+/// had its roller's end face drawn as an ellipse, and the detectors found it at 640x480 only).
+fn letterboxed(frame: &Mat, w: i32, h: i32) -> Result<Mat> {
     use opencv::core::{Scalar, Size, BORDER_CONSTANT};
     let s = (w as f32 / frame.cols() as f32).min(h as f32 / frame.rows() as f32);
     let (sw, sh) = (((frame.cols() as f32 * s).round() as i32).min(w), ((frame.rows() as f32 * s).round() as i32).min(h));
@@ -105,13 +104,7 @@ fn letterboxed(frame: &Mat, pose: Option<&Pose>, w: i32, h: i32) -> Result<(Mat,
     let (left, top) = ((w - sw) / 2, (h - sh) / 2);
     let mut big = Mat::default();
     opencv::core::copy_make_border(&fit, &mut big, top, h - sh - top, left, w - sw - left, BORDER_CONSTANT, Scalar::all(0.0))?;
-    let pose = pose.cloned().map(|mut p| {
-        for k in p.keypoints.iter_mut() {
-            (k.x, k.y) = (k.x * s + left as f32, k.y * s + top as f32);
-        }
-        p
-    });
-    Ok((big, pose))
+    Ok(big)
 }
 
 /// The machine's load average over 1, 5 and 15 minutes (`/proc/loadavg`), printed beside every speed figure: on a
