@@ -13,8 +13,8 @@ pub const CONTACT_LOSS_RESET_S: f64 = 0.5;
 pub const JUMP_CM: f32 = 10.0;
 /// ... or this many standard deviations of the frame-to-frame difference of the measured noise, if larger.
 pub const JUMP_SIGMAS: f32 = 6.0;
-/// ... or, between two frames less than `JUMP_CM` / this apart, a step faster than this, cm/s (if the noise allows):
-/// three times the fastest rolling the synthetic faults inject (`synth`: 30 cm/s), ten times the exercises' speed
+/// A step faster than this between two frames is a jump too, cm/s (the bound is then lower than `JUMP_CM` for
+/// frames less than `JUMP_CM` / this apart; the noise bound still applies if larger): three times the fastest rolling the synthetic faults inject (`synth`: 30 cm/s), ten times the exercises' speed
 /// limits. An oblique roller's end face re-fitted 10 px away moved its axis line and read the contact on the
 /// seated thigh 0.27 of it (9 cm) away in one frame at 15 fps, back and forth (development clip d_glutes_az25_el35):
 /// under 10 cm, it read as rolling at 6-21 cm/s and raised two false `too_fast` faults.
@@ -167,7 +167,7 @@ impl ContactMotion {
         let pos_cm = c.t * len_cm;
         let dt = self.last_contact_t.map_or(0.0, |t0| t - t0);
         let jump = self.last_pos.is_some_and(|p| (pos_cm - p).abs() > self.step_limit_cm(dt));
-        let lost = self.last_contact_t.is_some_and(|lt| t - lt > CONTACT_LOSS_RESET_S);
+        let lost = dt > CONTACT_LOSS_RESET_S;
         let mut flushed = None;
         if jump || lost {
             flushed = self.tracker.flush(self.min_pass_cm);

@@ -46,10 +46,9 @@ pub struct Scale {
     /// The same from tools cut by the frame ([`cut_by_frame`]): the last resort, with no other scale.
     pub cut_px_per_cm: Option<f32>,
     pub floor_y: Option<f32>,
-    /// Time of the last roller observation, s.
-    last_t: Option<f64>,
-    /// Diameter the last observation was read with, cm.
-    last_diameter_cm: Option<f32>,
+    /// Time and diameter (cm) of the last whole observation, and of the last cut one: each smoothing follows its own.
+    last_whole: Option<(f64, f32)>,
+    last_cut: Option<(f64, f32)>,
 }
 
 impl Scale {
@@ -59,19 +58,26 @@ impl Scale {
     /// `tool_size`) took 2 s to decay and read a rendered quads clip's speeds 10 % fast.
     pub fn observe(&mut self, t: f64, r: &RollerObs, diameter_cm: f32, cut: bool) {
         let ppc = 2.0 * r.r / diameter_cm;
-        let same_tool = self.last_diameter_cm == Some(diameter_cm);
-        let a = self.last_t.filter(|_| same_tool).map_or(1.0, |t0| crate::stats::ema_share(t - t0, SCALE_TAU_S));
-        self.last_t = Some(t);
-        self.last_diameter_cm = Some(diameter_cm);
-        let ema = |old: Option<f32>, new: f32| Some(old.filter(|_| same_tool).map_or(new, |p| p + a * (new - p)));
         if cut {
-            self.cut_px_per_cm = ema(self.cut_px_per_cm, ppc);
+            self.cut_px_per_cm = smoothed(self.cut_px_per_cm, self.last_cut, t, diameter_cm, ppc);
+            self.last_cut = Some((t, diameter_cm));
             return;
         }
-        self.roller_px_per_cm = ema(self.roller_px_per_cm, ppc);
+        self.roller_px_per_cm = smoothed(self.roller_px_per_cm, self.last_whole, t, diameter_cm, ppc);
+        self.floor_y = smoothed(self.floor_y, self.last_whole, t, diameter_cm, r.cy + r.r);
+        self.last_whole = Some((t, diameter_cm));
         self.px_per_cm = self.roller_px_per_cm;
-        self.floor_y = ema(self.floor_y, r.cy + r.r);
     }
+}
+
+/// `old` moved toward `new` (seen at `t` with a tool of `diameter_cm`) by the share of the time since `last`
+/// ([`SCALE_TAU_S`]); `new` itself when there is no `old` or the tool's diameter changed since `last`.
+fn smoothed(old: Option<f32>, last: Option<(f64, f32)>, t: f64, diameter_cm: f32, new: f32) -> Option<f32> {
+    let share = match last {
+        Some((t0, d)) if d == diameter_cm => crate::stats::ema_share(t - t0, SCALE_TAU_S),
+        _ => 1.0,
+    };
+    Some(old.map_or(new, |p| p + share * (new - p)))
 }
 
 /// Distinct body segment used by one or more exercises, with its recent contact history.
@@ -343,5 +349,10 @@ mod tests {
         }
         assert_eq!(s.roller_px_per_cm, Some(whole));
         assert!((s.floor_y.unwrap() - 330.0).abs() < 1e-3);
+        // cut frames read with another tool's diameter (a ball) do not hide that diameter change from the whole
+        // circles that follow: their smoothing starts afresh
+        s.observe(4.0, &circle(300.0, 455.0, 21.0), 6.3, true);
+        s.observe(4.1, &circle(300.0, 300.0, 10.0), 6.3, false);
+        assert!((s.roller_px_per_cm.unwrap() - 20.0 / 6.3).abs() < 1e-5, "{:?}", s.roller_px_per_cm);
     }
 }

@@ -46,9 +46,10 @@ pub enum RollerMethod {
     Circles,
     /// Default: Hough circles first, then the learned detector for massage balls (also on a square around the
     /// torso, where a ball is large enough to see) and rollers in any view: not at all once a circle's clean end
-    /// face locates the confirmed roller, and for rollers only while a clean end face is in view. A learned roller starts a track only from a higher confidence than with `learned`
-    /// (`learned::AUTO_MIN_ROLLER_CONFIDENCE`: lower, it found a roller under a person lying on a mat), and
-    /// continues one down to `learned::TRACK_MIN_CONFIDENCE` as there.
+    /// face locates the confirmed roller, and for rollers only while a clean end face is in view. A learned roller
+    /// starts a track only from a higher confidence than with `learned` (`learned::AUTO_MIN_ROLLER_CONFIDENCE`:
+    /// lower, it found a roller under a person lying on a mat), and continues one down to
+    /// `learned::TRACK_MIN_CONFIDENCE` as there.
     #[default]
     Auto,
     /// Both: a learned candidate outranks a circle and takes its end face from an agreeing one. Measured: finds
