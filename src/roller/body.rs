@@ -82,6 +82,26 @@ pub struct BodyPrior {
     pub torso_square: Option<RotatedSquare>,
     /// Visible wrist and hand landmarks, image pixels.
     pub hands: Vec<(f32, f32)>,
+    /// Limb bones with both ends visible (upper arms, forearms, thighs, shins), image pixels.
+    pub limbs: Vec<Segment>,
+}
+
+/// The limb bones (`BodyPrior::limbs`) as landmark pairs, left then right.
+const LIMBS: [(usize, usize); 8] = [
+    (idx::LEFT_SHOULDER, idx::LEFT_ELBOW),
+    (idx::LEFT_ELBOW, idx::LEFT_WRIST),
+    (idx::LEFT_HIP, idx::LEFT_KNEE),
+    (idx::LEFT_KNEE, idx::LEFT_ANKLE),
+    (idx::RIGHT_SHOULDER, idx::RIGHT_ELBOW),
+    (idx::RIGHT_ELBOW, idx::RIGHT_WRIST),
+    (idx::RIGHT_HIP, idx::RIGHT_KNEE),
+    (idx::RIGHT_KNEE, idx::RIGHT_ANKLE),
+];
+
+/// The visible limb bones of `pose`.
+fn limbs(pose: &Pose) -> Vec<Segment> {
+    let seen = |i: usize| Some(pose.keypoints[i]).filter(|k| k.visibility >= MIN_VIS).map(|k| (k.x, k.y));
+    LIMBS.iter().filter_map(|&(a, b)| Some(Segment { a: seen(a)?, b: seen(b)? })).collect()
 }
 
 fn mid(p: &Pose, l: usize, r: usize) -> Option<(f32, f32)> {
@@ -129,7 +149,7 @@ impl BodyPrior {
             .filter(|k| k.visibility >= MIN_VIS)
             .map(|k| (k.x, k.y))
             .collect();
-        Some(Self { segments, r_expected, crop, floor_y, person_square, torso_square, hands })
+        Some(Self { segments, r_expected, crop, floor_y, person_square, torso_square, hands, limbs: limbs(pose) })
     }
 }
 

@@ -465,6 +465,23 @@ mod tests {
     }
 
     #[test]
+    fn a_circle_with_a_limb_across_its_face_is_not_a_roller() {
+        // The same disc with an arm bent to an elbow in its middle (an elbow on the mat beside a person bridging):
+        // the arm would lie in front of a real end face there.
+        let img = frame(&[(ROLLER, ORANGE, -1)]);
+        let mut pose = body_pose(false);
+        pose.keypoints[idx::LEFT_ELBOW] = Keypoint { x: ROLLER.0, y: ROLLER.1 + 2.0, visibility: 0.9 };
+        pose.keypoints[idx::LEFT_WRIST] = Keypoint { x: ROLLER.0 + 60.0, y: ROLLER.1 + 4.0, visibility: 0.9 };
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let mut t = 0.0;
+        assert!(run(&mut det, &mut t, &img, &pose, None, 12).iter().all(|s| !s));
+        // The arm raised above the body, clear of the roller: found.
+        pose.keypoints[idx::LEFT_ELBOW] = Keypoint { x: 200.0, y: 230.0, visibility: 0.9 };
+        pose.keypoints[idx::LEFT_WRIST] = Keypoint { x: 260.0, y: 220.0, visibility: 0.9 };
+        assert!(run(&mut det, &mut t, &img, &pose, None, 12).last() == Some(&true));
+    }
+
+    #[test]
     fn a_drawn_ring_without_a_solid_end_face_is_not_a_roller() {
         // A thin ring (a print on a mat or shirt): a circle for Hough, but the same colour inside and outside.
         let img = frame(&[(ROLLER, [230, 230, 230], 2)]);
