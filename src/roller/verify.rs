@@ -157,7 +157,8 @@ pub fn verify(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&Perso
 /// context, trained on tools under people, occluded included): only a plausible size. The mask test, meant for
 /// circles fitted to knees and shoes, rejected a massage ball pressed under the body (learned, 0 of 120 frames kept
 /// on v_ball_glutes_az10_el5 with the mask, 114 without) and a roller under a seated person seen from above; without
-/// it the real no-roller clips still show no roller (learned and both) and the first renders are unchanged.
+/// it the real no-roller clips still showed no roller (learned and both) and the first renders were unchanged
+/// (with the ball-tuned model `learned` alone takes a heel on the mat of samples/bridging.mp4 for a roller: README).
 fn verify_learned(c: &Candidate, contact: Option<[f32; 2]>, prior: &BodyPrior, crop: &Crop) -> Option<Verified> {
     let size = c.r / prior.r_expected;
     if !(LEARNED_SIZE_RANGE.0..=LEARNED_SIZE_RANGE.1).contains(&size) {
