@@ -228,6 +228,9 @@ pub struct SegmentDef {
     pub to_name: String,
     pub from: LandmarkRef,
     pub to: LandmarkRef,
+    /// When the segment rises too steeply from `from` to lie along the tool, the body rests on the tool at the
+    /// `from` end (seated: the buttock under the hip, the thigh drawn up): `[segment] rests_on_from = true`.
+    pub rests_on_from: bool,
 }
 
 impl SegmentDef {
@@ -240,6 +243,7 @@ impl SegmentDef {
             to_name: to.into(),
             from: LandmarkRef::parse(from)?,
             to: LandmarkRef::parse(to)?,
+            rests_on_from: false,
         })
     }
 }
@@ -416,6 +420,8 @@ struct RawSegment {
     name: String,
     from: String,
     to: String,
+    #[serde(default)]
+    rests_on_from: bool,
 }
 
 #[derive(Deserialize)]
@@ -683,6 +689,7 @@ fn parse_segment(ctx: &Ctx, seg: Spanned<RawSegment>) -> Result<SegmentDef, Coac
         name: non_empty(ctx, &seg_span, "segment.name", &seg.name)?,
         from_name: seg.from,
         to_name: seg.to,
+        rests_on_from: seg.rests_on_from,
     };
     if segment.from == segment.to {
         return Err(ctx.err(seg_span, "segment", "`from` and `to` must be different landmarks"));

@@ -195,7 +195,7 @@ pub fn segment_contact_side(
     let a = chain(pose, seg.from, side)?;
     let b = chain(pose, seg.to, side)?;
     if incline_deg(a, b) > MAX_SEGMENT_INCLINE_DEG || seen_end_on(pose, chain_index(seg.from, side), chain_index(seg.to, side)) {
-        return None;
+        return if seg.rests_on_from { resting_on_from(a, b, roller, px_per_cm, side) } else { None };
     }
     let pr = project(roller_centre(roller), a, b)?;
     // Along the segment: the detector's contact point (the roller's top line under the body) when it gives one
@@ -226,6 +226,32 @@ pub fn segment_contact_side(
     })
 }
 
+/// A segment rising steeply from `a` (its `from` landmark) to `b` rests on the tool at `a` when the tool lies
+/// under `a` within soft-tissue distance ([`MAX_TISSUE_GAP_CM`] from the landmark to the tool's near edge): seated
+/// on a ball with the knee drawn up, the thigh rose 60-90 deg in the image on the development clip
+/// d_ball_glutes_az25_el10 and the ball under the buttock lay 12-16 cm below and behind the hip landmark, so no
+/// contact was found although the ball was in 94 % of its frames. The place is pinned to the landmark
+/// ([`SegmentContact::pinned`]): the area is known, the motion along the thigh is not.
+fn resting_on_from(a: P2, b: P2, roller: &RollerObs, px_per_cm: f32, side: u8) -> Option<SegmentContact> {
+    let c = P2::new(roller.cx, roller.cy);
+    let gap_px = c.sub(a).norm() - roller.r;
+    let rising = b.y < a.y;
+    let under = c.y > a.y;
+    if !(rising && under) || gap_px < -MAX_OVERLAP_R * roller.r || gap_px > MAX_TISSUE_GAP_CM * px_per_cm {
+        return None;
+    }
+    Some(SegmentContact {
+        t: 0.0,
+        len_px: b.sub(a).norm(),
+        gap_px,
+        score_cm: gap_px.abs() / px_per_cm,
+        from_px: a,
+        to_px: b,
+        side,
+        pinned: true,
+    })
+}
+
 /// Contact on the better-placed side; `prefer` keeps the previous side unless the other is clearly better.
 pub fn segment_contact(
     pose: &Pose,
@@ -238,6 +264,9 @@ pub fn segment_contact(
     let r = segment_contact_side(pose, seg, roller, px_per_cm, 1);
     match (l, r) {
         (None, x) | (x, None) => x,
+        // A contact measured along its segment beats one pinned to a landmark (`resting_on_from`): seated with one
+        // ankle crossed over the other knee, the raised thigh rests at the hip while the other lies along the tool.
+        (Some(l), Some(r)) if l.pinned != r.pinned => Some(if l.pinned { r } else { l }),
         (Some(l), Some(r)) => {
             // Hysteresis: switching sides needs a clear margin (the roller radius): a switch jumps the contact.
             let margin = SIDE_SWITCH_MARGIN_R * roller.r / px_per_cm;
@@ -377,6 +406,34 @@ mod tests {
         // Far beyond the knee: no contact.
         let far = RollerObs { cx: 500.0, ..roller };
         assert!(segment_contact(&pose, &seg, &far, 2.0, None).is_none());
+    }
+
+    #[test]
+    fn a_thigh_drawn_up_rests_at_the_hip_where_the_exercise_says_so_and_a_measured_side_wins() {
+        // Seated: hips at (230, 300); the left thigh rises 70 deg to its knee, the right one 20 deg.
+        let mut pose = lying(-20.0);
+        put(&mut pose, idx::LEFT_KNEE, 230.0 + 40.0, 300.0 - 110.0);
+        put(&mut pose, idx::RIGHT_KNEE, 230.0 + 110.0, 300.0 - 40.0);
+        let plain = SegmentDef::between("thigh", "hip", "knee").unwrap();
+        let rests = SegmentDef { rests_on_from: true, ..plain.clone() };
+        // A ball under and a little behind the hip, 24 px (12 cm at 2 px/cm) from the landmark to its edge.
+        let ball = RollerObs { cx: 210.0, cy: 330.0, r: 12.0, confidence: 1.0, ..Default::default() };
+        assert!(segment_contact_side(&pose, &plain, &ball, 2.0, 0).is_none());
+        let c = segment_contact_side(&pose, &rests, &ball, 2.0, 0).unwrap();
+        assert!(c.pinned && c.t == 0.0 && (c.gap_px - 24.06).abs() < 0.1, "{c:?}");
+        // Farther than soft tissue (22 cm) from the hip, or above it: no contact.
+        let far = RollerObs { cx: 150.0, cy: 340.0, ..ball };
+        assert!(segment_contact_side(&pose, &rests, &far, 2.0, 0).is_none());
+        let above = RollerObs { cy: 280.0, ..ball };
+        assert!(segment_contact_side(&pose, &rests, &above, 2.0, 0).is_none());
+        // The right thigh is flat enough to lie along the ball: its measured contact is taken, whichever side came
+        // first.
+        let under_right = RollerObs { cx: 250.0, cy: 310.0, r: 12.0, confidence: 1.0, ..Default::default() };
+        assert!(segment_contact_side(&pose, &rests, &under_right, 2.0, 1).is_some_and(|c| !c.pinned));
+        for prefer in [None, Some(0), Some(1)] {
+            let c = segment_contact(&pose, &rests, &under_right, 2.0, prefer).unwrap();
+            assert!(!c.pinned && c.side == 1, "{prefer:?}: {c:?}");
+        }
     }
 
     #[test]
