@@ -450,10 +450,22 @@ struct RawZone {
     source: String,
 }
 
+/// The fault a `[[posture]]` or `[avoid]` entry raises: its rule and what is said when it happens.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPosture {
+struct RawFault {
     rule: String,
+    severity: String,
+    message: String,
+    cue: String,
+    source: String,
+}
+
+/// The keys of a table that no field took: serde cannot combine `deny_unknown_fields` with `flatten`, so the tables
+/// that flatten `RawFault` in collect the rest here and refuse them (`refuse_unknown`).
+type UnknownKeys = std::collections::BTreeMap<String, toml::Value>;
+
+#[derive(Deserialize)]
+struct RawPosture {
     check: String,
     landmark: Option<String>,
     landmarks: Option<Vec<String>>,
@@ -462,20 +474,18 @@ struct RawPosture {
     min_cm: Option<f32>,
     max_bend_deg: Option<f32>,
     max_torso_frac: Option<f32>,
-    severity: String,
-    message: String,
-    cue: String,
-    source: String,
+    #[serde(flatten)]
+    fault: RawFault,
+    #[serde(flatten)]
+    unknown: UnknownKeys,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawAvoid {
-    rule: String,
-    severity: String,
-    message: String,
-    cue: String,
-    source: String,
+    #[serde(flatten)]
+    fault: RawFault,
+    #[serde(flatten)]
+    unknown: UnknownKeys,
 }
 
 #[derive(Deserialize)]
@@ -756,20 +766,22 @@ fn severity(ctx: &Ctx, span: &Span, field: &str, name: &str) -> Result<Severity,
     Severity::parse(name).ok_or_else(|| ctx.err(span.clone(), field, "must be info, warning or critical"))
 }
 
-/// A fault rule from its parsed `rule` and its `severity`, `message`, `cue` and `source` (checked in that order);
-/// `f` names a field in messages.
-fn parse_fault(
-    ctx: &Ctx,
-    span: &Span,
-    f: &dyn Fn(&str) -> String,
-    rule: RuleId,
-    [sev, message, cue, source]: [&str; 4],
-) -> Result<FaultRule, CoachError> {
+/// A fault rule from its `rule`, `severity`, `message`, `cue` and `source` (checked in that order); `f` names a field
+/// in messages.
+fn parse_fault(ctx: &Ctx, span: &Span, f: &dyn Fn(&str) -> String, raw: &RawFault) -> Result<FaultRule, CoachError> {
     Ok(FaultRule {
-        rule,
-        severity: severity(ctx, span, &f("severity"), sev)?,
-        advice: parse_advice(ctx, span, f, [message, cue, source])?,
+        rule: fault_rule(ctx, span, &f("rule"), &raw.rule)?,
+        severity: severity(ctx, span, &f("severity"), &raw.severity)?,
+        advice: parse_advice(ctx, span, f, [&raw.message, &raw.cue, &raw.source])?,
     })
+}
+
+/// Refuses a table's keys that no field took, as `deny_unknown_fields` would.
+fn refuse_unknown(ctx: &Ctx, span: &Span, f: &dyn Fn(&str) -> String, unknown: &UnknownKeys) -> Result<(), CoachError> {
+    match unknown.keys().next() {
+        Some(key) => Err(ctx.err(span.clone(), f(key), "unknown field")),
+        None => Ok(()),
+    }
 }
 
 /// The `check` of one `[[posture]]` entry and its landmarks and limit; `f` names a field in messages.
@@ -830,9 +842,9 @@ fn parse_posture(ctx: &Ctx, checks: Vec<Spanned<RawPosture>>) -> Result<Vec<Post
         let span = p.span();
         let p = p.into_inner();
         let f = |n: &str| format!("posture[{i}].{n}");
-        let rule = fault_rule(ctx, &span, &f("rule"), &p.rule)?;
+        refuse_unknown(ctx, &span, &f, &p.unknown)?;
+        let fault = parse_fault(ctx, &span, &f, &p.fault)?;
         let kind = posture_kind(ctx, &span, &f, &p)?;
-        let fault = parse_fault(ctx, &span, &f, rule, [&p.severity, &p.message, &p.cue, &p.source])?;
         posture.push(PostureCheck { fault, kind });
     }
     Ok(posture)
@@ -842,8 +854,9 @@ fn parse_posture(ctx: &Ctx, checks: Vec<Spanned<RawPosture>>) -> Result<Vec<Post
 fn parse_avoid(ctx: &Ctx, a: Spanned<RawAvoid>) -> Result<FaultRule, CoachError> {
     let span = a.span();
     let a = a.into_inner();
-    let rule = fault_rule(ctx, &span, "avoid.rule", &a.rule)?;
-    parse_fault(ctx, &span, &|n| format!("avoid.{n}"), rule, [&a.severity, &a.message, &a.cue, &a.source])
+    let f = |n: &str| format!("avoid.{n}");
+    refuse_unknown(ctx, &span, &f, &a.unknown)?;
+    parse_fault(ctx, &span, &f, &a.fault)
 }
 
 /// `[recognize]`: body orientations and the contact range that identify the exercise.
@@ -1087,5 +1100,16 @@ mod tests {
         let text = base().replace("rule = \"plank_line\"", "rule = \"plank\"");
         let e = err_of(&text);
         assert!(e.contains("posture[0].rule") && e.contains("plank"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_of_posture_and_avoid_entries_are_refused_by_name() {
+        let text = base().replace("rule = \"plank_line\"", "rule = \"plank_line\"\nmin_degrees = 10.0");
+        let e = err_of(&text);
+        assert!(e.contains("posture[0].min_degrees") && e.contains("unknown field"), "{e}");
+        let avoid = std::fs::read_to_string(repo_exercises().join("ball_lower_back.toml")).unwrap();
+        let text = avoid.replace("[avoid]", "[avoid]\ncues = \"x\"");
+        let e = err_of(&text);
+        assert!(e.contains("avoid.cues") && e.contains("unknown field"), "{e}");
     }
 }
