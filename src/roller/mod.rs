@@ -158,6 +158,7 @@ impl RollerDetector {
         if let Some(prior) = prior {
             self.crop.fill(image_bgr, prior.crop)?;
             let end_face_tracked = self.tracker.confirmed().is_some_and(tracker::Track::located_by_end_face);
+            let confirmed = self.tracker.confirmed().is_some();
             for s in self.sources.iter_mut().filter(|s| circles || !s.fits_circles()) {
                 // `auto` asks the circles first. With a roller's clean end face in view the learned detector's balls
                 // are not kept: a ball lying by the body had taken the place of the roller someone was rolling on
@@ -175,6 +176,7 @@ impl RollerDetector {
                     stop_looking_for_balls(prior);
                 }
                 self.cands.clear();
+                s.set_tool_confirmed(confirmed);
                 s.propose(image_bgr, &self.crop, prior, &mut self.cands)?;
                 let kept = self.cands.iter().filter(|c| !(clean && c.origin.is_ball()));
                 self.verified.extend(kept.filter_map(|c| verify::verify(c, prior, &self.crop, mask)));

@@ -93,10 +93,28 @@ pub fn segment_above(prior: &BodyPrior, c: &Candidate) -> Option<(Segment, f32)>
     best
 }
 
-/// Whether a body segment lies flat enough to rest on a roller ([`segment_above`] considers only those): without
-/// one (someone standing or sitting upright) no circle can pass.
-pub fn any_lying_segment(prior: &BodyPrior) -> bool {
-    prior.segments.iter().any(|s| s.incline_deg() <= MAX_SEGMENT_INCLINE_DEG)
+/// The image box (x0, y0, x1, y1) holding every circle of radius `r_min..=r_max` (image px) whose centre could pass
+/// [`segment_above`] and the floor test of `verify_circle`, with its whole rim: under the lying segments, at most
+/// [`GAP_R`]'s largest gap below them, and no higher than the floor allows. `None` without a lying segment.
+pub fn circle_box(prior: &BodyPrior, r_min: f32, r_max: f32) -> Option<(f32, f32, f32, f32)> {
+    let lying = prior.segments.iter().filter(|s| s.incline_deg() <= MAX_SEGMENT_INCLINE_DEG);
+    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+    for s in lying {
+        x0 = x0.min(s.a.0.min(s.b.0));
+        x1 = x1.max(s.a.0.max(s.b.0));
+        y0 = y0.min(s.a.1.min(s.b.1));
+        y1 = y1.max(s.a.1.max(s.b.1));
+    }
+    if x0 > x1 {
+        return None;
+    }
+    // Centre: x within one radius of a segment's span, y from the line plus (1 + lowest gap) radii to the line plus
+    // (1 + largest gap) radii, and not above floor - (1 + MAX_ABOVE_FLOOR_R) radii; the rim adds a radius around it.
+    let top_by_line = y0 + (1.0 + GAP_R.range.0) * r_min.min(r_max);
+    let top_by_floor = prior.floor_y - (1.0 + MAX_ABOVE_FLOOR_R) * r_max;
+    let top = top_by_line.max(top_by_floor) - r_max;
+    let bottom = y1 + (2.0 + GAP_R.range.1) * r_max;
+    Some((x0 - 2.0 * r_max, top, x1 + 2.0 * r_max, bottom))
 }
 
 /// Mean person probability over the lower half of the inner disc. The body rests on the roller's top, so the upper
@@ -227,4 +245,54 @@ fn verify_circle(c: &Candidate, prior: &BodyPrior, crop: &Crop, mask: Option<&Pe
     let size_term = (1.0 - (size - 1.0).abs()).max(0.0);
     let score = c.score + 2.0 * gap_term + size_term + support;
     Some(Verified { cand: *c, segment, support, colour, score, precise: true })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roller::candidates::Origin;
+    use opencv::core::Rect;
+
+    fn prior(segments: Vec<Segment>, floor_y: f32) -> BodyPrior {
+        BodyPrior {
+            segments,
+            r_expected: 15.0,
+            crop: Rect::new(0, 0, 640, 480),
+            floor_y,
+            person_square: None,
+            torso_square: None,
+            hands: Vec::new(),
+            limbs: Vec::new(),
+        }
+    }
+
+    fn circle(cx: f32, cy: f32, r: f32) -> Candidate {
+        Candidate { cx, cy, r, score: 1.0, axis: None, origin: Origin::Circle, starts_track: true }
+    }
+
+    /// Every circle that `segment_above` and the floor test would let through lies with its rim inside `circle_box`;
+    /// without a lying segment there is no box.
+    #[test]
+    fn the_circle_box_holds_every_circle_that_could_pass() {
+        let thigh = Segment { a: (200.0, 250.0), b: (330.0, 262.0) };
+        let shin = Segment { a: (330.0, 262.0), b: (420.0, 200.0) };
+        let p = prior(vec![thigh, shin], 330.0);
+        let (x0, y0, x1, y1) = circle_box(&p, 9.0, 24.0).unwrap();
+        let mut passed = 0;
+        for cx in (100..520).step_by(3) {
+            for cy in (150..420).step_by(3) {
+                for r in [9.0, 15.0, 24.0] {
+                    let c = circle(cx as f32, cy as f32, r);
+                    let floor_ok = c.cy + c.r >= p.floor_y - MAX_ABOVE_FLOOR_R * c.r;
+                    if floor_ok && segment_above(&p, &c).is_some() {
+                        passed += 1;
+                        assert!(c.cx - r >= x0 && c.cx + r <= x1 && c.cy - r >= y0 && c.cy + r <= y1, "{c:?}");
+                    }
+                }
+            }
+        }
+        assert!(passed > 100, "the grid must reach circles that pass: {passed}");
+        let standing = Segment { a: (300.0, 100.0), b: (310.0, 300.0) };
+        assert_eq!(circle_box(&prior(vec![standing], 330.0), 9.0, 24.0), None);
+    }
 }
