@@ -16,7 +16,8 @@
 //! - contact point within 10% of the segment (median absolute error over frames where both exist, against the truth's
 //!   `contact`: the visible roller circle projected on the image segment), and reported for >= 80% of the frames;
 //! - speed within 20% (mean reported speed vs mean true speed over frames at least 0.5 s away from a change of the
-//!   true speed or a turnaround of the true contact);
+//!   planned speed or a turnaround of the true contact; the true speed is the rate of the truth's `contact_world`
+//!   where the truth gives the segment's length, see `contact_world_speed`);
 //! - every true fault found (same rule, same keep-out zone) with onset error <= 0.5 s;
 //! - no faults at all on clean samples;
 //! - the tool (issue 14): the truth's `tool` ("roller" when absent, "ball" for the massage-ball clips `v_ball_*`) is the
@@ -281,11 +282,12 @@ fn check_sample(truth_path: &Path, out_root: &Path) -> Result<Row, String> {
         }
     };
     let mts: Vec<f64> = metrics.iter().map(|m| m.0).collect();
-    let true_speed: Vec<(f64, f64)> = tframes
+    let planned_speed: Vec<(f64, f64)> = tframes
         .iter()
         .map(|f| Ok((num(&f["t"], "t")?, num(&f["speed_cm_s"], "speed")?)))
         .collect::<Result<_, String>>()?;
-    let mut changes: Vec<f64> = true_speed
+    let true_speed = contact_world_speed(&truth, tframes).unwrap_or_else(|| planned_speed.clone());
+    let mut changes: Vec<f64> = planned_speed
         .windows(2)
         .filter(|w| (w[0].1 - w[1].1).abs() > 0.05)
         .map(|w| w[1].0)
@@ -591,19 +593,41 @@ fn check_set(validation: bool, min_samples: usize) {
             if r.failures.is_empty() { "ok" } else { "FAIL" }
         );
     }
-    for r in rows.iter().filter(|r| !r.failures.is_empty() && known_failure(&r.name).is_some()) {
-        println!("known failure, not counted: {}: {}", r.name, known_failure(&r.name).unwrap_or_default());
+    let mut failed = Vec::new();
+    for r in rows.iter().filter(|r| !r.failures.is_empty()) {
+        let (known, new): (Vec<&String>, Vec<&String>) =
+            r.failures.iter().partition(|f| known_failure(&r.name, f).is_some());
+        for f in known {
+            println!("known failure, not counted: {}: {f}: {}", r.name, known_failure(&r.name, f).unwrap_or_default());
+        }
+        if !new.is_empty() {
+            failed.push(format!("{}: {}", r.name, new.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("; ")));
+        }
     }
-    let failed: Vec<String> = rows
-        .iter()
-        .filter(|r| !r.failures.is_empty() && known_failure(&r.name).is_none())
-        .map(|r| format!("{}: {}", r.name, r.failures.join("; ")))
-        .collect();
     assert!(
         failed.is_empty(),
         "samples failing their truth checks:\n{}",
         failed.join("\n")
     );
+}
+
+/// The true rolling speed per frame (t, cm/s) from the truth's own contact motion: the rate of `contact_world` (the
+/// roller's centre on the posed 3-D segment) times the segment's `length_cm`, over the neighbouring frames. The
+/// first renders' `speed_cm_s` is the planned rate of the contact plan and leaves out what the posture adds: on
+/// calves_hips_dropped the hips rising again at 6.5-7.3 s slide the shin over the roller at ~11 cm/s against the
+/// planned 3.7, and over the compared frames the contact moves at 4.8 cm/s on average against 3.9 planned (the
+/// other nine samples within 1-5 %). `None` when the truth lacks either (the validation set gives no length; its
+/// `speed_cm_s` is measured from its contact plan's positions in cm).
+fn contact_world_speed(truth: &Value, tframes: &[Value]) -> Option<Vec<(f64, f64)>> {
+    let len = truth["segment"]["length_cm"].as_f64()?;
+    let pts: Vec<(f64, f64)> =
+        tframes.iter().map(|f| Some((f["t"].as_f64()?, f["contact_world"].as_f64()?))).collect::<Option<_>>()?;
+    let n = pts.len();
+    let rate = |i: usize| {
+        let (a, b) = (pts[i.saturating_sub(1)], pts[(i + 1).min(n - 1)]);
+        if b.0 > a.0 { (b.1 - a.1).abs() / (b.0 - a.0) * len } else { 0.0 }
+    };
+    Some((0..n).map(|i| (pts[i].0, rate(i))).collect())
 }
 
 /// Times at which the true contact turns around (its frame-to-frame step changes sign). The truth's `speed_cm_s` is
@@ -616,13 +640,22 @@ fn turnarounds(tframes: &[Value]) -> Vec<f64> {
     steps.windows(2).filter(|w| w[0].1 * w[1].1 < 0.0).map(|w| w[1].0).collect()
 }
 
-/// Samples that fail a check for a reason tracked in an open issue; they are still run and printed (FAIL), and a
-/// regression on any other sample still fails the test. Remove an entry as soon as its sample passes.
-fn known_failure(name: &str) -> Option<&'static str> {
-    // None at present (it_band_too_fast passes since issue 12's fixes: its speed was compared over frames 0.13 s
-    // from a 35 cm/s turnaround, and the roller was lost on every other frame there).
-    let known: [(&str, &str); 0] = [];
-    known.iter().find(|k| k.0 == name).map(|k| k.1)
+/// Checks a sample fails for a reason tracked in an open issue: (sample, the start of the failure's text, why). They
+/// are still run and printed (FAIL); any other check of that sample, and every check of any other sample, still
+/// fails the test. Remove an entry as soon as its sample passes.
+fn known_failure(name: &str, failure: &str) -> Option<&'static str> {
+    // it_band_too_fast passes since issue 12's fixes (its speed was compared over frames 0.13 s from a 35 cm/s
+    // turnaround, and the roller was lost on every other frame there).
+    let known: [(&str, &str, &str); 1] = [(
+        "quads_too_fast",
+        "mean speed",
+        "issue 10 (samples_truth on this machine kind): on an AVX2-only CPU the person mask bleeds onto the green \
+         end face under the green shirt (0.5-0.8 on its lower half), the circle is refused for frames on end and the \
+         track follows the learned centre ~1 r off; over the slow stretches (1.9-2.2 cm/s) the model's knee also \
+         moves 17 px where the truth's moves 14 in 1.5 s, and the 1 s display speed still carries the 32 cm/s pass \
+         0.5 s after it: 3.3 against 2.0 (2.8 with the end face kept by its track, which moved scale and vfr)",
+    )];
+    known.iter().find(|k| k.0 == name && failure.starts_with(k.1)).map(|k| k.2)
 }
 
 /// A ball clip's truth: the ball has no axis (`roller_axis` is its centre twice, as the detector's training labels),
