@@ -159,6 +159,8 @@ impl RollerDetector {
             self.crop.fill(image_bgr, prior.crop)?;
             let end_face_tracked = self.tracker.confirmed().is_some_and(tracker::Track::located_by_end_face);
             let confirmed = self.tracker.confirmed().is_some();
+            let face = self.tracker.confirmed().and_then(tracker::Track::end_face);
+            let seen = verify::Seen { mask, face: face.as_ref() };
             for s in self.sources.iter_mut().filter(|s| circles || !s.fits_circles()) {
                 // `auto` asks the circles first. With a roller's clean end face in view the learned detector's balls
                 // are not kept: a ball lying by the body had taken the place of the roller someone was rolling on
@@ -179,7 +181,7 @@ impl RollerDetector {
                 s.set_tool_confirmed(confirmed);
                 s.propose(image_bgr, &self.crop, prior, &mut self.cands)?;
                 let kept = self.cands.iter().filter(|c| !(clean && c.origin.is_ball()));
-                self.verified.extend(kept.filter_map(|c| verify::verify(c, prior, &self.crop, mask)));
+                self.verified.extend(kept.filter_map(|c| verify::verify(c, prior, &self.crop, seen)));
             }
             refine_with_circles(&mut self.verified);
         }
@@ -456,6 +458,35 @@ mod tests {
         let mut clear = mask.clone();
         clear.data[78 * w..].fill(0);
         assert!(run(&mut det, &mut t, &img, &body_pose(false), Some(&clear), 12).last() == Some(&true));
+    }
+
+    #[test]
+    fn a_tracked_end_face_is_kept_where_the_mask_bleeds_onto_it_but_not_under_a_limb_all_through() {
+        let img = frame(&[(ROLLER, ORANGE, -1)]);
+        let (w, h) = (160usize, 120usize);
+        // Person 1.0 over the body (rows 65-78 at a quarter resolution), `below` from the body line down (the disc).
+        let mask_with = |below: u8| {
+            let mut data = vec![0u8; w * h];
+            for v in 65..95 {
+                for u in 20..135 {
+                    data[v * w + u] = if v < 78 { 255 } else { below };
+                }
+            }
+            PersonMask { width: w, height: h, scale: 4.0, data }
+        };
+        let (bleed, limb, clear) = (mask_with(178), mask_with(255), mask_with(0));
+        let pose = body_pose(false);
+        // No track: 0.7 person on the disc's lower half is a body part.
+        let mut det = RollerDetector::new(RollerConfig::default());
+        let mut t = 0.0;
+        assert!(run(&mut det, &mut t, &img, &pose, Some(&bleed), 12).iter().all(|s| !s));
+        // Confirmed on a clear mask, the same disc then continues its track through the bleeding mask
+        // (longer than the hold) ...
+        let mut det = RollerDetector::new(RollerConfig::default());
+        assert!(run(&mut det, &mut t, &img, &pose, Some(&clear), 12).last() == Some(&true));
+        assert!(run(&mut det, &mut t, &img, &pose, Some(&bleed), 30).iter().all(|s| *s));
+        // ... but not through person all through: lost after the hold.
+        assert!(run(&mut det, &mut t, &img, &pose, Some(&limb), 30).last() == Some(&false));
     }
 
     #[test]

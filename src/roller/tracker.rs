@@ -6,6 +6,7 @@
 //! load), or the live loop skipping roller steps, gives irregular intervals, and a per-frame gate or share would
 //! then mean a different time (issue 12).
 
+use super::candidates::Candidate;
 use super::crop::colour_distance;
 use super::verify::Verified;
 use crate::landmarks::ToolKind;
@@ -52,6 +53,17 @@ struct Gate {
     colour_tol: f32,
 }
 const GATE: Gate = Gate { jitter_r: 0.3, speed_r_per_s: 6.0, size_tol: 0.25, colour_tol: 45.0 };
+/// The gate for an end face's edge continuing a track whose last hit was learned: the learned centre is off by
+/// ~0.2-0.4 r and up to ~1 r where it marks the cylinder's middle rather than its end face, its radius by ~20 %
+/// (held out: tools/train_roller/roller_detector.metrics.json), on top of the circles' own jitter. With `GATE`
+/// alone the end face became a rival track: on a variable-frame-rate copy of quads_clean a learned hit 0.85 r
+/// behind the end face (r 16 against 20) started the track, the circles could not continue it, and the roller
+/// was confirmed at 1.4 s instead of 0.33 s, too late for the clip's one pass to count.
+const LEARNED_GATE: LearnedGate = LearnedGate { jitter_r: 1.0, size_tol: 0.45 };
+struct LearnedGate {
+    jitter_r: f32,
+    size_tol: f32,
+}
 /// Time constants (s) of the track's position, and of its size and colour before / after confirmation: shares of a
 /// new measurement of 0.5, 0.5 and 0.1 per frame at 15 fps (`stats::ema_share`).
 struct TrackTaus {
@@ -74,6 +86,30 @@ const CONFIDENCE_TAU_S: f64 = 0.299;
 /// ~0.3-0.7 r (held out: tools/train_roller/roller_detector.metrics.json), and seen end-on its direction is noise,
 /// which averages towards zero length instead of flipping the contact along the cylinder.
 const AXIS_EMA: f32 = 0.2;
+
+/// Largest step of a circle from the tracked end face's last detected centre that continues it, in radii
+/// (`TrackedEndFace::continued_by`): the gate's jitter plus a frame of the fastest rolling (2.3 r/s at 15 fps).
+const FACE_STEP_R: f32 = 0.5;
+
+/// A confirmed track's end face, located by its edge, as the circle verification sees it (`verify::verify`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackedEndFace {
+    /// Last detected centre and the track's radius, image pixels.
+    pub cx: f32,
+    pub cy: f32,
+    pub r: f32,
+    /// The track's colour prior (BGR).
+    pub colour: [f32; 3],
+}
+
+impl TrackedEndFace {
+    /// Whether a circle `c` whose inside has `colour` is this end face again: in place, of its size and colour.
+    pub fn continued_by(&self, c: &Candidate, colour: [f32; 3]) -> bool {
+        (c.cx - self.cx).hypot(c.cy - self.cy) <= FACE_STEP_R * self.r
+            && (c.r / self.r - 1.0).abs() <= GATE.size_tol
+            && colour_distance(colour, self.colour) <= GATE.colour_tol
+    }
+}
 
 /// One tracked roller hypothesis.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,17 +180,33 @@ impl Track {
         self.precise_share >= PRECISE_LOCK
     }
 
+    /// The end face of a confirmed track located by it.
+    pub fn end_face(&self) -> Option<TrackedEndFace> {
+        (self.confirmed && self.located_by_end_face()).then_some(TrackedEndFace {
+            cx: self.last.cand.cx,
+            cy: self.last.cand.cy,
+            r: self.r,
+            colour: self.colour,
+        })
+    }
+
     /// The smoothed axis in image pixels, [end face, far end], from the track's end face.
     pub fn axis(&self) -> Option<[[f32; 2]; 2]> {
         self.axis_r.map(|d| [[self.cx, self.cy], [self.cx + d[0] * self.r, self.cy + d[1] * self.r]])
     }
 
-    /// Whether `v`, seen at `t`, continues this track.
+    /// Whether `v`, seen at `t`, continues this track. An end face's edge (a precise hit) continues a track the
+    /// learned detector located (not by an end face) within that detector's errors (`LEARNED_GATE`).
     fn matches(&self, v: &Verified, t: f64) -> bool {
         let d = (v.cand.cx - self.last.cand.cx).hypot(v.cand.cy - self.last.cand.cy);
         let since = (t - self.last_hit_t).max(0.0) as f32;
-        d <= (GATE.jitter_r + GATE.speed_r_per_s * since) * self.r
-            && (v.cand.r / self.r - 1.0).abs() <= GATE.size_tol
+        let (jitter_r, size_tol) = if v.precise && !self.last.precise {
+            (LEARNED_GATE.jitter_r, LEARNED_GATE.size_tol)
+        } else {
+            (GATE.jitter_r, GATE.size_tol)
+        };
+        d <= (jitter_r + GATE.speed_r_per_s * since) * self.r
+            && (v.cand.r / self.r - 1.0).abs() <= size_tol
             && (!self.confirmed || colour_distance(v.colour, self.colour) <= GATE.colour_tol)
     }
 
@@ -167,7 +219,12 @@ impl Track {
             let a = ema_share(dt, TAU.pos_s);
             self.cx += a * (v.cand.cx - self.cx);
             self.cy += a * (v.cand.cy - self.cy);
-            self.r += learn * (v.cand.r - self.r);
+            // An end face's edge measures the size the learned detector only estimates (~20 % off): until the track
+            // is located by its end face, the edge's radius is taken up like its position, not at the slow prior
+            // rate (a track started from a learned radius 20 % small kept it for a second after confirmation and
+            // the body scale took the stated diameter for wrong meanwhile).
+            let size_share = if v.precise && !self.located_by_end_face() { a.max(learn) } else { learn };
+            self.r += size_share * (v.cand.r - self.r);
             // The axis likewise: a track located by its end face's edge is a roller seen end-on, and a learned axis
             // from a frame where no circle fitted was 2-3 r long along the body in side views (it moved the contact
             // from the end face's foot to the cylinder's top line, and back once refined hits shrank it).
@@ -358,6 +415,47 @@ mod tests {
         };
         let segment = Segment { a: (0.0, 80.0), b: (200.0, 80.0) };
         Verified { cand, segment, support: 1.0, colour: [90.0; 3], score: 6.0, precise: true }
+    }
+
+    /// A learned hit at (100, 100) with radius 8 (not located by an edge), and an end face 8.5 px ahead of it with
+    /// radius 11 (located by its edge): the learned centre ~1 r behind the end face and its radius 27 % small, as on
+    /// a variable-frame-rate copy of quads_clean (16 px against 22).
+    fn learned_then_face() -> (Verified, Verified) {
+        let mut learned = learned_hit([100.0, 100.0]);
+        learned.precise = false;
+        learned.cand.r = 8.0;
+        let mut face = learned_hit([108.5, 100.0]);
+        face.cand.cx = 108.5;
+        face.cand.r = 11.0;
+        face.cand.axis = None;
+        (learned, face)
+    }
+
+    #[test]
+    fn an_end_face_continues_a_track_the_learned_detector_started_off_centre_and_small() {
+        let (learned, face) = learned_then_face();
+        let mut tr = Tracker::default();
+        tr.step(0.0, &[learned], true, HOLD_S);
+        let found = (1..=8).map(|i| tr.step(i as f64 / 15.0, &[face], true, HOLD_S)).last().flatten();
+        let (track, _) = found.expect("confirmed");
+        assert_eq!(track.first_t, 0.0, "the learned hit's track goes on");
+        assert!((track.cx - 108.5).abs() < 0.5 && (track.r - 11.0).abs() < 0.5, "{track:?}");
+    }
+
+    #[test]
+    fn a_confirmed_learned_track_takes_up_an_end_face_radius_at_once() {
+        let (learned, face) = learned_then_face();
+        let mut tr = Tracker::default();
+        for i in 0..8 {
+            tr.step(i as f64 / 15.0, &[learned], true, HOLD_S);
+        }
+        assert!(tr.confirmed().is_some_and(|t| t.r == 8.0));
+        for i in 8..11 {
+            tr.step(i as f64 / 15.0, &[face], true, HOLD_S);
+        }
+        // Three edge hits at the position's share (0.5 at 15 fps): 8 -> 10.6; at the confirmed prior rate: 8.8.
+        let r = tr.confirmed().map(|t| t.r);
+        assert!(r.is_some_and(|r| r > 10.0), "{r:?}");
     }
 
     #[test]
