@@ -649,11 +649,9 @@ fn known_failure(name: &str, failure: &str) -> Option<&'static str> {
     let known: [(&str, &str, &str); 1] = [(
         "quads_too_fast",
         "mean speed",
-        "issue 10 (samples_truth on this machine kind): on an AVX2-only CPU the person mask bleeds onto the green \
-         end face under the green shirt (0.5-0.8 on its lower half), the circle is refused for frames on end and the \
-         track follows the learned centre ~1 r off; over the slow stretches (1.9-2.2 cm/s) the model's knee also \
-         moves 17 px where the truth's moves 14 in 1.5 s, and the 1 s display speed still carries the 32 cm/s pass \
-         0.5 s after it: 3.3 against 2.0 (2.8 with the end face kept by its track, which moved scale and vfr)",
+        "issue 10 (samples_truth on the AVX2-only CI machines): over the slow stretches (1.9-2.2 cm/s) the model's \
+         knee moves 17 px where the truth's moves 14 in 1.5 s, and the 1 s display speed still carries the 32 cm/s \
+         pass 0.5 s after it: 2.8 against 2.0 (3.3 while the person mask refused the end face, docs/engine.md)",
     )];
     known.iter().find(|k| k.0 == name && failure.starts_with(k.1)).map(|k| k.2)
 }
