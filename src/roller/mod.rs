@@ -157,7 +157,6 @@ impl RollerDetector {
         self.verified.clear();
         if let Some(prior) = prior {
             self.crop.fill(image_bgr, prior.crop)?;
-            let end_face_tracked = self.tracker.confirmed().is_some_and(tracker::Track::located_by_end_face);
             let confirmed = self.tracker.confirmed().is_some();
             let face = self.tracker.confirmed().and_then(tracker::Track::end_face);
             let seen = verify::Seen { mask, face: face.as_ref() };
@@ -171,7 +170,7 @@ impl RollerDetector {
                 // learned pass stopped by them no track was confirmed for 2.5 s where the model saw the roller at
                 // 0.77 in every frame (d_quads_az30_el35, a development clip).
                 let clean = self.cfg.method == RollerMethod::Auto && has_clean_circle(&self.verified);
-                if clean && end_face_tracked {
+                if clean && face.is_some() {
                     break;
                 }
                 if clean {

@@ -59,11 +59,7 @@ const GATE: Gate = Gate { jitter_r: 0.3, speed_r_per_s: 6.0, size_tol: 0.25, col
 /// alone the end face became a rival track: on a variable-frame-rate copy of quads_clean a learned hit 0.85 r
 /// behind the end face (r 16 against 20) started the track, the circles could not continue it, and the roller
 /// was confirmed at 1.4 s instead of 0.33 s, too late for the clip's one pass to count.
-const LEARNED_GATE: LearnedGate = LearnedGate { jitter_r: 1.0, size_tol: 0.45 };
-struct LearnedGate {
-    jitter_r: f32,
-    size_tol: f32,
-}
+const LEARNED_GATE: Gate = Gate { jitter_r: 1.0, size_tol: 0.45, ..GATE };
 /// Time constants (s) of the track's position, and of its size and colour before / after confirmation: shares of a
 /// new measurement of 0.5, 0.5 and 0.1 per frame at 15 fps (`stats::ema_share`).
 struct TrackTaus {
@@ -200,14 +196,10 @@ impl Track {
     fn matches(&self, v: &Verified, t: f64) -> bool {
         let d = (v.cand.cx - self.last.cand.cx).hypot(v.cand.cy - self.last.cand.cy);
         let since = (t - self.last_hit_t).max(0.0) as f32;
-        let (jitter_r, size_tol) = if v.precise && !self.last.precise {
-            (LEARNED_GATE.jitter_r, LEARNED_GATE.size_tol)
-        } else {
-            (GATE.jitter_r, GATE.size_tol)
-        };
-        d <= (jitter_r + GATE.speed_r_per_s * since) * self.r
-            && (v.cand.r / self.r - 1.0).abs() <= size_tol
-            && (!self.confirmed || colour_distance(v.colour, self.colour) <= GATE.colour_tol)
+        let gate = if v.precise && !self.last.precise { &LEARNED_GATE } else { &GATE };
+        d <= (gate.jitter_r + gate.speed_r_per_s * since) * self.r
+            && (v.cand.r / self.r - 1.0).abs() <= gate.size_tol
+            && (!self.confirmed || colour_distance(v.colour, self.colour) <= gate.colour_tol)
     }
 
     /// Continues the track with `v`, seen at `t`; `circles_searched` says whether an end face could have been fitted
