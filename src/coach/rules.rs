@@ -696,8 +696,12 @@ impl StillDetector {
     }
 
     /// Adds a smoothed and a raw position; true when over the last `window_s` (almost full) neither half moved
-    /// steadily faster than `max_slope` cm/s (a turn: one half is a whole leg) and the halves' means lie within
-    /// `band_cm` of each other (slow drift).
+    /// steadily faster than `max_slope` cm/s (a turn: one half is a whole leg), the halves' means lie within
+    /// `band_cm` of each other (slow drift), and the smoothed positions stay within `band_cm` RMS of their mean: fast
+    /// strokes back and forth over one spot have flat halves with equal means, but they are rolling, not a stop
+    /// (quick passes over a short region, e.g. a too-fast burst on the glutes, read as a hold that never ended: its
+    /// end band is 3 x this RMS, `hold::HOLD_WANDER_RMS`). A still contact's smoothed RMS is its smoothed noise or
+    /// wander, which the band already covers (`ContactMotion::still_band`: 5 noise sigmas, 2 wander RMS).
     pub fn push(&mut self, t: f64, pos_cm: f32, raw_cm: f32, band_cm: f32, window_s: f64, max_slope: f32) -> bool {
         let window_s = window_s.min(HOLD_WINDOW_MAX_S);
         while self.window.front().is_some_and(|&(t0, ..)| t - t0 > HOLD_WINDOW_MAX_S + ONSET_LOOKBACK_S) {
@@ -721,7 +725,8 @@ impl StillDetector {
             fit(v.iter(), t).is_none_or(|(v, _)| (v.abs() as f32) <= max_slope)
         };
         let drift = (mean(0.5 * window_s, -1.0) - mean(window_s, 0.5 * window_s)).abs();
-        drift <= band_cm && slope(window_s, 0.5 * window_s) && slope(0.5 * window_s, -1.0)
+        let spread = self.rms_around(mean(window_s, -1.0), window_s);
+        drift <= band_cm && spread <= band_cm && slope(window_s, 0.5 * window_s) && slope(0.5 * window_s, -1.0)
     }
 
     /// Where the roller rests: mean of the second half of the last `window_s`, cm.
