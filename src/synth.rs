@@ -666,20 +666,23 @@ fn check_config(exercise: &Exercise, cfg: &SynthConfig) -> Result<&'static str, 
     Ok(fam)
 }
 
-/// Each injected fault must fit the exercise (a keep-out zone, a posture the family can show).
+/// Each injected fault must fit the exercise (a keep-out zone; a posture the family can show and the exercise's
+/// file checks: adductors share quads' plank but check no plank line, the lower back is itself the fault, and a
+/// truth naming a fault no rule looks for cannot be met).
 fn check_faults(exercise: &Exercise, fam: &str, faults: &[FaultSpec]) -> Result<(), SynthError> {
     for f in faults {
+        let checked = exercise.posture.iter().any(|p| p.fault.rule == f.rule);
         let ok = match f.rule {
             RuleId::TooFast | RuleId::Hold => true,
             RuleId::KeepOut => !exercise.keep_out.is_empty(),
-            RuleId::HipsDropped => matches!(fam, "supine_bridge" | "seated_thigh" | "seated_shank"),
-            RuleId::PlankLine => fam == "prone_plank",
-            RuleId::NeckUnsupported => fam == "supine_bridge",
+            RuleId::HipsDropped => checked && matches!(fam, "supine_bridge" | "seated_thigh" | "seated_shank"),
+            RuleId::PlankLine => checked && fam == "prone_plank",
+            RuleId::NeckUnsupported => checked && fam == "supine_bridge",
             _ => false,
         };
         if !ok {
             return Err(SynthError::Config(format!(
-                "fault {} cannot be injected into {}",
+                "fault {} cannot be injected into {}: not a fault its exercise file checks on a body it can show",
                 f.rule.as_str(),
                 exercise.id
             )));

@@ -353,5 +353,16 @@ fn bad_inputs_give_clear_errors() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("quads"));
+
+    // A posture fault the exercise's file does not check has a truth no rule can meet: adductors share quads' plank
+    // but check no plank line, and the lower back is itself the fault (a sweep of synthetic tracks had every such
+    // fault "missed").
+    for (exercise, fault) in [("adductors", "plank_line@10+5"), ("lower_back", "hips_dropped@10+5")] {
+        let track = dir.join(format!("{exercise}.jsonl"));
+        let out = bin().args(["synth", "--exercise", exercise, "--fault", fault, "--out"]).arg(&track).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && !track.exists(), "{exercise} {fault}: {err}");
+        assert!(err.contains(exercise) && err.contains(fault.split('@').next().unwrap()), "{err}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

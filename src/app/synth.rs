@@ -27,9 +27,9 @@ pub const MAX_NOISE_PX: f32 = 100.0;
 rollcoach synth --exercise upper_back --speed 5 --duration 60 --fault too_fast@10+5 --fault hips_dropped@30+4 --out out/ub.jsonl\n  \
 rollcoach analyze --poses out/ub.jsonl\n\n\
 Writes TRACK (rollcoach-poses/1, with the roller) and TRACK-stem.truth.json (the injected faults with their true onsets). \
-Faults: too_fast, keep_out (drift into the exercise's first keep-out zone; DURATION = time inside it), hips_dropped \
-(upper_back, lower_back, hamstrings, calves), plank_line (quads, adductors), neck_unsupported (upper_back, lower_back). \
-Generate the lower_back exercise for a lower_back fault. \
+Faults: too_fast, keep_out (drift into the exercise's first keep-out zone; DURATION = time inside it), and the \
+posture faults an exercise's file checks: hips_dropped (upper_back, hamstrings, calves), plank_line (quads), \
+neck_unsupported (upper_back). Generate the lower_back exercise for a lower_back fault. \
 Ball exercises (ball_*, peanut_*) give ball tracks (scale from --ball-diameter-cm); single balls turn the body toward \
 the ball, --on-spine AT+DURATION turns it square onto the ball (a keep_out fault in zone spine)."
 )]
