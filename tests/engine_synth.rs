@@ -537,17 +537,21 @@ mod noisy {
         /// A too-fast burst over a short region (quick strokes back and forth over one spot) is rolling, not a
         /// hold: a glutes or calves track with a 4 s burst under 1.5-3 px noise had a hold from the burst to the
         /// end of the track (whose end band, 3 x the contact's RMS over the burst, the rolling never left) and no
-        /// pass after it. Found by a sweep of synthetic tracks: 53 of 133 tracks with a burst.
+        /// pass after it, and so had the 8 cm trapezius region under synth's default 1 px (at 2.8 px, 1.1 cm, its
+        /// burst of 0.3 s strokes, smoothed, is still taken for a 13 s hold: a known limit). Found by a sweep of
+        /// synthetic tracks: 53 of 133 tracks with a burst.
         #[test]
-        fn a_too_fast_burst_is_no_hold(ex_i in 0usize..2, speed in 2.5f32..4.0, px in 1.5f32..3.0, seed in 0u64..10_000) {
-            let id = ["glutes", "calves"][ex_i];
-            let a = args(&["--exercise", id, "--speed", &speed.to_string(), "--noise-px", &px.to_string(),
-                "--fault", "too_fast@6.5+4", "--duration", "30", "--seed", &seed.to_string()]);
-            let (r, _) = synth_and_analyze("burst", &a);
-            let ar = area(&r, id);
-            prop_assert!(ar["holds"].as_array().unwrap().is_empty(), "{:?}: holds {}", a, ar["holds"]);
-            let after = ar["pass_list"].as_array().unwrap().iter().filter(|p| p["start"].as_f64().unwrap() > 11.0).count();
-            prop_assert!(after >= 1, "{:?}: no pass after the burst: {}", a, ar["pass_list"]);
+        fn a_too_fast_burst_is_no_hold(speed in 2.5f32..4.0, px in 1.5f32..3.0, seed in 0u64..10_000) {
+            for (id, px) in [("glutes", px), ("calves", px), ("ball_trapezius_wall", 1.0)] {
+                let a = args(&["--exercise", id, "--speed", &speed.to_string(), "--noise-px", &px.to_string(),
+                    "--fault", "too_fast@6.5+4", "--duration", "30", "--seed", &seed.to_string()]);
+                let (r, _) = synth_and_analyze("burst", &a);
+                let ar = area(&r, id);
+                prop_assert!(ar["holds"].as_array().unwrap().is_empty(), "{:?}: holds {}", a, ar["holds"]);
+                let passes = ar["pass_list"].as_array().unwrap();
+                let after = passes.iter().filter(|p| p["start"].as_f64().unwrap() > 11.0).count();
+                prop_assert!(after >= 1, "{:?}: no pass after the burst: {}", a, ar["pass_list"]);
+            }
         }
     }
 

@@ -726,7 +726,10 @@ impl StillDetector {
         };
         let drift = (mean(0.5 * window_s, -1.0) - mean(window_s, 0.5 * window_s)).abs();
         let spread = self.rms_around(mean(window_s, -1.0), window_s);
-        drift <= band_cm && spread <= band_cm && slope(window_s, 0.5 * window_s) && slope(0.5 * window_s, -1.0)
+        drift <= band_cm
+            && spread <= band_cm * std::f32::consts::FRAC_1_SQRT_2
+            && slope(window_s, 0.5 * window_s)
+            && slope(0.5 * window_s, -1.0)
     }
 
     /// Where the roller rests: mean of the second half of the last `window_s`, cm.
