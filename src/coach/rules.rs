@@ -656,6 +656,12 @@ pub const HOLD_WINDOW_S: f64 = 3.0;
 /// Half-width of the band around the resting spot that counts as still on clean keypoints, cm. A turn at the
 /// ideal 2.5 cm/s stays inside it for 4 * 1.5 / 2.5 = 2.4 s, less than `HOLD_WINDOW_S`.
 pub const HOLD_RANGE_CM: f32 = 1.5;
+/// Largest RMS of a stop's smoothed positions around their mean, as a share of its band: 1 / sqrt 2, the RMS of a
+/// sinusoid that swings over the whole band (geometry, not fitted). Quick strokes over a short region (a too-fast
+/// burst on the glutes or calves, 2.5-5 cm/s over the 8 cm trapezius region) have flat halves with equal means and
+/// read as a hold that never ended (its end band is 3 x this RMS, `hold::HOLD_WANDER_RMS`); a still contact's RMS is
+/// its smoothed noise or wander, which the band covers (`ContactMotion::still_band`: 5 noise sigmas, 2 wander RMS).
+pub const STILL_SPREAD_SHARE: f32 = std::f32::consts::FRAC_1_SQRT_2;
 /// Longest stillness window, s (bounds the memory; a band this wide is no longer a stop).
 pub const HOLD_WINDOW_MAX_S: f64 = 8.0;
 
@@ -697,11 +703,9 @@ impl StillDetector {
 
     /// Adds a smoothed and a raw position; true when over the last `window_s` (almost full) neither half moved
     /// steadily faster than `max_slope` cm/s (a turn: one half is a whole leg), the halves' means lie within
-    /// `band_cm` of each other (slow drift), and the smoothed positions stay within `band_cm` RMS of their mean: fast
-    /// strokes back and forth over one spot have flat halves with equal means, but they are rolling, not a stop
-    /// (quick passes over a short region, e.g. a too-fast burst on the glutes, read as a hold that never ended: its
-    /// end band is 3 x this RMS, `hold::HOLD_WANDER_RMS`). A still contact's smoothed RMS is its smoothed noise or
-    /// wander, which the band already covers (`ContactMotion::still_band`: 5 noise sigmas, 2 wander RMS).
+    /// `band_cm` of each other (slow drift), and the smoothed positions' RMS around their mean is at most
+    /// [`STILL_SPREAD_SHARE`] of `band_cm`: fast strokes back and forth over one spot have flat halves with equal means,
+    /// but they are rolling, not a stop.
     pub fn push(&mut self, t: f64, pos_cm: f32, raw_cm: f32, band_cm: f32, window_s: f64, max_slope: f32) -> bool {
         let window_s = window_s.min(HOLD_WINDOW_MAX_S);
         while self.window.front().is_some_and(|&(t0, ..)| t - t0 > HOLD_WINDOW_MAX_S + ONSET_LOOKBACK_S) {
@@ -727,7 +731,7 @@ impl StillDetector {
         let drift = (mean(0.5 * window_s, -1.0) - mean(window_s, 0.5 * window_s)).abs();
         let spread = self.rms_around(mean(window_s, -1.0), window_s);
         drift <= band_cm
-            && spread <= band_cm * std::f32::consts::FRAC_1_SQRT_2
+            && spread <= STILL_SPREAD_SHARE * band_cm
             && slope(window_s, 0.5 * window_s)
             && slope(0.5 * window_s, -1.0)
     }
