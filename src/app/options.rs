@@ -45,7 +45,7 @@ pub struct EngineOptions {
     #[arg(long, value_name = "CM", default_value_t = crate::coach::ball::DEFAULT_BALL_DIAMETER_CM, value_parser = roller_diameter)]
     pub ball_diameter_cm: f32,
     /// How the tool is found: auto (default; Hough circles on a roller's end face first, the trained detector for
-    /// massage balls and, at a higher confidence, for rollers in other views), circles (side views, rollers only),
+    /// massage balls and for rollers in other views), circles (side views, rollers only),
     /// learned (the trained detector alone: any camera view, rollers and balls) or both.
     #[arg(long, value_enum, value_name = "HOW", env = "ROLLCOACH_ROLLER_DETECTOR",
         default_value_t = crate::roller::RollerMethod::Auto)]

@@ -67,23 +67,15 @@ pub trait CandidateSource: Send {
 pub struct LearnedSource {
     model: RollerModel,
     found: Vec<RollerObs>,
-    /// Least confidence of a roller that may start a track (balls: [`super::learned::MIN_CONFIDENCE`]).
-    roller_start_confidence: f32,
 }
 
 impl LearnedSource {
     /// Reports candidates down to [`super::learned::TRACK_MIN_CONFIDENCE`]: the weaker ones may only continue a
-    /// confirmed track (`Candidate::starts_track`); from [`super::learned::MIN_CONFIDENCE`] they may start one.
+    /// confirmed track (`Candidate::starts_track`); from [`super::learned::MIN_CONFIDENCE`] they may start one
+    /// (a roller also needs its axis clear of the person: `verify::MAX_AXIS_INSIDE_TO_START`).
     pub fn new(mut model: RollerModel) -> Self {
         model.min_confidence = super::learned::TRACK_MIN_CONFIDENCE;
-        let roller_start_confidence = super::learned::MIN_CONFIDENCE;
-        Self { model, found: Vec::with_capacity(super::learned::MAX_CANDIDATES), roller_start_confidence }
-    }
-
-    /// The source of `RollerMethod::Auto`: a roller starts a track only from
-    /// [`super::learned::AUTO_MIN_ROLLER_CONFIDENCE`].
-    pub fn for_auto(model: RollerModel) -> Self {
-        Self { roller_start_confidence: super::learned::AUTO_MIN_ROLLER_CONFIDENCE, ..Self::new(model) }
+        Self { model, found: Vec::with_capacity(super::learned::MAX_CANDIDATES) }
     }
 
     fn candidate(&self, o: &RollerObs) -> Candidate {
@@ -94,19 +86,14 @@ impl LearnedSource {
             score: o.confidence,
             axis: o.axis,
             origin: Origin::Learned { kind: o.kind, contact: o.contact },
-            starts_track: may_start_track(o, self.roller_start_confidence),
+            starts_track: may_start_track(o),
         }
     }
 }
 
-/// Whether a learned detection may start a track: a roller from `roller_start_confidence`, a ball from
-/// [`super::learned::MIN_CONFIDENCE`].
-fn may_start_track(o: &RollerObs, roller_start_confidence: f32) -> bool {
-    let start = match o.kind {
-        ToolKind::Roller => roller_start_confidence,
-        ToolKind::Ball => super::learned::MIN_CONFIDENCE,
-    };
-    o.confidence >= start
+/// Whether a learned detection's confidence lets it start a track.
+fn may_start_track(o: &RollerObs) -> bool {
+    o.confidence >= super::learned::MIN_CONFIDENCE
 }
 
 impl CandidateSource for LearnedSource {
@@ -226,19 +213,18 @@ fn circle_region(crop: &Crop, prior: &BodyPrior, r_min: f32, r_max: f32) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::roller::learned::{AUTO_MIN_ROLLER_CONFIDENCE, MIN_CONFIDENCE};
+    use crate::roller::learned::{MIN_CONFIDENCE, TRACK_MIN_CONFIDENCE};
 
     fn seen(kind: ToolKind, confidence: f32) -> RollerObs {
         RollerObs { cx: 0.0, cy: 0.0, r: 10.0, confidence, axis: None, contact: None, kind }
     }
 
     #[test]
-    fn auto_starts_tracks_on_rollers_only_from_its_higher_confidence() {
-        let between = 0.5 * (MIN_CONFIDENCE + AUTO_MIN_ROLLER_CONFIDENCE);
-        assert!(may_start_track(&seen(ToolKind::Roller, between), MIN_CONFIDENCE));
-        assert!(!may_start_track(&seen(ToolKind::Roller, between), AUTO_MIN_ROLLER_CONFIDENCE));
-        assert!(may_start_track(&seen(ToolKind::Roller, AUTO_MIN_ROLLER_CONFIDENCE), AUTO_MIN_ROLLER_CONFIDENCE));
-        assert!(may_start_track(&seen(ToolKind::Ball, between), AUTO_MIN_ROLLER_CONFIDENCE));
-        assert!(!may_start_track(&seen(ToolKind::Ball, 0.99 * MIN_CONFIDENCE), MIN_CONFIDENCE));
+    fn only_detections_from_the_held_out_threshold_start_tracks() {
+        let between = 0.5 * (MIN_CONFIDENCE + TRACK_MIN_CONFIDENCE);
+        for kind in [ToolKind::Roller, ToolKind::Ball] {
+            assert!(!may_start_track(&seen(kind, between)));
+            assert!(may_start_track(&seen(kind, MIN_CONFIDENCE)));
+        }
     }
 }

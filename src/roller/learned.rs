@@ -62,13 +62,6 @@ pub const MIN_CONFIDENCE: f32 = 0.61;
 /// 1.1 % and 65 % at 0.60; at 0.45 10.3 %; `tools/train_roller/curve.py`, roller_detector.curve.json); the track's
 /// gate (place, size, colour) rules out most of what is left. Was 0.45 for the previous model (9.5 %, 86 %).
 pub const TRACK_MIN_CONFIDENCE: f32 = 0.50;
-/// Least confidence of a learned roller that starts a track with `--roller-detector auto` (the default; weaker ones
-/// down to [`TRACK_MIN_CONFIDENCE`] continue a confirmed one): above the false rollers the model saw under a person
-/// lying on a mat (samples/bridging.mp4 re-encoded at 800x600 and 2880x2160: 0.54-0.62; none at 0.65 on those 12
-/// re-encodings and the 6 real no-roller clips). On the 13 development roller clips (`render_validation.py --dev`,
-/// camera 15-60 deg off the side) the exercise is then recognised on 11 (circles alone: 6); `both`, starting tracks
-/// from [`MIN_CONFIDENCE`], on 12. Chosen on those clips and the re-encodings.
-pub const AUTO_MIN_ROLLER_CONFIDENCE: f32 = 0.65;
 /// Heat below which a map cell is never a candidate (tools/train_roller/decode.py `PEAK_MIN`).
 const PEAK_MIN: f32 = 0.05;
 /// Most candidates reported per crop.

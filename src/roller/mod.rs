@@ -46,10 +46,9 @@ pub enum RollerMethod {
     Circles,
     /// Default: Hough circles first, then the learned detector for massage balls (also on a square around the
     /// torso, where a ball is large enough to see) and rollers in any view: not at all once a circle's clean end
-    /// face locates the confirmed roller, and for rollers only while a clean end face is in view. A learned roller
-    /// starts a track only from a higher confidence than with `learned` (`learned::AUTO_MIN_ROLLER_CONFIDENCE`:
-    /// lower, it found a roller under a person lying on a mat), and continues one down to
-    /// `learned::TRACK_MIN_CONFIDENCE` as there.
+    /// face locates the confirmed roller, and for rollers only while a clean end face is in view. Learned
+    /// candidates start and continue tracks as with `learned` (a roller lying inside the person's outline starts
+    /// none: `verify::MAX_AXIS_INSIDE_TO_START`).
     #[default]
     Auto,
     /// Both: a learned candidate outranks a circle and takes its end face from an agreeing one. Measured: finds
@@ -111,7 +110,7 @@ impl RollerDetector {
             RollerMethod::Both => vec![learned()?, Box::new(HoughSource::default())],
             RollerMethod::Auto => vec![
                 Box::new(HoughSource::default()) as Box<dyn CandidateSource>,
-                Box::new(LearnedSource::for_auto(learned::RollerModel::load(models_dir, threads)?)),
+                Box::new(LearnedSource::new(learned::RollerModel::load(models_dir, threads)?)),
             ],
         };
         Ok(Self::with_sources(cfg, sources))
@@ -436,6 +435,53 @@ mod tests {
         let mut t = 0.0;
         assert!(run(&mut det, &mut t, &img, &body_pose(true), None, 12).iter().all(|s| !s));
         assert!((0..12).all(|i| det.detect(&img, t + i as f64 * DT, None, None).unwrap().is_none()));
+    }
+
+    /// A learned detector that sees the same roller every frame: lying along the body (`ALONG`, its axis on the
+    /// body line) or across under it.
+    struct SteadyLearned(Candidate);
+
+    impl CandidateSource for SteadyLearned {
+        fn propose(&mut self, _: &Mat, _: &Crop, _: &BodyPrior, out: &mut Vec<Candidate>) -> Result<(), RollerError> {
+            out.push(self.0);
+            Ok(())
+        }
+    }
+
+    fn learned_roller(axis: [[f32; 2]; 2], contact: [f32; 2]) -> Candidate {
+        let centre = [0.5 * (axis[0][0] + axis[1][0]), 0.5 * (axis[0][1] + axis[1][1])];
+        Candidate {
+            cx: centre[0],
+            cy: centre[1],
+            r: 20.0,
+            score: learned::MIN_CONFIDENCE,
+            axis: Some(axis),
+            origin: Origin::Learned { kind: ToolKind::Roller, contact: Some(contact) },
+            starts_track: true,
+        }
+    }
+
+    #[test]
+    fn a_learned_roller_lying_inside_the_person_starts_no_track() {
+        let img = frame(&[]);
+        // The person mask covers the body band, y 280-320 (a quarter of the image resolution).
+        let (w, h) = (160usize, 120usize);
+        let mut data = vec![0u8; w * h];
+        for v in 70..80 {
+            data[v * w + 25..v * w + 130].fill(255);
+        }
+        let mask = PersonMask { width: w, height: h, scale: 4.0, data };
+        let pose = body_pose(false);
+        // Along the body line (an arm and a back on the mat, as on samples/bridging.mp4): never a roller.
+        let along = learned_roller([[180.0, 305.0], [420.0, 305.0]], [300.0, 300.0]);
+        let mut det = RollerDetector::with_sources(RollerConfig::default(), vec![Box::new(SteadyLearned(along))]);
+        let mut t = 0.0;
+        assert!(run(&mut det, &mut t, &img, &pose, Some(&mask), 12).iter().all(|s| !s));
+        // Across under the body, its axis leaving the person's outline: confirmed after the on frames.
+        let across = learned_roller([[330.0, 300.0], [345.0, 380.0]], [330.0, 318.0]);
+        let mut det = RollerDetector::with_sources(RollerConfig::default(), vec![Box::new(SteadyLearned(across))]);
+        let seen = run(&mut det, &mut t, &img, &pose, Some(&mask), ON_FRAMES + 2);
+        assert_eq!(seen.iter().position(|s| *s), Some(ON_FRAMES - 1), "{seen:?}");
     }
 
     #[test]

@@ -326,7 +326,7 @@ impl Tracker {
         // such candidates (`Track::hit`). A weak hit keeps a tentative track alive where no strong one continues it
         // (a weak learned candidate outscores any circle, and taken over a circle in the same gate it had delayed
         // the confirmation of a side view's circle track: tests/vfr.rs): an oblique roller the model saw at
-        // 0.61-0.65 in most frames and above `learned::AUTO_MIN_ROLLER_CONFIDENCE` in a third of them had its
+        // 0.61-0.65 in most frames and above the start confidence `auto` then had (0.65) in a third of them had its
         // tentative tracks ended by the frames between those (d_upper_back_az40_el30, a development clip).
         let main_hit = self.main.and_then(|m| {
             best(&|v| m.matches(v, t) && (m.confirmed || v.cand.starts_track)).or_else(|| best(&|v| m.matches(v, t))).copied()
