@@ -937,12 +937,42 @@ impl KeepOutDrift {
     }
 }
 
-/// Truth of the injected too_fast and posture faults and of an exercise to avoid, as they were injected.
-fn injected_faults(exercise: &Exercise, faults: &[FaultSpec], t_end: f64) -> Vec<TruthFault> {
+/// The injected too_fast faults as the track shows them: from the first frame the contact rolls at the fast speed
+/// to the last. A keep-out visit (`KeepOutDrift`: the drift into the zone and the stay there) is not rolling: the
+/// contact rests in the zone for the visit's duration, so a burst overlapping one shows only after it (a seated
+/// glutes track with the burst at 15.4 s and the contact resting in the sacrum zone until 17.9 s had its truth at
+/// 15.4 s), and a burst wholly inside one shows nowhere.
+#[derive(Default)]
+struct FastSpans(Vec<(usize, f64, f64)>);
+
+impl FastSpans {
+    /// Records the frame at `t` whose contact moved `moved` (segment shares) where `step` was due.
+    fn observe(&mut self, faults: &[FaultSpec], t: f64, moved: f32, step: f32) {
+        if step <= 0.0 || moved < 0.5 * step {
+            return;
+        }
+        for (k, _) in faults.iter().enumerate().filter(|(_, f)| f.rule == RuleId::TooFast && f.active(t)) {
+            match self.0.iter_mut().find(|s| s.0 == k) {
+                Some(span) => span.2 = t,
+                None => self.0.push((k, t, t)),
+            }
+        }
+    }
+
+    /// Truth of the fault `k` (its first and last fast frame, the last one's interval included), if it showed.
+    fn truth(&self, k: usize, f: &FaultSpec, (dt, t_end): (f64, f64)) -> Option<TruthFault> {
+        let &(_, first, last) = self.0.iter().find(|s| s.0 == k)?;
+        Some(TruthFault { onset: first, ..f.truth((last + dt).min(t_end)) })
+    }
+}
+
+/// Truth of the injected too_fast and posture faults and of an exercise to avoid, as the track shows them.
+fn injected_faults(exercise: &Exercise, faults: &[FaultSpec], fast: &FastSpans, (dt, t_end): (f64, f64))
+    -> Vec<TruthFault> {
     let mut truth = Vec::new();
-    for f in faults {
+    for (k, f) in faults.iter().enumerate() {
         match f.rule {
-            RuleId::TooFast => truth.push(f.truth((f.onset_s + f.duration_s).min(t_end))),
+            RuleId::TooFast => truth.extend(fast.truth(k, f, (dt, t_end))),
             RuleId::HipsDropped | RuleId::PlankLine | RuleId::NeckUnsupported => {
                 truth.push(f.truth((f.onset_s + f.duration_s + 0.5 * POSTURE_RAMP_S).min(t_end)))
             }
@@ -994,6 +1024,7 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
     let zone = exercise.keep_out.first();
     let zone_side = zone.map_or(1.0, |z| if z.start >= range.1 { 1.0 } else { -1.0 });
     let mut keep_out = KeepOutDrift::default();
+    let mut fast = FastSpans::default();
     for i in 0..n {
         let t = i as f64 * dt;
         // Pose at the current contact position.
@@ -1007,14 +1038,16 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             keep_out.dwell(z, contact.pos, t, &cfg.faults);
         }
         let drifting = keep_out.drifts(t, contact.dir, zone_side, &cfg.faults);
+        let was = contact.pos;
         match (drifting, zone) {
             (true, Some(z)) => contact.drift(step, keep_out_target(z, range), zone_side),
             _ => contact.roll(step, range, t),
         }
+        fast.observe(&cfg.faults, t, if drifting { 0.0 } else { (contact.pos - was).abs() }, step);
     }
     let t_end = n.saturating_sub(1) as f64 * dt;
     let mut truth = keep_out.finish(zone, t_end);
-    truth.extend(injected_faults(exercise, &cfg.faults, t_end));
+    truth.extend(injected_faults(exercise, &cfg.faults, &fast, (dt, t_end)));
     truth.extend(camera.spine_truth.finish(t_end));
     truth.sort_by(|a, b| a.onset.total_cmp(&b.onset));
     let header = TrackHeader::new(cfg.width, cfg.height, cfg.fps);

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rollcoach::coach::{self, analyze_track, Analysis, EngineConfig, Exercise};
+use rollcoach::coach::{self, analyze_track, Analysis, EngineConfig, Exercise, RuleId};
 use rollcoach::synth::{self, FaultSpec, SynthConfig, Truth};
 
 const ONSET_TOLERANCE_S: f64 = 0.5;
@@ -322,6 +322,30 @@ fn all_faults_together_on_one_track() {
         },
         false,
     );
+    assert_faults_found(&a, &truth);
+    assert_no_false_faults(&a, &truth);
+}
+
+/// A burst that starts while the contact rests in a keep-out zone shows only once it rolls again: synth's truth
+/// starts the too_fast fault there (it had the burst's nominal onset, 2.5 s before any fast motion), and the engine
+/// reports it near that.
+#[test]
+fn a_burst_during_a_keep_out_visit_is_too_fast_from_when_it_rolls() {
+    let faults = ["keep_out@6.9+2.3", "too_fast@15.4+4.3"].iter().map(|s| FaultSpec::parse(s).unwrap()).collect();
+    let cfg = SynthConfig {
+        duration_s: 30.0,
+        speed_cm_s: 1.88,
+        fast_speed_cm_s: 15.2,
+        roller_diameter_cm: 6.3,
+        seed: 70773,
+        faults,
+        ..SynthConfig::default()
+    };
+    let (a, truth) = run("ball_glutes", cfg, false);
+    let visit = truth.faults.iter().find(|f| f.rule == RuleId::KeepOut).unwrap();
+    let fast = truth.faults.iter().find(|f| f.rule == RuleId::TooFast).unwrap();
+    assert!(visit.onset < 15.4 + 0.1 && visit.end > 17.0, "the visit must overlap the burst's start: {visit:?}");
+    assert!(fast.onset >= visit.end - 0.5 && fast.injected_at == 15.4, "{fast:?}");
     assert_faults_found(&a, &truth);
     assert_no_false_faults(&a, &truth);
 }
