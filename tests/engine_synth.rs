@@ -615,6 +615,26 @@ mod noisy {
         }
     }
 
+    /// Moving on from the upper back to the lower back and rolling there is the lower-back exercise (its own
+    /// warning from when the contact got there, and its own area), not a keep_out fault of the upper back lasting to
+    /// the end; a brief visit stays a keep_out fault (`keep_out_entry_is_reported_near_onset`).
+    #[test]
+    fn staying_on_the_lower_back_is_the_lower_back_from_when_it_got_there() {
+        for (first, then, seed) in [("peanut_thoracic", "peanut_lower_back@34.7", "19700"), ("upper_back", "lower_back@30", "4")] {
+            let a = args(&["--exercise", first, "--then", then, "--duration", "75", "--speed", "2.5", "--seed", seed]);
+            let (r, truth) = synth_and_analyze("lower", &a);
+            let at = truth["then"][1].as_f64().unwrap();
+            let faults = r["faults"].as_array().unwrap();
+            let lower = faults.iter().find(|f| f["rule"] == "lower_back").unwrap_or_else(|| panic!("{first}: {r}"));
+            assert!((lower["start"].as_f64().unwrap() - at).abs() <= 0.5, "{first}: {lower}");
+            assert!(
+                faults.iter().all(|f| f["rule"] != "keep_out" || f["start"].as_f64().unwrap() < at - 0.5),
+                "{first}: {faults:?}"
+            );
+            area(&r, then.split('@').next().unwrap());
+        }
+    }
+
     #[test]
     fn hamstrings_rolled_to_the_knee_stay_hamstrings() {
         for seed in [1, 2, 3] {

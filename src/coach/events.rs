@@ -145,6 +145,26 @@ impl EventLog {
         self.new_cues.push(cue);
     }
 
+    /// Start of the run of `rule` faults of `exercise` that is active or ended at `now`, each beginning less than
+    /// `max_gap` s after the previous one ended (a contact flickering across a zone's edge), if there is one.
+    pub fn run_start(&self, rule: RuleId, exercise: &str, now: f64, max_gap: f64) -> Option<f64> {
+        let mut runs = self.faults.iter().rev().filter(|r| r.rule == rule && r.exercise == exercise);
+        let last = runs.next().filter(|r| r.end.is_nan() || r.end >= now)?;
+        let mut start = last.start;
+        for r in runs {
+            if start - r.end >= max_gap {
+                break;
+            }
+            start = r.start;
+        }
+        Some(start)
+    }
+
+    /// Removes the `rule` faults of `exercise` that began at `since` or later (a visit relabelled in hindsight).
+    pub fn retract(&mut self, rule: RuleId, exercise: &str, since: f64) {
+        self.faults.retain(|r| !(r.rule == rule && r.exercise == exercise && r.start >= since));
+    }
+
     /// Forgets the active faults (their records were ended by the caller).
     pub fn clear_active(&mut self) {
         self.active.clear();

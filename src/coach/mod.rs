@@ -343,8 +343,13 @@ impl Engine {
             .update_contacts(t, &self.exercises, pose, roller.as_ref(), self.scale.px_per_cm);
         if !self.overridden {
             if let Some(c) = self.recog.recognise(t, &self.exercises, orientation) {
+                let visit = self.keep_out_visit_into(c, t);
                 self.end_all(t);
                 self.recog.switch(c);
+                if let Some((from, start)) = visit {
+                    self.log.retract(RuleId::KeepOut, &self.exercises[from].id, start);
+                    self.recog.backdate(start);
+                }
                 self.motion.reset();
             }
         }
@@ -606,6 +611,16 @@ impl Engine {
             ),
             detail: Some(format!("position {:.2}", h.position)),
         });
+    }
+
+    /// When switching at `t` to `next`, an exercise to avoid, from a keep-out visit of the current exercise: the
+    /// current exercise and the start of the visit (its keep_out faults, flickers across the zone's edge included).
+    /// The visit was that exercise from its start: its keep_out faults give way to `next`'s warning from then.
+    fn keep_out_visit_into(&self, next: usize, t: f64) -> Option<(usize, f64)> {
+        let cur = self.recog.current()?;
+        self.exercises[next].avoid.as_ref()?;
+        let start = self.log.run_start(RuleId::KeepOut, &self.exercises[cur].id, t, recognition::RECOGNITION_WINDOW_S)?;
+        Some((cur, start))
     }
 
     /// Ends every active event at `t` (exercise change, end of session).

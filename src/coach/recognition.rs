@@ -247,7 +247,7 @@ impl Recognizer {
         // Evidence for the current exercise (here and below) also breaks a competing candidate's run: a one-frame
         // flicker of the orientation under noise cannot add up to a switch.
         if in_current_keep_out {
-            return self.current;
+            return self.avoid_owning(exercises, k, o, mid).or(self.current);
         }
         // Rolling the current exercise into a keep-out zone at its segment's end (hamstrings to the back of the
         // knee) may make the next segment fit better; while the contact is still on the current exercise's region
@@ -278,6 +278,22 @@ impl Recognizer {
             (Some(_), Some(_)) => None,
             _ => Some(pick),
         }
+    }
+
+    /// An exercise to avoid on segment `k` for orientation `o` whose recognition range holds `mid`: staying in a
+    /// keep-out zone such an exercise owns (the lumbar spine below the thoracic one) is that exercise, with its own
+    /// warning and area, once the evidence has held [`SWITCH_RECOGNITION_S`]; a brief visit is the keep_out fault.
+    fn avoid_owning(&self, exercises: &[Exercise], k: usize, o: Orientation, mid: f32) -> Option<usize> {
+        exercises.iter().enumerate().position(|(i, e)| {
+            self.ex_segment[i] == k
+                && e.avoid.is_some()
+                && e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o) && mid >= r.contact.0 && mid < r.contact.1)
+        })
+    }
+
+    /// Moves the start of the current exercise's evidence back to `t` (never forward).
+    pub fn backdate(&mut self, t: f64) {
+        self.current_since = self.current_since.min(t);
     }
 
     /// Follows the evidence; returns the exercise to switch to when it has held long enough (the caller ends the
