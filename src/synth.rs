@@ -937,11 +937,16 @@ impl KeepOutDrift {
     }
 }
 
+/// Shortest fast rolling that is a too_fast fault in the truth: the rule measures speed over 0.5 s and reports it
+/// after `coach::faults::TOO_FAST_DEBOUNCE` (0.3 s), so a shorter burst (the end of one that a keep-out visit
+/// covered: 0.17 s on a sweep case, or a `--fault too_fast@T+0.5`) is seen by no rule and left out of the truth.
+const MIN_BURST_SHOWN_S: f64 = 1.0;
+
 /// The injected too_fast faults as the track shows them: from the first frame the contact rolls at the fast speed
-/// to the last. A keep-out visit (`KeepOutDrift`: the drift into the zone and the stay there) is not rolling: the
-/// contact rests in the zone for the visit's duration, so a burst overlapping one shows only after it (a seated
-/// glutes track with the burst at 15.4 s and the contact resting in the sacrum zone until 17.9 s had its truth at
-/// 15.4 s), and a burst wholly inside one shows nowhere.
+/// to the last. A keep-out visit (`KeepOutDrift`: the drift into the zone at the rolling pace and the stay there) is
+/// not rolling: the contact rests in the zone for the visit's duration, so a burst overlapping one shows only after
+/// it (a seated glutes track with the burst at 15.4 s and the contact resting in the sacrum zone until 17.9 s had its
+/// truth at 15.4 s), and a burst wholly inside one shows nowhere.
 #[derive(Default)]
 struct FastSpans(Vec<(usize, f64, f64)>);
 
@@ -959,10 +964,12 @@ impl FastSpans {
         }
     }
 
-    /// Truth of the fault `k` (its first and last fast frame, the last one's interval included), if it showed.
+    /// Truth of the fault `k` (its first and last fast frame, the last one's interval included), if it showed for
+    /// at least [`MIN_BURST_SHOWN_S`].
     fn truth(&self, k: usize, f: &FaultSpec, (dt, t_end): (f64, f64)) -> Option<TruthFault> {
         let &(_, first, last) = self.0.iter().find(|s| s.0 == k)?;
-        Some(TruthFault { onset: first, ..f.truth((last + dt).min(t_end)) })
+        let end = (last + dt).min(t_end);
+        (end - first >= MIN_BURST_SHOWN_S).then(|| TruthFault { onset: first, ..f.truth(end) })
     }
 }
 
@@ -1040,7 +1047,8 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
         let drifting = keep_out.drifts(t, contact.dir, zone_side, &cfg.faults);
         let was = contact.pos;
         match (drifting, zone) {
-            (true, Some(z)) => contact.drift(step, keep_out_target(z, range), zone_side),
+            // The drift into the zone keeps the rolling pace: a burst is rolling too fast, not a faster drift.
+            (true, Some(z)) => contact.drift(step.min(cfg.speed_cm_s / len * dt as f32), keep_out_target(z, range), zone_side),
             _ => contact.roll(step, range, t),
         }
         fast.observe(&cfg.faults, t, if drifting { 0.0 } else { (contact.pos - was).abs() }, step);
