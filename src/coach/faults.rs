@@ -209,22 +209,14 @@ mod tests {
         assert!((s - 0.5).abs() < 0.05, "{s}");
     }
 
+    fn zone(name: &str, start: f32, end: f32) -> Zone {
+        let advice = Advice { message: String::new(), cue: String::new(), source: String::new() };
+        Zone { name: name.into(), start, end, advice }
+    }
+
     #[test]
     fn keep_out_reports_the_zone_entered() {
-        let zones = vec![
-            Zone {
-                name: "a".into(),
-                start: 0.0,
-                end: 0.1,
-                advice: Advice { message: String::new(), cue: String::new(), source: String::new() },
-            },
-            Zone {
-                name: "b".into(),
-                start: 0.9,
-                end: 1.0,
-                advice: Advice { message: String::new(), cue: String::new(), source: String::new() },
-            },
-        ];
+        let zones = vec![zone("a", 0.0, 0.1), zone("b", 0.9, 1.0)];
         let mut r = KeepOutRule::default();
         let mut got = None;
         for i in 0..30 {
@@ -238,12 +230,7 @@ mod tests {
 
     #[test]
     fn a_keep_out_visit_starts_where_the_contact_first_flickered_into_the_zone() {
-        let zones = vec![Zone {
-            name: "knee".into(),
-            start: 0.9,
-            end: 1.0,
-            advice: Advice { message: String::new(), cue: String::new(), source: String::new() },
-        }];
+        let zones = vec![zone("knee", 0.9, 1.0)];
         let mut r = KeepOutRule::default();
         let mut start = None;
         for i in 0..60 {
