@@ -951,7 +951,8 @@ const MIN_BURST_SHOWN_S: f64 = 1.0;
 struct FastSpans(Vec<(usize, f64, f64)>);
 
 impl FastSpans {
-    /// Records the frame at `t` whose contact moved `moved` (segment shares) where `step` was due.
+    /// Records the rolling (not keep-out) frame at `t` whose contact moved `moved` (segment shares) where `step` was
+    /// due.
     fn observe(&mut self, faults: &[FaultSpec], t: f64, moved: f32, step: f32) {
         if step <= 0.0 || moved < 0.5 * step {
             return;
@@ -1051,7 +1052,9 @@ pub fn generate(exercise: &Exercise, cfg: &SynthConfig) -> Result<(PoseTrack, Tr
             (true, Some(z)) => contact.drift(step.min(cfg.speed_cm_s / len * dt as f32), keep_out_target(z, range), zone_side),
             _ => contact.roll(step, range, t),
         }
-        fast.observe(&cfg.faults, t, if drifting { 0.0 } else { (contact.pos - was).abs() }, step);
+        if !drifting {
+            fast.observe(&cfg.faults, t, (contact.pos - was).abs(), step);
+        }
     }
     let t_end = n.saturating_sub(1) as f64 * dt;
     let mut truth = keep_out.finish(zone, t_end);

@@ -247,7 +247,11 @@ impl Recognizer {
         // Evidence for the current exercise (here and below) also breaks a competing candidate's run: a one-frame
         // flicker of the orientation under noise cannot add up to a switch.
         if in_current_keep_out {
-            return self.avoid_owning(exercises, k, o, mid).or(self.current);
+            // ... unless the zone is where an exercise to avoid is recognised (the lumbar spine below the thoracic
+            // one): staying there is that exercise, with its own warning and area, once the evidence has held
+            // [`SWITCH_RECOGNITION_S`]; a brief visit never moves the range's middle there and stays a keep_out fault.
+            let avoid = self.recognised_at(exercises, k, o, mid).find(|&i| exercises[i].avoid.is_some());
+            return avoid.or(self.current);
         }
         // Rolling the current exercise into a keep-out zone at its segment's end (hamstrings to the back of the
         // knee) may make the next segment fit better; while the contact is still on the current exercise's region
@@ -263,9 +267,7 @@ impl Recognizer {
         if still_on_current {
             return self.current;
         }
-        let pick = exercises.iter().enumerate().position(|(i, e)| {
-            self.ex_segment[i] == k && fits(e) && e.recognize.as_ref().is_some_and(|r| mid >= r.contact.0 && mid < r.contact.1)
-        })?;
+        let pick = self.recognised_at(exercises, k, o, mid).next()?;
         // The recent range inside the region of exactly one exercise on this segment is that exercise (hamstrings
         // started near the hip, before the middle of the range passed glutes' recognition range); inside the
         // regions of two (their overlap) it has not told them apart yet: wait.
@@ -280,14 +282,12 @@ impl Recognizer {
         }
     }
 
-    /// An exercise to avoid on segment `k` for orientation `o` whose recognition range holds `mid`: staying in a
-    /// keep-out zone such an exercise owns (the lumbar spine below the thoracic one) is that exercise, with its own
-    /// warning and area, once the evidence has held [`SWITCH_RECOGNITION_S`]; a brief visit is the keep_out fault.
-    fn avoid_owning(&self, exercises: &[Exercise], k: usize, o: Orientation, mid: f32) -> Option<usize> {
-        exercises.iter().enumerate().position(|(i, e)| {
-            self.ex_segment[i] == k
-                && e.avoid.is_some()
-                && e.recognize.as_ref().is_some_and(|r| r.orientation.contains(&o) && mid >= r.contact.0 && mid < r.contact.1)
+    /// The exercises on segment `k` recognised in orientation `o` with the contact at `mid`, in file order.
+    fn recognised_at<'a>(&'a self, exercises: &'a [Exercise], k: usize, o: Orientation, mid: f32)
+        -> impl Iterator<Item = usize> + 'a {
+        exercises.iter().enumerate().filter_map(move |(i, e)| {
+            let r = e.recognize.as_ref()?;
+            (self.ex_segment[i] == k && r.orientation.contains(&o) && mid >= r.contact.0 && mid < r.contact.1).then_some(i)
         })
     }
 

@@ -437,8 +437,7 @@ mod tests {
         assert!((0..12).all(|i| det.detect(&img, t + i as f64 * DT, None, None).unwrap().is_none()));
     }
 
-    /// A learned detector that sees the same roller every frame: lying along the body (`ALONG`, its axis on the
-    /// body line) or across under it.
+    /// A learned detector that sees the same candidate every frame.
     struct SteadyLearned(Candidate);
 
     impl CandidateSource for SteadyLearned {

@@ -1,7 +1,8 @@
 //! Evidence that a candidate is a real roller under the body. A circle lies under a lying body segment at a plausible
 //! gap, has a plausible size for the body, is not inside the person (segmentation mask), and shows a cylinder end:
 //! a clear step in colour between its inside and its surround around most of the circle. A learned candidate only
-//! needs a plausible size (`verify_learned`).
+//! needs a plausible size, and a learned roller starts a track only with its axis mostly outside the person
+//! (`verify_learned`).
 
 use super::body::{BodyPrior, Segment};
 use super::candidates::{Candidate, Origin, RADIUS_RANGE};
@@ -208,24 +209,25 @@ pub struct Seen<'a> {
 pub fn verify(c: &Candidate, prior: &BodyPrior, crop: &Crop, seen: Seen) -> Option<Verified> {
     match c.origin {
         Origin::Circle => verify_circle(c, prior, crop, seen),
-        Origin::Learned { contact, kind } => {
-            let mut v = verify_learned(c, contact, prior, crop)?;
-            let inside = seen.mask.zip(c.axis).map_or(0.0, |(m, axis)| axis_inside(m, axis));
-            if kind == ToolKind::Roller && inside > MAX_AXIS_INSIDE_TO_START {
-                v.cand.starts_track = false;
-            }
-            Some(v)
-        }
+        Origin::Learned { contact, kind } => verify_learned(c, (kind, contact), prior, crop, seen.mask),
     }
 }
 
-/// A learned candidate needs no edge evidence and no person-mask test (the model has judged the whole tool in
-/// context, trained on tools under people, occluded included): only a plausible size. The mask test, meant for
+/// A learned candidate needs no edge evidence and no person-mask test on its disc (the model has judged the whole
+/// tool in context, trained on tools under people, occluded included): only a plausible size; a roller whose axis
+/// lies mostly inside the person may continue a track but not start one ([`MAX_AXIS_INSIDE_TO_START`]). The disc
+/// test, meant for
 /// circles fitted to knees and shoes, rejected a massage ball pressed under the body (learned, 0 of 120 frames kept
 /// on v_ball_glutes_az10_el5 with the mask, 114 without) and a roller under a seated person seen from above; without
 /// it the real no-roller clips still showed no roller (learned and both) and the first renders were unchanged
 /// (with the ball-tuned model `learned` alone takes a heel on the mat of samples/bridging.mp4 for a roller: README).
-fn verify_learned(c: &Candidate, contact: Option<[f32; 2]>, prior: &BodyPrior, crop: &Crop) -> Option<Verified> {
+fn verify_learned(
+    c: &Candidate,
+    (kind, contact): (ToolKind, Option<[f32; 2]>),
+    prior: &BodyPrior,
+    crop: &Crop,
+    mask: Option<&PersonMask>,
+) -> Option<Verified> {
     let size = c.r / prior.r_expected;
     if !(LEARNED_SIZE_RANGE.0..=LEARNED_SIZE_RANGE.1).contains(&size) {
         return None;
@@ -234,7 +236,10 @@ fn verify_learned(c: &Candidate, contact: Option<[f32; 2]>, prior: &BodyPrior, c
     let touch = contact.map_or((centre.0, centre.1 - c.r), |p| (p[0], p[1]));
     let segment = nearest_segment(prior, touch)?;
     let colour = mean_colour(crop, centre, 0.5 * c.r)?;
-    Some(Verified { cand: *c, segment, support: 1.0, colour, score: LEARNED_SCORE_BASE + c.score, precise: false })
+    let inside_person = |axis| mask.is_some_and(|m| axis_inside(m, axis) > MAX_AXIS_INSIDE_TO_START);
+    let starts_track = c.starts_track && !(kind == ToolKind::Roller && c.axis.is_some_and(inside_person));
+    let cand = Candidate { starts_track, ..*c };
+    Some(Verified { cand, segment, support: 1.0, colour, score: LEARNED_SCORE_BASE + c.score, precise: false })
 }
 
 /// The body segment (any incline) nearest to the image point `p`.
