@@ -161,6 +161,7 @@ pub fn wall_contact(pose: &Pose, seg: &SegmentDef, obs: &RollerObs, px_per_cm: f
         to_px: b,
         side: 0,
         pinned: false,
+        travel_px: None,
     })
 }
 
@@ -275,6 +276,7 @@ mod tests {
             to_px: P2::new(200.0, 100.0),
             side: 0,
             pinned: false,
+            travel_px: None,
         };
         let roll = roll_deg(&p, LandmarkRef::parse("shoulder").unwrap(), &c, &ball(130.0, 120.0), 2.6).unwrap();
         assert!((roll - 15.3).abs() < 0.2, "{roll}");

@@ -452,7 +452,7 @@ impl Engine {
             target_speed_cm_s: ex.thresholds.target_speed_cm_s,
         };
         let motion = match (contact, self.scale.px_per_cm) {
-            (Some(c), Some(ppc)) if !c.pinned => {
+            (Some(c), Some(ppc)) if !c.pinned || c.travel_px.is_some() => {
                 self.motion.push(t, &c, ppc, params, pose.and_then(motion::body_centre))
             }
             _ => MotionSample::default(),
@@ -495,7 +495,7 @@ impl Engine {
         let on = ctx.contact.is_some();
         let area = &mut self.areas[ctx.e];
         let th = &ex.thresholds;
-        let edge = self.rules.too_fast.update(t, ctx.motion.speed.filter(|_| on), th.max_speed_cm_s);
+        let edge = self.rules.too_fast.update(t, ctx.motion.speed.filter(|_| on), ctx.motion.leg.as_ref(), th.max_speed_cm_s);
         if edge != Edge::None {
             let msg = format!(
                 "Rolling too fast: slow down to under {:.0} cm/s (about {:.1} cm/s is ideal).",

@@ -73,6 +73,8 @@ pub struct MotionParams {
 pub struct MotionSample {
     /// A pass completed in this frame.
     pub pass: Option<Pass>,
+    /// A leg (turn to turn) closed in this frame, long enough to be a pass or not.
+    pub leg: Option<Pass>,
     /// Absolute speed for the rules, cm/s.
     pub speed: Option<f32>,
     /// Steadier absolute speed for display and metrics, cm/s.
@@ -164,7 +166,7 @@ impl ContactMotion {
         body: Option<P2>,
     ) -> MotionSample {
         let len_cm = self.update_length(t, c.len_px / px_per_cm, px_per_cm);
-        let pos_cm = c.t * len_cm;
+        let pos_cm = c.travel_px.map_or(c.t * len_cm, |px| px / px_per_cm);
         let dt = self.last_contact_t.map_or(0.0, |t0| t - t0);
         let jump = self.last_pos.is_some_and(|p| (pos_cm - p).abs() > self.step_limit_cm(dt));
         let lost = dt > CONTACT_LOSS_RESET_S;
@@ -194,7 +196,8 @@ impl ContactMotion {
         // Stillness is judged on the mean of the contact and the roller's distance from the body's centre: slow
         // wander of the two segment landmarks near a turn can hold the contact still for 4-5 s while the body rolls
         // on; averaged with a reference of up to 8 landmarks the wander is smaller.
-        let body_cm = body.and_then(|b| self.roller_from_body_cm(c, b));
+        // (Not for a pinned contact: its place along the segment stays at the landmark while the tool travels.)
+        let body_cm = body.filter(|_| c.travel_px.is_none()).and_then(|b| self.roller_from_body_cm(c, b));
         let still = match (body_cm, self.tracker.smoothed()) {
             (Some(b), Some(_)) => {
                 let m = 0.5 * (pos_cm + b);
@@ -204,6 +207,7 @@ impl ContactMotion {
         };
         MotionSample {
             pass,
+            leg: self.tracker.closed_leg(),
             speed: self.tracker.speed().map(f32::abs),
             display_speed: self.tracker.display_speed(),
             still,
@@ -308,6 +312,7 @@ mod tests {
             to_px: P2::new(180.0, 200.0),
             side: 0,
             pinned: false,
+            travel_px: None,
         }
     }
 
@@ -318,6 +323,21 @@ mod tests {
         (0..90)
             .filter_map(|i| m.push(i as f64 / 15.0, &contact(place(i)), 2.4, params, None).speed)
             .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn a_pinned_contact_moves_with_the_tools_travel() {
+        // seated on the tool with the thigh drawn up: the place stays at the hip while the tool travels 3 cm/s
+        let mut m = ContactMotion::new(15.0);
+        let params = MotionParams { region_share: 0.5, target_speed_cm_s: 2.5 };
+        let mut last = None;
+        for i in 0..60 {
+            let travel = -30.0 + 3.0 * 2.4 * i as f32 / 15.0;
+            let c = SegmentContact { t: 0.0, pinned: true, travel_px: Some(travel), ..contact(0.0) };
+            last = m.push(i as f64 / 15.0, &c, 2.4, params, Some(P2::new(0.0, 0.0))).speed;
+        }
+        let v = last.expect("a speed");
+        assert!((v - 3.0).abs() < 0.3, "{v} cm/s");
     }
 
     #[test]

@@ -262,7 +262,9 @@ impl Recognizer {
         // turning from prone quads onto the side is the IT band).
         let still_on_current = self.current.is_some_and(|cur| match self.ex_segment[cur] == k {
             true => fits(&exercises[cur]) && exercises[cur].covers(mid),
-            false => self.contact(cur).is_some_and(|c| exercises[cur].covers(c.t)),
+            // (in a posture it applies to here too: from a ball against the wall down onto the floor, the wall
+            // exercise's contact still lay on its kidneys zone and held it for the 40 s rolled on the lower back)
+            false => fits(&exercises[cur]) && self.contact(cur).is_some_and(|c| exercises[cur].covers(c.t)),
         });
         if still_on_current {
             return self.current;

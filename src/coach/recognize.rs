@@ -124,8 +124,22 @@ pub struct SegmentContact {
     /// The position is pinned to a landmark, not measured: a roller seen along a rising segment is placed at the
     /// segment's lower end when the stretch they share runs past it ([`lengthwise_contact`]), and that place does not
     /// move as the body rolls. Such a contact places the tool on an area but measures no motion (no speed, pass or
-    /// hold): on the development glutes clips it had read as a roller held still for the whole clip.
+    /// hold from `t`): on the development glutes clips it had read as a roller held still for the whole clip.
     pub pinned: bool,
+    /// How far the tool has travelled under a pinned contact: the image-horizontal offset of the tool's centre
+    /// from the `from` landmark, px, positive toward `to` ([`travel_px`]). The motion (speed, passes, holds) of a
+    /// pinned contact is measured from it; `None` for a contact measured along the segment.
+    pub travel_px: Option<f32>,
+}
+
+/// The horizontal image offset of the tool's centre `c` from `a`, px, positive toward `b`. Seated on a tool with
+/// the thigh drawn up, the body rolls forward and back over the floor while the place where it rests stays at the
+/// hip: the hip's horizontal offset from the tool's centre changes at the rate the tool moves under the body
+/// (rolling without slipping, the centre moves at half the body's speed, as the contact does along the body). On the
+/// development clips d_glutes_* the pinned contact had measured no speed at all.
+fn travel_px(c: P2, a: P2, b: P2) -> f32 {
+    let toward_b = if b.x >= a.x { 1.0 } else { -1.0 };
+    (c.x - a.x) * toward_b
 }
 
 /// Side 0 = left chain, 1 = right chain.
@@ -223,6 +237,7 @@ pub fn segment_contact_side(
         to_px: b,
         side,
         pinned,
+        travel_px: pinned.then(|| travel_px(roller_centre(roller), a, b)),
     })
 }
 
@@ -249,6 +264,7 @@ fn resting_on_from(a: P2, b: P2, roller: &RollerObs, px_per_cm: f32, side: u8) -
         to_px: b,
         side,
         pinned: true,
+        travel_px: Some(travel_px(c, a, b)),
     })
 }
 
@@ -421,6 +437,8 @@ mod tests {
         assert!(segment_contact_side(&pose, &plain, &ball, 2.0, 0).is_none());
         let c = segment_contact_side(&pose, &rests, &ball, 2.0, 0).unwrap();
         assert!(c.pinned && c.t == 0.0 && (c.gap_px - 24.06).abs() < 0.1, "{c:?}");
+        // its motion is the ball's travel: 20 px behind the hip, the knee lying ahead
+        assert_eq!(c.travel_px, Some(-20.0));
         // Farther than soft tissue (22 cm) from the hip, or above it: no contact.
         let far = RollerObs { cx: 150.0, cy: 340.0, ..ball };
         assert!(segment_contact_side(&pose, &rests, &far, 2.0, 0).is_none());

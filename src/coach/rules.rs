@@ -281,6 +281,8 @@ pub struct MotionTracker {
     display_speed: Option<f32>,
     /// RMS of the smoothed positions around the last passes' straight lines (filtered noise plus slow wander), cm.
     residual: Option<f32>,
+    /// The leg (turn to turn) closed by the last `push`, whether or not it was long enough to be a pass.
+    closed_leg: Option<Pass>,
 }
 
 /// Linear regression slope and fitted value at `t_end` over `(t, pos)` samples; `None` when degenerate.
@@ -453,6 +455,7 @@ impl MotionTracker {
             smoothed_sigma: 0.0,
             display_speed: None,
             residual: None,
+            closed_leg: None,
         }
     }
 
@@ -472,6 +475,12 @@ impl MotionTracker {
     /// Signed speed (cm/s, + toward the distal end) from the last update.
     pub fn speed(&self) -> Option<f32> {
         self.speed
+    }
+
+    /// The leg (turn to turn) the last `push` closed, as a pass whether or not it is long enough to count as one:
+    /// quick short strokes are too short for passes but each has its speed.
+    pub fn closed_leg(&self) -> Option<Pass> {
+        self.closed_leg
     }
 
     /// Smoothed position from the last update.
@@ -529,6 +538,7 @@ impl MotionTracker {
     /// Adds a sample; returns a completed pass when a reversal was confirmed. Passes shorter than `min_pass_cm`
     /// do not end a leg: the reversal threshold is at least that long.
     pub fn push(&mut self, t: f64, pos_cm: f32, min_pass_cm: f32) -> Option<Pass> {
+        self.closed_leg = None;
         self.update_window(t, pos_cm);
         let smoothed = self.smoothed?;
         if self.pause_start.is_none() {
@@ -632,6 +642,7 @@ impl MotionTracker {
         }
         let moving_s = moving_time(samples);
         let pass = Pass { start, end, from_cm: ps_pos, to_cm: self.leg.ext_pos, speed_cm_s: speed };
+        self.closed_leg = Some(pass);
         self.turn_margin = samples.iter().filter(|p| p.t >= end - KNOT_MARGIN_S).copied().collect();
         self.pass_samples.drain(..split);
         let start = Some((end, self.leg.ext_pos));
