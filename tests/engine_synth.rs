@@ -661,6 +661,37 @@ mod noisy {
         }
     }
 
+    /// A visit to the neck zone 3 s before moving down to the lower back is still a neck visit: the lower-back
+    /// warning is back-dated to the start of the kidneys visit only (it had taken the neck visit's start and
+    /// retracted it; tools/sweep_synth.py, realistic mode, seed 6161).
+    #[test]
+    fn a_neck_visit_before_moving_to_the_lower_back_stays_a_neck_visit() {
+        let a = args(&["--exercise", "peanut_thoracic", "--speed", "3.4", "--duration", "90", "--seed", "80312",
+            "--noise-px", "3.65", "--fps", "15", "--width", "1920", "--height", "1080", "--px-per-cm", "4.03",
+            "--dropout", "0.012", "--fast-speed", "17.6", "--fault", "too_fast@30.2+5.5", "--fault", "keep_out@42.0+1.8",
+            "--hold", "8.4+15.9", "--hold", "60.4+23.9", "--then", "peanut_lower_back@53.2"]);
+        let (r, truth) = synth_and_analyze("neck_then_lower", &a);
+        let neck = truth["faults"].as_array().unwrap().iter().find(|f| f["zone"] == "neck").unwrap();
+        let faults = r["faults"].as_array().unwrap();
+        let found = faults.iter().find(|f| f["rule"] == "keep_out" && f["detail"] == "neck").unwrap_or_else(|| panic!("{r}"));
+        assert!((found["start"].as_f64().unwrap() - neck["onset"].as_f64().unwrap()).abs() <= 0.5, "{found}");
+        let lower = faults.iter().find(|f| f["rule"] == "lower_back").unwrap();
+        assert!((lower["start"].as_f64().unwrap() - 53.2).abs() <= 0.5, "{lower}");
+    }
+
+    /// Hips sinking past the limit under keypoint noise flicker across it before they stay below: the fault starts
+    /// at the first flicker (0.7 s late before, on this track from tools/sweep_synth.py, ordinary conditions).
+    #[test]
+    fn dropped_hips_start_where_they_first_cross_the_limit() {
+        let a = args(&["--exercise", "calves", "--speed", "5.4", "--duration", "40", "--seed", "43672", "--noise-px",
+            "1.72", "--fps", "25", "--width", "320", "--height", "240", "--px-per-cm", "1.39", "--dropout", "0.034",
+            "--fault", "hips_dropped@8.7+5.2"]);
+        let (r, _) = synth_and_analyze("hips_flicker", &a);
+        let faults = r["faults"].as_array().unwrap();
+        let hips = faults.iter().find(|f| f["rule"] == "hips_dropped").unwrap_or_else(|| panic!("{r}"));
+        assert!((hips["start"].as_f64().unwrap() - 8.7).abs() <= 0.5, "{hips}");
+    }
+
     /// From a ball against the wall down onto the floor, on the lower back: the wall exercise's contact (read on
     /// the lying body) lay on its kidneys zone and had held the wall exercise, with no area or warning for the
     /// 45 s on the lower back. (synth moves the body in one frame; the 0.5 s the orientation vote takes to see it

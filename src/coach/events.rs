@@ -146,13 +146,15 @@ impl EventLog {
     }
 
     /// Start of the run of `rule` faults of `exercise` that is active or ended at `now`, each beginning less than
-    /// `max_gap` s after the previous one ended (a contact flickering across a zone's edge), if there is one.
+    /// `max_gap` s after the previous one ended (a contact flickering across a zone's edge), if there is one. A run
+    /// is about one thing (one keep-out zone, its `detail`): a visit to the neck zone 3 s before one to the kidneys
+    /// is another visit.
     pub fn run_start(&self, rule: RuleId, exercise: &str, now: f64, max_gap: f64) -> Option<f64> {
         let mut runs = self.faults.iter().rev().filter(|r| r.rule == rule && r.exercise == exercise);
         let last = runs.next().filter(|r| r.end.is_nan() || r.end >= now)?;
         let mut start = last.start;
         for r in runs {
-            if start - r.end >= max_gap {
+            if start - r.end >= max_gap || r.detail != last.detail {
                 break;
             }
             start = r.start;

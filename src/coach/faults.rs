@@ -42,6 +42,9 @@ pub const KEEP_OUT_DEBOUNCE: DebounceTimes = DebounceTimes { on_s: 0.2, off_s: 0
 /// onsets as far early as they had been late).
 pub const KEEP_OUT_BRIDGE_S: f64 = KEEP_OUT_DEBOUNCE.on_s;
 pub const POSTURE_DEBOUNCE: DebounceTimes = DebounceTimes { on_s: 0.3, off_s: 0.8 };
+/// A posture fault starts at an earlier, too-short run of it when the gap between them is at most this long, as a
+/// keep-out visit does (`KEEP_OUT_BRIDGE_S`): hips sinking past the limit flicker across it under keypoint noise.
+pub const POSTURE_BRIDGE_S: f64 = POSTURE_DEBOUNCE.on_s;
 /// An exercise to avoid is a fault from the moment it is recognised.
 pub const AVOID_DEBOUNCE: DebounceTimes = DebounceTimes { on_s: 0.0, off_s: 2.0 };
 
@@ -185,7 +188,7 @@ impl PostureRules {
     pub fn new(max_checks: usize) -> Self {
         Self {
             checks: (0..max_checks)
-                .map(|_| POSTURE_DEBOUNCE.debounce())
+                .map(|_| Debounce::with_bridge(POSTURE_DEBOUNCE.on_s, POSTURE_DEBOUNCE.off_s, POSTURE_BRIDGE_S))
                 .collect(),
         }
     }
