@@ -679,6 +679,21 @@ mod noisy {
         assert!((lower["start"].as_f64().unwrap() - 53.2).abs() <= 0.5, "{lower}");
     }
 
+    /// Turning from the side (IT band) onto the back for the upper back is the upper back: the contacts recorded on
+    /// the torso's line while lying on the side (the roller under the thigh, beyond the hip) had held the middle of
+    /// the recognition range on the lower back, a false lower_back warning for 8-10 s.
+    #[test]
+    fn from_the_side_onto_the_back_for_the_upper_back_is_no_lower_back() {
+        let a = args(&["--exercise", "it_band", "--speed", "6.43", "--duration", "50", "--seed", "92217", "--noise-px",
+            "1.78", "--fps", "24", "--width", "1920", "--height", "1080", "--px-per-cm", "5.8", "--fast-speed", "29.9",
+            "--fault", "too_fast@6.6+4.7", "--fault", "keep_out@33.9+2.6", "--then", "upper_back@26.1"]);
+        let (r, _) = synth_and_analyze("side_to_back", &a);
+        let faults = r["faults"].as_array().unwrap();
+        assert!(faults.iter().all(|f| f["rule"] != "lower_back"), "{faults:?}");
+        let upper = area(&r, "upper_back");
+        assert!(upper["first_t"].as_f64().unwrap() < 26.1 + 5.0, "{upper}");
+    }
+
     /// Hips sinking past the limit under keypoint noise flicker across it before they stay below: the fault starts
     /// at the first flicker (0.7 s late before, on this track from tools/sweep_synth.py, ordinary conditions).
     #[test]

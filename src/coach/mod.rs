@@ -340,7 +340,7 @@ impl Engine {
         self.update_scale(t, pose, end_face_r);
         let orientation = self.orientation.update(t, pose.and_then(classify_orientation));
         self.recog
-            .update_contacts(t, &self.exercises, pose, roller.as_ref(), self.scale.px_per_cm);
+            .update_contacts((t, orientation), &self.exercises, pose, roller.as_ref(), self.scale.px_per_cm);
         if !self.overridden {
             if let Some(c) = self.recog.recognise(t, &self.exercises, orientation) {
                 let visit = self.keep_out_visit_into(c, t);

@@ -89,7 +89,8 @@ struct SegmentTrack {
     tool: (Tool, Support),
     /// First exercise on this segment (whose segment definition is used).
     exercise: usize,
-    history: VecDeque<(f64, f32)>,
+    /// (frame time, contact along the segment, the body's orientation then).
+    history: VecDeque<(f64, f32, Option<Orientation>)>,
     side: Option<u8>,
     contact: Option<SegmentContact>,
 }
@@ -161,7 +162,7 @@ impl Recognizer {
 
     /// The contacts on exercise `e`'s segment (frame time, position along it) from `since` on, oldest first.
     pub fn contacts_since(&self, e: usize, since: f64) -> impl Iterator<Item = (f64, f32)> + '_ {
-        self.segments[self.ex_segment[e]].history.iter().copied().filter(move |&(t, _)| t >= since)
+        self.segments[self.ex_segment[e]].history.iter().filter(move |h| h.0 >= since).map(|&(t, c, _)| (t, c))
     }
 
     /// True when exercise `e`'s segment has the best-placed contact this frame (among the segments with an
@@ -196,10 +197,10 @@ impl Recognizer {
         self.segments[self.ex_segment[e]].contact
     }
 
-    /// Roller contact on every segment for this frame.
+    /// Roller contact on every segment for the frame at `t`, the body in `orientation` (voted).
     pub fn update_contacts(
         &mut self,
-        t: f64,
+        (t, orientation): (f64, Option<Orientation>),
         exercises: &[Exercise],
         pose: Option<&Pose>,
         roller: Option<&RollerObs>,
@@ -216,12 +217,12 @@ impl Recognizer {
                 if s.history.len() >= super::rules::window_len_bound(RECOGNITION_WINDOW_S) {
                     s.history.pop_front();
                 }
-                s.history.push_back((t, c.t));
+                s.history.push_back((t, c.t, orientation));
             }
             while s
                 .history
                 .front()
-                .is_some_and(|&(t0, _)| t - t0 > RECOGNITION_WINDOW_S)
+                .is_some_and(|&(t0, _, _)| t - t0 > RECOGNITION_WINDOW_S)
             {
                 s.history.pop_front();
             }
@@ -232,12 +233,15 @@ impl Recognizer {
     fn candidate(&self, exercises: &[Exercise], orientation: Option<Orientation>) -> Option<usize> {
         let o = orientation?;
         let k = self.best_segment(exercises, Some(o))?;
+        // The rolling range in this orientation only: lying on the side for the IT band, the roller under the thigh
+        // lies beyond the hip on the torso's line, and those contacts kept the range's middle on the lower back for
+        // the 8 s window after turning onto the back for the upper back (a lower_back warning for 8-10 s at each
+        // switch from the legs to the upper back, tools/sweep_synth.py, ordinary conditions, seed 7373).
         let (lo, hi) = self.segments[k]
             .history
             .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &(_, c)| {
-                (lo.min(c), hi.max(c))
-            });
+            .filter(|h| h.2 == Some(o))
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &(_, c, _)| (lo.min(c), hi.max(c)));
         let mid = 0.5 * (lo + hi);
         // Rolling into a keep-out zone of the current exercise on the same segment is that exercise's keep_out
         // fault, not a new exercise (upper back drifting into the lumbar spine).
