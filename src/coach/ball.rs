@@ -160,7 +160,6 @@ pub fn wall_contact(pose: &Pose, seg: &SegmentDef, obs: &RollerObs, px_per_cm: f
         from_px: a,
         to_px: b,
         side: 0,
-        pinned: false,
         travel_px: None,
     })
 }
@@ -275,7 +274,6 @@ mod tests {
             from_px: P2::new(100.0, 100.0),
             to_px: P2::new(200.0, 100.0),
             side: 0,
-            pinned: false,
             travel_px: None,
         };
         let roll = roll_deg(&p, LandmarkRef::parse("shoulder").unwrap(), &c, &ball(130.0, 120.0), 2.6).unwrap();

@@ -452,7 +452,7 @@ impl Engine {
             target_speed_cm_s: ex.thresholds.target_speed_cm_s,
         };
         let motion = match (contact, self.scale.px_per_cm) {
-            (Some(c), Some(ppc)) if !c.pinned || c.travel_px.is_some() => {
+            (Some(c), Some(ppc)) => {
                 self.motion.push(t, &c, ppc, params, pose.and_then(motion::body_centre))
             }
             _ => MotionSample::default(),

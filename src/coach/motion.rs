@@ -311,7 +311,6 @@ mod tests {
             from_px: P2::new(100.0, 200.0),
             to_px: P2::new(180.0, 200.0),
             side: 0,
-            pinned: false,
             travel_px: None,
         }
     }
@@ -333,7 +332,7 @@ mod tests {
         let mut last = None;
         for i in 0..60 {
             let travel = -30.0 + 3.0 * 2.4 * i as f32 / 15.0;
-            let c = SegmentContact { t: 0.0, pinned: true, travel_px: Some(travel), ..contact(0.0) };
+            let c = SegmentContact { t: 0.0, travel_px: Some(travel), ..contact(0.0) };
             last = m.push(i as f64 / 15.0, &c, 2.4, params, Some(P2::new(0.0, 0.0))).speed;
         }
         let v = last.expect("a speed");

@@ -121,15 +121,21 @@ pub struct SegmentContact {
     pub to_px: P2,
     /// 0 = left chain, 1 = right chain.
     pub side: u8,
+    /// `Some` when the position is pinned to a landmark, not measured (see [`SegmentContact::pinned`]): how far the
+    /// tool has travelled under it, the image-horizontal offset of the tool's centre from the `from` landmark, px,
+    /// positive toward `to` ([`travel_px`]). The motion (speed, passes, holds) of a pinned contact is measured from
+    /// it; `None` for a contact measured along the segment.
+    pub travel_px: Option<f32>,
+}
+
+impl SegmentContact {
     /// The position is pinned to a landmark, not measured: a roller seen along a rising segment is placed at the
     /// segment's lower end when the stretch they share runs past it ([`lengthwise_contact`]), and that place does not
-    /// move as the body rolls. Such a contact places the tool on an area but measures no motion (no speed, pass or
-    /// hold from `t`): on the development glutes clips it had read as a roller held still for the whole clip.
-    pub pinned: bool,
-    /// How far the tool has travelled under a pinned contact: the image-horizontal offset of the tool's centre
-    /// from the `from` landmark, px, positive toward `to` ([`travel_px`]). The motion (speed, passes, holds) of a
-    /// pinned contact is measured from it; `None` for a contact measured along the segment.
-    pub travel_px: Option<f32>,
+    /// move as the body rolls. Such a contact places the tool on an area; its `t` measures no motion (on the
+    /// development glutes clips it had read as a roller held still for the whole clip): its `travel_px` does.
+    pub fn pinned(&self) -> bool {
+        self.travel_px.is_some()
+    }
 }
 
 /// The horizontal image offset of the tool's centre `c` from `a`, px, positive toward `b`. Seated on a tool with
@@ -236,7 +242,6 @@ pub fn segment_contact_side(
         from_px: a,
         to_px: b,
         side,
-        pinned,
         travel_px: pinned.then(|| travel_px(roller_centre(roller), a, b)),
     })
 }
@@ -263,7 +268,6 @@ fn resting_on_from(a: P2, b: P2, roller: &RollerObs, px_per_cm: f32, side: u8) -
         from_px: a,
         to_px: b,
         side,
-        pinned: true,
         travel_px: Some(travel_px(c, a, b)),
     })
 }
@@ -282,7 +286,7 @@ pub fn segment_contact(
         (None, x) | (x, None) => x,
         // A contact measured along its segment beats one pinned to a landmark (`resting_on_from`): seated with one
         // ankle crossed over the other knee, the raised thigh rests at the hip while the other lies along the tool.
-        (Some(l), Some(r)) if l.pinned != r.pinned => Some(if l.pinned { r } else { l }),
+        (Some(l), Some(r)) if l.pinned() != r.pinned() => Some(if l.pinned() { r } else { l }),
         (Some(l), Some(r)) => {
             // Hysteresis: switching sides needs a clear margin (the roller radius): a switch jumps the contact.
             let margin = SIDE_SWITCH_MARGIN_R * roller.r / px_per_cm;
@@ -436,7 +440,7 @@ mod tests {
         let ball = RollerObs { cx: 210.0, cy: 330.0, r: 12.0, confidence: 1.0, ..Default::default() };
         assert!(segment_contact_side(&pose, &plain, &ball, 2.0, 0).is_none());
         let c = segment_contact_side(&pose, &rests, &ball, 2.0, 0).unwrap();
-        assert!(c.pinned && c.t == 0.0 && (c.gap_px - 24.06).abs() < 0.1, "{c:?}");
+        assert!(c.pinned() && c.t == 0.0 && (c.gap_px - 24.06).abs() < 0.1, "{c:?}");
         // its motion is the ball's travel: 20 px behind the hip, the knee lying ahead
         assert_eq!(c.travel_px, Some(-20.0));
         // Farther than soft tissue (22 cm) from the hip, or above it: no contact.
@@ -447,10 +451,10 @@ mod tests {
         // The right thigh is flat enough to lie along the ball: its measured contact is taken, whichever side came
         // first.
         let under_right = RollerObs { cx: 250.0, cy: 310.0, r: 12.0, confidence: 1.0, ..Default::default() };
-        assert!(segment_contact_side(&pose, &rests, &under_right, 2.0, 1).is_some_and(|c| !c.pinned));
+        assert!(segment_contact_side(&pose, &rests, &under_right, 2.0, 1).is_some_and(|c| !c.pinned()));
         for prefer in [None, Some(0), Some(1)] {
             let c = segment_contact(&pose, &rests, &under_right, 2.0, prefer).unwrap();
-            assert!(!c.pinned && c.side == 1, "{prefer:?}: {c:?}");
+            assert!(!c.pinned() && c.side == 1, "{prefer:?}: {c:?}");
         }
     }
 
