@@ -472,7 +472,18 @@ def evaluate(truth, rep):
     fails += check_areas(want, areas)
     speed_fails, speeds = check_speeds(truth, want, areas, holds_t)
     fails += speed_fails + check_holds(areas, holds_t)
-    return fails, {"speeds": speeds}
+    return fails, {"speeds": speeds, "onsets": onset_errors(truth.get("faults", []), rep.get("faults", []))}
+
+
+def onset_errors(tf, rf):
+    """[(rule, reported onset - true onset)] of every true fault with an overlapping report of its rule (the
+    nearest one), whether or not it is within ONSET_TOL_S: the spread and bias of the onsets, not only failures."""
+    out = []
+    for f in tf:
+        ov = [g for g in rf if g["rule"] == f["rule"] and overlap(g["start"], g["end"], f["onset"], f["end"], ONSET_TOL_S)]
+        if ov:
+            out.append((f["rule"], round(min((g["start"] - f["onset"] for g in ov), key=abs), 3)))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------- summary

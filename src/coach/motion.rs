@@ -4,7 +4,7 @@
 use super::geometry::P2;
 use super::recognize::SegmentContact;
 use crate::landmarks::{concat, group, Pose};
-use super::rules::{MotionTracker, Pass, StillDetector, HOLD_RANGE_CM, HOLD_WINDOW_S, MIN_PASS_CM, REVERSAL_SIGMAS};
+use super::rules::{MotionTracker, Pass, StillDetector, HOLD_RANGE_CM, HOLD_WINDOW_MAX_S, HOLD_WINDOW_S, MIN_PASS_CM, REVERSAL_SIGMAS};
 
 /// Motion tracking restarts after contact was lost this long.
 pub const CONTACT_LOSS_RESET_S: f64 = 0.5;
@@ -105,6 +105,8 @@ pub struct ContactMotion {
     last_pass_speed: Option<f32>,
     /// Slowest movement that is not a stop, cm/s (from the last frame).
     last_max_slope: f32,
+    /// When the contact last turned after a leg wider than the stillness band (`update`).
+    last_stroke_turn: Option<f64>,
 }
 
 impl ContactMotion {
@@ -122,6 +124,7 @@ impl ContactMotion {
             last_window: HOLD_WINDOW_S,
             last_pass_speed: None,
             last_max_slope: 0.0,
+            last_stroke_turn: None,
         }
     }
 
@@ -135,6 +138,7 @@ impl ContactMotion {
         self.px_per_cm_mean = None;
         self.last_contact_t = None;
         self.last_pos = None;
+        self.last_stroke_turn = None;
     }
 
     /// True when contact `c` continues the tracked motion (no jump of more than `JUMP_CM`).
@@ -205,12 +209,21 @@ impl ContactMotion {
             }
             _ => contact_still,
         };
+        // Strokes back and forth over a short region (8 cm of trapezius under 1-1.5 cm of landmark noise) pass the
+        // window test when each half is centred on a turn: level halves, equal means, an RMS inside the band. But
+        // such a contact turned inside the window after a leg longer than the band is wide (twice its half-width),
+        // which a contact resting in the band cannot do (slow wander of the landmarks makes legs of up to ~1.4
+        // half-widths: a sinusoid's swing is 2 sqrt 2 of its RMS, the band 2 RMS).
+        if let Some(leg) = self.tracker.closed_leg().filter(|l| (l.to_cm - l.from_cm).abs() > 2.0 * band) {
+            self.last_stroke_turn = Some(leg.end);
+        }
+        let turned = self.last_stroke_turn.is_some_and(|turn| turn > t - window.min(HOLD_WINDOW_MAX_S));
         MotionSample {
             pass,
             leg: self.tracker.closed_leg(),
             speed: self.tracker.speed().map(f32::abs),
             display_speed: self.tracker.display_speed(),
-            still,
+            still: still && !turned,
         }
     }
 
