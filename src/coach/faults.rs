@@ -18,6 +18,11 @@ impl DebounceTimes {
     pub fn debounce(self) -> Debounce {
         Debounce::new(self.on_s, self.off_s)
     }
+
+    /// The debounce that also starts an event at an earlier, too-short run at most `bridge_s` before it.
+    pub fn bridged(self, bridge_s: f64) -> Debounce {
+        Debounce::with_bridge(self.on_s, self.off_s, bridge_s)
+    }
 }
 
 pub const TOO_FAST_DEBOUNCE: DebounceTimes = DebounceTimes { on_s: 0.3, off_s: 0.8 };
@@ -103,7 +108,7 @@ impl FastStrokes {
 impl Default for TooFastRule {
     fn default() -> Self {
         Self {
-            debounce: Debounce::with_bridge(TOO_FAST_DEBOUNCE.on_s, TOO_FAST_DEBOUNCE.off_s, TOO_FAST_BRIDGE_S),
+            debounce: TOO_FAST_DEBOUNCE.bridged(TOO_FAST_BRIDGE_S),
             fastish_prev: false,
             chain_start: 0.0,
             last_end: f64::NEG_INFINITY,
@@ -165,7 +170,7 @@ pub struct KeepOutRule {
 impl Default for KeepOutRule {
     fn default() -> Self {
         Self {
-            debounce: Debounce::with_bridge(KEEP_OUT_DEBOUNCE.on_s, KEEP_OUT_DEBOUNCE.off_s, KEEP_OUT_BRIDGE_S),
+            debounce: KEEP_OUT_DEBOUNCE.bridged(KEEP_OUT_BRIDGE_S),
             zone: 0,
             recent: VecDeque::new(),
         }
@@ -245,7 +250,7 @@ impl PostureRules {
     pub fn new(max_checks: usize) -> Self {
         Self {
             checks: (0..max_checks)
-                .map(|_| Debounce::with_bridge(POSTURE_DEBOUNCE.on_s, POSTURE_DEBOUNCE.off_s, POSTURE_BRIDGE_S))
+                .map(|_| POSTURE_DEBOUNCE.bridged(POSTURE_BRIDGE_S))
                 .collect(),
         }
     }
