@@ -120,7 +120,9 @@ impl Default for TooFastRule {
 impl TooFastRule {
     /// `speed`: absolute rolling speed (None while unknown or without contact); `leg`: the leg the contact's
     /// motion closed this frame, if any.
-    pub fn update(&mut self, t: f64, speed: Option<f32>, leg: Option<&Pass>, max_speed: f32) -> Edge {
+    /// `speed_se`: the speed's standard error from the keypoint noise; the speed is over the limit only by more
+    /// than it.
+    pub fn update(&mut self, t: f64, speed: Option<f32>, speed_se: f32, leg: Option<&Pass>, max_speed: f32) -> Edge {
         self.strokes.push(leg, max_speed);
         let stroking = self.strokes.active(t);
         let fastish = speed.is_some_and(|v| v > TOO_FAST_LOW_FRACTION * max_speed);
@@ -133,7 +135,7 @@ impl TooFastRule {
             self.fastish_prev = false;
             self.last_end = t;
         }
-        let too_fast = speed.is_some_and(|v| v > max_speed) || stroking;
+        let too_fast = speed.is_some_and(|v| v - speed_se > max_speed) || stroking;
         match self.debounce.update(t, too_fast) {
             Edge::Started { start } => {
                 let start = start.min(self.chain_start).max(start - TOO_FAST_MAX_BACKDATE_S);
@@ -315,12 +317,25 @@ mod tests {
             } else {
                 15.0
             };
-            if let Edge::Started { start: s } = r.update(t, Some(v), None, 10.0) {
+            if let Edge::Started { start: s } = r.update(t, Some(v), 0.0, None, 10.0) {
                 start = Some(s);
             }
         }
         let s = start.expect("too fast found");
         assert!((s - 0.5).abs() < 0.05, "{s}");
+    }
+
+    /// Whether a speed of 11 cm/s for 1 s, over the limit of 10 by 1 cm/s, is too fast when the speed's standard
+    /// error is `se`.
+    fn too_fast_at_11_with_se(se: f32) -> bool {
+        let mut r = TooFastRule::default();
+        (0..30).any(|i| matches!(r.update(i as f64 / 30.0, Some(11.0), se, None, 10.0), Edge::Started { .. }))
+    }
+
+    #[test]
+    fn a_speed_over_the_limit_by_less_than_its_noise_is_not_too_fast() {
+        assert!(too_fast_at_11_with_se(0.5));
+        assert!(!too_fast_at_11_with_se(2.0));
     }
 
     fn zone(name: &str, start: f32, end: f32) -> Zone {

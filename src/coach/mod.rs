@@ -495,7 +495,7 @@ impl Engine {
         let on = ctx.contact.is_some();
         let area = &mut self.areas[ctx.e];
         let th = &ex.thresholds;
-        let edge = self.rules.too_fast.update(t, ctx.motion.speed.filter(|_| on), ctx.motion.leg.as_ref(), th.max_speed_cm_s);
+        let edge = self.rules.too_fast.update(t, ctx.motion.speed.filter(|_| on), ctx.motion.speed_se, ctx.motion.leg.as_ref(), th.max_speed_cm_s);
         if edge != Edge::None {
             let msg = format!(
                 "Rolling too fast: slow down to under {:.0} cm/s (about {:.1} cm/s is ideal).",

@@ -77,6 +77,8 @@ pub struct MotionSample {
     pub leg: Option<Pass>,
     /// Absolute speed for the rules, cm/s.
     pub speed: Option<f32>,
+    /// Its standard error from the measured white noise, cm/s.
+    pub speed_se: f32,
     /// Steadier absolute speed for display and metrics, cm/s.
     pub display_speed: Option<f32>,
     /// The roller has rested on one spot over the stillness window.
@@ -222,6 +224,7 @@ impl ContactMotion {
             pass,
             leg: self.tracker.closed_leg(),
             speed: self.tracker.speed().map(f32::abs),
+            speed_se: self.tracker.speed_se(),
             display_speed: self.tracker.display_speed(),
             still: still && !turned,
         }

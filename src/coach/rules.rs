@@ -276,6 +276,8 @@ pub struct MotionTracker {
     run: u32,
     pause_start: Option<f64>,
     speed: Option<f32>,
+    /// Standard error of `speed` from the measured white noise, cm/s.
+    speed_se: f32,
     smoothed: Option<f32>,
     smoothed_sigma: f32,
     display_speed: Option<f32>,
@@ -451,6 +453,7 @@ impl MotionTracker {
             run: 0,
             pause_start: None,
             speed: None,
+            speed_se: 0.0,
             smoothed: None,
             smoothed_sigma: 0.0,
             display_speed: None,
@@ -475,6 +478,11 @@ impl MotionTracker {
     /// Signed speed (cm/s, + toward the distal end) from the last update.
     pub fn speed(&self) -> Option<f32> {
         self.speed
+    }
+
+    /// Standard error of [`speed`](Self::speed) from the measured white noise of the positions, cm/s.
+    pub fn speed_se(&self) -> f32 {
+        self.speed_se
     }
 
     /// The leg (turn to turn) the last `push` closed, as a pass whether or not it is long enough to count as one:
@@ -570,7 +578,11 @@ impl MotionTracker {
             self.smoothed = None;
             return;
         }
-        self.speed = fit(recent, t).map(|(s, _)| s as f32);
+        self.speed = fit(recent.clone(), t).map(|(s, _)| s as f32);
+        let (n, mean_t) = recent.clone().fold((0usize, 0.0f64), |(n, m), w| (n + 1, m + w.0));
+        let mean_t = mean_t / n.max(1) as f64;
+        let sxx: f64 = recent.map(|w| (w.0 - mean_t).powi(2)).sum();
+        self.speed_se = self.noise.sigma() / (sxx.max(1e-9).sqrt() as f32);
         if self.display_speed.is_none() {
             self.display_speed = self.speed.map(f32::abs);
         }
