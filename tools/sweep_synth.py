@@ -367,11 +367,10 @@ def check_faults(tf, rf):
         same = [g for g in rf if g["rule"] == f["rule"]]
         if any(abs(g["start"] - f["onset"]) <= ONSET_TOL_S for g in same):
             continue
-        ov = [g for g in same if overlap(g["start"], g["end"], f["onset"], f["end"], ONSET_TOL_S)]
+        dt = nearest_onset_error(f, rf)
         zone = f.get("zone", "")
         tag = f["rule"] + (":" + zone if f["rule"] == "keep_out" and zone == "spine" else "")
-        if ov:
-            dt = min((g["start"] - f["onset"] for g in ov), key=abs)
+        if dt is not None:
             fails.append(("fault_onset_off:" + tag,
                           f"{f['rule']} onset {f['onset']:.2f} reported {f['onset'] + dt:.2f} ({dt:+.2f}s)"))
         else:
@@ -475,15 +474,18 @@ def evaluate(truth, rep):
     return fails, {"speeds": speeds, "onsets": onset_errors(truth.get("faults", []), rep.get("faults", []))}
 
 
+def nearest_onset_error(f, rf):
+    """Reported onset - true onset of true fault f, from the nearest report of its rule overlapping it (within
+    ONSET_TOL_S); None when none overlaps."""
+    ov = [g for g in rf if g["rule"] == f["rule"] and overlap(g["start"], g["end"], f["onset"], f["end"], ONSET_TOL_S)]
+    return min((g["start"] - f["onset"] for g in ov), key=abs) if ov else None
+
+
 def onset_errors(tf, rf):
-    """[(rule, reported onset - true onset)] of every true fault with an overlapping report of its rule (the
-    nearest one), whether or not it is within ONSET_TOL_S: the spread and bias of the onsets, not only failures."""
-    out = []
-    for f in tf:
-        ov = [g for g in rf if g["rule"] == f["rule"] and overlap(g["start"], g["end"], f["onset"], f["end"], ONSET_TOL_S)]
-        if ov:
-            out.append((f["rule"], round(min((g["start"] - f["onset"] for g in ov), key=abs), 3)))
-    return out
+    """[(rule, reported onset - true onset)] of every true fault with an overlapping report of its rule, whether or
+    not it is within ONSET_TOL_S: the spread and bias of the onsets, not only failures."""
+    errs = ((f["rule"], nearest_onset_error(f, rf)) for f in tf)
+    return [(rule, round(dt, 3)) for rule, dt in errs if dt is not None]
 
 
 # ---------------------------------------------------------------------------------------------------- summary

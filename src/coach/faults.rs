@@ -1,9 +1,9 @@
 //! The fault rules of the current exercise, each a small debounced state machine: rolling too fast, keep-out
 //! zones, posture checks and exercises to avoid. Each returns the [`Edge`] the event log turns into records.
 
-use super::exercise::Zone;
 use std::collections::VecDeque;
 
+use super::exercise::Zone;
 use super::rules::{Debounce, Edge, Pass};
 use crate::stats::median;
 
@@ -165,7 +165,8 @@ pub const KEEP_OUT_ENTRY_MEMORY_S: f64 = 4.0;
 pub struct KeepOutRule {
     debounce: Debounce,
     zone: usize,
-    /// The contacts since the visit's earliest possible start: (t, position along the segment).
+    /// While no visit is confirmed, the contacts of the last `KEEP_OUT_ENTRY_MEMORY_S`: (t, position along the
+    /// segment), to date a visit's entry (`entry`).
     recent: VecDeque<(f64, f32)>,
 }
 
@@ -201,12 +202,11 @@ impl KeepOutRule {
 
     /// Keeps the contacts of the last `KEEP_OUT_ENTRY_MEMORY_S` while no visit is confirmed.
     fn remember(&mut self, t: f64, contact: Option<f32>) {
-        let keep = KEEP_OUT_ENTRY_MEMORY_S;
         if self.debounce.is_active() {
             self.recent.clear();
             return;
         }
-        while self.recent.front().is_some_and(|&(t0, _)| t - t0 > keep) {
+        while self.recent.front().is_some_and(|&(t0, _)| t - t0 > KEEP_OUT_ENTRY_MEMORY_S) {
             self.recent.pop_front();
         }
         self.recent.extend(contact.map(|c| (t, c)));

@@ -289,6 +289,12 @@ pub struct MotionTracker {
 
 /// Linear regression slope and fitted value at `t_end` over `(t, pos)` samples; `None` when degenerate.
 fn fit<'a>(samples: impl Iterator<Item = &'a (f64, f32)> + Clone, t_end: f64) -> Option<(f64, f32)> {
+    fit_with_spread(samples, t_end).map(|(slope, at_end, _)| (slope, at_end))
+}
+
+/// As [`fit`], with the samples' spread in time, sum (t - mean t)^2: the slope's standard error is the positions'
+/// noise sigma over its square root.
+fn fit_with_spread<'a>(samples: impl Iterator<Item = &'a (f64, f32)> + Clone, t_end: f64) -> Option<(f64, f32, f64)> {
     let (mut n, mut st, mut sp) = (0usize, 0.0f64, 0.0f64);
     for &(ti, pi) in samples.clone() {
         n += 1;
@@ -308,7 +314,7 @@ fn fit<'a>(samples: impl Iterator<Item = &'a (f64, f32)> + Clone, t_end: f64) ->
         return None;
     }
     let slope = stp / stt;
-    Some((slope, (mp + slope * (t_end - mt)) as f32))
+    Some((slope, (mp + slope * (t_end - mt)) as f32, stt))
 }
 
 /// One raw sample of a pass; `run` numbers the moving stretches (a hold between two stretches starts a new one).
@@ -578,11 +584,9 @@ impl MotionTracker {
             self.smoothed = None;
             return;
         }
-        self.speed = fit(recent.clone(), t).map(|(s, _)| s as f32);
-        let (n, mean_t) = recent.clone().fold((0usize, 0.0f64), |(n, m), w| (n + 1, m + w.0));
-        let mean_t = mean_t / n.max(1) as f64;
-        let sxx: f64 = recent.map(|w| (w.0 - mean_t).powi(2)).sum();
-        self.speed_se = self.noise.sigma() / (sxx.max(1e-9).sqrt() as f32);
+        let line = fit_with_spread(recent, t);
+        self.speed = line.map(|(s, _, _)| s as f32);
+        self.speed_se = line.map_or(0.0, |(_, _, stt)| self.noise.sigma() / stt.sqrt() as f32);
         if self.display_speed.is_none() {
             self.display_speed = self.speed.map(f32::abs);
         }
